@@ -226,11 +226,13 @@ export function verificationToScalar(f: FeedbackOf<"verification">): number {
   return passed ? 1 : 0;
 }
 
-/** A pairwise comparison reduced to what a Bradley-Terry fit needs: `pB` is the probability `b` beats `a`. */
+/** A pairwise comparison reduced to what a Bradley-Terry fit needs. */
 export interface Comparison {
   a: string;
   b: string;
+  /** Probability that b beats a: 1 = b won, 0 = a won, 0.5 = tie; any value in [0, 1]. */
   pB: number;
+  /** Weight (e.g. number of identical comparisons); default 1. */
   weight?: number;
 }
 

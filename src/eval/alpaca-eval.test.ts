@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import {
+  alpacaEvalWinRate,
+  averageOutputLength,
+  codePointLength,
+  isValidPreference,
+  parsePreference,
+  preferenceToProbability,
+} from "./alpaca-eval.js";
+
+describe("parsePreference", () => {
+  it("parses numbers, numeric strings and missing values", () => {
+    expect(parsePreference(1.25)).toBe(1.25);
+    expect(parsePreference("1.0000001827")).toBeCloseTo(1.0000001827, 12);
+    expect(parsePreference(" 2 ")).toBe(2);
+    expect(Number.isNaN(parsePreference(null))).toBe(true);
+    expect(Number.isNaN(parsePreference(undefined))).toBe(true);
+    expect(Number.isNaN(parsePreference("NaN"))).toBe(true);
+    expect(Number.isNaN(parsePreference(""))).toBe(true);
+    expect(Number.isNaN(parsePreference("abc"))).toBe(true);
+  });
+
+  it("maps to probabilities with 0 as a draw", () => {
+    expect(preferenceToProbability(0)).toBe(0.5);
+    expect(preferenceToProbability("1.75")).toBe(0.75);
+    expect(Number.isNaN(preferenceToProbability(2.5))).toBe(true);
+    expect(isValidPreference(0)).toBe(true);
+    expect(isValidPreference(0.5)).toBe(false);
+  });
+});
+
+describe("alpacaEvalWinRate", () => {
+  it("computes the seven statistics like AlpacaEval's AbsoluteScoringRule", () => {
+    // valid: 1, 2, 1.5, 0 (-> 1.5), "1.75"; dropped: null, "nan", 2.5
+    const s = alpacaEvalWinRate([1, 2, 1.5, 0, null, "1.75", "nan", 2.5]);
+    // soft outcomes 0, 1, .5, .5, .75 -> mean .55; sum sq dev = .3025 + .2025 + .0025 + .0025 + .04 = .55
+    expect(s.win_rate).toBeCloseTo(55, 10);
+    expect(s.standard_error).toBeCloseTo((100 * Math.sqrt(0.55 / 4)) / Math.sqrt(5), 10);
+    expect(s.n_wins).toBe(2);
+    expect(s.n_wins_base).toBe(1);
+    expect(s.n_draws).toBe(2);
+    expect(s.n_total).toBe(5);
+    // ZeroOneScoringRule rounds before validating, so 2.5 -> 2 (half to even) still counts there:
+    // outcomes 0, 1, .5, .5, 1 (1.75 -> 2), 1 (2.5 -> 2) -> 4 / 6
+    expect(s.discrete_win_rate).toBeCloseTo((100 * 4) / 6, 10);
+  });
+
+  it("handles the all-missing and single-value cases", () => {
+    const none = alpacaEvalWinRate([null, null]);
+    expect(none.n_total).toBe(0);
+    expect(Number.isNaN(none.win_rate)).toBe(true);
+    const one = alpacaEvalWinRate([2]);
+    expect(one.win_rate).toBe(100);
+    expect(Number.isNaN(one.standard_error)).toBe(true);
+  });
+
+  it("treats near-draw weighted preferences as wins / losses, not draws", () => {
+    const s = alpacaEvalWinRate([1.5000001, 1.4999999]);
+    expect(s.n_draws).toBe(0);
+    expect(s.n_wins).toBe(1);
+    expect(s.n_wins_base).toBe(1);
+    expect(s.discrete_win_rate).toBe(50);
+  });
+});
+
+describe("lengths", () => {
+  it("counts code points like Python's len()", () => {
+    expect(codePointLength("abc")).toBe(3);
+    expect(codePointLength("a😀b")).toBe(3);
+    expect("a😀b".length).toBe(4);
+    expect(codePointLength("\ud800")).toBe(1); // lone surrogate
+    expect(averageOutputLength([{ output_2: "ab" }, { output_2: "😀😀😀😀" }])).toBe(3);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Leaderboards from feedback records of any kind: pairwise feedback is used
+ * as is, rankings and ratings of one item are first turned into the pairwise
+ * preferences they imply (the feedback room's conversions), then a
+ * Bradley-Terry model ranks the players.
+ */
+import type { Feedback, FeedbackOf } from "../feedback/index.js";
+import { pairwiseToComparisons, rankingToPairwise, ratingsToPairwise } from "../feedback/index.js";
+import {
+  type BradleyTerryOptions,
+  type BradleyTerryResult,
+  bradleyTerry,
+  bradleyTerryBootstrap,
+} from "./bradley-terry.js";
+
+/** What a leaderboard needs to know of a generation. */
+export interface GenerationInfo {
+  policy: string;
+  itemId: string;
+}
+
+/**
+ * Expand feedback into pairwise records: pairwise as is, rankings into every
+ * pair, ratings of the same item (same source and dimension) into pairs.
+ * Other kinds carry no comparison and are left out.
+ */
+export function toPairwise(feedback: Iterable<Feedback>, itemOf: (generationId: string) => string | undefined): FeedbackOf<"pairwise">[] {
+  const out: FeedbackOf<"pairwise">[] = [];
+  const ratings: FeedbackOf<"rating">[] = [];
+  for (const f of feedback) {
+    if (f.kind === "pairwise") out.push(f);
+    else if (f.kind === "ranking") out.push(...rankingToPairwise(f));
+    else if (f.kind === "rating") ratings.push(f);
+  }
+  if (ratings.length > 0) out.push(...ratingsToPairwise(ratings, { itemOf }));
+  return out;
+}
+
+/** Bradley-Terry scores of any pairwise set; players are generations unless `playerOf` maps them (to policies, say). */
+export function pairwiseToBradleyTerry(
+  feedback: Iterable<Feedback>,
+  opts: BradleyTerryOptions & { playerOf?: (generationId: string) => string | undefined } = {},
+): BradleyTerryResult {
+  return bradleyTerry(pairwiseToComparisons(feedback, opts.playerOf), opts);
+}
+
+export interface BradleyTerryRow {
+  model: string;
+  /** Elo-like rating: 1000 + 400/ln(10) times the centred log-strength. */
+  rating: number;
+  lower: number;
+  upper: number;
+  /** Comparisons the model took part in (ties count). */
+  n_comparisons: number;
+  /** Mean share of its comparisons the model won (ties count one half). */
+  win_share: number;
+}
+
+/**
+ * A leaderboard of policies by Bradley-Terry rating with percentile bootstrap
+ * intervals (as Chatbot Arena reports them), from feedback of any comparative kind.
+ */
+export function bradleyTerryLeaderboard(
+  feedback: Iterable<Feedback>,
+  generations: ReadonlyMap<string, GenerationInfo>,
+  opts: { rounds?: number; seed?: number; alpha?: number } = {},
+): BradleyTerryRow[] {
+  const info = (g: string) => generations.get(g);
+  const pairs = toPairwise(feedback, (g) => info(g)?.itemId);
+  const comparisons = pairwiseToComparisons(pairs, (g) => info(g)?.policy);
+  if (comparisons.length === 0) return [];
+  const boot = bradleyTerryBootstrap(comparisons, { rounds: opts.rounds ?? 200, seed: opts.seed ?? 0, alpha: opts.alpha ?? 0.05, scale: "elo" });
+  const n = new Map<string, number>();
+  const won = new Map<string, number>();
+  for (const c of comparisons) {
+    n.set(c.a, (n.get(c.a) ?? 0) + 1);
+    n.set(c.b, (n.get(c.b) ?? 0) + 1);
+    won.set(c.a, (won.get(c.a) ?? 0) + (1 - c.pB));
+    won.set(c.b, (won.get(c.b) ?? 0) + c.pB);
+  }
+  return boot.fit.players
+    .map((model) => {
+      const iv = boot.intervals.get(model)!;
+      return {
+        model,
+        rating: iv.estimate,
+        lower: iv.lower,
+        upper: iv.upper,
+        n_comparisons: n.get(model) ?? 0,
+        win_share: (won.get(model) ?? 0) / (n.get(model) ?? 1),
+      };
+    })
+    .sort((x, y) => y.rating - x.rating);
+}

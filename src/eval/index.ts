@@ -1,0 +1,85 @@
+/**
+ * Evaluation toolkit: AlpacaEval win rates and length-controlled win rates, Bradley-Terry ratings with bootstrap
+ * intervals, inter-rater agreement, and the small statistics / PRNG helpers they share. All functions are pure.
+ */
+
+export {
+  type AlpacaEvalAnnotation,
+  type AlpacaEvalWinRate,
+  alpacaEvalWinRate,
+  averageOutputLength,
+  codePointLength,
+  isValidPreference,
+  parsePreference,
+  preferenceToProbability,
+} from "./alpaca-eval.js";
+export {
+  type AnnotationKeys,
+  type GlmCvOptions,
+  type InstructionDifficulty,
+  type LengthControlledOptions,
+  type LengthControlledResult,
+  LC_REGULARIZE_TO_BASELINE_LAMBDA,
+  estimateInstructionDifficulty,
+  lengthControlledWinRate,
+  lengthFeature,
+} from "./length-controlled.js";
+export { type LeaderboardOptions, type LeaderboardRow, alpacaEvalLeaderboard } from "./leaderboard.js";
+export {
+  type DesignMatrix,
+  type L1LogisticCVFit,
+  type L1LogisticCVOptions,
+  type L1LogisticFit,
+  type L1LogisticOptions,
+  DesignBuilder,
+  denseDesign,
+  fitL1Logistic,
+  fitL1LogisticCV,
+  groupKFoldIds,
+  linearPredictor,
+  predictProba,
+  softLogLoss,
+} from "./logistic.js";
+export {
+  type BradleyTerryBootstrapOptions,
+  type BradleyTerryBootstrapResult,
+  type BradleyTerryInterval,
+  type BradleyTerryOptions,
+  type BradleyTerryResult,
+  type BradleyTerryScale,
+  type PairwiseComparison,
+  bradleyTerry,
+  bradleyTerryBootstrap,
+  bradleyTerryWinProbability,
+  toElo,
+} from "./bradley-terry.js";
+export {
+  type AlphaLevel,
+  type RaterValue,
+  cohenKappa,
+  fleissKappa,
+  krippendorffAlpha,
+  ratingsToCounts,
+} from "./agreement.js";
+export {
+  averageRanks,
+  logspace,
+  mean,
+  median,
+  pearson,
+  quantile,
+  sem,
+  sigmoid,
+  softplus,
+  spearman,
+  std,
+  variance,
+} from "./stats.js";
+export { type Rng, createRng, mulberry32 } from "./random.js";
+export {
+  type BradleyTerryRow,
+  type GenerationInfo,
+  bradleyTerryLeaderboard,
+  pairwiseToBradleyTerry,
+  toPairwise,
+} from "./from-feedback.js";

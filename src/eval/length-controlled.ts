@@ -1,0 +1,262 @@
+/**
+ * Length-controlled AlpacaEval win rate (Dubois, Galambosi, Liang & Hashimoto 2024, "Length-Controlled AlpacaEval:
+ * A Simple Way to Debias Automatic Evaluators"), GLM `length_controlled_v1`.
+ *
+ * For one evaluated model m against the baseline b, AlpacaEval fits the logistic GLM
+ *
+ *     logit P(m ≻ b | x) = θ_len · tanh(Δ_x / σ_m) + θ_diff · γ_x + θ_m · 1[not a gamed baseline]
+ *
+ * with Δ_x = len(baseline output) − len(model output) (characters; note the sign: longer model outputs give a
+ * negative Δ, and θ_len comes out negative), σ_m the sample standard deviation (ddof = 1) of Δ over all of m's
+ * rows, γ_x the per-instruction difficulty, and no other intercept. It is fitted on soft targets y = preference − 1
+ * by L1-penalised logistic regression (liblinear, no intercept) with C chosen from `logspace(-4, 4, 10)` by 5-fold
+ * GroupKFold cross-validation on the soft log loss. Optionally, annotations of "gamed" baselines (the baseline
+ * prompted to be verbose / concise) are appended with the not-gamed indicator set to 0 and sample weight λ/2
+ * (λ = 0.2), which ties θ_len and θ_diff to what pure length changes of the baseline do.
+ *
+ * The length-controlled win rate is the model's predicted win rate with the length term removed:
+ *
+ *     LC = 100 · mean_x sigmoid(θ_diff · γ_x + θ_m)        lc_standard_error = 100 · sem_x(same)
+ *
+ * over all of m's instructions (including those with a missing preference).
+ */
+
+import { type AlpacaEvalAnnotation, codePointLength, preferenceToProbability } from "./alpaca-eval.js";
+import { DesignBuilder, fitL1LogisticCV } from "./logistic.js";
+import { logspace, mean, sem, sigmoid, std } from "./stats.js";
+
+/** Regularisation-to-baseline strength used by AlpacaEval's `length_controlled_v1`. */
+export const LC_REGULARIZE_TO_BASELINE_LAMBDA = 0.2;
+
+/** How annotations are identified. */
+export interface AnnotationKeys {
+  /** Key identifying an instruction across models (default: the instruction text). */
+  instructionKey?: (a: AlpacaEvalAnnotation) => string;
+  /** Model name of an annotation (default: `generator_2`). */
+  modelOf?: (a: AlpacaEvalAnnotation) => string;
+}
+
+/** Cross-validation settings for the L1 logistic fits. */
+export interface GlmCvOptions {
+  /** Grid of inverse regularisation strengths (default `logspace(-4, 4, 10)`). */
+  Cs?: readonly number[];
+  /** Number of GroupKFold folds (default 5). */
+  nFolds?: number;
+}
+
+const defaultKey = (a: AlpacaEvalAnnotation): string => a.instruction;
+const defaultModel = (a: AlpacaEvalAnnotation): string => a.generator_2;
+
+/** Standardised, tanh-squashed length difference `tanh((len_1 − len_2) / sd)` for each annotation. */
+export function lengthFeature(rows: readonly AlpacaEvalAnnotation[]): Float64Array {
+  const delta = rows.map((a) => codePointLength(a.output_1 ?? "") - codePointLength(a.output_2 ?? ""));
+  const sd = std(delta, 1);
+  const out = new Float64Array(rows.length);
+  if (!(sd > 0)) return out; // constant (or single) length difference: no usable length signal
+  for (let i = 0; i < rows.length; i++) out[i] = Math.tanh(delta[i]! / sd);
+  return out;
+}
+
+/** Per-instruction difficulty estimate and the joint fit it came from. */
+export interface InstructionDifficulty {
+  /** γ per instruction key (logit scale; higher = evaluated models fare better on it). */
+  difficulty: Map<string, number>;
+  /** Instruction whose γ is fixed to 0 (treatment coding). */
+  reference: string;
+  /** Per-model bias of the joint fit (added to the shared not-gamed intercept). */
+  modelBias: Map<string, number>;
+  /** Per-model length coefficient of the joint fit. */
+  lengthSlope: Map<string, number>;
+  /** Shared not-gamed-baseline intercept of the joint fit. */
+  intercept: number;
+  /** C selected by cross-validation. */
+  C: number;
+  /** Number of annotation rows used. */
+  nRows: number;
+}
+
+/**
+ * Estimate AlpacaEval's per-instruction difficulty γ from many models' annotations against the same baseline.
+ *
+ * AlpacaEval does not derive γ per model: its `instruction_difficulty.csv` was fitted once, jointly over the
+ * annotations of all leaderboard models (see the repository's `notebooks/instruction_difficulty.ipynb`), with the
+ * joint GLM
+ *
+ *     logit P = θ_len,m · tanh(Δ_x / σ_m) + θ_m + γ_x + θ_0 · 1[not gamed]
+ *
+ * (patsy `C(generator_2):tanh(std_delta_len) + C(generator_2) + C(index) + not_gamed_baseline − 1`): a length
+ * slope and bias per model, one fixed effect per instruction with the first instruction as reference (γ = 0), L1
+ * logistic regression on soft targets with C chosen by 5-fold GroupKFold CV; γ_x is the fitted instruction effect.
+ * This function refits exactly that model on the annotations it is given (rows with a missing preference or an
+ * empty model output are skipped, as in the notebook), so with few models γ is noisier than AlpacaEval's, which
+ * was fitted on the full early-2024 leaderboard. Only the shape of γ matters much downstream, because each model's
+ * GLM learns its own θ_diff.
+ */
+export function estimateInstructionDifficulty(
+  annotations: readonly AlpacaEvalAnnotation[],
+  opts: AnnotationKeys & GlmCvOptions = {},
+): InstructionDifficulty {
+  const keyOf = opts.instructionKey ?? defaultKey;
+  const modelOf = opts.modelOf ?? defaultModel;
+
+  const byModel = new Map<string, AlpacaEvalAnnotation[]>();
+  const instructions: string[] = [];
+  const instrIndex = new Map<string, number>();
+  for (const a of annotations) {
+    const y = preferenceToProbability(a.preference);
+    if (Number.isNaN(y) || codePointLength(a.output_2 ?? "") === 0) continue;
+    const m = modelOf(a);
+    let list = byModel.get(m);
+    if (!list) byModel.set(m, (list = []));
+    list.push(a);
+    const k = keyOf(a);
+    if (!instrIndex.has(k)) {
+      instrIndex.set(k, instructions.length);
+      instructions.push(k);
+    }
+  }
+  if (instructions.length === 0) throw new RangeError("estimateInstructionDifficulty: no usable annotations");
+  const models = [...byModel.keys()];
+  const nModels = models.length;
+  // Columns: [not_gamed, bias_m (nModels), len_m (nModels), instruction k>0 (nInstr - 1)]
+  const nFeatures = 1 + 2 * nModels + (instructions.length - 1);
+  const builder = new DesignBuilder(nFeatures);
+  const y: number[] = [];
+  models.forEach((m, mi) => {
+    const rows = byModel.get(m)!;
+    const len = lengthFeature(rows);
+    rows.forEach((a, i) => {
+      const k = instrIndex.get(keyOf(a))!;
+      const cols = [0, 1 + mi, 1 + nModels + mi];
+      const vals = [1, 1, len[i]!];
+      if (k > 0) {
+        cols.push(1 + 2 * nModels + k - 1);
+        vals.push(1);
+      }
+      builder.addRow(cols, vals);
+      y.push(preferenceToProbability(a.preference));
+    });
+  });
+  const X = builder.build();
+  const fit = fitL1LogisticCV(X, y, undefined, {
+    Cs: opts.Cs ?? logspace(-4, 4, 10),
+    nFolds: opts.nFolds ?? 5,
+    tol: 1e-5,
+  });
+  const difficulty = new Map<string, number>();
+  instructions.forEach((k, i) => difficulty.set(k, i === 0 ? 0 : fit.coef[1 + 2 * nModels + i - 1]!));
+  return {
+    difficulty,
+    reference: instructions[0]!,
+    modelBias: new Map(models.map((m, mi) => [m, fit.coef[1 + mi]!])),
+    lengthSlope: new Map(models.map((m, mi) => [m, fit.coef[1 + nModels + mi]!])),
+    intercept: fit.coef[0]!,
+    C: fit.C,
+    nRows: X.nRows,
+  };
+}
+
+/** Options for {@link lengthControlledWinRate}. */
+export interface LengthControlledOptions extends AnnotationKeys, GlmCvOptions {
+  /** γ per instruction key (e.g. from {@link estimateInstructionDifficulty}); unknown keys get the mean γ. */
+  instructionDifficulty: ReadonlyMap<string, number>;
+  /**
+   * Annotations of gamed baselines (the baseline prompted to be verbose / concise, judged against the plain
+   * baseline). When given, they are appended with not-gamed = 0 and weight λ / (number of gamed models), as in
+   * AlpacaEval (which uses two gamed models, hence λ/2). AlpacaEval's own gamed rows are not public in these data,
+   * so by default none are used (AlpacaEval's `length_controlled_noreg` variant of the same formula).
+   */
+  gamedAnnotations?: readonly AlpacaEvalAnnotation[];
+  /** λ for the gamed rows (default {@link LC_REGULARIZE_TO_BASELINE_LAMBDA}). */
+  regularizeToBaselineLambda?: number;
+}
+
+/** Length-controlled win rate of one model and its GLM. */
+export interface LengthControlledResult {
+  length_controlled_winrate: number;
+  lc_standard_error: number;
+  /** GLM coefficients: length term, instruction difficulty, not-gamed-baseline intercept. */
+  coefficients: { length: number; instruction_difficulty: number; not_gamed_baseline: number };
+  /** C picked by cross-validation (NaN when no fit was needed). */
+  C: number;
+  /** Per-annotation length-controlled win probability (same order as the input). */
+  predictions: Float64Array;
+}
+
+/**
+ * Length-controlled win rate of a single model (all annotations must share `generator_2`, or `modelOf`), following
+ * AlpacaEval's `get_length_controlled_winrate` with GLM `length_controlled_v1` (see the module comment).
+ * When the model is the baseline itself the result is 50 by construction.
+ */
+export function lengthControlledWinRate(
+  annotations: readonly AlpacaEvalAnnotation[],
+  opts: LengthControlledOptions,
+): LengthControlledResult {
+  const keyOf = opts.instructionKey ?? defaultKey;
+  const n = annotations.length;
+  if (n === 0) throw new RangeError("lengthControlledWinRate: no annotations");
+  const gammaValues = [...opts.instructionDifficulty.values()];
+  const gammaDefault = gammaValues.length ? mean(gammaValues) : 0;
+  const gamma = (a: AlpacaEvalAnnotation): number => opts.instructionDifficulty.get(keyOf(a)) ?? gammaDefault;
+
+  const isBaseline = annotations.every((a) => a.generator_2 === a.generator_1);
+  if (isBaseline) {
+    const predictions = new Float64Array(n).fill(0.5);
+    return {
+      length_controlled_winrate: 50,
+      lc_standard_error: 0,
+      coefficients: { length: 0, instruction_difficulty: 0, not_gamed_baseline: 0 },
+      C: NaN,
+      predictions,
+    };
+  }
+
+  // Training rows: gamed baselines first (as AlpacaEval concatenates them), then the model's own rows.
+  const builder = new DesignBuilder(3);
+  const y: number[] = [];
+  const w: number[] = [];
+  const gamed = opts.gamedAnnotations ?? [];
+  if (gamed.length > 0) {
+    const modelOf = opts.modelOf ?? defaultModel;
+    const groups = new Map<string, AlpacaEvalAnnotation[]>();
+    for (const a of gamed) {
+      const m = modelOf(a);
+      let g = groups.get(m);
+      if (!g) groups.set(m, (g = []));
+      g.push(a);
+    }
+    const lambda = opts.regularizeToBaselineLambda ?? LC_REGULARIZE_TO_BASELINE_LAMBDA;
+    for (const rows of groups.values()) {
+      const len = lengthFeature(rows);
+      rows.forEach((a, i) => {
+        const p = preferenceToProbability(a.preference);
+        if (Number.isNaN(p)) return;
+        builder.addRow([0, 1], [len[i]!, gamma(a)]);
+        y.push(p);
+        w.push(lambda / groups.size);
+      });
+    }
+  }
+  const len = lengthFeature(annotations);
+  annotations.forEach((a, i) => {
+    const p = preferenceToProbability(a.preference);
+    if (Number.isNaN(p)) return;
+    builder.addRow([0, 1, 2], [len[i]!, gamma(a), 1]);
+    y.push(p);
+    w.push(1);
+  });
+  const X = builder.build();
+  if (X.nRows === 0) throw new RangeError("lengthControlledWinRate: no valid preferences");
+  const fit = fitL1LogisticCV(X, y, w, { Cs: opts.Cs ?? logspace(-4, 4, 10), nFolds: opts.nFolds ?? 5 });
+  const [bLen, bDiff, bNg] = [fit.coef[0]!, fit.coef[1]!, fit.coef[2]!];
+
+  const predictions = new Float64Array(n);
+  for (let i = 0; i < n; i++) predictions[i] = sigmoid(bDiff * gamma(annotations[i]!) + bNg);
+  return {
+    length_controlled_winrate: mean(predictions) * 100,
+    lc_standard_error: sem(predictions) * 100,
+    coefficients: { length: bLen, instruction_difficulty: bDiff, not_gamed_baseline: bNg },
+    C: fit.C,
+    predictions,
+  };
+}

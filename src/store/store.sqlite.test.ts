@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { RlxfError } from "../errors.js";
+import { openStore, resolveTarget } from "./index.js";
+import { item, storeContract } from "./store.contract.js";
+
+storeContract("sqlite", () => openStore({ path: ":memory:" }));
+
+describe("sqlite specifics", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rlxf-store-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("creates the directory, persists across opens, and migrates only once", async () => {
+    const path = join(dir, "nested", "deeper", "rlxf.db");
+    const a = await openStore({ path });
+    expect(a.engine).toBe("sqlite");
+    await a.write({ items: [item("i1")] });
+    await a.close();
+    const b = await openStore({ path });
+    expect((await b.getItem("default", "i1"))?.id).toBe("i1");
+    expect((await b.write({ items: [item("i1")] })).items.outcomes).toEqual(["existing"]);
+    await b.close();
+  });
+
+  it("two handles on one file see each other's writes (WAL)", async () => {
+    const path = join(dir, "shared.db");
+    const a = await openStore({ path });
+    const b = await openStore({ path });
+    await Promise.all([a.write({ items: [item("a1")] }), b.write({ items: [item("b1")] })]);
+    expect((await a.counts()).items).toBe(2);
+    expect((await b.listItems()).records.map((r) => r.id)).toEqual(expect.arrayContaining(["a1", "b1"]));
+    await a.close();
+    await b.close();
+  });
+
+  it("resolves the target from options, then environment, then the default", () => {
+    expect(resolveTarget({}, {})).toEqual({ engine: "sqlite", path: "./.rlxf/rlxf.db" });
+    expect(resolveTarget({}, { RLXF_DB: "/x/y.db" })).toEqual({ engine: "sqlite", path: "/x/y.db" });
+    expect(resolveTarget({}, { RLXF_DATABASE_URL: "postgres://u@h/db", RLXF_DB: "/x/y.db" })).toEqual({
+      engine: "postgres",
+      url: "postgres://u@h/db",
+    });
+    expect(resolveTarget({ path: "a.db" }, { RLXF_DATABASE_URL: "postgres://u@h/db" })).toEqual({ engine: "sqlite", path: "a.db" });
+    expect(resolveTarget({ url: "postgresql://u@h/db" }, {})).toEqual({ engine: "postgres", url: "postgresql://u@h/db" });
+    expect(resolveTarget({ url: "sqlite:/tmp/z.db" }, {})).toEqual({ engine: "sqlite", path: "/tmp/z.db" });
+    expect(() => resolveTarget({ url: "mysql://u:secret@h/db" }, {})).toThrow(RlxfError);
+    expect(() => resolveTarget({ url: "mysql://u:secret@h/db" }, {})).not.toThrow(/secret/);
+  });
+
+  it("reports an unreachable PostgreSQL clearly, without the password", async () => {
+    const e = await openStore({ url: "postgres://u:hunter2@127.0.0.1:1/none" }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RlxfError);
+    expect((e as RlxfError).code).toBe("store_unavailable");
+    expect((e as Error).message).not.toContain("hunter2");
+  });
+});

@@ -1,0 +1,536 @@
+/**
+ * The Kysely-backed store, one query layer for SQLite and PostgreSQL.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import {
+  type Expression,
+  type ExpressionBuilder,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type SqlBool,
+  SqliteDialect,
+  sql,
+} from "kysely";
+import pg from "pg";
+import { RlxfError, ValidationError } from "../errors.js";
+import {
+  DEFAULT_PROJECT,
+  FEEDBACK_KINDS,
+  type Feedback,
+  type FeedbackKind,
+  type Generation,
+  type Item,
+  type ResolvedFeedback,
+  SOURCE_TYPES,
+} from "../feedback/schema.js";
+import {
+  chunks,
+  decodeCursor,
+  encodeCursor,
+  feedbackFromRow,
+  generationFromRow,
+  isoOf,
+  itemFromRow,
+  num,
+  timeToMs,
+} from "./codec.js";
+import { type Database, type Engine, migrationProvider } from "./tables.js";
+import type {
+  Counts,
+  FeedbackFilter,
+  GenerationFilter,
+  ItemFilter,
+  IterateOptions,
+  OpenStoreOptions,
+  Page,
+  PageOptions,
+  RecordKind,
+  RecordTimes,
+  Store,
+  WriteBatch,
+  WriteOptions,
+  WriteReport,
+} from "./types.js";
+import { writeBatch } from "./write.js";
+
+export const DEFAULT_DB_PATH = "./.rlxf/rlxf.db";
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 10_000;
+const DEFAULT_PAGE_SIZE = 500;
+const IN_CHUNK = 1000;
+
+/**
+ * better-sqlite3 waits for a busy database synchronously, blocking the event
+ * loop; two handles on one file in one process would then deadlock (the
+ * holder cannot resume). So writers on the same file in this process queue
+ * here first; other processes are handled by SQLite's busy_timeout.
+ */
+const fileLocks = new Map<string, Promise<unknown>>();
+
+async function withFileLock<T>(key: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (key === undefined) return fn();
+  const prev = fileLocks.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => {});
+  fileLocks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (fileLocks.get(key) === tail) fileLocks.delete(key);
+  }
+}
+
+type Target = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+
+const isPostgresUrl = (u: string) => /^postgres(ql)?:\/\//i.test(u);
+
+function fromUrl(url: string, origin: string): Target {
+  if (isPostgresUrl(url)) return { engine: "postgres", url };
+  if (/^sqlite:/i.test(url)) {
+    const path = url.replace(/^sqlite:(\/\/)?/i, "");
+    if (path) return { engine: "sqlite", path };
+  }
+  throw new RlxfError(
+    "bad_database_url",
+    `${origin} must be a postgres:// or postgresql:// URL (or sqlite:<path>); got "${redact(url)}"`,
+  );
+}
+
+/** Where `openStore` connects: explicit options first, then the environment, then the default file. */
+export function resolveTarget(opts: OpenStoreOptions = {}, env: NodeJS.ProcessEnv = process.env): Target {
+  if (opts.url) return fromUrl(opts.url, "url");
+  if (opts.path) return { engine: "sqlite", path: opts.path };
+  if (env.RLXF_DATABASE_URL) return fromUrl(env.RLXF_DATABASE_URL, "RLXF_DATABASE_URL");
+  return { engine: "sqlite", path: env.RLXF_DB || DEFAULT_DB_PATH };
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  }
+}
+
+/**
+ * Open (and migrate) the store. PostgreSQL when `opts.url`, or else env
+ * `RLXF_DATABASE_URL`, is a postgres URL; otherwise SQLite at `opts.path` ??
+ * env `RLXF_DB` ?? `./.rlxf/rlxf.db` (`:memory:` allowed).
+ */
+export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
+  const target = resolveTarget(opts);
+  let db: Kysely<Database>;
+  let migrationTableSchema: string | undefined;
+  let lockKey: string | undefined;
+
+  if (target.engine === "sqlite") {
+    if (target.path !== ":memory:") {
+      lockKey = resolve(target.path);
+      try {
+        mkdirSync(dirname(lockKey), { recursive: true });
+      } catch (e) {
+        throw new RlxfError("store_unavailable", `cannot create the directory for ${target.path}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    let raw: BetterSqlite3.Database | undefined;
+    try {
+      raw = new BetterSqlite3(target.path);
+      raw.pragma("journal_mode = WAL");
+      raw.pragma("synchronous = NORMAL");
+      raw.pragma("foreign_keys = ON");
+      raw.pragma("busy_timeout = 10000");
+    } catch (e) {
+      raw?.close();
+      throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
+    }
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  } else {
+    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle client losing its connection must not crash the process.
+    pool.on("error", () => {});
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+      migrationTableSchema = r.rows[0]?.schema ?? undefined;
+    } catch (e) {
+      await db.destroy().catch(() => {});
+      throw new RlxfError("store_unavailable", `cannot connect to PostgreSQL at ${redact(target.url)}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    if (!migrationTableSchema) {
+      await db.destroy().catch(() => {});
+      throw new RlxfError("store_unavailable", `PostgreSQL at ${redact(target.url)} has no current schema (check search_path)`);
+    }
+  }
+
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(target.engine),
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
+  const { error } = await withFileLock(lockKey, () => migrator.migrateToLatest());
+  if (error) {
+    await db.destroy().catch(() => {});
+    throw new RlxfError("migration_failed", `could not migrate the store: ${(error as Error).message ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  return new SqlStore(db, target.engine, lockKey);
+}
+
+// ------------------------------------------------------------- filtering ---
+
+function projectOf(p: string | undefined): string {
+  return p ?? DEFAULT_PROJECT;
+}
+
+function limitOf(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new ValidationError([{ path: "limit", message: `must be an integer from 1 to ${MAX_LIMIT}` }], undefined, "filter");
+  }
+  return limit;
+}
+
+function pageSizeOf(n: number | undefined): number {
+  if (n === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new ValidationError([{ path: "pageSize", message: `must be an integer from 1 to ${MAX_LIMIT}` }], undefined, "filter");
+  }
+  return n;
+}
+
+function kindsOf(kind: FeedbackKind | FeedbackKind[] | undefined): FeedbackKind[] | undefined {
+  if (kind === undefined) return undefined;
+  const kinds = Array.isArray(kind) ? kind : [kind];
+  kinds.forEach((k, i) => {
+    if (!(FEEDBACK_KINDS as readonly string[]).includes(k)) {
+      throw new ValidationError(
+        [{ path: Array.isArray(kind) ? `kind.${i}` : "kind", message: `must be one of ${FEEDBACK_KINDS.join(", ")}` }],
+        undefined,
+        "filter",
+      );
+    }
+  });
+  return kinds;
+}
+
+type Table = "items" | "generations" | "feedback";
+type Cond = Expression<SqlBool>;
+
+/** Conditions every table shares: project, createdAt window, cursor. */
+function commonConds<T extends Table>(
+  eb: ExpressionBuilder<Database, T>,
+  f: { project?: string; since?: unknown; until?: unknown },
+  after: { recordedAt: number; id: string } | undefined,
+): Cond[] {
+  // The shared columns exist on every table; Kysely cannot see that through a generic T.
+  const e = eb as unknown as ExpressionBuilder<Database, "items">;
+  const conds: Cond[] = [e("project", "=", projectOf(f.project))];
+  if (f.since !== undefined) conds.push(e("created_at", ">=", timeToMs(f.since as never, "since")));
+  if (f.until !== undefined) conds.push(e("created_at", "<", timeToMs(f.until as never, "until")));
+  if (after) conds.push(e(e.refTuple("recorded_at", "id"), ">", e.tuple(after.recordedAt, after.id)));
+  return conds;
+}
+
+// ----------------------------------------------------------------- store ---
+
+type Row = { project: string; id: string; body: string; created_at: number | string; recorded_at: number | string };
+
+class SqlStore implements Store {
+  readonly engine: Engine;
+  readonly #db: Kysely<Database>;
+  readonly #lockKey: string | undefined;
+  #closed = false;
+
+  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string) {
+    this.#db = db;
+    this.engine = engine;
+    this.#lockKey = lockKey;
+  }
+
+  get #live(): Kysely<Database> {
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    return this.#db;
+  }
+
+  async #inTransaction<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const db = this.#live;
+    if (this.engine === "postgres") return db.transaction().execute(fn);
+    // SQLite: take the write lock up front so a concurrent writer waits (busy_timeout) instead of failing mid-way.
+    return withFileLock(this.#lockKey, () => db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const out = await fn(conn);
+        await sql`commit`.execute(conn);
+        return out;
+      } catch (e) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw e;
+      }
+    }));
+  }
+
+  async write(batch: WriteBatch, opts?: WriteOptions): Promise<WriteReport> {
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    return writeBatch({ engine: this.engine, inTransaction: (fn) => this.#inTransaction(fn) }, batch, opts);
+  }
+
+  async #getRow(table: Table, project: string, id: string): Promise<Row | undefined> {
+    return this.#live
+      .selectFrom(table as "items")
+      .select(["project", "id", "body", "created_at", "recorded_at"])
+      .where("project", "=", project)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  async getItem(project: string, id: string): Promise<Item | undefined> {
+    const row = await this.#getRow("items", project, id);
+    return row && itemFromRow(row);
+  }
+
+  async getGeneration(project: string, id: string): Promise<Generation | undefined> {
+    const row = await this.#getRow("generations", project, id);
+    return row && generationFromRow(row);
+  }
+
+  async getFeedback(project: string, id: string): Promise<Feedback | undefined> {
+    const row = await this.#getRow("feedback", project, id);
+    return row && feedbackFromRow(row);
+  }
+
+  async times(kind: RecordKind, project: string, id: string): Promise<RecordTimes | undefined> {
+    const table: Table = kind === "item" ? "items" : kind === "generation" ? "generations" : "feedback";
+    const row = await this.#getRow(table, project, id);
+    return row && { createdAt: isoOf(row.created_at), recordedAt: isoOf(row.recorded_at) };
+  }
+
+  // ------------------------------------------------------------- pages ---
+
+  async #itemRows(f: ItemFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
+    return this.#live
+      .selectFrom("items")
+      .select(["project", "id", "body", "created_at", "recorded_at"])
+      .where((eb) => {
+        const conds = commonConds(eb, f, after);
+        if (f.dataset !== undefined) conds.push(eb("dataset", "=", f.dataset));
+        return eb.and(conds);
+      })
+      .orderBy("recorded_at")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+  }
+
+  async #generationRows(f: GenerationFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
+    return this.#live
+      .selectFrom("generations")
+      .select(["project", "id", "body", "created_at", "recorded_at"])
+      .where((eb) => {
+        const conds = commonConds(eb, f, after);
+        if (f.itemId !== undefined) conds.push(eb("item_id", "=", f.itemId));
+        if (f.policy !== undefined) conds.push(eb("policy", "=", f.policy));
+        return eb.and(conds);
+      })
+      .orderBy("recorded_at")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+  }
+
+  async #feedbackRows(f: FeedbackFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
+    const kinds = kindsOf(f.kind);
+    if (kinds && kinds.length === 0) return [];
+    if (f.sourceType !== undefined && !(SOURCE_TYPES as readonly string[]).includes(f.sourceType)) {
+      throw new ValidationError([{ path: "sourceType", message: `must be one of ${SOURCE_TYPES.join(", ")}` }], undefined, "filter");
+    }
+    const project = projectOf(f.project);
+    const db = this.#live;
+    return db
+      .selectFrom("feedback")
+      .select(["project", "id", "body", "created_at", "recorded_at"])
+      .where((eb) => {
+        const conds = commonConds(eb, f, after);
+        if (kinds) conds.push(kinds.length === 1 ? eb("kind", "=", kinds[0] as string) : eb("kind", "in", kinds));
+        if (f.sourceType !== undefined) conds.push(eb("source_type", "=", f.sourceType));
+        if (f.sourceId !== undefined) conds.push(eb("source_id", "=", f.sourceId));
+        if (f.itemId !== undefined) conds.push(eb("item_id", "=", f.itemId));
+        if (f.generationId !== undefined) {
+          conds.push(
+            eb(
+              "id",
+              "in",
+              eb
+                .selectFrom("feedback_targets")
+                .select("feedback_targets.feedback_id")
+                .where("feedback_targets.project", "=", project)
+                .where("feedback_targets.generation_id", "=", f.generationId),
+            ),
+          );
+        }
+        if (f.policy !== undefined) {
+          conds.push(
+            eb(
+              "id",
+              "in",
+              eb
+                .selectFrom("feedback_targets")
+                .innerJoin("generations", (j) =>
+                  j
+                    .onRef("generations.project", "=", "feedback_targets.project")
+                    .onRef("generations.id", "=", "feedback_targets.generation_id"),
+                )
+                .select("feedback_targets.feedback_id")
+                .where("feedback_targets.project", "=", project)
+                .where("generations.policy", "=", f.policy),
+            ),
+          );
+        }
+        return eb.and(conds);
+      })
+      .orderBy("recorded_at")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+  }
+
+  async #page<F extends PageOptions, T>(
+    f: F,
+    rowsOf: (f: F, limit: number, after?: { recordedAt: number; id: string }) => Promise<Row[]>,
+    toRecord: (r: Row) => T,
+  ): Promise<Page<T>> {
+    const limit = limitOf(f.limit);
+    const after = f.cursor !== undefined ? decodeCursor(f.cursor) : undefined;
+    const rows = await rowsOf(f, limit + 1, after);
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const last = page[page.length - 1];
+    const out: Page<T> = { records: page.map(toRecord) };
+    if (more && last) out.nextCursor = encodeCursor({ recordedAt: num(last.recorded_at), id: last.id });
+    return out;
+  }
+
+  async *#rowPages<F>(
+    f: F & IterateOptions,
+    rowsOf: (f: F, limit: number, after?: { recordedAt: number; id: string }) => Promise<Row[]>,
+  ): AsyncGenerator<Row[]> {
+    const size = pageSizeOf(f.pageSize);
+    let after: { recordedAt: number; id: string } | undefined;
+    for (;;) {
+      const rows = await rowsOf(f, size, after);
+      if (rows.length) yield rows;
+      const last = rows[rows.length - 1];
+      if (rows.length < size || !last) return;
+      after = { recordedAt: num(last.recorded_at), id: last.id };
+    }
+  }
+
+  listItems(filter: ItemFilter & PageOptions = {}): Promise<Page<Item>> {
+    return this.#page(filter, (f, l, a) => this.#itemRows(f, l, a), itemFromRow);
+  }
+
+  listGenerations(filter: GenerationFilter & PageOptions = {}): Promise<Page<Generation>> {
+    return this.#page(filter, (f, l, a) => this.#generationRows(f, l, a), generationFromRow);
+  }
+
+  listFeedback(filter: FeedbackFilter & PageOptions = {}): Promise<Page<Feedback>> {
+    return this.#page(filter, (f, l, a) => this.#feedbackRows(f, l, a), feedbackFromRow);
+  }
+
+  async *iterateItems(filter: ItemFilter & IterateOptions = {}): AsyncGenerator<Item> {
+    for await (const rows of this.#rowPages(filter, (f, l, a) => this.#itemRows(f, l, a))) yield* rows.map(itemFromRow);
+  }
+
+  async *iterateGenerations(filter: GenerationFilter & IterateOptions = {}): AsyncGenerator<Generation> {
+    for await (const rows of this.#rowPages(filter, (f, l, a) => this.#generationRows(f, l, a))) {
+      yield* rows.map(generationFromRow);
+    }
+  }
+
+  async *iterateFeedback(filter: FeedbackFilter & IterateOptions = {}): AsyncGenerator<Feedback> {
+    for await (const rows of this.#rowPages(filter, (f, l, a) => this.#feedbackRows(f, l, a))) {
+      yield* rows.map(feedbackFromRow);
+    }
+  }
+
+  async *iterateResolvedFeedback(filter: FeedbackFilter & IterateOptions = {}): AsyncGenerator<ResolvedFeedback> {
+    const project = projectOf(filter.project);
+    for await (const rows of this.#rowPages(filter, (f, l, a) => this.#feedbackRows(f, l, a))) {
+      const page = rows.map(feedbackFromRow);
+      const gens = await this.#byIds("generations", project, page.flatMap((f) => f.targets), generationFromRow);
+      const items = await this.#byIds("items", project, page.map((f) => f.itemId as string), itemFromRow);
+      for (const feedback of page) {
+        const item = items.get(feedback.itemId as string);
+        const targets = feedback.targets.map((t) => gens.get(t));
+        if (!item || targets.some((t) => t === undefined)) {
+          // The schema's foreign keys make this unreachable short of manual edits.
+          throw new RlxfError("store_inconsistent", `feedback "${feedback.id}" refers to a missing item or generation`);
+        }
+        yield { feedback, item, targets: targets as Generation[] };
+      }
+    }
+  }
+
+  async #byIds<T>(table: "items" | "generations", project: string, ids: string[], toRecord: (r: Row) => T): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    for (const chunk of chunks([...new Set(ids)], IN_CHUNK)) {
+      const rows = await this.#live
+        .selectFrom(table as "items")
+        .select(["project", "id", "body", "created_at", "recorded_at"])
+        .where("project", "=", project)
+        .where("id", "in", chunk)
+        .execute();
+      for (const r of rows) out.set(r.id, toRecord(r));
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ summary ---
+
+  async counts(project?: string): Promise<Counts> {
+    const p = projectOf(project);
+    const db = this.#live;
+    const count = async (table: Table) => {
+      const r = await db
+        .selectFrom(table as "items")
+        .select((eb) => eb.fn.countAll<number | string>().as("n"))
+        .where("project", "=", p)
+        .executeTakeFirstOrThrow();
+      return num(r.n);
+    };
+    const byKind = Object.fromEntries(FEEDBACK_KINDS.map((k) => [k, 0])) as Record<FeedbackKind, number>;
+    const rows = await db
+      .selectFrom("feedback")
+      .select((eb) => ["kind", eb.fn.countAll<number | string>().as("n")])
+      .where("project", "=", p)
+      .groupBy("kind")
+      .execute();
+    for (const r of rows) byKind[r.kind as FeedbackKind] = num(r.n);
+    return { items: await count("items"), generations: await count("generations"), feedback: await count("feedback"), byKind };
+  }
+
+  async projects(): Promise<string[]> {
+    const db = this.#live;
+    const rows = await db
+      .selectFrom("items")
+      .select("project")
+      .union(db.selectFrom("generations").select("project"))
+      .union(db.selectFrom("feedback").select("project"))
+      .execute();
+    return [...new Set(rows.map((r) => r.project))].sort();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.destroy();
+  }
+}
