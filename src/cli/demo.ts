@@ -1,0 +1,28 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runImport } from "./import.js";
+import { runLeaderboard } from "./leaderboard.js";
+import { type DbOptions, out } from "./shared.js";
+
+/** The example dataset shipped with the package (examples/demo.jsonl). */
+export function demoDatasetPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, "examples", "demo.jsonl");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("examples/demo.jsonl was not found beside the rlxf package");
+}
+
+/** Import the bundled example and print both leaderboards: win rate against the reference, and Bradley-Terry. */
+export async function runDemo(opts: DbOptions): Promise<void> {
+  const file = demoDatasetPath();
+  out(`$ rlxf import ${file}\n`);
+  await runImport([file], { ...opts, project: "demo" });
+  out(`\n$ rlxf leaderboard --method alpaca-eval --project demo   (win rate against reference-gpt, from the judge's pairwise verdicts)\n`);
+  await runLeaderboard([], { ...opts, project: "demo", method: "alpaca-eval", baseline: "reference-gpt", bootstrap: 0, seed: 0 });
+  out(`\n$ rlxf leaderboard --method bt --project demo   (Bradley-Terry over pairwise, ranking and rating feedback)\n`);
+  await runLeaderboard([], { ...opts, project: "demo", method: "bt", bootstrap: 200, seed: 0 });
+}

@@ -1,0 +1,15 @@
+/**
+ * The io room: reading preference/feedback files (AlpacaEval annotations, TRL preference datasets,
+ * Anthropic HH-RLHF, rlxf JSONL) into validated records, and streaming records out in training and
+ * evaluation formats (TRL, OpenAI DPO, AlpacaEval, rlxf).
+ */
+export * from "./types.js";
+export { readImportFile, readImportStream, importRawRecords, mergeBatches, DEFAULT_POLICY } from "./import.js";
+export { exportRecords, exportToString, writeExportFile, type ExportReport } from "./export.js";
+export { memorySource, type MemoryRecords } from "./memory.js";
+export { detectFormat, FORMAT_SIGNATURES } from "./detect.js";
+export { readRawRecords, isGzipFile, type RawRecord } from "./records.js";
+export { itemIdFor, generationIdFor, feedbackIdFor } from "./ids.js";
+export { readPreference, NULL_PREFERENCE, alpacaEvalRow } from "./formats/alpaca-eval.js";
+export { hhTurns, splitHhPair } from "./formats/anthropic-hh.js";
+export { promptText, promptMessages } from "./export-helpers.js";
