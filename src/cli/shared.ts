@@ -1,3 +1,4 @@
+import { InvalidArgumentError, Option } from "commander";
 import { openStore, type Store } from "../store/index.js";
 
 export interface DbOptions {
@@ -39,3 +40,13 @@ export function table(rows: Record<string, unknown>[], columns: { key: string; t
   const line = (row: string[]) => row.map((v, i) => (isNum[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(heads), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n") + "\n";
 }
+
+/** A commander parser for a non-negative integer option. */
+export const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+
+/** The `--db` option every command that touches the store takes. */
+export const dbOption = () => new Option("--db <path-or-url>", "SQLite file or postgres:// URL (default: $RLXF_DATABASE_URL, $RLXF_DB, ./.rlxf/rlxf.db)");

@@ -1,0 +1,67 @@
+/** The `rlxf` command line: one commander program; each command group lives in its own file. */
+import { Command, Option } from "commander";
+import { dbOption, int } from "./shared.js";
+import { runDemo } from "./demo.js";
+import { runExport } from "./export.js";
+import { runImport } from "./import.js";
+import { runLeaderboard } from "./leaderboard.js";
+import { runStats } from "./stats.js";
+import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
+import { SOURCE_TYPES } from "../feedback/index.js";
+
+/** Command groups beyond the core ones: each file exports `register(program)`. */
+const groups: Array<(p: Command) => void> = [];
+
+export function program(): Command {
+  const p = new Command("rlxf")
+    .description("Learning from feedback on the outputs of language models and agents.")
+    .version("0.1.0")
+    .showHelpAfterError();
+
+  p.command("import")
+    .description("import feedback files into the store (.gz read transparently; format detected from content)")
+    .argument("<files...>", "files to import")
+    .addOption(new Option("--format <format>", "input format").choices([...IMPORT_FORMATS]))
+    .option("--project <name>", "project the records belong to", "default")
+    .addOption(new Option("--source-type <type>", "who gave the feedback, when the format does not say").choices([...SOURCE_TYPES]))
+    .option("--source-id <id>", "id of the feedback source, when the format does not say")
+    .addOption(dbOption())
+    .option("--json", "print the import report as JSON")
+    .action(runImport);
+
+  p.command("export")
+    .description("export stored feedback as a dataset (streams; never holds everything in memory)")
+    .addOption(new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .option("--out <file>", "write to a file instead of stdout (.gz compresses)")
+    .option("--project <name>", "project to export", "default")
+    .addOption(dbOption())
+    .action(runExport);
+
+  p.command("leaderboard")
+    .description("rank models from pairwise feedback in files or in the store")
+    .argument("[files...]", "annotation files (read directly, not stored); the store when none are given")
+    .addOption(new Option("--format <format>", "format of the files").choices([...IMPORT_FORMATS]))
+    .addOption(new Option("--method <method>", "alpaca-eval: win rates against a baseline (with length control); bt: Bradley-Terry").choices(["alpaca-eval", "bt"]))
+    .option("--baseline <policy>", "alpaca-eval method: the reference policy (default: the one in the first position)")
+    .option("--bootstrap <n>", "bt method: bootstrap rounds for confidence intervals", int("--bootstrap"), 200)
+    .option("--seed <n>", "bt method: random seed", int("--seed"), 0)
+    .option("--project <name>", "project, when reading the store", "default")
+    .addOption(dbOption())
+    .option("--json", "print a JSON array of rows and nothing else on stdout")
+    .action(runLeaderboard);
+
+  p.command("stats")
+    .description("count what the store holds")
+    .option("--project <name>", "project", "default")
+    .addOption(dbOption())
+    .option("--json", "print JSON")
+    .action(runStats);
+
+  p.command("demo")
+    .description("import the bundled example dataset into the store and print its leaderboard")
+    .addOption(dbOption())
+    .action(runDemo);
+
+  for (const register of groups) register(p);
+  return p;
+}
