@@ -6,11 +6,18 @@ import { runExport } from "./export.js";
 import { runImport } from "./import.js";
 import { runLeaderboard } from "./leaderboard.js";
 import { runStats } from "./stats.js";
+import { register as registerKeys } from "./keys.js";
+import { register as registerServe } from "./serve.js";
+import { register as registerJudge } from "./judge.js";
+import { register as registerSimulate } from "./simulate.js";
+import { register as registerVerify } from "./verify.js";
+import { register as registerRm } from "./rm.js";
+import { register as registerDataset } from "./dataset.js";
 import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
 import { SOURCE_TYPES } from "../feedback/index.js";
 
 /** Command groups beyond the core ones: each file exports `register(program)`. */
-const groups: Array<(p: Command) => void> = [];
+const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset];
 
 export function program(): Command {
   const p = new Command("rlxf")

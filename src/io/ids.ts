@@ -7,41 +7,40 @@ import { createHash } from "node:crypto";
 /** Hex characters kept from the sha256 (96 bits). */
 export const ID_HASH_LENGTH = 24;
 
-type Hash = ReturnType<typeof createHash>;
-
 /**
- * Feed a canonical, unambiguous serialization of `value` into the hash without building it as one string:
- * strings are length-prefixed (no escaping pass over long outputs), object keys sorted, undefined members dropped.
+ * Append a canonical, unambiguous serialization of `value` to `out`: strings are length-prefixed (no escaping
+ * pass over long outputs), object keys sorted, undefined members dropped. The pieces are hashed as one string:
+ * every boundary between pieces is an ASCII character, so this is byte for byte what feeding the pieces to
+ * the hash one by one gives, with one call into the hash instead of dozens.
  */
-function feed(h: Hash, value: unknown): void {
+function serialize(out: string[], value: unknown): void {
   if (typeof value === "string") {
-    h.update(`s${value.length}:`);
-    h.update(value);
+    out.push(`s${value.length}:`, value);
   } else if (value === null || value === undefined || typeof value !== "object") {
-    h.update(`v${JSON.stringify(value) ?? "null"};`);
+    out.push(`v${JSON.stringify(value) ?? "null"};`);
   } else if (Array.isArray(value)) {
-    h.update(`a${value.length}[`);
-    for (const v of value) feed(h, v);
-    h.update("]");
+    out.push(`a${value.length}[`);
+    for (const v of value) serialize(out, v);
+    out.push("]");
   } else {
     const obj = value as Record<string, unknown>;
     const keys = Object.keys(obj)
       .filter((k) => obj[k] !== undefined && typeof obj[k] !== "function")
       .sort();
-    h.update(`o${keys.length}{`);
+    out.push(`o${keys.length}{`);
     for (const k of keys) {
-      feed(h, k);
-      feed(h, obj[k]);
+      serialize(out, k);
+      serialize(out, obj[k]);
     }
-    h.update("}");
+    out.push("}");
   }
 }
 
 /** Truncated sha256 (hex) of `value`'s canonical form: equal JSON values (up to key order) hash equal. */
 export function contentHash(value: unknown): string {
-  const h = createHash("sha256");
-  feed(h, value);
-  return h.digest("hex").slice(0, ID_HASH_LENGTH);
+  const out: string[] = [];
+  serialize(out, value);
+  return createHash("sha256").update(out.join("")).digest("hex").slice(0, ID_HASH_LENGTH);
 }
 
 /** Item id from its project and prompt only, so one prompt read from many files is one item. */

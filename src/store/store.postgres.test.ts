@@ -9,6 +9,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError } from "../errors.js";
 import { openStore } from "./index.js";
+import { accessContract } from "./access.contract.js";
+import { judgingContract } from "./judging.contract.js";
+import { modelsContract } from "./models.contract.js";
 import { item, storeContract } from "./store.contract.js";
 
 const adminUrl = process.env.RLXF_TEST_DATABASE_URL;
@@ -71,6 +74,9 @@ if (adminUrl) {
 }
 
 storeContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+modelsContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+accessContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+judgingContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 
 describe.skipIf(!adminUrl)("postgres specifics", () => {
   it("migrates once per schema and reopens cleanly; int8 columns come back as numbers", async () => {

@@ -4,9 +4,15 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RlxfError } from "../errors.js";
 import { openStore, resolveTarget } from "./index.js";
+import { accessContract } from "./access.contract.js";
+import { judgingContract } from "./judging.contract.js";
+import { modelsContract } from "./models.contract.js";
 import { item, storeContract } from "./store.contract.js";
 
 storeContract("sqlite", () => openStore({ path: ":memory:" }));
+modelsContract("sqlite", () => openStore({ path: ":memory:" }));
+accessContract("sqlite", () => openStore({ path: ":memory:" }));
+judgingContract("sqlite", () => openStore({ path: ":memory:" }));
 
 describe("sqlite specifics", () => {
   const dir = mkdtempSync(join(tmpdir(), "rlxf-store-"));

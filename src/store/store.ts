@@ -37,6 +37,9 @@ import {
   num,
   timeToMs,
 } from "./codec.js";
+import { type AssignmentStore, type KeyStore, assignmentStore, keyStore } from "./access.js";
+import { type JudgementFailureStore, type ResponseCacheStore, judgementFailureStore, responseCacheStore } from "./judging.js";
+import { type ModelStore, type VectorCache, modelStore, vectorCache } from "./models.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import type {
   Counts,
@@ -182,7 +185,21 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       cause: error,
     });
   }
-  return new SqlStore(db, target.engine, lockKey);
+  // SQLite files get a second, read-only connection: reads (an API key lookup, a page) then
+  // never queue behind a write transaction holding the first one (WAL readers do not block).
+  let reader: Kysely<Database> | undefined;
+  if (target.engine === "sqlite" && target.path !== ":memory:") {
+    try {
+      const raw = new BetterSqlite3(target.path);
+      raw.pragma("busy_timeout = 10000");
+      raw.pragma("query_only = ON");
+      reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    } catch (e) {
+      await db.destroy().catch(() => {});
+      throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return new SqlStore(db, target.engine, lockKey, reader);
 }
 
 // ------------------------------------------------------------- filtering ---
@@ -249,16 +266,40 @@ class SqlStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #lockKey: string | undefined;
   #closed = false;
+  readonly keys: KeyStore;
+  readonly assignments: AssignmentStore;
+  readonly responseCache: ResponseCacheStore;
+  readonly judgementFailures: JudgementFailureStore;
+  readonly models: ModelStore;
+  readonly vectors: VectorCache;
 
-  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string) {
+  readonly #reader: Kysely<Database> | undefined;
+
+  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>) {
     this.#db = db;
+    this.#reader = reader;
     this.engine = engine;
     this.#lockKey = lockKey;
+    const live = () => this.#live;
+    const inTransaction = <T>(fn: (db: Kysely<Database>) => Promise<T>) => this.#inTransaction(fn);
+    const read = () => this.#read;
+    this.keys = keyStore(read, inTransaction);
+    this.assignments = assignmentStore(read, inTransaction);
+    this.responseCache = responseCacheStore(live, inTransaction);
+    this.judgementFailures = judgementFailureStore(live, inTransaction);
+    this.models = modelStore(live, inTransaction);
+    this.vectors = vectorCache(live, inTransaction);
   }
 
   get #live(): Kysely<Database> {
     if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
     return this.#db;
+  }
+
+  /** For reads outside a transaction: the read-only connection where there is one. */
+  get #read(): Kysely<Database> {
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    return this.#reader ?? this.#db;
   }
 
   async #inTransaction<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -284,7 +325,7 @@ class SqlStore implements Store {
   }
 
   async #getRow(table: Table, project: string, id: string): Promise<Row | undefined> {
-    return this.#live
+    return this.#read
       .selectFrom(table as "items")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where("project", "=", project)
@@ -316,7 +357,7 @@ class SqlStore implements Store {
   // ------------------------------------------------------------- pages ---
 
   async #itemRows(f: ItemFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
-    return this.#live
+    return this.#read
       .selectFrom("items")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where((eb) => {
@@ -331,7 +372,7 @@ class SqlStore implements Store {
   }
 
   async #generationRows(f: GenerationFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
-    return this.#live
+    return this.#read
       .selectFrom("generations")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where((eb) => {
@@ -353,7 +394,7 @@ class SqlStore implements Store {
       throw new ValidationError([{ path: "sourceType", message: `must be one of ${SOURCE_TYPES.join(", ")}` }], undefined, "filter");
     }
     const project = projectOf(f.project);
-    const db = this.#live;
+    const db = this.#read;
     return db
       .selectFrom("feedback")
       .select(["project", "id", "body", "created_at", "recorded_at"])
@@ -482,7 +523,7 @@ class SqlStore implements Store {
   async #byIds<T>(table: "items" | "generations", project: string, ids: string[], toRecord: (r: Row) => T): Promise<Map<string, T>> {
     const out = new Map<string, T>();
     for (const chunk of chunks([...new Set(ids)], IN_CHUNK)) {
-      const rows = await this.#live
+      const rows = await this.#read
         .selectFrom(table as "items")
         .select(["project", "id", "body", "created_at", "recorded_at"])
         .where("project", "=", project)
@@ -497,7 +538,7 @@ class SqlStore implements Store {
 
   async counts(project?: string): Promise<Counts> {
     const p = projectOf(project);
-    const db = this.#live;
+    const db = this.#read;
     const count = async (table: Table) => {
       const r = await db
         .selectFrom(table as "items")
@@ -518,7 +559,7 @@ class SqlStore implements Store {
   }
 
   async projects(): Promise<string[]> {
-    const db = this.#live;
+    const db = this.#read;
     const rows = await db
       .selectFrom("items")
       .select("project")
@@ -531,6 +572,7 @@ class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#reader?.destroy();
     await this.#db.destroy();
   }
 }

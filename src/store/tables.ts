@@ -52,11 +52,77 @@ export interface FeedbackTargetsTable {
   generation_id: string;
 }
 
+/** API keys: only a SHA-256 hash of each key is kept. */
+export interface ApiKeysTable {
+  id: string;
+  project: string;
+  role: string;
+  name: string;
+  hash: string;
+  created_at: BigIntColumn;
+  revoked_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/** Items assigned to an annotator (the `name` of annotate keys). */
+export interface AssignmentsTable {
+  project: string;
+  annotator: string;
+  item_id: string;
+  created_at: BigIntColumn;
+}
+
+/** Provider response cache (src/providers): a response body under the hash of its full request. */
+export interface ProviderCacheTable {
+  key: string;
+  model: string;
+  body: string;
+  created_at: BigIntColumn;
+}
+
+/** Judgements that produced no feedback (src/sources), kept with their raw answers. */
+export interface JudgementFailuresTable {
+  project: string;
+  id: string;
+  judge: string;
+  kind: string;
+  item_id: string | null;
+  reason: string;
+  body: string;
+  created_at: BigIntColumn;
+  recorded_at: BigIntColumn;
+}
+
 export interface Database {
   items: ItemsTable;
   generations: GenerationsTable;
   feedback: FeedbackTable;
   feedback_targets: FeedbackTargetsTable;
+  api_keys: ApiKeysTable;
+  assignments: AssignmentsTable;
+  provider_cache: ProviderCacheTable;
+  judgement_failures: JudgementFailuresTable;
+  models: ModelsTable;
+  vector_cache: VectorCacheTable;
+}
+
+/** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
+export interface ModelsTable {
+  project: string;
+  name: string;
+  version: ColumnType<number | string, number, number>;
+  kind: string;
+  summary: string;
+  body: string;
+  created_at: BigIntColumn;
+}
+
+/** Cached vectors (embeddings) by namespace and key; `vector` is base64 of little-endian float32. */
+export interface VectorCacheTable {
+  namespace: string;
+  key: string;
+  dim: number;
+  vector: string;
+  created_at: BigIntColumn;
 }
 
 /**
@@ -159,6 +225,105 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     },
   };
 
-  const migrations: Record<string, Migration> = { "0001_initial": initial };
+  const access: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("api_keys")
+        .addColumn("id", text, (c) => c.notNull().primaryKey())
+        .addColumn("project", text, (c) => c.notNull())
+        .addColumn("role", text, (c) => c.notNull())
+        .addColumn("name", text, (c) => c.notNull())
+        .addColumn("hash", text, (c) => c.notNull())
+        .addColumn("created_at", bigint, (c) => c.notNull())
+        .addColumn("revoked_at", bigint)
+        .execute();
+      await db.schema.createIndex("api_keys_project").on("api_keys").columns(["project", "created_at", "id"]).execute();
+
+      await db.schema
+        .createTable("assignments")
+        .addColumn("project", text, (c) => c.notNull())
+        .addColumn("annotator", text, (c) => c.notNull())
+        .addColumn("item_id", text, (c) => c.notNull())
+        .addColumn("created_at", bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint("assignments_pk", ["project", "annotator", "item_id"])
+        .addForeignKeyConstraint("assignments_item_fk", ["project", "item_id"], "items", ["project", "id"])
+        .execute();
+      await db.schema.createIndex("assignments_item").on("assignments").columns(["project", "item_id"]).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("assignments").execute();
+      await db.schema.dropTable("api_keys").execute();
+    },
+  };
+
+  const providerCache: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("provider_cache")
+        .addColumn("key", text, (c) => c.notNull().primaryKey())
+        .addColumn("model", text, (c) => c.notNull())
+        .addColumn("body", sql`text`, (c) => c.notNull())
+        .addColumn("created_at", bigint, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("provider_cache_model").on("provider_cache").columns(["model"]).execute();
+
+      await db.schema
+        .createTable("judgement_failures")
+        .addColumn("project", text, (c) => c.notNull())
+        .addColumn("id", text, (c) => c.notNull())
+        .addColumn("judge", text, (c) => c.notNull())
+        .addColumn("kind", text, (c) => c.notNull())
+        .addColumn("item_id", text)
+        .addColumn("reason", text, (c) => c.notNull())
+        .addColumn("body", sql`text`, (c) => c.notNull())
+        .addColumn("created_at", bigint, (c) => c.notNull())
+        .addColumn("recorded_at", bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint("judgement_failures_pk", ["project", "id"])
+        .execute();
+      await db.schema
+        .createIndex("judgement_failures_recorded")
+        .on("judgement_failures")
+        .columns(["project", "recorded_at", "id"])
+        .execute();
+      await db.schema.createIndex("judgement_failures_judge").on("judgement_failures").columns(["project", "judge"]).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("judgement_failures").execute();
+      await db.schema.dropTable("provider_cache").execute();
+    },
+  };
+
+  const models: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("models")
+        .addColumn("project", text, (c) => c.notNull())
+        .addColumn("name", text, (c) => c.notNull())
+        .addColumn("version", sql`integer`, (c) => c.notNull())
+        .addColumn("kind", text, (c) => c.notNull())
+        .addColumn("summary", sql`text`, (c) => c.notNull())
+        .addColumn("body", sql`text`, (c) => c.notNull())
+        .addColumn("created_at", bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint("models_pk", ["project", "name", "version"])
+        .execute();
+      await db.schema.createIndex("models_kind").on("models").columns(["project", "kind"]).execute();
+
+      await db.schema
+        .createTable("vector_cache")
+        .addColumn("namespace", text, (c) => c.notNull())
+        .addColumn("key", text, (c) => c.notNull())
+        .addColumn("dim", sql`integer`, (c) => c.notNull())
+        .addColumn("vector", sql`text`, (c) => c.notNull())
+        .addColumn("created_at", bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint("vector_cache_pk", ["namespace", "key"])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable("vector_cache").execute();
+      await db.schema.dropTable("models").execute();
+    },
+  };
+
+  const migrations: Record<string, Migration> = { "0001_initial": initial, "0002_access": access, "0003_provider_cache": providerCache, "0004_models": models };
   return { getMigrations: async () => migrations };
 }

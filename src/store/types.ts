@@ -9,6 +9,9 @@ import type {
   ResolvedFeedback,
   SourceType,
 } from "../feedback/schema.js";
+import type { AssignmentStore, KeyStore } from "./access.js";
+import type { JudgementFailureStore, ResponseCacheStore } from "./judging.js";
+import type { ModelStore, VectorCache } from "./models.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -29,6 +32,12 @@ export type RecordKind = "item" | "generation" | "feedback";
 export interface WriteOptions {
   /** How to name record `index` of `kind` in errors, e.g. `(k, i) => \`line ${i + 1}\``. */
   label?: (kind: RecordKind, index: number) => string;
+  /**
+   * The records are the output of this package's parsers (`parseItem`, `parseGeneration`,
+   * `parseFeedback`, or the zod schemas `Item`, `Generation`, `Feedback`): skip parsing them again.
+   * Every other check (keys, references, spans, conflicts) still runs.
+   */
+  parsed?: boolean;
 }
 
 export interface WriteBatch {
@@ -147,5 +156,18 @@ export interface Store {
   counts(project?: string): Promise<Counts>;
   /** Every project with at least one record, sorted. */
   projects(): Promise<string[]>;
+
+  /** API keys (project, role; hashes only). */
+  readonly keys: KeyStore;
+  /** Items assigned to annotators. */
+  readonly assignments: AssignmentStore;
+  /** Model providers' response cache (see rlxf/providers). */
+  readonly responseCache: ResponseCacheStore;
+  /** Judgements that produced no feedback, with their raw answers (see rlxf/sources). */
+  readonly judgementFailures: JudgementFailureStore;
+  /** Versioned model artifacts, e.g. trained reward models (see rlxf/learn). */
+  readonly models: ModelStore;
+  /** Cached vectors, e.g. embeddings (see rlxf/learn). */
+  readonly vectors: VectorCache;
   close(): Promise<void>;
 }

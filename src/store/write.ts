@@ -299,7 +299,7 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
   // 1. Validate every record before touching the database.
   const items = arrayOf(batch, "items").map((x, i) => {
     const l = label("item", i);
-    const rec = parseItem(x, l);
+    const rec = opts.parsed ? (x as Item) : parseItem(x, l);
     checkKeys("item", l, [
       ["id", rec.id],
       ["project", rec.project],
@@ -309,7 +309,7 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
   });
   const generations = arrayOf(batch, "generations").map((x, i) => {
     const l = label("generation", i);
-    const rec = parseGeneration(x, l);
+    const rec = opts.parsed ? (x as Generation) : parseGeneration(x, l);
     checkKeys("generation", l, [
       ["id", rec.id],
       ["project", rec.project],
@@ -320,7 +320,7 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
   });
   const feedbackParsed = arrayOf(batch, "feedback").map((x, i) => {
     const l = label("feedback", i);
-    const rec = parseFeedback(x, l);
+    const rec = opts.parsed ? (x as Feedback) : parseFeedback(x, l);
     checkKeys("feedback", l, [
       ["id", rec.id],
       ["project", rec.project],

@@ -1,0 +1,40 @@
+// Send feedback to a running `rlxf serve` with the TypeScript client.
+//
+//   KEY=$(npx rlxf keys create --project demo --role admin)
+//   RLXF_API_KEY=$KEY node examples/send-feedback.mjs
+//
+// RLXF_URL defaults to http://127.0.0.1:8787. Running it twice stores nothing twice:
+// every record has an id, so the second run reports each one as already stored.
+import { Rlxf } from "rlxf/client";
+
+const rlxf = new Rlxf(); // reads RLXF_URL and RLXF_API_KEY
+const me = await rlxf.me();
+console.log(`key ${me.id}: project "${me.project}", role ${me.role}`);
+
+// An item (a prompt) and two generations (outputs of two policies) to give feedback on.
+await rlxf.createItems({ id: "hello", prompt: "Say hello in French." });
+await rlxf.createGenerations([
+  { id: "hello/model-a", itemId: "hello", policy: "model-a", output: "Bonjour !" },
+  { id: "hello/model-b", itemId: "hello", policy: "model-b", output: "Hola!" },
+]);
+
+// feedback() queues and returns at once; records go out in batches, retried on failure.
+rlxf.feedback({
+  id: "hello/preference-1",
+  kind: "pairwise",
+  targets: ["hello/model-a", "hello/model-b"],
+  source: { type: "human", id: "me" },
+  value: { choice: "first" },
+});
+rlxf.feedback({
+  id: "hello/thumbs-1",
+  kind: "binary",
+  targets: ["hello/model-b"],
+  source: { type: "user", id: "user-42" },
+  value: { ok: false },
+});
+await rlxf.close(); // sends what is queued
+console.log("feedback:", rlxf.stats);
+
+const board = await rlxf.leaderboard({ method: "bt" });
+for (const row of board.rows) console.log(`${String(row.model).padEnd(16)} ${Number(row.rating).toFixed(0)}`);

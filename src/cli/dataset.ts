@@ -1,0 +1,202 @@
+/** `rlxf dataset ...`: preference and RL datasets from stored feedback, for TRL, OpenRLHF, verl and OpenAI. */
+import { readFile } from "node:fs/promises";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { RlxfError } from "../errors.js";
+import { FEEDBACK_KINDS, type FeedbackKind, SOURCE_TYPES, type SourceType } from "../feedback/index.js";
+import {
+  type C3poSpec,
+  DATASET_FORMATS,
+  type DatasetFormat,
+  type DatasetSource,
+  PAIR_DERIVATIONS,
+  type PairDerivation,
+  buildC3po,
+  buildDataset,
+  openAiDpoRow,
+  openAiSftRow,
+  trlPreferenceRow,
+  trlSftRow,
+  writeDatasetFile,
+  writeJsonl,
+} from "../learn/index.js";
+import type { Store } from "../store/index.js";
+import { type DbOptions, dbOption, info, out, withStore } from "./shared.js";
+
+/** A comma-separated list option whose values must come from `allowed`. */
+export const listOf =
+  <T extends string>(name: string, allowed: readonly T[]) =>
+  (v: string): T[] => {
+    const xs = v.split(",").map((s) => s.trim()).filter(Boolean);
+    const bad = xs.filter((x) => !(allowed as readonly string[]).includes(x));
+    if (bad.length) throw new InvalidArgumentError(`${name}: unknown ${bad.join(", ")}; choose from ${allowed.join(", ")}`);
+    return xs as T[];
+  };
+
+/** A number option within [min, max]. */
+export const num =
+  (name: string, min = -Infinity, max = Infinity) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
+    return n;
+  };
+
+export interface FeedbackQuery {
+  project: string;
+  kinds?: FeedbackKind[];
+  sourceType?: SourceType;
+  from?: PairDerivation[];
+}
+
+/** The store's feedback (filtered), generations and items, as the learn room reads them. */
+export function feedbackSource(store: Store, q: FeedbackQuery): DatasetSource {
+  return {
+    resolvedFeedback: () =>
+      store.iterateResolvedFeedback({
+        project: q.project,
+        ...(q.kinds ? { kind: q.kinds } : {}),
+        ...(q.sourceType ? { sourceType: q.sourceType } : {}),
+      }),
+    generations: () => store.iterateGenerations({ project: q.project }),
+    items: () => store.iterateItems({ project: q.project }),
+  };
+}
+
+/** The data query as recorded in models and reports. */
+export function queryRecord(q: FeedbackQuery): Record<string, unknown> {
+  return {
+    project: q.project,
+    ...(q.kinds ? { kinds: q.kinds } : {}),
+    ...(q.sourceType ? { sourceType: q.sourceType } : {}),
+    ...(q.from ? { derivations: q.from } : {}),
+  };
+}
+
+interface BuildCliOptions extends DbOptions {
+  format: DatasetFormat;
+  out: string;
+  testOut?: string;
+  testFraction?: number;
+  project: string;
+  kinds?: FeedbackKind[];
+  sourceType?: SourceType;
+  from?: PairDerivation[];
+  minMargin?: number;
+  minAgreement?: number;
+  minVotes?: number;
+  dedupe: boolean;
+  lengthBalance?: boolean;
+  ties?: boolean;
+  margin?: boolean;
+  ability?: string;
+  dataSource?: string;
+  seed: number;
+  json?: boolean;
+}
+
+async function runBuild(opts: BuildCliOptions): Promise<void> {
+  const testFraction = opts.testFraction ?? (opts.testOut ? 0.1 : 0);
+  if (testFraction > 0 && !opts.testOut) throw new RlxfError("missing_option", "--test-fraction needs --test-out FILE for the test split");
+  const q: FeedbackQuery = { project: opts.project };
+  if (opts.kinds) q.kinds = opts.kinds;
+  if (opts.sourceType) q.sourceType = opts.sourceType;
+  if (opts.from) q.from = opts.from;
+  const built = await withStore(opts, (store) =>
+    buildDataset(feedbackSource(store, q), {
+      format: opts.format,
+      testFraction,
+      seed: opts.seed,
+      dedupe: opts.dedupe,
+      ...(opts.from ? { pairsFrom: opts.from } : {}),
+      ...(opts.ties ? { includeTies: true, dropTies: false } : {}),
+      ...(opts.minMargin !== undefined ? { minMargin: opts.minMargin } : {}),
+      ...(opts.minAgreement !== undefined ? { minAgreement: opts.minAgreement } : {}),
+      ...(opts.minVotes !== undefined ? { minVotes: opts.minVotes } : {}),
+      ...(opts.lengthBalance ? { lengthBalance: true } : {}),
+      ...(opts.margin ? { marginColumn: true } : {}),
+      ...(opts.ability ? { ability: opts.ability } : {}),
+      ...(opts.dataSource ? { dataSource: opts.dataSource } : {}),
+    }),
+  );
+  if (built.train.length === 0) {
+    throw new RlxfError(
+      "empty_dataset",
+      `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})`,
+    );
+  }
+  await writeDatasetFile(opts.out, opts.format, built.train);
+  if (opts.testOut && built.test.length) await writeDatasetFile(opts.testOut, opts.format, built.test);
+  const summary = { format: opts.format, out: opts.out, rows: built.train.length, testRows: built.test.length, ...built.report };
+  if (opts.json) {
+    out(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  info(`wrote ${built.train.length} ${opts.format} row(s) to ${opts.out}\n`);
+  if (opts.testOut) info(`wrote ${built.test.length} test row(s) to ${opts.testOut}\n`);
+  for (const d of built.report.filter.dropped) info(`  dropped ${d.count}: ${d.reason}\n`);
+  for (const s of built.report.skipped) info(`  skipped ${s.count}: ${s.reason}\n`);
+}
+
+interface C3poCliOptions {
+  spec: string;
+  out: string;
+  sftOut?: string;
+  format: "trl-preference" | "openai-dpo";
+  json?: boolean;
+}
+
+async function runC3po(opts: C3poCliOptions): Promise<void> {
+  let spec: C3poSpec;
+  try {
+    spec = JSON.parse(await readFile(opts.spec, "utf8")) as C3poSpec;
+  } catch (e) {
+    throw new RlxfError("bad_c3po", `cannot read the C3PO spec ${opts.spec}: ${(e as Error).message}`);
+  }
+  if (typeof spec.feedback !== "string" || !Array.isArray(spec.inScope) || !Array.isArray(spec.outOfScope)) {
+    throw new RlxfError("bad_c3po", `${opts.spec} must hold {feedback, inScope: [{prompt, baseline, revised}], outOfScope: [{prompt, baseline}]}`);
+  }
+  const set = buildC3po(spec);
+  const pairRows = set.pairs.map((p) => (opts.format === "openai-dpo" ? openAiDpoRow(p) : trlPreferenceRow(p)));
+  await writeJsonl(opts.out, pairRows);
+  if (opts.sftOut) await writeJsonl(opts.sftOut, set.sft.map((d) => (opts.format === "openai-dpo" ? openAiSftRow(d) : trlSftRow(d))));
+  const summary = { pairs: set.pairs.length, sft: set.sft.length, out: opts.out, ...(opts.sftOut ? { sftOut: opts.sftOut } : {}) };
+  if (opts.json) out(`${JSON.stringify(summary)}\n`);
+  else info(`wrote ${set.pairs.length} in-scope preference pair(s) to ${opts.out}${opts.sftOut ? ` and ${set.sft.length} out-of-scope target(s) to ${opts.sftOut}` : ""}\n`);
+}
+
+export function register(program: Command): void {
+  const ds = program.command("dataset").description("build training datasets from stored feedback (TRL, OpenRLHF, verl, OpenAI)");
+
+  ds.command("build")
+    .description("draw examples from feedback of any kind, filter, split by item, and write one dataset file")
+    .addOption(new Option("--format <format>", "dataset format").choices([...DATASET_FORMATS]).makeOptionMandatory())
+    .requiredOption("--out <file>", "output file (verl: parquet; others: JSON Lines, .gz compresses)")
+    .option("--test-out <file>", "also write a test split (items held out) here")
+    .option("--test-fraction <share>", "share of items in the test split (default 0.1 with --test-out)", num("--test-fraction", 0, 0.99))
+    .option("--project <name>", "project", "default")
+    .option("--kinds <list>", `feedback kinds to read (${FEEDBACK_KINDS.join(", ")})`, listOf("--kinds", FEEDBACK_KINDS))
+    .addOption(new Option("--source-type <type>", "only feedback from this source type").choices([...SOURCE_TYPES]))
+    .option("--from <list>", `pair derivations to use (${PAIR_DERIVATIONS.join(", ")})`, listOf("--from", PAIR_DERIVATIONS))
+    .option("--min-margin <m>", "drop pairs with a margin (strength, or 2·p − 1) below m", num("--min-margin", 0, 1))
+    .option("--min-agreement <a>", "merge repeated judgements of a pair and drop those with agreement below a", num("--min-agreement", 0, 1))
+    .option("--min-votes <n>", "with --min-agreement: drop pairs with fewer votes", num("--min-votes", 1))
+    .option("--no-dedupe", "keep duplicate pairs and pairs of identical outputs")
+    .option("--length-balance", "subsample so the chosen output is the longer one in half the pairs")
+    .option("--ties", "keep ties (formats that carry them)")
+    .option("--margin", "trl-preference: add a `margin` column")
+    .option("--ability <name>", "verl: the ability column (default general)")
+    .option("--data-source <name>", "verl: the data_source column (default the item's dataset, else the project)")
+    .option("--seed <n>", "seed of the split, length balance and orders", num("--seed"), 0)
+    .addOption(dbOption())
+    .option("--json", "print a JSON summary on stdout")
+    .action(runBuild);
+
+  ds.command("c3po")
+    .description("C3PO: in-scope preference pairs and out-of-scope targets from one piece of verbal feedback")
+    .requiredOption("--spec <file>", "JSON {feedback, inScope: [{prompt, baseline, revised}], outOfScope: [{prompt, baseline}], nearScope?}")
+    .requiredOption("--out <file>", "preference pairs (JSON Lines)")
+    .option("--sft-out <file>", "out-of-scope targets (JSON Lines)")
+    .addOption(new Option("--format <format>", "row format").choices(["trl-preference", "openai-dpo"]).default("trl-preference"))
+    .option("--json", "print a JSON summary on stdout")
+    .action(runC3po);
+}

@@ -1,0 +1,96 @@
+/** `rlxf keys`: create, list and revoke API keys (stored as hashes; a key is shown once). */
+import { type Command, Option } from "commander";
+import { RlxfError } from "../errors.js";
+import { ROLES, type Role } from "../store/index.js";
+import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
+
+interface CreateOptions extends DbOptions {
+  project: string;
+  role: Role;
+  name?: string;
+  json?: boolean;
+}
+
+interface ListOptions extends DbOptions {
+  project?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+const ROLE_HELP = "admin: everything in its project; ingest: write items, generations, feedback; annotate: read its assigned items, write feedback as a human; read: read and export";
+
+export async function runKeysCreate(opts: CreateOptions): Promise<void> {
+  const created = await withStore(opts, (store) =>
+    store.keys.create({ project: opts.project, role: opts.role, ...(opts.name !== undefined ? { name: opts.name } : {}) }),
+  );
+  if (opts.json) {
+    out(JSON.stringify(created) + "\n");
+    return;
+  }
+  out(`${created.secret}\n`);
+  info(
+    `created key ${created.key.id} (project "${created.key.project}", role ${created.key.role}, name "${created.key.name}").\n` +
+      `It is shown this once (only its hash is stored). Send it as: Authorization: Bearer <key>\n`,
+  );
+}
+
+export async function runKeysList(opts: ListOptions): Promise<void> {
+  const keys = await withStore(opts, (store) =>
+    store.keys.list({ ...(opts.project !== undefined ? { project: opts.project } : {}), includeRevoked: !!opts.all }),
+  );
+  if (opts.json) {
+    out(JSON.stringify(keys) + "\n");
+    return;
+  }
+  if (keys.length === 0) {
+    out("no keys\n");
+    return;
+  }
+  out(
+    table(keys as unknown as Record<string, unknown>[], [
+      { key: "id" },
+      { key: "project" },
+      { key: "role" },
+      { key: "name" },
+      { key: "createdAt", title: "created" },
+      { key: "revokedAt", title: "revoked" },
+    ]),
+  );
+}
+
+export async function runKeysRevoke(id: string, opts: DbOptions & { project?: string }): Promise<void> {
+  const key = await withStore(opts, (store) => store.keys.revoke(id, opts.project));
+  if (!key) throw new RlxfError("not_found", `no key "${id}"${opts.project ? ` in project "${opts.project}"` : ""}`);
+  out(`revoked key ${key.id} (project "${key.project}", role ${key.role}) at ${key.revokedAt}\n`);
+}
+
+export function register(program: Command): void {
+  const keys = program.command("keys").description("API keys of the HTTP API (rlxf serve): create, list, revoke");
+
+  keys
+    .command("create")
+    .description(`create a key and print it once. Roles: ${ROLE_HELP}`)
+    .requiredOption("--project <name>", "the project the key belongs to (it never sees another)")
+    .addOption(new Option("--role <role>", "what the key may do").choices([...ROLES]).makeOptionMandatory())
+    .option("--name <name>", "who holds it; for annotate keys the annotator id their feedback carries (default: the key id)")
+    .option("--json", "print {key, secret} as JSON")
+    .addOption(dbOption())
+    .action(runKeysCreate);
+
+  keys
+    .command("list")
+    .description("list keys (never their secrets)")
+    .option("--project <name>", "only this project's keys")
+    .option("--all", "include revoked keys")
+    .option("--json", "print JSON")
+    .addOption(dbOption())
+    .action(runKeysList);
+
+  keys
+    .command("revoke")
+    .description("revoke a key: it authenticates nothing from now on")
+    .argument("<id>", "the key id (the part after rlxf_, as `rlxf keys list` shows it)")
+    .option("--project <name>", "refuse unless the key belongs to this project")
+    .addOption(dbOption())
+    .action(runKeysRevoke);
+}

@@ -1,0 +1,97 @@
+/** `rlxf serve`: the HTTP API on the store, with graceful shutdown. */
+import type { Command } from "commander";
+import { RlxfError } from "../errors.js";
+import { readImportFile } from "../io/index.js";
+import { createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
+import { redact, resolveTarget, type Store } from "../store/index.js";
+import { demoDatasetPath } from "./demo.js";
+import { type DbOptions, dbOption, info, int, out, storeFrom } from "./shared.js";
+
+export interface ServeOptions extends DbOptions {
+  port: number;
+  host: string;
+  demo: boolean;
+  accessLog?: boolean;
+  maxBatch: number;
+}
+
+export const DEMO_PROJECT = "demo";
+
+function describeStore(opts: DbOptions): string {
+  const db = opts.db;
+  const t = db ? (/^postgres(ql)?:\/\//.test(db) ? resolveTarget({ url: db }) : resolveTarget({ path: db })) : resolveTarget();
+  return t.engine === "sqlite" ? `SQLite ${t.path}` : `PostgreSQL ${redact(t.url)}`;
+}
+
+/** An empty store (no records, no keys) gets the bundled example as project "demo". */
+async function seedDemo(store: Store): Promise<boolean> {
+  if ((await store.projects()).length > 0 || (await store.keys.list({ includeRevoked: true })).length > 0) return false;
+  const batch = await readImportFile(demoDatasetPath(), { project: DEMO_PROJECT });
+  await store.write({ items: batch.items, generations: batch.generations, feedback: batch.feedback });
+  return true;
+}
+
+export async function runServe(opts: ServeOptions): Promise<void> {
+  const store = await storeFrom(opts);
+  let running;
+  try {
+    if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
+    const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog });
+    running = await listen(app, { port: opts.port, host: opts.host });
+  } catch (e) {
+    await store.close();
+    const code = (e as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new RlxfError("port_in_use", `port ${opts.port} on ${opts.host} is in use; pick another with --port`, { cause: e });
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new RlxfError("bad_host", `cannot listen on host "${opts.host}": ${(e as Error).message}`, { cause: e });
+    if (code === "EACCES") throw new RlxfError("port_denied", `not allowed to listen on port ${opts.port} (ports below 1024 need privileges)`, { cause: e });
+    throw e;
+  }
+  if ((await store.keys.list()).length === 0) {
+    info(
+      `no API keys yet; create one in another terminal:\n` +
+        `  npx rlxf keys create --project ${DEMO_PROJECT} --role admin${opts.db ? ` --db ${opts.db}` : ""}\n` +
+        `then: curl -H "Authorization: Bearer <key>" ${running.url}/v1/items\n`,
+    );
+  }
+  info(`API reference: ${running.url}/v1/openapi.json; stop with Ctrl-C (or SIGTERM)\n`);
+  // Last, so that a supervisor reading stdout knows the server is ready.
+  out(`rlxf server listening on ${running.url} (${describeStore(opts)})\n`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        info(`${signal} again: exiting now\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      info(`${signal}: shutting down, finishing ${running.inFlight()} in-flight request(s)\n`);
+      void (async () => {
+        try {
+          await running.close();
+        } finally {
+          await store.close();
+          info("stopped\n");
+          process.off("SIGTERM", stop);
+          process.off("SIGINT", stop);
+          resolve();
+        }
+      })();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("start the HTTP API (v1) on the store; an empty store gets a demo project")
+    .option("--port <n>", "port (0 picks a free one)", int("--port"), DEFAULT_PORT)
+    .option("--host <host>", "interface to listen on (0.0.0.0 for all)", DEFAULT_HOST)
+    .option("--no-demo", "do not seed the demo project into an empty store")
+    .option("--access-log", "log one line per request to stderr")
+    .option("--max-batch <n>", "most records in one batch request", int("--max-batch"), DEFAULT_MAX_BATCH)
+    .addOption(dbOption())
+    .action(runServe);
+}

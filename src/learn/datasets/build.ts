@@ -1,0 +1,143 @@
+/**
+ * From stored feedback to a dataset file: draw examples, filter, split by item, format, write.
+ */
+import { RlxfError } from "../../errors.js";
+import type { Item } from "../../feedback/schema.js";
+import { type ExampleOptions, type ExampleSource, type Examples, collectExamples } from "./examples.js";
+import { type FilterReport, type PairFilterOptions, filterPairs, splitByItem } from "./filters.js";
+import {
+  type DatasetFormat,
+  DATASET_FORMATS,
+  type PromptExample,
+  type Row,
+  type VerlRow,
+  hindsightRow,
+  openAiDpoRow,
+  openAiSftRow,
+  openRlhfPreferenceRow,
+  openRlhfPromptRow,
+  trlPreferenceRow,
+  trlPromptRow,
+  trlSftRow,
+  trlStepwiseRow,
+  trlUnpairedRows,
+  verlRow,
+} from "./formats.js";
+import { type HindsightTemplates, bestResponses, chainOfHindsight } from "./hindsight.js";
+import { writeJsonl, writeVerlParquet } from "./write.js";
+
+export interface DatasetSource extends ExampleSource {
+  /** All items (prompt-only formats take every item, with or without feedback). */
+  items?(): AsyncIterable<Item>;
+}
+
+export interface BuildOptions extends ExampleOptions, PairFilterOptions {
+  format: DatasetFormat;
+  /** Share of items held out as a test split (default 0: everything in train). */
+  testFraction?: number;
+  /** Seed of the split, the length balance and the Chain-of-Hindsight orders (default 0). */
+  seed?: number;
+  /** trl-preference: add TRL's `margin` column (the pair's margin in [0, 1]). */
+  marginColumn?: boolean;
+  /** verl: `ability` of every row (default "general"), and `data_source` (default the item's dataset, else its project). */
+  ability?: string;
+  dataSource?: string;
+  /** chain-of-hindsight: the feedback phrases. */
+  hindsight?: Partial<HindsightTemplates>;
+}
+
+export interface BuiltDataset {
+  format: DatasetFormat;
+  train: Row[];
+  test: Row[];
+  report: {
+    pairs: number;
+    labelled: number;
+    steps: number;
+    prompts: number;
+    filter: FilterReport;
+    /** Feedback records that yielded nothing, by reason. */
+    skipped: Examples["skipped"];
+  };
+}
+
+function promptExample(i: Item): PromptExample {
+  const x: PromptExample = { project: i.project, itemId: i.id, prompt: i.prompt };
+  if (i.reference !== undefined) x.reference = i.reference;
+  if (i.dataset !== undefined) x.dataset = i.dataset;
+  return x;
+}
+
+/** Build a dataset in `opts.format` from `source` (see formats.ts for what each row holds). */
+export async function buildDataset(source: DatasetSource, opts: BuildOptions): Promise<BuiltDataset> {
+  if (!(DATASET_FORMATS as readonly string[]).includes(opts.format)) {
+    throw new RlxfError("unknown_format", `unknown dataset format "${opts.format}"; supported: ${DATASET_FORMATS.join(", ")}`);
+  }
+  const seed = opts.seed ?? 0;
+  const testFraction = opts.testFraction ?? 0;
+  const ex = await collectExamples(source, { ...opts, includeTies: opts.includeTies ?? false });
+  const filtered = filterPairs(ex.pairs, { ...opts, seed });
+  const split = <T extends { project: string; itemId: string }>(xs: readonly T[]) =>
+    testFraction > 0 ? splitByItem(xs, testFraction, seed) : { train: [...xs], test: [] as T[] };
+
+  let prompts: PromptExample[] = [];
+  if (opts.format === "trl-prompt" || opts.format === "openrlhf-prompt" || opts.format === "verl") {
+    if (source.items) for await (const i of source.items()) prompts.push(promptExample(i));
+    else prompts = [...ex.items.values()].map(promptExample);
+  }
+
+  const pairs = split(filtered.pairs);
+  const labelled = split(ex.labelled);
+  const rowsOf = (side: "train" | "test"): Row[] => {
+    switch (opts.format) {
+      case "trl-preference":
+        return pairs[side].map((p) => trlPreferenceRow(p, { marginColumn: opts.marginColumn ?? false }));
+      case "trl-unpaired":
+        return trlUnpairedRows(pairs[side], labelled[side]);
+      case "trl-prompt":
+        return split(prompts)[side].map(trlPromptRow);
+      case "trl-stepwise":
+        return split(ex.steps)[side].map(trlStepwiseRow);
+      case "trl-sft":
+        return bestResponses(pairs[side], labelled[side]).map(trlSftRow);
+      case "chain-of-hindsight":
+        return chainOfHindsight(pairs[side], labelled[side], { seed, ...(opts.hindsight ? { templates: opts.hindsight } : {}) }).map(hindsightRow);
+      case "openrlhf-preference":
+        return pairs[side].map(openRlhfPreferenceRow);
+      case "openrlhf-prompt":
+        return split(prompts)[side].map(openRlhfPromptRow);
+      case "verl":
+        return split(prompts)[side].map(
+          (x, i) =>
+            verlRow(x, i, {
+              split: side,
+              ...(opts.ability !== undefined ? { ability: opts.ability } : {}),
+              ...(opts.dataSource !== undefined ? { dataSource: opts.dataSource } : {}),
+            }) as unknown as Row,
+        );
+      case "openai-sft":
+        return bestResponses(pairs[side], labelled[side]).map(openAiSftRow);
+      case "openai-dpo":
+        return pairs[side].map(openAiDpoRow);
+    }
+  };
+  return {
+    format: opts.format,
+    train: rowsOf("train"),
+    test: testFraction > 0 ? rowsOf("test") : [],
+    report: {
+      pairs: filtered.pairs.length,
+      labelled: ex.labelled.length,
+      steps: ex.steps.length,
+      prompts: prompts.length,
+      filter: filtered.report,
+      skipped: ex.skipped,
+    },
+  };
+}
+
+/** Write rows of `format` to `path`: parquet for verl, JSON Lines otherwise (".gz" compresses). */
+export async function writeDatasetFile(path: string, format: DatasetFormat, rows: readonly Row[]): Promise<void> {
+  if (format === "verl") await writeVerlParquet(path, rows as unknown as VerlRow[]);
+  else await writeJsonl(path, rows);
+}

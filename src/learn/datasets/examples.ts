@@ -1,0 +1,501 @@
+/**
+ * Training examples drawn from stored feedback of any kind, through the foundation's conversions:
+ *
+ * - **preference pairs** (chosen ≻ rejected, with a soft label and a margin) from pairwise judgements, rankings
+ *   (`rankingToPairwise`), ratings of one item (`ratingsToPairwise`), rubrics (`rubricToRating`), corrections
+ *   (`correctionToPairwise`: the edit is preferred), critiques with their refinements (a generation whose
+ *   `metadata.refinedFrom` names a criticised generation is preferred to it, as ILF does), and binary labels,
+ *   verifier results and critique verdicts (every passing output of an item is preferred to every failing one);
+ * - **labelled outputs** (one output, good or bad, with the feedback as text when there is some) from binary
+ *   feedback, verifier results, critiques, ratings and rubrics;
+ * - **step examples** (an output cut into steps with a label per step) from span feedback.
+ */
+import { RlxfError } from "../../errors.js";
+import {
+  type ChatMessage,
+  type Feedback,
+  type FeedbackOf,
+  type Generation,
+  type Item,
+  type Prompt,
+  type ResolvedFeedback,
+  correctionToPairwise,
+  critiqueToBinary,
+  pSecondOf,
+  rankingToPairwise,
+  ratingsToPairwise,
+  rubricToRating,
+  rubricToScalar,
+  verificationToScalar,
+} from "../../feedback/index.js";
+
+/** One output as a training example sees it. */
+export interface Completion {
+  /** The stored generation, when the output is one (a correction's edit is not stored). */
+  generationId?: string;
+  policy?: string;
+  text: string;
+  /** Completion messages kept on import (e.g. tool calls), when there are any. */
+  messages?: ChatMessage[];
+}
+
+export const PAIR_DERIVATIONS = [
+  "pairwise",
+  "ranking",
+  "rating",
+  "rubric",
+  "correction",
+  "refinement",
+  "binary",
+  "verification",
+  "critique",
+  /** C3PO: a response revised to follow verbal feedback over the original (see `buildC3po`). */
+  "c3po",
+] as const;
+export type PairDerivation = (typeof PAIR_DERIVATIONS)[number];
+
+/** A preference between two outputs for one prompt. */
+export interface PreferencePair {
+  /** Deterministic: built from the feedback it came from. */
+  id: string;
+  project: string;
+  itemId: string;
+  prompt: Prompt;
+  /** The item's reference output, when it has one. */
+  reference?: string;
+  dataset?: string;
+  chosen: Completion;
+  rejected: Completion;
+  /** Probability that `chosen` is the better one, in [0.5, 1]; 0.5 is a tie (then the order means nothing). */
+  pChosen: number;
+  /** A stated or derived margin in [0, 1] (ranking distance, rating difference, judge strength). */
+  strength?: number;
+  derivation: PairDerivation;
+  /** Who gave the feedback, as "type:id". */
+  sources: string[];
+  feedbackIds: string[];
+  /** Number of judgements merged into this pair (see `aggregateVotes`). */
+  votes?: number;
+  /** Share of the merged judgements that agree with the majority (see `aggregateVotes`). */
+  agreement?: number;
+  /** The critique of the rejected output (refinement pairs), as text. */
+  feedbackText?: string;
+}
+
+export const LABEL_DERIVATIONS = ["binary", "verification", "critique", "rating", "rubric"] as const;
+export type LabelDerivation = (typeof LABEL_DERIVATIONS)[number];
+
+/** One output judged good or bad. */
+export interface LabelledOutput {
+  id: string;
+  project: string;
+  itemId: string;
+  prompt: Prompt;
+  reference?: string;
+  dataset?: string;
+  completion: Completion;
+  label: boolean;
+  /** A score in [0, 1] when the feedback gives one. */
+  score?: number;
+  derivation: LabelDerivation;
+  /** The feedback as text (a critique, a verifier's error, a comment), when there is some. */
+  feedbackText?: string;
+  source: string;
+  feedbackId: string;
+}
+
+/** One output cut into steps, each labelled correct or not (process supervision). */
+export interface StepExample {
+  id: string;
+  project: string;
+  itemId: string;
+  prompt: Prompt;
+  dataset?: string;
+  steps: string[];
+  labels: boolean[];
+  feedbackId: string;
+}
+
+/** What the examples are drawn from: feedback with its item and targets, and (for refinements) all generations. */
+export interface ExampleSource {
+  resolvedFeedback(): AsyncIterable<ResolvedFeedback>;
+  generations?(): AsyncIterable<Generation>;
+}
+
+export interface ExampleOptions {
+  /** Derivations of pairs to make (default all). */
+  pairsFrom?: readonly PairDerivation[];
+  /** Keep ties (pChosen 0.5) (default false: most trainers cannot use them). */
+  includeTies?: boolean;
+  /** Ratings of one item by different sources are compared too (default false). */
+  ratingsAcrossSources?: boolean;
+  /** Rating/rubric scores at or above this share of the scale count as good labels (default 0.5; below is bad). */
+  goodScore?: number;
+  /** Only feedback from these source types (default all). */
+  sourceTypes?: readonly string[];
+  /** Called for each record that yields nothing, with the reason. */
+  onSkip?: (reason: string, feedback: Feedback) => void;
+  /** Called once per feedback record read (progress). */
+  onRecord?: () => void;
+}
+
+export interface Examples {
+  pairs: PreferencePair[];
+  labelled: LabelledOutput[];
+  steps: StepExample[];
+  /** Every item seen. */
+  items: Map<string, Item>;
+  /** Records that yielded no example, by reason. */
+  skipped: Array<{ reason: string; count: number }>;
+}
+
+const sourceOf = (f: Feedback) => `${f.source.type}:${f.source.id}`;
+
+function completionOf(g: Generation): Completion {
+  const c: Completion = { generationId: g.id, policy: g.policy, text: g.output };
+  const kept = g.metadata?.messages;
+  if (Array.isArray(kept) && kept.length > 0 && kept.every((m) => m && typeof m === "object" && typeof (m as ChatMessage).content === "string")) {
+    c.messages = kept as ChatMessage[];
+  }
+  return c;
+}
+
+/** Text of a critique: its text, then strengths, weaknesses and suggestions as lists. */
+export function critiqueText(v: FeedbackOf<"critique">["value"]): string {
+  const parts = [v.text.trim()];
+  const list = (title: string, xs?: string[]) => {
+    if (xs && xs.length) parts.push(`${title}:\n${xs.map((x) => `- ${x}`).join("\n")}`);
+  };
+  list("Strengths", v.strengths);
+  list("Weaknesses", v.weaknesses);
+  list("Suggestions", v.suggestions);
+  return parts.filter((p) => p !== "").join("\n\n");
+}
+
+/**
+ * Split an output into steps: `metadata.steps` (an array of strings) when the generation has it, else
+ * paragraphs (blank-line separated), else lines. Returns the steps with their [start, end) offsets.
+ */
+export function splitSteps(g: Generation): Array<{ text: string; start: number; end: number }> {
+  const kept = g.metadata?.steps;
+  if (Array.isArray(kept) && kept.length > 0 && kept.every((s) => typeof s === "string")) {
+    const out: Array<{ text: string; start: number; end: number }> = [];
+    let from = 0;
+    for (const s of kept as string[]) {
+      const at = g.output.indexOf(s, from);
+      const start = at >= 0 ? at : from;
+      out.push({ text: s, start, end: start + s.length });
+      from = start + s.length;
+    }
+    return out;
+  }
+  const sep = /\n\s*\n/.test(g.output) ? /\n\s*\n/g : /\n/g;
+  const out: Array<{ text: string; start: number; end: number }> = [];
+  let last = 0;
+  const push = (start: number, end: number) => {
+    const raw = g.output.slice(start, end);
+    const lead = raw.length - raw.trimStart().length;
+    const text = raw.trim();
+    if (text !== "") out.push({ text, start: start + lead, end: start + lead + text.length });
+  };
+  for (const m of g.output.matchAll(sep)) {
+    push(last, m.index!);
+    last = m.index! + m[0].length;
+  }
+  push(last, g.output.length);
+  return out;
+}
+
+const ERROR_LABELS = /^(error|incorrect|wrong|bad|mistake|false|hallucination|unsupported|fail(ed|ure)?)$/i;
+
+/** A span marks an error when its score is negative or its label names one (error, incorrect, wrong, ...). */
+export function isErrorSpan(s: { label: string; score?: number }): boolean {
+  if (s.score !== undefined) return s.score < 0;
+  return ERROR_LABELS.test(s.label.trim());
+}
+
+/**
+ * Draw preference pairs, labelled outputs and step examples from `source`. Deterministic for a given
+ * order of records.
+ */
+export async function collectExamples(source: ExampleSource, opts: ExampleOptions = {}): Promise<Examples> {
+  const want = new Set<PairDerivation>(opts.pairsFrom ?? PAIR_DERIVATIONS);
+  const includeTies = opts.includeTies ?? false;
+  const goodScore = opts.goodScore ?? 0.5;
+  const items = new Map<string, Item>();
+  const gens = new Map<string, Generation>();
+  const pairs: PreferencePair[] = [];
+  const labelled: LabelledOutput[] = [];
+  const steps: StepExample[] = [];
+  const ratings: Array<{ f: FeedbackOf<"rating">; derivation: "rating" | "rubric" }> = [];
+  const critiqued = new Map<string, { text: string; feedback: Feedback }[]>();
+  const skips = new Map<string, number>();
+  const skip = (reason: string, f: Feedback) => {
+    skips.set(reason, (skips.get(reason) ?? 0) + 1);
+    opts.onSkip?.(reason, f);
+  };
+
+  const base = (item: Item) => {
+    const b: { prompt: Prompt; reference?: string; dataset?: string } = { prompt: item.prompt };
+    if (item.reference !== undefined) b.reference = item.reference;
+    if (item.dataset !== undefined) b.dataset = item.dataset;
+    return b;
+  };
+
+  const addPair = (
+    item: Item,
+    id: string,
+    first: Completion,
+    second: Completion,
+    pSecond: number,
+    derivation: PairDerivation,
+    f: Feedback | Feedback[],
+    extra: { strength?: number; feedbackText?: string } = {},
+  ) => {
+    const fs = Array.isArray(f) ? f : [f];
+    if (!want.has(derivation)) return;
+    if (pSecond === 0.5 && !includeTies) {
+      skip("tie", fs[0]!);
+      return;
+    }
+    const secondWins = pSecond > 0.5;
+    const p: PreferencePair = {
+      id,
+      project: item.project,
+      itemId: item.id,
+      ...base(item),
+      chosen: secondWins ? second : first,
+      rejected: secondWins ? first : second,
+      pChosen: secondWins ? pSecond : 1 - pSecond,
+      derivation,
+      sources: [...new Set(fs.map(sourceOf))],
+      feedbackIds: fs.map((x) => x.id),
+    };
+    if (extra.strength !== undefined) p.strength = extra.strength;
+    if (extra.feedbackText !== undefined) p.feedbackText = extra.feedbackText;
+    pairs.push(p);
+  };
+
+  const addLabel = (
+    item: Item,
+    g: Generation,
+    f: Feedback,
+    label: boolean,
+    derivation: LabelDerivation,
+    extra: { score?: number; feedbackText?: string } = {},
+  ) => {
+    const l: LabelledOutput = {
+      id: `${f.id}:label`,
+      project: item.project,
+      itemId: item.id,
+      ...base(item),
+      completion: completionOf(g),
+      label,
+      derivation,
+      source: sourceOf(f),
+      feedbackId: f.id,
+    };
+    if (extra.score !== undefined) l.score = extra.score;
+    if (extra.feedbackText !== undefined && extra.feedbackText !== "") l.feedbackText = extra.feedbackText;
+    labelled.push(l);
+  };
+
+  for await (const rf of source.resolvedFeedback()) {
+    opts.onRecord?.();
+    const { feedback: f, item, targets } = rf;
+    if (opts.sourceTypes && !opts.sourceTypes.includes(f.source.type)) continue;
+    items.set(item.id, item);
+    for (const g of targets) gens.set(g.id, g);
+    const g = targets[0]!;
+    switch (f.kind) {
+      case "pairwise": {
+        const p: { strength?: number } = {};
+        if (f.value.strength !== undefined) p.strength = f.value.strength;
+        addPair(item, f.id, completionOf(targets[0]!), completionOf(targets[1]!), pSecondOf(f.value), "pairwise", f, p);
+        break;
+      }
+      case "ranking": {
+        const byId = new Map(targets.map((t) => [t.id, t]));
+        for (const pw of rankingToPairwise(f, { includeTies })) {
+          const a = byId.get(pw.targets[0]!)!;
+          const b = byId.get(pw.targets[1]!)!;
+          const extra: { strength?: number } = {};
+          if (pw.value.strength !== undefined) extra.strength = pw.value.strength;
+          addPair(item, pw.id, completionOf(a), completionOf(b), pSecondOf(pw.value), "ranking", f, extra);
+        }
+        break;
+      }
+      case "rating": {
+        ratings.push({ f, derivation: "rating" });
+        const share = (f.value.score - f.value.scale.min) / (f.value.scale.max - f.value.scale.min);
+        const text = f.value.comment;
+        addLabel(item, g, f, share >= goodScore, "rating", text !== undefined ? { score: share, feedbackText: text } : { score: share });
+        break;
+      }
+      case "rubric": {
+        const r = rubricToRating(f);
+        r.value = { ...r.value, dimension: "rubric" };
+        ratings.push({ f: r, derivation: "rubric" });
+        const score = rubricToScalar(f);
+        const notes = f.value.criteria
+          .filter((c) => c.rationale)
+          .map((c) => `${c.name}: ${c.rationale}`)
+          .join("\n");
+        addLabel(item, g, f, score >= goodScore, "rubric", notes ? { score, feedbackText: notes } : { score });
+        break;
+      }
+      case "correction": {
+        const { generation, feedback } = correctionToPairwise(f, g);
+        if (generation.output === g.output) {
+          skip("correction identical to the original", f);
+          break;
+        }
+        const extra: { feedbackText?: string } = {};
+        if (f.value.comment) extra.feedbackText = f.value.comment;
+        addPair(item, feedback.id, completionOf(g), { text: generation.output, policy: generation.policy }, 1, "correction", f, extra);
+        break;
+      }
+      case "binary":
+        addLabel(item, g, f, f.value.ok, "binary", f.value.comment ? { feedbackText: f.value.comment } : {});
+        break;
+      case "verification": {
+        const score = verificationToScalar(f);
+        const text = f.value.details?.error;
+        const extra: { score?: number; feedbackText?: string } = {};
+        if (score >= 0 && score <= 1) extra.score = score;
+        if (typeof text === "string") extra.feedbackText = text;
+        addLabel(item, g, f, f.value.passed, "verification", extra);
+        break;
+      }
+      case "critique": {
+        const text = critiqueText(f.value);
+        const list = critiqued.get(g.id) ?? [];
+        list.push({ text, feedback: f });
+        critiqued.set(g.id, list);
+        const b = critiqueToBinary(f);
+        if (b) addLabel(item, g, f, b.value.ok, "critique", { feedbackText: text });
+        else if (!want.has("refinement")) skip("critique without verdict", f);
+        break;
+      }
+      case "spans": {
+        const parts = splitSteps(g);
+        if (parts.length === 0) {
+          skip("spans on an empty output", f);
+          break;
+        }
+        const errors = f.value.spans.filter(isErrorSpan);
+        const labels = parts.map((p) => !errors.some((s) => s.start < p.end && s.end > p.start));
+        steps.push({
+          id: `${f.id}:steps`,
+          project: item.project,
+          itemId: item.id,
+          prompt: item.prompt,
+          ...(item.dataset !== undefined ? { dataset: item.dataset } : {}),
+          steps: parts.map((p) => p.text),
+          labels,
+          feedbackId: f.id,
+        });
+        break;
+      }
+      case "signal":
+        skip("signal feedback has no conversion to a preference or label", f);
+        break;
+    }
+  }
+
+  // Ratings (and rubric scores) of one item become pairs.
+  for (const derivation of ["rating", "rubric"] as const) {
+    if (!want.has(derivation)) continue;
+    const rs = ratings.filter((r) => r.derivation === derivation).map((r) => r.f);
+    if (rs.length < 2) continue;
+    const byId = new Map(rs.map((r) => [r.id, r]));
+    const pw = ratingsToPairwise(rs, {
+      itemOf: (gid) => gens.get(gid)?.itemId,
+      acrossSources: opts.ratingsAcrossSources ?? false,
+      includeTies,
+    });
+    for (const p of pw) {
+      const a = gens.get(p.targets[0]!)!;
+      const b = gens.get(p.targets[1]!)!;
+      const item = items.get(a.itemId)!;
+      const from = (p.metadata?.derivedFrom as string[]).map((id) => byId.get(id)!);
+      const extra: { strength?: number } = {};
+      if (p.value.strength !== undefined) extra.strength = p.value.strength;
+      addPair(item, p.id, completionOf(a), completionOf(b), pSecondOf(p.value), derivation, from, extra);
+    }
+  }
+
+  // Pass/fail labels of one item (per derivation and source) become pairs: every pass over every fail.
+  for (const derivation of ["binary", "verification", "critique"] as const) {
+    if (!want.has(derivation)) continue;
+    const groups = new Map<string, LabelledOutput[]>();
+    for (const l of labelled) {
+      if (l.derivation !== derivation) continue;
+      const key = JSON.stringify([l.project, l.itemId, l.source]);
+      const list = groups.get(key) ?? [];
+      list.push(l);
+      groups.set(key, list);
+    }
+    for (const group of groups.values()) {
+      const good = group.filter((l) => l.label);
+      const bad = group.filter((l) => !l.label);
+      for (const a of good) {
+        for (const b of bad) {
+          if (a.completion.generationId === b.completion.generationId) continue;
+          const item = items.get(a.itemId)!;
+          const fa = { id: a.feedbackId, source: a.source };
+          const fb = { id: b.feedbackId, source: b.source };
+          const strength = a.score !== undefined && b.score !== undefined ? Math.min(1, Math.max(0, a.score - b.score)) : 1;
+          const p: PreferencePair = {
+            id: `${a.feedbackId}~${b.feedbackId}:pair`,
+            project: item.project,
+            itemId: item.id,
+            ...base(item),
+            chosen: a.completion,
+            rejected: b.completion,
+            pChosen: 1,
+            strength,
+            derivation,
+            sources: [...new Set([fa.source, fb.source])],
+            feedbackIds: [fa.id, fb.id],
+          };
+          if (b.feedbackText !== undefined) p.feedbackText = b.feedbackText;
+          pairs.push(p);
+        }
+      }
+    }
+  }
+
+  // Critiques with their refinements: the refinement is preferred to the criticised output (ILF).
+  if (want.has("refinement") && critiqued.size > 0) {
+    if (!source.generations) {
+      throw new RlxfError("no_generations", "refinement pairs need the source's generations (pass an ExampleSource with generations())");
+    }
+    for await (const r of source.generations()) {
+      const from = r.metadata?.refinedFrom;
+      if (typeof from !== "string") continue;
+      const crits = critiqued.get(from);
+      const original = gens.get(from);
+      if (!crits || !original || r.output === original.output) continue;
+      const item = items.get(original.itemId);
+      if (!item) continue;
+      addPair(
+        item,
+        `${r.id}:refines:${from}`,
+        completionOf(original),
+        completionOf(r),
+        1,
+        "refinement",
+        crits.map((c) => c.feedback),
+        { feedbackText: crits.map((c) => c.text).join("\n\n") },
+      );
+    }
+  }
+
+  return { pairs, labelled, steps, items, skipped: [...skips].map(([reason, count]) => ({ reason, count })) };
+}
+
+/** Only the preference pairs of {@link collectExamples} (`memorySource` from rlxf/io serves records held in memory). */
+export async function collectPairs(source: ExampleSource, opts: ExampleOptions = {}): Promise<PreferencePair[]> {
+  return (await collectExamples(source, opts)).pairs;
+}

@@ -1,0 +1,116 @@
+/**
+ * The foundation's evaluation and export over a project's stored feedback:
+ * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
+ */
+import type { Hono } from "hono";
+import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalLeaderboard, bradleyTerryLeaderboard } from "../eval/index.js";
+import type { Feedback } from "../feedback/schema.js";
+import { type ExportSource, alpacaEvalRow, exportRecords } from "../io/index.js";
+import type { Store } from "../store/index.js";
+import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { ExportQuery, LeaderboardQuery } from "./spec.js";
+
+function storeSource(store: Store, project: string): ExportSource {
+  return {
+    resolvedFeedback: () => store.iterateResolvedFeedback({ project }),
+    items: () => store.iterateItems({ project }),
+    generations: () => store.iterateGenerations({ project }),
+  };
+}
+
+/** Pairwise comparisons against one baseline, baseline first (as AlpacaEval annotations). */
+async function alpacaEvalRows(store: Store, project: string, baseline?: string): Promise<{ rows: AlpacaEvalAnnotation[]; baseline?: string }> {
+  const rows: AlpacaEvalAnnotation[] = [];
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
+    const row = alpacaEvalRow(rf, false);
+    if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
+  }
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    counts.set(r.generator_1, (counts.get(r.generator_1) ?? 0) + 1);
+    counts.set(r.generator_2, (counts.get(r.generator_2) ?? 0) + 1);
+  }
+  const base = baseline ?? [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+  if (base === undefined) return { rows: [] };
+  const out = rows.flatMap((r): AlpacaEvalAnnotation[] => {
+    if (r.generator_1 === base && r.generator_2 !== base) return [r];
+    if (r.generator_2 === base && r.generator_1 !== base) {
+      const p = Number(r.preference);
+      return [{ ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: Number.isFinite(p) && p >= 1 ? 3 - p : p }];
+    }
+    return [];
+  });
+  return { rows: out, baseline: base };
+}
+
+const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
+const CHUNK_BYTES = 64 * 1024;
+
+export function analysisRoutes(app: Hono<Env>, s: Settings): void {
+  const { store } = s;
+
+  app.get("/v1/leaderboard", async (c) => {
+    const key = requireRole(c, ["admin", "read"], "read the leaderboard");
+    const q = parseQuery(c, LeaderboardQuery);
+    if (q.method === "alpaca-eval") {
+      const { rows, baseline } = await alpacaEvalRows(store, key.project, q.baseline);
+      const board = rows.length ? alpacaEvalLeaderboard(rows) : [];
+      return c.json({ method: "alpaca-eval", ...(baseline ? { baseline } : {}), rows: board });
+    }
+    const feedback: Feedback[] = [];
+    const generations = new Map<string, GenerationInfo>();
+    for await (const rf of store.iterateResolvedFeedback({ project: key.project, kind: ["pairwise", "ranking", "rating"] })) {
+      feedback.push(rf.feedback);
+      for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
+    }
+    const rows = bradleyTerryLeaderboard(feedback, generations, { rounds: q.bootstrap ?? 200, seed: q.seed ?? 0 });
+    return c.json({ method: "bt", rows });
+  });
+
+  app.get("/v1/export", async (c) => {
+    const key = requireRole(c, ["admin", "read"], "export");
+    const { format } = parseQuery(c, ExportQuery);
+    const it = exportRecords(format, storeSource(store, key.project))[Symbol.asyncIterator]();
+    const encoder = new TextEncoder();
+    /** Up to ~64 KiB of pieces; undefined at the end. */
+    const next = async (): Promise<Uint8Array | undefined> => {
+      let text = "";
+      while (text.length < CHUNK_BYTES) {
+        const r = await it.next();
+        if (r.done) break;
+        text += r.value;
+      }
+      return text ? encoder.encode(text) : undefined;
+    };
+    // The first chunk before the headers: a failure this early is still a proper error response.
+    const first = await next();
+    let sentFirst = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        try {
+          const chunk = sentFirst ? await next() : first;
+          sentFirst = true;
+          if (chunk) ctrl.enqueue(chunk);
+          else ctrl.close();
+        } catch (e) {
+          // Headers are gone: all we can do is cut the stream short, so the client sees it incomplete.
+          s.log(`export of project "${key.project}" failed mid-stream: ${(e as Error).stack ?? String(e)}`);
+          ctrl.error(e);
+        }
+      },
+      async cancel() {
+        await it.return?.(undefined);
+      },
+    });
+    const ext = format === "alpaca-eval" ? "json" : "jsonl";
+    return new Response(body, {
+      status: 200,
+      headers: {
+        "Content-Type": CONTENT_TYPES[format] ?? "application/x-ndjson; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${key.project.replace(/[^A-Za-z0-9._-]/g, "_")}-${format}.${ext}"`,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+      },
+    });
+  });
+}

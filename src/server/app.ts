@@ -1,0 +1,109 @@
+/**
+ * The HTTP API as a Hono app: `createApp({store})` gives an app that a test
+ * drives with `app.request()` and `listen()` serves on a socket.
+ */
+import { Hono } from "hono";
+import type { Store } from "../store/index.js";
+import { adminRoutes } from "./admin.js";
+import { WriteCoalescer } from "./coalesce.js";
+import { analysisRoutes } from "./analysis.js";
+import type { Env, Settings } from "./context.js";
+import { ApiError, toErrorResponse } from "./errors.js";
+import { openApiDocument } from "./openapi.js";
+import { recordRoutes } from "./records.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
+
+export const SERVER_VERSION = "0.1.0";
+
+export interface AppOptions {
+  store: Store;
+  /** Largest request body in bytes (default 10 MiB); larger is a 413. */
+  maxBodyBytes?: number;
+  /** Most records in one `{"batch": [...]}` (default 5000); more is a 413. */
+  maxBatch?: number;
+  /** Where unexpected errors (the 5xx) are logged; default stderr. */
+  log?: (line: string) => void;
+  /** One line per request to `log`. */
+  accessLog?: boolean;
+}
+
+const PUBLIC = new Set(["/v1/health", "/v1/openapi.json"]);
+
+export function createApp(opts: AppOptions): Hono<Env> {
+  const settings: Settings = {
+    store: opts.store,
+    coalescer: new WriteCoalescer(opts.store),
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  };
+  const app = new Hono<Env>();
+  const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, version: SERVER_VERSION }));
+
+  if (opts.accessLog) {
+    app.use(async (c, next) => {
+      const t0 = performance.now();
+      await next();
+      settings.log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${(performance.now() - t0).toFixed(1)}ms`);
+    });
+  }
+
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
+  });
+
+  // Authentication: every /v1 route but health and the OpenAPI document needs a live key.
+  app.use("/v1/*", async (c, next) => {
+    if (PUBLIC.has(c.req.path)) return next();
+    const header = c.req.header("authorization");
+    const challenge = { headers: { "WWW-Authenticate": 'Bearer realm="rlxf"' } };
+    if (!header) throw new ApiError(401, "unauthorized", "send your API key as 'Authorization: Bearer <key>' (create one with `rlxf keys create`)", challenge);
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    if (!m) throw new ApiError(401, "unauthorized", "the Authorization header must be 'Bearer <key>'", challenge);
+    const key = await settings.store.keys.authenticate(m[1] as string);
+    if (!key) throw new ApiError(401, "unauthorized", "the API key is not valid (unknown or revoked)", challenge);
+    c.set("key", key);
+    return next();
+  });
+
+  app.get("/v1/health", (c) => c.json({ status: "ok", version: SERVER_VERSION }));
+  app.get("/v1/openapi.json", (c) => c.body(openapi, 200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "public, max-age=60" }));
+
+  recordRoutes(app, settings);
+  analysisRoutes(app, settings);
+  adminRoutes(app, settings);
+
+  // A known path with another method: 405 naming the allowed ones.
+  const allowed = new Map<string, Set<string>>();
+  for (const r of app.routes) {
+    if (r.method === "ALL") continue;
+    let set = allowed.get(r.path);
+    if (!set) allowed.set(r.path, (set = new Set()));
+    set.add(r.method);
+  }
+  for (const [path, methods] of allowed) {
+    app.all(path, (c) => {
+      if (c.req.method === "HEAD" && methods.has("GET")) return c.body(null, 200);
+      if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: [...methods, "OPTIONS"].join(", ") });
+      throw new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${[...methods].join(" or ")}`, {
+        headers: { Allow: [...methods].join(", ") },
+      });
+    });
+  }
+
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.method} ${c.req.path} (see GET /v1/openapi.json)` } }, 404),
+  );
+
+  app.onError((err, c) => {
+    const r = toErrorResponse(err);
+    if (r.status >= 500) {
+      settings.log(`error on ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? String(err)}`);
+    }
+    return c.json(r.body, r.status as 400, r.headers);
+  });
+
+  return app;
+}

@@ -1,0 +1,68 @@
+/**
+ * What every handler shares: the Hono environment (the authenticated key),
+ * the app's settings, role checks, and query/path parsing.
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { Id } from "../feedback/schema.js";
+import type { ApiKey, Role, Store } from "../store/index.js";
+import { badKeyString } from "../store/codec.js";
+import type { WriteCoalescer } from "./coalesce.js";
+import { ApiError, forbidden, zodIssues } from "./errors.js";
+import { REPEATABLE } from "./spec.js";
+
+export interface Env {
+  Variables: { key: ApiKey };
+}
+
+export type Ctx = Context<Env>;
+
+export interface Settings {
+  store: Store;
+  coalescer: WriteCoalescer;
+  maxBodyBytes: number;
+  maxBatch: number;
+  log: (line: string) => void;
+}
+
+/** The request's key, which must hold one of `roles`. */
+export function requireRole(c: Ctx, roles: readonly Role[], what: string): ApiKey {
+  const key = c.get("key");
+  if (!roles.includes(key.role)) {
+    throw forbidden(`a key with role "${key.role}" cannot ${what} (needs ${roles.join(" or ")})`);
+  }
+  return key;
+}
+
+/** Query parameters validated by `schema` (strict: unknown parameters are refused). */
+export function parseQuery<S extends z.ZodType>(c: Ctx, schema: S): z.output<S> {
+  // URLSearchParams, not a plain-object parse: a parameter named `__proto__` must stay a parameter.
+  const all = new Map<string, string[]>();
+  for (const [k, v] of new URL(c.req.url).searchParams) {
+    const vs = all.get(k);
+    if (vs) vs.push(v);
+    else all.set(k, [v]);
+  }
+  const obj: Record<string, string> = Object.create(null);
+  const issues = [];
+  for (const [k, vs] of all) {
+    if (REPEATABLE.has(k)) obj[k] = vs.join(",");
+    else if (vs.length > 1) issues.push({ path: k, message: "is given more than once" });
+    else obj[k] = vs[0] ?? "";
+  }
+  const r = schema.safeParse(obj);
+  if (!r.success) issues.push(...zodIssues(r.error));
+  if (issues.length || !r.success) {
+    throw new ApiError(400, "validation_failed", `invalid query: ${issues.map((i) => `${i.path || "(query)"}: ${i.message}`).join("; ")}`, { issues });
+  }
+  return r.data;
+}
+
+/** A record id from the path; malformed ids are a 400, never a lookup. */
+export function idParam(c: Ctx, name = "id"): string {
+  const raw = c.req.param(name) ?? "";
+  const r = Id.safeParse(raw);
+  const bad = r.success ? badKeyString(raw) : r.error.issues[0]?.message;
+  if (bad) throw new ApiError(400, "invalid_id", `invalid id in the path: ${bad}`, { issues: [{ path: name, message: bad }] });
+  return raw;
+}

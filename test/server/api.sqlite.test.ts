@@ -1,0 +1,4 @@
+import { apiContract } from "./api.contract.js";
+import { sqliteMemory } from "./helpers.js";
+
+apiContract("sqlite", sqliteMemory);
