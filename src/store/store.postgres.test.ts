@@ -4,9 +4,8 @@
  * starts a local server and sets it. Each run creates its own throwaway
  * database (dropped afterwards), and each test its own schema in it.
  */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { postgresForFile } from "../../test/support/postgres.js";
 import { ConflictError } from "../errors.js";
 import { openStore } from "./index.js";
 import { accessContract } from "./access.contract.js";
@@ -14,64 +13,9 @@ import { judgingContract } from "./judging.contract.js";
 import { modelsContract } from "./models.contract.js";
 import { item, storeContract } from "./store.contract.js";
 
-const adminUrl = process.env.RLXF_TEST_DATABASE_URL;
-if (!adminUrl) {
-  console.warn(
-    "[store.postgres.test] RLXF_TEST_DATABASE_URL is not set: SKIPPING the PostgreSQL store tests (source .ci/postgres.sh to run them)",
-  );
-}
-
-// Where PostgreSQL must be tested (RLXF_REQUIRE_POSTGRES=1), a missing URL is a failure, not a skip.
-describe.runIf(!adminUrl && process.env.RLXF_REQUIRE_POSTGRES === "1")("postgres required", () => {
-  it("has RLXF_TEST_DATABASE_URL", () => {
-    expect.fail("RLXF_REQUIRE_POSTGRES=1 but RLXF_TEST_DATABASE_URL is not set (source .ci/postgres.sh)");
-  });
-});
-
-const dbName = `rlxf_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-let dbUrl = "";
-let schemaSeq = 0;
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-/** A fresh schema in the run's database; the store sees only it (search_path). */
-async function freshSchemaUrl(): Promise<string> {
-  const schema = `t${++schemaSeq}_${randomBytes(3).toString("hex")}`;
-  const c = new pg.Client({ connectionString: dbUrl });
-  await c.connect();
-  try {
-    await c.query(`create schema ${schema}`);
-  } finally {
-    await c.end();
-  }
-  const u = new URL(dbUrl);
-  u.searchParams.set("options", `-c search_path=${schema}`);
-  return u.toString();
-}
-
-if (adminUrl) {
-  beforeAll(async () => {
-    await admin((c) => c.query(`create database ${dbName}`));
-    dbUrl = withDatabase(adminUrl, dbName);
-  });
-  afterAll(async () => {
-    await admin((c) => c.query(`drop database if exists ${dbName} with (force)`));
-  });
-}
+const pgFile = postgresForFile("store.postgres.test");
+const adminUrl = pgFile.available;
+const freshSchemaUrl = pgFile.fresh;
 
 storeContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 modelsContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });

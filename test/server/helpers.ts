@@ -2,12 +2,10 @@
  * Shared by the server tests: engines (a throwaway PostgreSQL database per
  * test file, a fresh schema per store), request helpers, test records.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect } from "vitest";
 import type { Hono } from "hono";
 import { openStore, type Role, type Store } from "../../src/store/index.js";
 
@@ -22,61 +20,9 @@ export function requireBuiltCli(): string {
 
 // ------------------------------------------------------------- engines ---
 
-export const adminUrl = process.env.RLXF_TEST_DATABASE_URL;
+export { adminUrl } from "../support/postgres.js";
 
-/**
- * PostgreSQL for this test file: a throwaway database made in beforeAll and
- * dropped in afterAll, and `fresh()` giving a URL to a new empty schema in it.
- * Without RLXF_TEST_DATABASE_URL it warns (and fails when RLXF_REQUIRE_POSTGRES=1).
- */
-export function postgresForFile(label: string): { available: boolean; fresh: () => Promise<string> } {
-  if (!adminUrl) {
-    console.warn(`[${label}] RLXF_TEST_DATABASE_URL is not set: SKIPPING the PostgreSQL tests (source .ci/postgres.sh to run them)`);
-    describe.runIf(process.env.RLXF_REQUIRE_POSTGRES === "1")("postgres required", () => {
-      it("has RLXF_TEST_DATABASE_URL", () => {
-        expect.fail("RLXF_REQUIRE_POSTGRES=1 but RLXF_TEST_DATABASE_URL is not set (source .ci/postgres.sh)");
-      });
-    });
-    return { available: false, fresh: () => Promise.reject(new Error("no PostgreSQL")) };
-  }
-  const dbName = `rlxf_srv_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-  let dbUrl = "";
-  let seq = 0;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  beforeAll(async () => {
-    await admin(`create database ${dbName}`);
-    const u = new URL(adminUrl);
-    u.pathname = `/${dbName}`;
-    dbUrl = u.toString();
-  });
-  afterAll(async () => {
-    await admin(`drop database if exists ${dbName} with (force)`);
-  });
-  return {
-    available: true,
-    async fresh() {
-      const schema = `s${++seq}_${randomBytes(3).toString("hex")}`;
-      const c = new pg.Client({ connectionString: dbUrl });
-      await c.connect();
-      try {
-        await c.query(`create schema ${schema}`);
-      } finally {
-        await c.end();
-      }
-      const u = new URL(dbUrl);
-      u.searchParams.set("options", `-c search_path=${schema}`);
-      return u.toString();
-    },
-  };
-}
+export { postgresForFile } from "../support/postgres.js";
 
 export type StoreFactory = () => Promise<Store>;
 export const sqliteMemory: StoreFactory = () => openStore({ path: ":memory:" });
