@@ -11,6 +11,7 @@ import type { Env, Settings } from "./context.js";
 import { ApiError, toErrorResponse } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { recordRoutes } from "./records.js";
+import { rewardRoutes } from "./reward.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
 
 export const SERVER_VERSION = "0.1.0";
@@ -74,6 +75,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   recordRoutes(app, settings);
   analysisRoutes(app, settings);
   adminRoutes(app, settings);
+  rewardRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();

@@ -129,6 +129,32 @@ function operations(maxBatch: number): Op[] {
       errors: [400, 401, 403, 413, 415],
     },
     list("/v1/assignments", "List assignments (with each item)", S.ListAssignmentsQuery, "AssignmentPage", ["admin", "read", "annotate"], "Annotate keys see only their own."),
+    {
+      method: "post",
+      path: "/v1/reward",
+      summary: `Rewards of a batch of samples (up to ${maxBatch}), each scored by a reward spec`,
+      description:
+        "A reward spec is a verifier name or spec, a stored reward model ({\"type\": \"reward-model\", \"model\": \"name@N\"}, scored as sigmoid(reward)), " +
+        "or a composite mixing them with weights. Results are cached in-process (by spec, prompt, completion and reference). " +
+        "With store: true (admin or ingest keys), each sample is stored as an item, a generation and a verification feedback record, with content-hash ids.",
+      roles: ["admin", "ingest", "read"],
+      body: "RewardBody",
+      ok: { status: 200, description: "one result per sample, in order", schema: "RewardResponse" },
+      errors: [400, 401, 403, 404, 413, 415],
+    },
+    {
+      method: "post",
+      path: "/v1/reward/openrlhf",
+      summary: "OpenRLHF's remote reward-model protocol (point --remote_rm_url here)",
+      description:
+        "Each query is a prompt followed by the response; a query that starts with its prompt is scored on the rest. labels are the ground truths. " +
+        'The spec comes from the body\'s spec, the spec query parameter, or defaults to "math". Nothing is stored.',
+      roles: ["admin", "ingest", "read"],
+      query: S.OpenRlhfQuery,
+      body: "OpenRlhfBody",
+      ok: { status: 200, description: "rewards and scores (equal), and per-component extra_logs", schema: "OpenRlhfResponse" },
+      errors: [400, 401, 403, 404, 413, 415],
+    },
   ];
 }
 
@@ -180,6 +206,8 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   inputs.add(S.writeBody(Feedback, maxBatch), { id: "WriteFeedbackBody" });
   inputs.add(S.CreateKeyBody, { id: "CreateKeyBody" });
   inputs.add(S.AssignBody, { id: "AssignBody" });
+  inputs.add(S.RewardBody(maxBatch), { id: "RewardBody" });
+  inputs.add(S.OpenRlhfBody(maxBatch), { id: "OpenRlhfBody" });
 
   const outputs = z.registry<{ id: string }>();
   outputs.add(Item, { id: "Item" });
@@ -198,6 +226,8 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   outputs.add(S.UnassignResultSchema, { id: "UnassignResult" });
   outputs.add(S.LeaderboardSchema, { id: "Leaderboard" });
   outputs.add(S.HealthSchema, { id: "Health" });
+  outputs.add(S.RewardResponseSchema, { id: "RewardResponse" });
+  outputs.add(S.OpenRlhfResponseSchema, { id: "OpenRlhfResponse" });
 
   const uri = (id: string) => `#/components/schemas/${id}`;
   const common = { uri, unrepresentable: "any", target: "draft-2020-12" } as const;

@@ -187,3 +187,73 @@ export const LeaderboardSchema = z.object({
 });
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
+
+// --------------------------------------------------------------- reward ---
+
+/**
+ * A reward spec: a shipped verifier name (math, exact, normalized, json, python, javascript,
+ * humaneval), a verifier spec (`{"type": "regex", ...}`), a stored reward model
+ * (`{"type": "reward-model", "model": "name@3"}`), or `{"type": "composite", "members":
+ * [{"verifier": <reward spec>, "weight": 2}, ...]}` mixing them with weights. Checked in the handler.
+ */
+export const RewardSpecSchema = z
+  .union([z.string().min(1).max(200), z.record(z.string(), z.unknown())])
+  .describe(
+    'a shipped verifier name (math, exact, normalized, json, python, javascript, humaneval), a verifier spec object, {"type": "reward-model", "model": "name@N"}, or {"type": "composite", "members": [{"verifier": <spec>, "weight": 1, "required": false}]} mixing them',
+  );
+export const MAX_REWARD_TEXT = 1_000_000;
+
+export const RewardSample = z.strictObject({
+  prompt: z.string().max(MAX_REWARD_TEXT).describe("the prompt (optional for most verifiers)").optional(),
+  completion: z.string().max(MAX_REWARD_TEXT).describe("the model's output to score"),
+  reference: z.unknown().describe("ground truth / label: a gold answer, or for code verifiers {tests, entryPoint?}").optional(),
+  spec: RewardSpecSchema.optional().describe("this sample's reward spec (default: the request's `spec`)"),
+});
+
+export const RewardBody = (max: number) =>
+  z.strictObject({
+    samples: z.array(RewardSample).min(1, "send at least one sample").max(max, `at most ${max} samples per request; split it`),
+    spec: RewardSpecSchema.optional().describe('the reward spec of samples that name none (default "math")'),
+    store: z
+      .boolean()
+      .describe(
+        "also store each sample as an item, a generation (policy `policy`) and a `verification` feedback record, with content-hash ids (idempotent); needs an admin or ingest key. Default false",
+      )
+      .optional(),
+    policy: Id.describe('policy of stored generations (default "rlxf-reward")').optional(),
+  });
+
+const RewardComponentSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  weight: z.number(),
+  passed: z.boolean(),
+  score: z.number(),
+});
+export const RewardResultSchema = z.object({
+  score: z.number().describe("the reward, in [0, 1] (reward models: sigmoid of the model's calibrated reward)"),
+  passed: z.boolean(),
+  components: z.array(RewardComponentSchema).describe("each member of the spec (one for a plain spec)"),
+  details: z.record(z.string(), z.unknown()).describe("the verifier's details (reward models: the raw scalar `reward`)"),
+  cached: z.boolean().describe("served from the in-process cache"),
+  feedbackId: z.string().describe("with store: true, the stored verification feedback").optional(),
+});
+export const RewardResponseSchema = z.object({ results: z.array(RewardResultSchema).describe("one per sample, in request order") });
+
+export const OpenRlhfQuery = z.strictObject({
+  spec: z.string().min(1).max(200).describe('reward spec name (default "math")').optional(),
+});
+export const OpenRlhfBody = (max: number) =>
+  z
+    .object({
+      query: z.array(z.string().max(MAX_REWARD_TEXT)).min(1).max(max).describe("prompt + response, as OpenRLHF sends them"),
+      prompts: z.array(z.string().max(MAX_REWARD_TEXT)).describe("the prompts; a query starting with its prompt is scored on the rest").optional(),
+      labels: z.array(z.unknown()).describe("ground truths, one per query").optional(),
+      spec: RewardSpecSchema.optional(),
+    })
+    .describe("OpenRLHF's remote reward model request (other fields are ignored)");
+export const OpenRlhfResponseSchema = z.object({
+  rewards: z.array(z.number()),
+  scores: z.array(z.number()),
+  extra_logs: z.record(z.string(), z.array(z.number())).describe("per-component scores and `passed` (0/1), one per query"),
+});

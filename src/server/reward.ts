@@ -1,0 +1,368 @@
+/**
+ * The reward service: `POST /v1/reward` (a batch of samples, each scored by a reward spec)
+ * and `POST /v1/reward/openrlhf` (OpenRLHF's remote reward-model protocol, so that
+ * `--remote_rm_url` can point here).
+ *
+ * A reward spec is a verifier name or spec (see `createVerifier`), a stored reward model
+ * (`{"type": "reward-model", "model": "name@N"}`, scored as σ(reward) in [0, 1]), or a
+ * composite mixing them with weights. Results are cached in-process (LRU keyed by spec,
+ * prompt, completion and reference); with `store: true` each sample is stored as an item,
+ * a generation and a `verification` feedback record, all with content-hash ids.
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { NotFoundError, RlxfError, ValidationError } from "../errors.js";
+import type { FieldIssue } from "../errors.js";
+import { contentHash, generationIdFor } from "../io/ids.js";
+import { type RewardModel, loadRewardModel } from "../learn/reward/index.js";
+import type { Store } from "../store/index.js";
+import { type VerificationResult, type Verifier, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback } from "../sources/verifiers/index.js";
+import { readJson } from "./body.js";
+import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { ApiError, zodIssues } from "./errors.js";
+import { OpenRlhfBody, OpenRlhfQuery, RewardBody } from "./spec.js";
+
+export const DEFAULT_REWARD_SPEC = "math";
+export const REWARD_ROLES = ["admin", "ingest", "read"] as const;
+const CONCURRENCY = 16;
+/** Reward models named without a version are looked up again after this long. */
+const MODEL_TTL_MS = 30_000;
+
+// ------------------------------------------------------------------ specs ---
+
+const RewardModelSpec = z.strictObject({
+  type: z.literal("reward-model"),
+  name: z.string().min(1).optional(),
+  model: z.string().min(1).max(200),
+});
+const CompositeShape = z.strictObject({
+  type: z.literal("composite"),
+  name: z.string().min(1).optional(),
+  members: z
+    .array(z.strictObject({ verifier: z.union([z.string().min(1), z.record(z.string(), z.unknown())]), weight: z.number().min(0).optional(), required: z.boolean().optional() }))
+    .min(1),
+  threshold: z.number().min(0).max(1).optional(),
+  keyedReferences: z.boolean().optional(),
+});
+
+function mentionsRewardModel(spec: unknown): boolean {
+  if (!spec || typeof spec !== "object") return false;
+  const o = spec as { type?: unknown; members?: unknown };
+  if (o.type === "reward-model") return true;
+  return o.type === "composite" && Array.isArray(o.members) && o.members.some((m) => mentionsRewardModel((m as { verifier?: unknown })?.verifier));
+}
+
+/** The error of a bad spec, at `path` in the request. */
+function specError(e: unknown, path: string): unknown {
+  const at = (p: string) => [path, p].filter((x) => x !== "").join(".");
+  if (e instanceof ValidationError) {
+    const issues: FieldIssue[] = e.issues.map((i) => ({ path: at(i.path), message: i.message }));
+    return new ApiError(400, "validation_failed", `invalid reward spec at ${path}: ${e.message}`, { issues });
+  }
+  if (e instanceof NotFoundError) return new ApiError(404, "not_found", `reward spec at ${path}: ${e.message}`, { issues: [{ path, message: e.message }] });
+  if (e instanceof ApiError) return e;
+  if (e instanceof RlxfError) return new ApiError(400, "validation_failed", `invalid reward spec at ${path}: ${e.message}`, { issues: [{ path, message: e.message }] });
+  return e;
+}
+
+interface BuiltReward {
+  verifier: Verifier;
+  /** Identifies the spec (with resolved model versions) in cache keys and stored metadata. */
+  key: string;
+}
+
+function rewardModelVerifier(model: RewardModel, ref: string, name: string): Verifier {
+  return {
+    name,
+    type: "reward-model",
+    async verify(input) {
+      const [s] = await model.score([{ prompt: input.prompt ?? "", response: input.completion }]);
+      const reward = s!.reward;
+      const score = 1 / (1 + Math.exp(-reward));
+      return { passed: score >= 0.5, score, details: { model: ref, version: model.meta.version, reward, ...(s!.std !== undefined ? { std: s!.std, mean: s!.mean } : {}) } };
+    },
+  };
+}
+
+/** Builds a spec's scorer; reward models come from the key's project. */
+export class RewardSpecs {
+  readonly #store: Store;
+  readonly #built = new Map<string, { at: number; value: Promise<BuiltReward> }>();
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async get(project: string, spec: unknown, path: string): Promise<BuiltReward> {
+    const withModel = mentionsRewardModel(spec);
+    const k = typeof spec === "string" ? `name:${spec}` : contentHash([withModel ? project : "", spec]);
+    const hit = this.#built.get(k);
+    if (hit && (!withModel || Date.now() - hit.at < MODEL_TTL_MS)) return hit.value;
+    const value = this.#build(project, spec, path);
+    value.catch(() => this.#built.delete(k));
+    if (this.#built.size >= 256) this.#built.delete(this.#built.keys().next().value!);
+    this.#built.set(k, { at: Date.now(), value });
+    return value;
+  }
+
+  async #build(project: string, spec: unknown, path: string): Promise<BuiltReward> {
+    try {
+      if (!mentionsRewardModel(spec)) {
+        const parsed = typeof spec === "string" ? spec : parseVerifierSpec(spec, "reward spec");
+        const verifier = createVerifier(parsed);
+        return { verifier, key: contentHash({ spec: parsed }) };
+      }
+      const o = spec as { type: string };
+      if (o.type === "reward-model") {
+        const r = RewardModelSpec.safeParse(spec);
+        if (!r.success) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}`, { issues: zodIssues(r.error, path) });
+        const model = await loadRewardModel(this.#store, r.data.model, { project });
+        if (!model.scalar) throw new RlxfError("not_scalar", `reward model "${r.data.model}" is a ${model.type} model: it compares pairs and gives no per-response reward`);
+        const ref = `${model.meta.name}@${model.meta.version ?? "?"}`;
+        return { verifier: rewardModelVerifier(model, ref, r.data.name ?? ref), key: contentHash({ spec, ref }) };
+      }
+      const r = CompositeShape.safeParse(spec);
+      if (!r.success) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}`, { issues: zodIssues(r.error, path) });
+      const members = await Promise.all(r.data.members.map((m, i) => this.#build(project, m.verifier, `${path}.members.${i}.verifier`)));
+      const verifier = compositeVerifier({
+        members: r.data.members.map((m, i) => ({
+          verifier: members[i]!.verifier,
+          ...(m.weight !== undefined ? { weight: m.weight } : {}),
+          ...(m.required !== undefined ? { required: m.required } : {}),
+        })),
+        ...(r.data.name !== undefined ? { name: r.data.name } : {}),
+        ...(r.data.threshold !== undefined ? { threshold: r.data.threshold } : {}),
+        ...(r.data.keyedReferences !== undefined ? { keyedReferences: r.data.keyedReferences } : {}),
+      });
+      return { verifier, key: contentHash({ spec: { ...r.data, members: undefined }, members: members.map((m) => m.key) }) };
+    } catch (e) {
+      throw specError(e, path);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ cache ---
+
+/** A small LRU of results (a Map keeps insertion order: a hit moves to the end). */
+export class ResultCache {
+  readonly #max: number;
+  readonly #map = new Map<string, VerificationResult>();
+  constructor(max = 10_000) {
+    this.#max = max;
+  }
+  get(k: string): VerificationResult | undefined {
+    const v = this.#map.get(k);
+    if (v !== undefined) {
+      this.#map.delete(k);
+      this.#map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: VerificationResult): void {
+    this.#map.delete(k);
+    this.#map.set(k, v);
+    while (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value!);
+  }
+  get size(): number {
+    return this.#map.size;
+  }
+}
+
+// ---------------------------------------------------------------- scoring ---
+
+export interface RewardComponent {
+  name: string;
+  type: string;
+  weight: number;
+  passed: boolean;
+  score: number;
+}
+
+export interface ScoredSample {
+  result: VerificationResult;
+  components: RewardComponent[];
+  cached: boolean;
+  verifier: Verifier;
+  key: string;
+}
+
+function components(v: Verifier, r: VerificationResult): RewardComponent[] {
+  const members = r.details.members;
+  if (v.type === "composite" && Array.isArray(members)) {
+    return members.map((m: { name: string; type: string; weight: number; passed: boolean; score: number }) => ({
+      name: m.name,
+      type: m.type,
+      weight: m.weight,
+      passed: m.passed,
+      score: m.score,
+    }));
+  }
+  return [{ name: v.name, type: v.type, weight: 1, passed: r.passed, score: r.score }];
+}
+
+async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(xs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < xs.length) {
+      const i = next++;
+      out[i] = await fn(xs[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, worker));
+  return out;
+}
+
+interface Sample {
+  prompt?: string;
+  completion: string;
+  reference?: unknown;
+  spec: unknown;
+  /** Where the spec sits in the request, for errors. */
+  specPath: string;
+}
+
+export class RewardService {
+  readonly specs: RewardSpecs;
+  readonly cache: ResultCache;
+  constructor(store: Store, cacheSize = 10_000) {
+    this.specs = new RewardSpecs(store);
+    this.cache = new ResultCache(cacheSize);
+  }
+
+  async score(project: string, samples: readonly Sample[]): Promise<ScoredSample[]> {
+    // Every spec first, so that a bad one fails the request before anything runs.
+    const built = await Promise.all(samples.map((s) => this.specs.get(project, s.spec, s.specPath)));
+    return mapLimit(samples, CONCURRENCY, async (s, i) => {
+      const { verifier, key } = built[i]!;
+      const ck = contentHash([project, key, s.prompt ?? null, s.completion, s.reference ?? null]);
+      const hit = this.cache.get(ck);
+      if (hit) return { result: hit, components: components(verifier, hit), cached: true, verifier, key };
+      let result: VerificationResult;
+      let ok = true;
+      try {
+        result = await verifier.verify({
+          completion: s.completion,
+          ...(s.prompt !== undefined ? { prompt: s.prompt } : {}),
+          ...(s.reference !== undefined && s.reference !== null ? { reference: s.reference } : {}),
+        });
+      } catch (e) {
+        ok = false;
+        result = { passed: false, score: 0, details: { error: (e as Error).message } };
+      }
+      if (ok) this.cache.set(ck, result);
+      return { result, components: components(verifier, result), cached: false, verifier, key };
+    });
+  }
+}
+
+// ----------------------------------------------------------------- routes ---
+
+async function body<S extends z.ZodType>(c: Ctx, max: number, schema: S): Promise<z.output<S>> {
+  const raw = await readJson(c.req.raw, max);
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issues = zodIssues(r.error);
+    throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
+  }
+  return r.data;
+}
+
+/** The stored records of scored samples: content-hash ids, so a repeated request stores nothing new. */
+function recordsOf(project: string, policy: string, samples: readonly Sample[], scored: readonly ScoredSample[]) {
+  const items: unknown[] = [];
+  const generations: unknown[] = [];
+  const feedback: unknown[] = [];
+  const ids: string[] = [];
+  samples.forEach((s, i) => {
+    const { result, verifier, key } = scored[i]!;
+    const prompt = s.prompt ?? "";
+    const reference = s.reference ?? undefined;
+    const itemId = `it_${contentHash({ project, prompt, reference, via: "reward" })}`;
+    items.push({
+      id: itemId,
+      project,
+      prompt,
+      ...(typeof reference === "string" ? { reference } : reference !== undefined && reference !== null ? { metadata: { reference } } : {}),
+    });
+    const gen = { project, itemId, policy, output: s.completion };
+    const genId = generationIdFor(gen);
+    generations.push({ id: genId, ...gen });
+    const value = JSON.parse(JSON.stringify({ passed: result.passed, score: result.score, details: result.details ?? {} }));
+    const fbId = `fb_${contentHash({ target: genId, source: verifier.name, spec: key, value })}`;
+    feedback.push(verificationFeedback({ id: fbId, target: genId, verifier, result, project, itemId, metadata: { rewardSpec: key } }));
+    ids.push(fbId);
+  });
+  return { batch: { items, generations, feedback }, ids };
+}
+
+export function rewardRoutes(app: Hono<Env>, s: Settings): void {
+  const service = new RewardService(s.store);
+  const rewardBody = RewardBody(s.maxBatch);
+  const openRlhfBody = OpenRlhfBody(s.maxBatch);
+
+  app.post("/v1/reward", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "compute rewards");
+    const b = await body(c, s.maxBodyBytes, rewardBody);
+    if (b.store) requireRole(c, ["admin", "ingest"], "store rewards (store: true)");
+    const samples: Sample[] = b.samples.map((x, i) => ({
+      completion: x.completion,
+      ...(x.prompt !== undefined ? { prompt: x.prompt } : {}),
+      ...(x.reference !== undefined ? { reference: x.reference } : {}),
+      spec: x.spec ?? b.spec ?? DEFAULT_REWARD_SPEC,
+      specPath: x.spec !== undefined ? `samples.${i}.spec` : "spec",
+    }));
+    const scored = await service.score(key.project, samples);
+    let ids: string[] | undefined;
+    if (b.store) {
+      const recs = recordsOf(key.project, b.policy ?? "rlxf-reward", samples, scored);
+      await s.store.write(recs.batch);
+      ids = recs.ids;
+    }
+    return c.json({
+      results: scored.map((r, i) => ({
+        score: r.result.score,
+        passed: r.result.passed,
+        components: r.components,
+        details: r.result.details,
+        cached: r.cached,
+        ...(ids ? { feedbackId: ids[i] } : {}),
+      })),
+    });
+  });
+
+  app.post("/v1/reward/openrlhf", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "compute rewards");
+    const q = parseQuery(c, OpenRlhfQuery);
+    const b = await body(c, s.maxBodyBytes, openRlhfBody);
+    const n = b.query.length;
+    const issues: FieldIssue[] = [];
+    if (b.prompts && b.prompts.length !== n) issues.push({ path: "prompts", message: `has ${b.prompts.length} entries for ${n} queries` });
+    if (b.labels && b.labels.length !== n) issues.push({ path: "labels", message: `has ${b.labels.length} entries for ${n} queries` });
+    if (issues.length) throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
+    const spec = b.spec ?? q.spec ?? DEFAULT_REWARD_SPEC;
+    const samples: Sample[] = b.query.map((query, i) => {
+      const prompt = b.prompts?.[i];
+      const completion = prompt !== undefined && prompt !== "" && query.startsWith(prompt) ? query.slice(prompt.length) : query;
+      const label = b.labels?.[i];
+      return {
+        completion,
+        ...(prompt !== undefined ? { prompt } : {}),
+        ...(label !== undefined && label !== null ? { reference: label } : {}),
+        spec,
+        specPath: b.spec !== undefined ? "spec" : "spec (query)",
+      };
+    });
+    const scored = await service.score(key.project, samples);
+    const rewards = scored.map((r) => r.result.score);
+    const extra: Record<string, number[]> = { passed: scored.map((r) => (r.result.passed ? 1 : 0)) };
+    const first = scored[0]!.components;
+    if (first.length > 1) {
+      first.forEach((comp, j) => {
+        let name = comp.name in extra ? `${comp.name}_${j}` : comp.name;
+        if (name === "passed") name = `${name}_${j}`;
+        extra[name] = scored.map((r) => r.components[j]?.score ?? 0);
+      });
+    }
+    return c.json({ rewards, scores: rewards, extra_logs: extra });
+  });
+}
