@@ -58,7 +58,11 @@ export function createApp(opts: AppOptions): Hono<Env> {
   // Authentication: every /v1 route but health and the OpenAPI document needs a live key.
   app.use("/v1/*", async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
-    const header = c.req.header("authorization");
+    let header = c.req.header("authorization");
+    // OpenRLHF's remote reward client posts bare JSON with no headers of its own, so this one
+    // endpoint also takes the key from the URL (`--remote_rm_url .../v1/reward/openrlhf?key=KEY`).
+    const urlKey = c.req.path === "/v1/reward/openrlhf" ? c.req.query("key") : undefined;
+    if (!header && urlKey) header = `Bearer ${urlKey}`;
     const challenge = { headers: { "WWW-Authenticate": 'Bearer realm="rlxf"' } };
     if (!header) throw new ApiError(401, "unauthorized", "send your API key as 'Authorization: Bearer <key>' (create one with `rlxf keys create`)", challenge);
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);

@@ -242,6 +242,7 @@ export const RewardResponseSchema = z.object({ results: z.array(RewardResultSche
 
 export const OpenRlhfQuery = z.strictObject({
   spec: z.string().min(1).max(200).describe('reward spec name (default "math")').optional(),
+  key: z.string().min(1).max(512).describe("the API key, for callers that send no Authorization header (OpenRLHF's remote reward client)").optional(),
 });
 export const OpenRlhfBody = (max: number) =>
   z

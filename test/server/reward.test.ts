@@ -233,4 +233,15 @@ describe("the verl and TRL shims (examples/) over HTTP", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ rewards: [1], scores: [1], extra_logs: { passed: [1] } });
   });
+
+  it("OpenRLHF without headers: the key may ride in the URL, and only on that endpoint", async () => {
+    const body = JSON.stringify({ query: ["Q A: \\boxed{7}"], prompts: ["Q A:"], labels: ["7"] });
+    const ok = await fetch(`${running.url}/v1/reward/openrlhf?key=${encodeURIComponent(readSecret)}&spec=math`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { rewards: number[] }).rewards).toEqual([1]);
+    const bad = await fetch(`${running.url}/v1/reward/openrlhf?key=rlxf_nope_nope`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+    expect(bad.status).toBe(401);
+    const elsewhere = await fetch(`${running.url}/v1/items?key=${encodeURIComponent(readSecret)}`);
+    expect(elsewhere.status).toBe(401);
+  });
 });
