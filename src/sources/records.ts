@@ -105,6 +105,37 @@ export function failureRecord(args: {
   return { id: `jf_${contentHash(body)}`, ...body };
 }
 
+/**
+ * Records waiting to be written, as both sinks (in-thread and worker) buffer them:
+ * `add` says when a batch is full, `take` hands the batch over and starts a new one.
+ */
+export class PendingRecords {
+  #records = emptyRecords();
+  #count = 0;
+  constructor(readonly batchSize: number) {}
+
+  /** Queue records; true when the batch is full (feedback plus failures reach `batchSize`). */
+  add(r: Partial<JudgeRecords>): boolean {
+    this.#records.items.push(...(r.items ?? []));
+    this.#records.generations.push(...(r.generations ?? []));
+    this.#records.feedback.push(...(r.feedback ?? []));
+    this.#records.failures.push(...(r.failures ?? []));
+    this.#count += (r.feedback?.length ?? 0) + (r.failures?.length ?? 0);
+    return this.#count >= this.batchSize;
+  }
+
+  get empty(): boolean {
+    return this.#count === 0 && this.#records.items.length === 0;
+  }
+
+  take(): JudgeRecords {
+    const batch = this.#records;
+    this.#records = emptyRecords();
+    this.#count = 0;
+    return batch;
+  }
+}
+
 export interface SinkReport {
   feedback: { inserted: number; existing: number };
   failures: { inserted: number; existing: number };
@@ -118,9 +149,7 @@ export interface SinkReport {
  */
 export class StoreSink {
   readonly #store: Store;
-  readonly #batchSize: number;
-  #pending = emptyRecords();
-  #pendingCount = 0;
+  readonly #pending: PendingRecords;
   #chain: Promise<void> = Promise.resolve();
   #error: unknown;
   readonly #knownItems = new Set<string>();
@@ -129,7 +158,7 @@ export class StoreSink {
 
   constructor(store: Store, opts: { batchSize?: number } = {}) {
     this.#store = store;
-    this.#batchSize = opts.batchSize ?? 500;
+    this.#pending = new PendingRecords(opts.batchSize ?? 500);
   }
 
   get error(): unknown {
@@ -138,18 +167,11 @@ export class StoreSink {
 
   add(r: Partial<JudgeRecords>): void {
     if (this.#error !== undefined) return;
-    this.#pending.items.push(...(r.items ?? []));
-    this.#pending.generations.push(...(r.generations ?? []));
-    this.#pending.feedback.push(...(r.feedback ?? []));
-    this.#pending.failures.push(...(r.failures ?? []));
-    this.#pendingCount += (r.feedback?.length ?? 0) + (r.failures?.length ?? 0);
-    if (this.#pendingCount >= this.#batchSize) this.#drain();
+    if (this.#pending.add(r)) this.#drain();
   }
 
   #drain(): void {
-    const batch = this.#pending;
-    this.#pending = emptyRecords();
-    this.#pendingCount = 0;
+    const batch = this.#pending.take();
     this.#chain = this.#chain.then(async () => {
       if (this.#error !== undefined) return;
       try {
@@ -192,7 +214,7 @@ export class StoreSink {
 
   /** Write what is pending; throws the first write error. */
   async flush(): Promise<SinkReport> {
-    if (this.#pendingCount > 0 || this.#pending.items.length > 0) this.#drain();
+    if (!this.#pending.empty) this.#drain();
     await this.#chain;
     if (this.#error !== undefined) throw this.#error;
     return this.report;

@@ -13,7 +13,7 @@ import { RlxfError } from "../errors.js";
 import type { CacheStore } from "../providers/cache.js";
 import type { CachedResponse, ResponseCacheStore } from "../store/judging.js";
 import type { OpenStoreOptions } from "../store/types.js";
-import { type JudgeRecords, type SinkReport, emptyRecords } from "./records.js";
+import { type JudgeRecords, PendingRecords, type SinkReport } from "./records.js";
 
 export interface RecordSink {
   add(r: Partial<JudgeRecords>): void;
@@ -39,11 +39,9 @@ export class WorkerSink implements RecordSink {
   }
 
   readonly #worker: Worker;
-  readonly #batchSize: number;
   readonly #waiting = new Map<number, { resolve: (r: Reply) => void }>();
   #nextId = 1;
-  #pending = emptyRecords();
-  #pendingCount = 0;
+  readonly #pending: PendingRecords;
   #outstanding: Promise<unknown>[] = [];
   #error: unknown;
   #report: SinkReport = { feedback: { inserted: 0, existing: 0 }, failures: { inserted: 0, existing: 0 } };
@@ -51,7 +49,7 @@ export class WorkerSink implements RecordSink {
 
   /** `target`: the same SQLite file (or PostgreSQL URL) the caller's store uses. */
   constructor(target: OpenStoreOptions, opts: { batchSize?: number; workerUrl?: URL } = {}) {
-    this.#batchSize = opts.batchSize ?? 500;
+    this.#pending = new PendingRecords(opts.batchSize ?? 500);
     this.#worker = new Worker(opts.workerUrl ?? WORKER_URL, { workerData: target });
     this.#worker.on("message", (r: Reply) => {
       const w = this.#waiting.get(r.id);
@@ -87,18 +85,11 @@ export class WorkerSink implements RecordSink {
 
   add(r: Partial<JudgeRecords>): void {
     if (this.#error !== undefined) return;
-    this.#pending.items.push(...(r.items ?? []));
-    this.#pending.generations.push(...(r.generations ?? []));
-    this.#pending.feedback.push(...(r.feedback ?? []));
-    this.#pending.failures.push(...(r.failures ?? []));
-    this.#pendingCount += (r.feedback?.length ?? 0) + (r.failures?.length ?? 0);
-    if (this.#pendingCount >= this.#batchSize) this.#drain();
+    if (this.#pending.add(r)) this.#drain();
   }
 
   #drain(): void {
-    const batch = this.#pending;
-    this.#pending = emptyRecords();
-    this.#pendingCount = 0;
+    const batch = this.#pending.take();
     this.#outstanding.push(this.#send("records", batch));
   }
 
@@ -115,7 +106,7 @@ export class WorkerSink implements RecordSink {
   }
 
   async flush(): Promise<SinkReport> {
-    if (this.#pendingCount > 0 || this.#pending.items.length > 0) this.#drain();
+    if (!this.#pending.empty) this.#drain();
     await Promise.all(this.#outstanding.splice(0));
     if (this.#error !== undefined) throw this.#error;
     return this.#report;
