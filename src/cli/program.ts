@@ -13,11 +13,14 @@ import { register as registerSimulate } from "./simulate.js";
 import { register as registerVerify } from "./verify.js";
 import { register as registerRm } from "./rm.js";
 import { register as registerDataset } from "./dataset.js";
+import { register as registerLoop } from "./loop.js";
+import { register as registerMemory } from "./memory.js";
+import { register as registerLab } from "./lab.js";
 import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
 import { SOURCE_TYPES } from "../feedback/index.js";
 
 /** Command groups beyond the core ones: each file exports `register(program)`. */
-const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset];
+const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory];
 
 export function program(): Command {
   const p = new Command("rlxf")

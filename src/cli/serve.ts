@@ -1,5 +1,9 @@
 /** `rlxf serve`: the HTTP API on the store, with graceful shutdown. */
-import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Command, Option } from "commander";
+import { type Model, PROVIDERS, type ProviderKind, StoreResponseCache, createModel } from "../providers/index.js";
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
 import { createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
@@ -13,6 +17,39 @@ export interface ServeOptions extends DbOptions {
   demo: boolean;
   accessLog?: boolean;
   maxBatch: number;
+  judgeModel?: string;
+  judgeBaseUrl?: string;
+  judgeProvider?: ProviderKind;
+}
+
+/**
+ * The model judges in reward specs ask, made on first use: flags, then RLXF_JUDGE_* and then
+ * RLXF_* variables. Its responses are cached in the store, like the judge commands' are.
+ */
+function judgeModelOf(opts: ServeOptions, store: Store) {
+  let made: { model: Model; cache: StoreResponseCache } | undefined;
+  const env = process.env;
+  return {
+    factory: (): Model => {
+      if (made) return made.model;
+      const cache = new StoreResponseCache(store.responseCache);
+      const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
+      const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
+      const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
+      const apiKey = env.RLXF_JUDGE_API_KEY;
+      const m = createModel(
+        { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) },
+        { cache },
+      );
+      made = { model: m, cache };
+      return m;
+    },
+    async close(): Promise<void> {
+      if (!made) return;
+      await made.model.close();
+      await made.cache.flush();
+    },
+  };
 }
 
 export const DEMO_PROJECT = "demo";
@@ -21,6 +58,12 @@ function describeStore(opts: DbOptions): string {
   const db = opts.db;
   const t = db ? (/^postgres(ql)?:\/\//.test(db) ? resolveTarget({ url: db }) : resolveTarget({ path: db })) : resolveTarget();
   return t.engine === "sqlite" ? `SQLite ${t.path}` : `PostgreSQL ${redact(t.url)}`;
+}
+
+/** The web app built next to the CLI (dist/web), when it was built. */
+export function webAppRoot(): string | undefined {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "web");
+  return existsSync(join(dir, "index.html")) ? dir : undefined;
 }
 
 /** An empty store (no records, no keys) gets the bundled example as project "demo". */
@@ -33,10 +76,12 @@ async function seedDemo(store: Store): Promise<boolean> {
 
 export async function runServe(opts: ServeOptions): Promise<void> {
   const store = await storeFrom(opts);
+  const judge = judgeModelOf(opts, store);
   let running;
   try {
     if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
-    const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog });
+    const webRoot = webAppRoot();
+    const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog, judgeModel: judge.factory, ...(webRoot ? { webRoot } : {}) });
     running = await listen(app, { port: opts.port, host: opts.host });
   } catch (e) {
     await store.close();
@@ -50,9 +95,11 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     info(
       `no API keys yet; create one in another terminal:\n` +
         `  npx rlxf keys create --project ${DEMO_PROJECT} --role admin${opts.db ? ` --db ${opts.db}` : ""}\n` +
-        `then: curl -H "Authorization: Bearer <key>" ${running.url}/v1/items\n`,
+        `then: curl -H "Authorization: Bearer <key>" ${running.url}/v1/items\n` +
+        (webAppRoot() ? `or open ${running.url}/?key=<key> in a browser\n` : ""),
     );
   }
+  if (webAppRoot()) info(`web app: ${running.url}/ (log in with an API key)\n`);
   info(`API reference: ${running.url}/v1/openapi.json; stop with Ctrl-C (or SIGTERM)\n`);
   // Last, so that a supervisor reading stdout knows the server is ready.
   out(`rlxf server listening on ${running.url} (${describeStore(opts)})\n`);
@@ -69,6 +116,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       void (async () => {
         try {
           await running.close();
+          await judge.close();
         } finally {
           await store.close();
           info("stopped\n");
@@ -92,6 +140,9 @@ export function register(program: Command): void {
     .option("--no-demo", "do not seed the demo project into an empty store")
     .option("--access-log", "log one line per request to stderr")
     .option("--max-batch <n>", "most records in one batch request", int("--max-batch"), DEFAULT_MAX_BATCH)
+    .option("--judge-model <name>", "model that judges in reward specs ask (default: $RLXF_JUDGE_MODEL, else $RLXF_MODEL)")
+    .option("--judge-base-url <url>", "its OpenAI-compatible (or Anthropic) endpoint (default: $RLXF_JUDGE_BASE_URL, else $RLXF_BASE_URL); key from $RLXF_JUDGE_API_KEY or $RLXF_API_KEY")
+    .addOption(new Option("--judge-provider <kind>", "its wire protocol (default: openai)").choices([...PROVIDERS]))
     .addOption(dbOption())
     .action(runServe);
 }

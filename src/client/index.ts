@@ -486,6 +486,63 @@ export class Rlxf {
     if (held) yield held;
   }
 
+  // --------------------------------------------------------------- queues ---
+
+  /** Admin: an annotation queue from a selection of stored generations and the questions to ask. */
+  async createQueue(definition: QueueDefinition): Promise<Queue> {
+    return (await this.#json<{ queue: Queue }>("POST", "/v1/queues", { body: definition })).queue;
+  }
+  async queues(): Promise<Queue[]> {
+    return (await this.#json<{ queues: Queue[] }>("GET", "/v1/queues")).queues;
+  }
+  async queue(id: string): Promise<Queue | undefined> {
+    return (await this.#maybe<{ queue: Queue }>(`/v1/queues/${encodeURIComponent(id)}`))?.queue;
+  }
+  /** The next task for this key's annotator (locked to them), or null when nothing is left. */
+  async nextTask(queueId: string): Promise<QueueTask | null> {
+    return (await this.#json<{ task: QueueTask | null }>("POST", `/v1/queues/${encodeURIComponent(queueId)}/next`)).task;
+  }
+  async saveDraft(queueId: string, taskId: string, answers: Record<string, unknown>): Promise<void> {
+    const res = await this.request("PUT", `${taskPath(queueId, taskId)}/draft`, { body: { answers } });
+    await res.body?.cancel().catch(() => {});
+  }
+  async skipTask(queueId: string, taskId: string): Promise<void> {
+    const res = await this.request("POST", `${taskPath(queueId, taskId)}/skip`);
+    await res.body?.cancel().catch(() => {});
+  }
+  /**
+   * Submit answers (question id → answer, by displayed slot). Retried on network errors under one
+   * submissionId, so a lost response never stores the feedback twice.
+   */
+  submitTask(queueId: string, taskId: string, answers: Record<string, unknown>, submissionId: string = uuid()): Promise<SubmitResult> {
+    return this.#json("POST", `${taskPath(queueId, taskId)}/submit`, { body: { submissionId, answers } });
+  }
+  /** Admin/read: progress and agreement per question. */
+  queueStats(queueId: string): Promise<Record<string, unknown>> {
+    return this.#json("GET", `/v1/queues/${encodeURIComponent(queueId)}/stats`);
+  }
+  distributions(filter: { dataset?: string; queueId?: string; sourceType?: string; bins?: number } = {}): Promise<Record<string, unknown>> {
+    return this.#json("GET", "/v1/analysis/distributions", { query: filter });
+  }
+  /** Start an export in the background; poll `exportJob`, then read `exportFile`. */
+  startExport(format: ExportFormat, filters?: Record<string, unknown>): Promise<ExportJob> {
+    return this.#json("POST", "/v1/exports", { body: { format, ...(filters ? { filters } : {}) } });
+  }
+  exportJob(id: string): Promise<ExportJob> {
+    return this.#json("GET", `/v1/exports/${encodeURIComponent(id)}`);
+  }
+  /** Wait for an export to finish (done or failed), polling every `intervalMs` (default 500). */
+  async waitForExport(id: string, opts: { intervalMs?: number } = {}): Promise<ExportJob> {
+    for (;;) {
+      const job = await this.exportJob(id);
+      if (job.status !== "running") return job;
+      await sleep(opts.intervalMs ?? 500);
+    }
+  }
+  async exportFile(id: string): Promise<string> {
+    return (await this.request("GET", `/v1/exports/${encodeURIComponent(id)}/file`)).text();
+  }
+
   // -------------------------------------------------------------- admin ---
 
   me(): Promise<ApiKey> {
@@ -522,6 +579,51 @@ export class Rlxf {
   iterateAssignments(filter: { annotator?: string; itemId?: string; limit?: number } = {}): AsyncIterable<Assignment> {
     return this.#pages("/v1/assignments", filter);
   }
+
+  // --------------------------------------------------------------- reward ---
+
+  /** Scores samples with a reward spec (a name, `name@N`, or a spec object); `store` also stores them. */
+  reward(samples: RewardSample[], opts: { spec?: RewardSpec; store?: boolean; policy?: string } = {}): Promise<{ results: RewardResult[] }> {
+    return this.#json("POST", "/v1/reward", { body: { samples, ...opts } });
+  }
+  /** Saves `spec` as the next version of `name` in the key's project (admin keys). */
+  saveRewardSpec(name: string, spec: RewardSpec, description?: string): Promise<SavedRewardSpec> {
+    return this.#json("POST", "/v1/reward/specs", { body: { name, spec, ...(description !== undefined ? { description } : {}) } });
+  }
+  async rewardSpecs(): Promise<SavedRewardSpec[]> {
+    return (await this.#json<{ specs: SavedRewardSpec[] }>("GET", "/v1/reward/specs")).specs;
+  }
+  /** One saved spec (the latest version, or `version`) with its versions; undefined when there is none. */
+  rewardSpec(name: string, version?: number): Promise<(SavedRewardSpec & { versions: number[] }) | undefined> {
+    return this.#maybe(`/v1/reward/specs/${encodeURIComponent(name)}${version !== undefined ? `?version=${version}` : ""}`);
+  }
+  async deleteRewardSpec(name: string, version?: number): Promise<number> {
+    return (await this.#json<{ deleted: number }>("DELETE", `/v1/reward/specs/${encodeURIComponent(name)}`, { query: { version } })).deleted;
+  }
+}
+
+/** A reward spec: a verifier or saved spec name, or a spec object (see the server's `/v1/reward`). */
+export type RewardSpec = string | Record<string, unknown>;
+export interface RewardSample {
+  prompt?: string;
+  completion: string;
+  reference?: unknown;
+  spec?: RewardSpec;
+}
+export interface RewardResult {
+  score: number;
+  passed: boolean;
+  components: { name: string; type: string; weight: number; passed: boolean; score: number }[];
+  details: Record<string, unknown>;
+  cached: boolean;
+  feedbackId?: string;
+}
+export interface SavedRewardSpec {
+  name: string;
+  version: number;
+  spec: RewardSpec;
+  description?: string;
+  createdAt: string;
 }
 
 // ------------------------------------------------------------- helpers ---
@@ -572,4 +674,64 @@ function badIndices(e: RlxfApiError, n: number): Set<number> {
 function checkFeedback(rec: NewFeedback): void {
   const r = FeedbackSchema.safeParse(rec.source === undefined ? { ...rec, source: { type: "human", id: "-" } } : rec);
   if (!r.success) throw new ValidationError(issuesFromZod(r.error), rec.id, "feedback");
+}
+
+const taskPath = (queueId: string, taskId: string) => `/v1/queues/${encodeURIComponent(queueId)}/tasks/${encodeURIComponent(taskId)}`;
+
+/** An annotation queue's definition (see POST /v1/queues in the OpenAPI document). */
+export interface QueueDefinition {
+  id?: string;
+  name: string;
+  instructions?: string;
+  selection: {
+    mode: "generations" | "pairs" | "lists";
+    dataset?: string;
+    itemIds?: string[];
+    policies?: string[];
+    pairs?: [string, string][];
+    generationIds?: string[];
+    sample?: { n: number; seed?: number };
+  };
+  questions: ({ id: string; kind: "pairwise" | "ranking" | "rating" | "binary" | "critique" | "span" | "rubric" | "correction"; prompt: string; required?: boolean } & Record<string, unknown>)[];
+  annotatorsPerItem?: number;
+  lockSeconds?: number;
+  annotators?: string[];
+}
+
+export interface Queue extends QueueDefinition {
+  id: string;
+  annotatorsPerItem: number;
+  lockSeconds: number;
+  createdAt: string;
+  progress: { tasks: number; done: number; needed: number; submitted: number; skipped: number; inProgress: number };
+}
+
+export interface QueueTask {
+  id: string;
+  queueId: string;
+  item: { id: string; prompt: unknown; reference?: string; dataset?: string };
+  /** In the order shown to this annotator; answers refer to slots. */
+  generations: { slot: number; output: string }[];
+  questions: QueueDefinition["questions"];
+  instructions?: string;
+  draft?: Record<string, unknown>;
+  lockedUntil: string;
+}
+
+export interface SubmitResult {
+  feedback: string[];
+  generations: string[];
+  /** True when this submissionId was stored before: nothing new was written. */
+  replayed: boolean;
+}
+
+export interface ExportJob {
+  id: string;
+  format: string;
+  status: "running" | "done" | "failed";
+  rows: number;
+  error?: string;
+  filters?: Record<string, unknown>;
+  createdAt: string;
+  finishedAt?: string;
 }

@@ -6,3 +6,4 @@
 export * from "./features/index.js";
 export * from "./reward/index.js";
 export * from "./datasets/index.js";
+export * from "./objectives/index.js";

@@ -3,6 +3,7 @@
  * drives with `app.request()` and `listen()` serves on a socket.
  */
 import { Hono } from "hono";
+import type { ChatModel } from "../providers/types.js";
 import type { Store } from "../store/index.js";
 import { adminRoutes } from "./admin.js";
 import { WriteCoalescer } from "./coalesce.js";
@@ -12,6 +13,10 @@ import { ApiError, toErrorResponse } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { recordRoutes } from "./records.js";
 import { rewardRoutes } from "./reward.js";
+import { queueRoutes } from "./queues.js";
+import { dashboardRoutes } from "./dashboards.js";
+import { exportRoutes } from "./exports.js";
+import { serveStatic } from "./static.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
 
 export const SERVER_VERSION = "0.1.0";
@@ -26,6 +31,13 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** One line per request to `log`. */
   accessLog?: boolean;
+  /** A built web app to serve at `/` (with client-side routes falling back to its index.html). */
+  webRoot?: string;
+  /**
+   * Model access for judges in reward specs, called once on first use; without it a spec with a
+   * judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
+   */
+  judgeModel?: () => ChatModel;
 }
 
 const PUBLIC = new Set(["/v1/health", "/v1/openapi.json"]);
@@ -37,6 +49,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
     log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : {}),
   };
   const app = new Hono<Env>();
   const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, version: SERVER_VERSION }));
@@ -80,6 +93,9 @@ export function createApp(opts: AppOptions): Hono<Env> {
   analysisRoutes(app, settings);
   adminRoutes(app, settings);
   rewardRoutes(app, settings);
+  queueRoutes(app, settings);
+  dashboardRoutes(app, settings);
+  exportRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();
@@ -98,6 +114,8 @@ export function createApp(opts: AppOptions): Hono<Env> {
       });
     });
   }
+
+  if (opts.webRoot) app.use("*", serveStatic(opts.webRoot));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.method} ${c.req.path} (see GET /v1/openapi.json)` } }, 404),

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { Id } from "../feedback/schema.js";
+import type { ChatModel } from "../providers/types.js";
 import type { ApiKey, Role, Store } from "../store/index.js";
 import { badKeyString } from "../store/codec.js";
 import type { WriteCoalescer } from "./coalesce.js";
@@ -23,6 +24,8 @@ export interface Settings {
   maxBodyBytes: number;
   maxBatch: number;
   log: (line: string) => void;
+  /** Model access for judges in reward specs (made on first use). */
+  judgeModel?: () => ChatModel;
 }
 
 /** The request's key, which must hold one of `roles`. */

@@ -6,11 +6,12 @@ import { z } from "zod";
 import { Feedback, Generation, Item } from "../feedback/schema.js";
 import type { Role } from "../store/index.js";
 import * as S from "./spec.js";
+import { queueOperations, queueSchemas } from "./queue-openapi.js";
 
 type Json = Record<string, unknown>;
 
-interface Op {
-  method: "get" | "post" | "delete";
+export interface Op {
+  method: "get" | "post" | "delete" | "put";
   path: string;
   summary: string;
   description?: string;
@@ -18,6 +19,8 @@ interface Op {
   roles: readonly Role[] | "public";
   query?: z.ZodObject;
   pathId?: string;
+  /** Further path parameters after `pathId`. */
+  pathIds?: string[];
   body?: string;
   ok: { status: number; description: string; schema?: string; contentType?: string; also?: number };
   errors?: number[];
@@ -144,6 +147,39 @@ function operations(maxBatch: number): Op[] {
     },
     {
       method: "post",
+      path: "/v1/reward/specs",
+      summary: "Save a named reward spec in this project (saving a name again makes its next version)",
+      description:
+        "The spec is checked before it is saved (names resolve, reward models exist, judges are known). Samples then name it as \"name\" (latest) or \"name@N\". " +
+        "Names of shipped verifiers are taken.",
+      roles: ["admin"],
+      body: "SaveRewardSpecBody",
+      ok: { status: 201, description: "the saved version", schema: "RewardSpecRecord" },
+      errors: [400, 401, 403, 404, 413, 415],
+    },
+    { method: "get", path: "/v1/reward/specs", summary: "List this project's saved reward specs (latest versions)", roles: ["admin", "ingest", "read"], ok: { status: 200, description: "specs by name", schema: "RewardSpecList" }, errors: [401, 403] },
+    {
+      method: "get",
+      path: "/v1/reward/specs/{name}",
+      summary: "One saved reward spec (the latest, or ?version=N) with its versions",
+      roles: ["admin", "ingest", "read"],
+      pathId: "name",
+      query: S.RewardSpecQuery,
+      ok: { status: 200, description: "the spec", schema: "RewardSpecRecord" },
+      errors: [400, 401, 403, 404],
+    },
+    {
+      method: "delete",
+      path: "/v1/reward/specs/{name}",
+      summary: "Delete a saved reward spec (every version, or ?version=N)",
+      roles: ["admin"],
+      pathId: "name",
+      query: S.RewardSpecQuery,
+      ok: { status: 200, description: "how many versions were deleted", schema: "DeletedCount" },
+      errors: [400, 401, 403, 404],
+    },
+    {
+      method: "post",
       path: "/v1/reward/openrlhf",
       summary: "OpenRLHF's remote reward-model protocol (point --remote_rm_url here)",
       description:
@@ -155,6 +191,7 @@ function operations(maxBatch: number): Op[] {
       ok: { status: 200, description: "rewards and scores (equal), and per-component extra_logs", schema: "OpenRlhfResponse" },
       errors: [400, 401, 403, 404, 413, 415],
     },
+    ...queueOperations(),
   ];
 }
 
@@ -208,6 +245,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   inputs.add(S.AssignBody, { id: "AssignBody" });
   inputs.add(S.RewardBody(maxBatch), { id: "RewardBody" });
   inputs.add(S.OpenRlhfBody(maxBatch), { id: "OpenRlhfBody" });
+  inputs.add(S.SaveRewardSpecBody, { id: "SaveRewardSpecBody" });
 
   const outputs = z.registry<{ id: string }>();
   outputs.add(Item, { id: "Item" });
@@ -228,6 +266,10 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   outputs.add(S.HealthSchema, { id: "Health" });
   outputs.add(S.RewardResponseSchema, { id: "RewardResponse" });
   outputs.add(S.OpenRlhfResponseSchema, { id: "OpenRlhfResponse" });
+  outputs.add(S.RewardSpecRecordSchema, { id: "RewardSpecRecord" });
+  outputs.add(S.RewardSpecListSchema, { id: "RewardSpecList" });
+  outputs.add(z.object({ deleted: z.number().int() }), { id: "DeletedCount" });
+  for (const [kind, set] of Object.entries(queueSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
 
   const uri = (id: string) => `#/components/schemas/${id}`;
   const common = { uri, unrepresentable: "any", target: "draft-2020-12" } as const;
@@ -240,7 +282,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   const paths: Record<string, Record<string, Json>> = {};
   for (const op of operations(maxBatch)) {
     const parameters: Json[] = [];
-    if (op.pathId) parameters.push({ name: op.pathId, in: "path", required: true, schema: { type: "string", minLength: 1, maxLength: 512 } });
+    for (const id of op.pathId ? [op.pathId, ...(op.pathIds ?? [])] : []) parameters.push({ name: id, in: "path", required: true, schema: { type: "string", minLength: 1, maxLength: 512 } });
     if (op.query) {
       for (const [name, field] of Object.entries(op.query.shape)) {
         const js = clean(z.toJSONSchema(field as z.ZodType, { io: "input", unrepresentable: "any" }) as Json);

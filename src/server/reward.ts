@@ -15,12 +15,16 @@ import { NotFoundError, RlxfError, ValidationError } from "../errors.js";
 import type { FieldIssue } from "../errors.js";
 import { contentHash, generationIdFor } from "../io/ids.js";
 import { type RewardModel, loadRewardModel } from "../learn/reward/index.js";
-import type { Store } from "../store/index.js";
-import { type VerificationResult, type Verifier, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback } from "../sources/verifiers/index.js";
+import type { Store, StoredConfig } from "../store/index.js";
+import type { ChatModel } from "../providers/types.js";
+import { CriterionSpec, type JudgeConfig, type JudgeConfigInput } from "../sources/config.js";
+import { judgeVerifier } from "../sources/judge-verifier.js";
+import { defaultJudges, resolveJudge } from "../sources/registry.js";
+import { type VerificationResult, type Verifier, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback, verifierSpecs } from "../sources/verifiers/index.js";
 import { readJson } from "./body.js";
 import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ApiError, zodIssues } from "./errors.js";
-import { OpenRlhfBody, OpenRlhfQuery, RewardBody } from "./spec.js";
+import { OpenRlhfBody, OpenRlhfQuery, RewardBody, RewardSpecQuery, SaveRewardSpecBody } from "./spec.js";
 
 export const DEFAULT_REWARD_SPEC = "math";
 export const REWARD_ROLES = ["admin", "ingest", "read"] as const;
@@ -35,6 +39,19 @@ const RewardModelSpec = z.strictObject({
   name: z.string().min(1).optional(),
   model: z.string().min(1).max(200),
 });
+const JudgeRef = z.union([z.string().min(1).max(100), z.record(z.string(), z.unknown())]);
+const JudgeSpec = z.strictObject({
+  type: z.literal("judge"),
+  /** A shipped judge name (`reference`, `rubric`, `critique`, `steps`, `pairwise`...) or a judge config object. */
+  judge: JudgeRef,
+  name: z.string().min(1).max(200).optional(),
+  /** The model name to ask, on the server's judge endpoint (default: the judge config's, else the server's). */
+  model: z.string().min(1).max(200).optional(),
+  criteria: z.array(CriterionSpec).min(1).optional(),
+  checklist: JudgeRef.optional(),
+  threshold: z.number().min(0).max(1).optional(),
+  seed: z.number().int().optional(),
+});
 const CompositeShape = z.strictObject({
   type: z.literal("composite"),
   name: z.string().min(1).optional(),
@@ -45,11 +62,28 @@ const CompositeShape = z.strictObject({
   keyedReferences: z.boolean().optional(),
 });
 
-function mentionsRewardModel(spec: unknown): boolean {
+/** The `kind` of reward specs in the store's configs. */
+export const REWARD_SPEC_KIND = "reward-spec";
+/** Saved specs are looked up again after this long (a save or delete through this server is seen at once). */
+const SAVED_TTL_MS = 30_000;
+
+/** Whether building the spec needs the store or a model (saved specs, reward models, judges), so its build is per project and expires. */
+function isDynamic(spec: unknown): boolean {
+  if (typeof spec === "string") return !verifierNames().has(spec);
   if (!spec || typeof spec !== "object") return false;
   const o = spec as { type?: unknown; members?: unknown };
-  if (o.type === "reward-model") return true;
-  return o.type === "composite" && Array.isArray(o.members) && o.members.some((m) => mentionsRewardModel((m as { verifier?: unknown })?.verifier));
+  if (o.type === "reward-model" || o.type === "judge") return true;
+  return o.type === "composite" && Array.isArray(o.members) && o.members.some((m) => isDynamic((m as { verifier?: unknown })?.verifier));
+}
+
+function verifierNames(): Set<string> {
+  return new Set(Object.keys(verifierSpecs()));
+}
+
+/** `name` or `name@3`. */
+function parseSpecRef(ref: string): { name: string; version?: number } {
+  const m = /^(.+)@(\d+)$/.exec(ref);
+  return m ? { name: m[1]!, version: Number(m[2]) } : { name: ref };
 }
 
 /** The error of a bad spec, at `path` in the request. */
@@ -67,7 +101,7 @@ function specError(e: unknown, path: string): unknown {
 
 interface BuiltReward {
   verifier: Verifier;
-  /** Identifies the spec (with resolved model versions) in cache keys and stored metadata. */
+  /** Identifies the spec (with resolved model and saved-spec versions) in cache keys and stored metadata. */
   key: string;
 }
 
@@ -84,34 +118,90 @@ function rewardModelVerifier(model: RewardModel, ref: string, name: string): Ver
   };
 }
 
-/** Builds a spec's scorer; reward models come from the key's project. */
+/** Over HTTP a judge is a shipped name or an inline config: never a path on the server's disk. */
+function judgeConfigOf(ref: unknown, path: string): JudgeConfig {
+  if (typeof ref === "string") {
+    const found = defaultJudges().find((j) => j.name === ref);
+    if (!found) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}: no judge "${ref}"; use one of ${defaultJudges().map((j) => j.name).join(", ")} or a judge config object`, { issues: [{ path, message: `unknown judge "${ref}"` }] });
+    return found;
+  }
+  return resolveJudge(ref as JudgeConfigInput);
+}
+
+/** Model access for judge members of reward specs: made on first use, so a server without one still serves everything else. */
+export type JudgeModelFactory = () => ChatModel;
+
+/**
+ * Builds a spec's scorer. A spec is a shipped verifier name, a verifier spec, a project's saved
+ * spec (`name` or `name@N`), a stored reward model, a judge, or a composite of any of these.
+ */
 export class RewardSpecs {
   readonly #store: Store;
-  readonly #built = new Map<string, { at: number; value: Promise<BuiltReward> }>();
-  constructor(store: Store) {
+  readonly #judgeModel: JudgeModelFactory | undefined;
+  #model: ChatModel | undefined;
+  readonly #built = new Map<string, { at: number; project: string; value: Promise<BuiltReward> }>();
+  constructor(store: Store, judgeModel?: JudgeModelFactory) {
     this.#store = store;
+    this.#judgeModel = judgeModel;
   }
 
   async get(project: string, spec: unknown, path: string): Promise<BuiltReward> {
-    const withModel = mentionsRewardModel(spec);
-    const k = typeof spec === "string" ? `name:${spec}` : contentHash([withModel ? project : "", spec]);
+    const dynamic = isDynamic(spec);
+    const k = contentHash([dynamic ? project : "", spec]);
     const hit = this.#built.get(k);
-    if (hit && (!withModel || Date.now() - hit.at < MODEL_TTL_MS)) return hit.value;
-    const value = this.#build(project, spec, path);
+    if (hit && (!dynamic || Date.now() - hit.at < SAVED_TTL_MS)) return hit.value;
+    const value = this.#build(project, spec, path, []);
     value.catch(() => this.#built.delete(k));
     if (this.#built.size >= 256) this.#built.delete(this.#built.keys().next().value!);
-    this.#built.set(k, { at: Date.now(), value });
+    this.#built.set(k, { at: Date.now(), project, value });
     return value;
   }
 
-  async #build(project: string, spec: unknown, path: string): Promise<BuiltReward> {
+  /** Forget what was built for a project (its saved specs changed). */
+  invalidate(project: string): void {
+    for (const [k, v] of this.#built) if (v.project === project) this.#built.delete(k);
+  }
+
+  /** Checks that a spec builds (names resolve, models exist); judges are checked without asking the model. */
+  async check(project: string, spec: unknown, path: string, saving?: string): Promise<void> {
+    await this.#build(project, spec, path, saving ? [saving] : [], true);
+  }
+
+  #judgeChatModel(path: string, dryRun: boolean): ChatModel {
+    if (dryRun) return { model: "(not asked)", chat: () => Promise.reject(new Error("not asked")) };
+    if (!this.#judgeModel) {
+      throw new ApiError(400, "validation_failed", `reward spec at ${path} has a judge, but this server has no judge model: start it with --judge-model (and --judge-base-url for your endpoint)`, {
+        issues: [{ path, message: "no judge model configured on the server" }],
+      });
+    }
     try {
-      if (!mentionsRewardModel(spec)) {
-        const parsed = typeof spec === "string" ? spec : parseVerifierSpec(spec, "reward spec");
-        const verifier = createVerifier(parsed);
-        return { verifier, key: contentHash({ spec: parsed }) };
+      this.#model ??= this.#judgeModel();
+    } catch (e) {
+      throw new ApiError(400, "validation_failed", `reward spec at ${path} has a judge, but the server's judge model is not usable: ${(e as Error).message}`, {
+        issues: [{ path, message: "judge model not configured" }],
+      });
+    }
+    return this.#model;
+  }
+
+  async #build(project: string, spec: unknown, path: string, seen: string[], dryRun = false): Promise<BuiltReward> {
+    try {
+      if (typeof spec === "string") {
+        if (verifierNames().has(spec)) return { verifier: createVerifier(spec), key: contentHash({ spec }) };
+        const ref = parseSpecRef(spec);
+        if (seen.includes(ref.name)) throw new RlxfError("spec_cycle", `saved reward spec "${ref.name}" refers to itself (${[...seen, ref.name].join(" -> ")})`);
+        const saved = await this.#store.configs.get(project, REWARD_SPEC_KIND, ref.name, ref.version);
+        if (!saved) {
+          const names = (await this.#store.configs.list({ project, kind: REWARD_SPEC_KIND })).map((c) => c.name);
+          throw new RlxfError(
+            "unknown_reward_spec",
+            `no reward spec "${spec}": use a shipped verifier (${[...verifierNames()].join(", ")})${names.length ? `, a saved spec (${names.join(", ")})` : ""} or a spec object`,
+          );
+        }
+        const inner = await this.#build(project, saved.body, path, [...seen, ref.name], dryRun);
+        return { verifier: inner.verifier, key: contentHash({ saved: `${saved.name}@${saved.version}`, inner: inner.key }) };
       }
-      const o = spec as { type: string };
+      const o = (spec ?? {}) as { type?: unknown };
       if (o.type === "reward-model") {
         const r = RewardModelSpec.safeParse(spec);
         if (!r.success) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}`, { issues: zodIssues(r.error, path) });
@@ -120,20 +210,43 @@ export class RewardSpecs {
         const ref = `${model.meta.name}@${model.meta.version ?? "?"}`;
         return { verifier: rewardModelVerifier(model, ref, r.data.name ?? ref), key: contentHash({ spec, ref }) };
       }
-      const r = CompositeShape.safeParse(spec);
-      if (!r.success) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}`, { issues: zodIssues(r.error, path) });
-      const members = await Promise.all(r.data.members.map((m, i) => this.#build(project, m.verifier, `${path}.members.${i}.verifier`)));
-      const verifier = compositeVerifier({
-        members: r.data.members.map((m, i) => ({
-          verifier: members[i]!.verifier,
-          ...(m.weight !== undefined ? { weight: m.weight } : {}),
-          ...(m.required !== undefined ? { required: m.required } : {}),
-        })),
-        ...(r.data.name !== undefined ? { name: r.data.name } : {}),
-        ...(r.data.threshold !== undefined ? { threshold: r.data.threshold } : {}),
-        ...(r.data.keyedReferences !== undefined ? { keyedReferences: r.data.keyedReferences } : {}),
-      });
-      return { verifier, key: contentHash({ spec: { ...r.data, members: undefined }, members: members.map((m) => m.key) }) };
+      if (o.type === "judge") {
+        const r = JudgeSpec.safeParse(spec);
+        if (!r.success) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}`, { issues: zodIssues(r.error, path) });
+        let judge = judgeConfigOf(r.data.judge, `${path}.judge`);
+        if (r.data.model !== undefined) judge = { ...judge, completion: { ...judge.completion, model: r.data.model } };
+        const checklist = r.data.checklist !== undefined ? judgeConfigOf(r.data.checklist, `${path}.checklist`) : undefined;
+        const model = this.#judgeChatModel(path, dryRun);
+        const verifier = judgeVerifier({
+          model,
+          judge,
+          ...(r.data.name !== undefined ? { name: r.data.name } : {}),
+          ...(r.data.criteria !== undefined ? { criteria: r.data.criteria } : {}),
+          ...(checklist ? { checklist } : {}),
+          ...(r.data.threshold !== undefined ? { threshold: r.data.threshold } : {}),
+          ...(r.data.seed !== undefined ? { seed: r.data.seed } : {}),
+        });
+        // The key holds the whole judge config and the model asked, so editing either is a new cache entry.
+        return { verifier, key: contentHash({ spec: { ...r.data, judge: undefined, checklist: undefined }, judge, checklist, model: judge.completion?.model ?? model.model }) };
+      }
+      if (o.type === "composite") {
+        const r = CompositeShape.safeParse(spec);
+        if (!r.success) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}`, { issues: zodIssues(r.error, path) });
+        const members = await Promise.all(r.data.members.map((m, i) => this.#build(project, m.verifier, `${path}.members.${i}.verifier`, seen, dryRun)));
+        const verifier = compositeVerifier({
+          members: r.data.members.map((m, i) => ({
+            verifier: members[i]!.verifier,
+            ...(m.weight !== undefined ? { weight: m.weight } : {}),
+            ...(m.required !== undefined ? { required: m.required } : {}),
+          })),
+          ...(r.data.name !== undefined ? { name: r.data.name } : {}),
+          ...(r.data.threshold !== undefined ? { threshold: r.data.threshold } : {}),
+          ...(r.data.keyedReferences !== undefined ? { keyedReferences: r.data.keyedReferences } : {}),
+        });
+        return { verifier, key: contentHash({ spec: { ...r.data, members: undefined }, members: members.map((m) => m.key) }) };
+      }
+      const parsed = parseVerifierSpec(spec, "reward spec");
+      return { verifier: createVerifier(parsed), key: contentHash({ spec: parsed }) };
     } catch (e) {
       throw specError(e, path);
     }
@@ -224,8 +337,9 @@ interface Sample {
 export class RewardService {
   readonly specs: RewardSpecs;
   readonly cache: ResultCache;
-  constructor(store: Store, cacheSize = 10_000) {
-    this.specs = new RewardSpecs(store);
+  constructor(store: Store, opts: { cacheSize?: number; judgeModel?: JudgeModelFactory } = {}) {
+    this.specs = new RewardSpecs(store, opts.judgeModel);
+    const cacheSize = opts.cacheSize ?? 10_000;
     this.cache = new ResultCache(cacheSize);
   }
 
@@ -296,7 +410,7 @@ function recordsOf(project: string, policy: string, samples: readonly Sample[], 
 }
 
 export function rewardRoutes(app: Hono<Env>, s: Settings): void {
-  const service = new RewardService(s.store);
+  const service = new RewardService(s.store, s.judgeModel ? { judgeModel: s.judgeModel } : {});
   const rewardBody = RewardBody(s.maxBatch);
   const openRlhfBody = OpenRlhfBody(s.maxBatch);
 
@@ -328,6 +442,54 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
         ...(ids ? { feedbackId: ids[i] } : {}),
       })),
     });
+  });
+
+  // ------------------------------------------------------ saved specs ---
+
+  const specRecord = (x: StoredConfig) => ({
+    name: x.name,
+    version: x.version,
+    spec: x.body,
+    ...(x.description !== undefined ? { description: x.description } : {}),
+    createdAt: x.createdAt,
+  });
+
+  app.post("/v1/reward/specs", async (c) => {
+    const key = requireRole(c, ["admin"], "save reward specs");
+    const b = await body(c, s.maxBodyBytes, SaveRewardSpecBody);
+    if (Object.hasOwn(verifierSpecs(), b.name)) {
+      throw new ApiError(400, "validation_failed", `invalid body: name "${b.name}" is a shipped verifier; pick another name`, { issues: [{ path: "name", message: "is the name of a shipped verifier" }] });
+    }
+    await service.specs.check(key.project, b.spec, "spec", b.name);
+    const saved = await s.store.configs.save({ project: key.project, kind: REWARD_SPEC_KIND, name: b.name, body: b.spec, ...(b.description !== undefined ? { description: b.description } : {}) });
+    service.specs.invalidate(key.project);
+    return c.json(specRecord(saved), 201);
+  });
+
+  app.get("/v1/reward/specs", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "read reward specs");
+    const specs = await s.store.configs.list({ project: key.project, kind: REWARD_SPEC_KIND });
+    return c.json({ specs: specs.map(specRecord) });
+  });
+
+  app.get("/v1/reward/specs/:name", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "read reward specs");
+    const q = parseQuery(c, RewardSpecQuery);
+    const name = c.req.param("name");
+    const versions = await s.store.configs.list({ project: key.project, kind: REWARD_SPEC_KIND, name });
+    const one = q.version === undefined ? versions[0] : versions.find((v) => v.version === q.version);
+    if (!one) throw new ApiError(404, "not_found", `no saved reward spec "${name}"${q.version !== undefined ? ` version ${q.version}` : ""} in this project`);
+    return c.json({ ...specRecord(one), versions: versions.map((v) => v.version) });
+  });
+
+  app.delete("/v1/reward/specs/:name", async (c) => {
+    const key = requireRole(c, ["admin"], "delete reward specs");
+    const q = parseQuery(c, RewardSpecQuery);
+    const name = c.req.param("name");
+    const deleted = await s.store.configs.remove(key.project, REWARD_SPEC_KIND, name, q.version);
+    if (deleted === 0) throw new ApiError(404, "not_found", `no saved reward spec "${name}"${q.version !== undefined ? ` version ${q.version}` : ""} in this project`);
+    service.specs.invalidate(key.project);
+    return c.json({ deleted });
   });
 
   app.post("/v1/reward/openrlhf", async (c) => {

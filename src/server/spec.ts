@@ -199,8 +199,28 @@ export const HealthSchema = z.object({ status: z.literal("ok"), version: z.strin
 export const RewardSpecSchema = z
   .union([z.string().min(1).max(200), z.record(z.string(), z.unknown())])
   .describe(
-    'a shipped verifier name (math, exact, normalized, json, python, javascript, humaneval), a verifier spec object, {"type": "reward-model", "model": "name@N"}, or {"type": "composite", "members": [{"verifier": <spec>, "weight": 1, "required": false}]} mixing them',
+    'a shipped verifier name (math, exact, normalized, json, python, javascript, humaneval), a saved spec of the project ("name" or "name@N"), a verifier spec object, {"type": "reward-model", "model": "name@N"}, {"type": "judge", "judge": "reference"|"rubric"|"critique"|"steps"|"pairwise"|<judge config>, "model"?, "criteria"?, "threshold"?}, or {"type": "composite", "members": [{"verifier": <spec>, "weight": 1, "required": false}]} mixing them',
   );
+
+export const SaveRewardSpecBody = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-' (no '@': name@N pins a version)")
+    .max(100)
+    .describe("the spec's name; saving it again makes the next version"),
+  spec: RewardSpecSchema,
+  description: z.string().max(2000).optional(),
+});
+export const RewardSpecRecordSchema = z.object({
+  name: z.string(),
+  version: z.number().int().describe("1, 2, ...: `name@N` pins one"),
+  spec: z.unknown(),
+  description: z.string().optional(),
+  createdAt: z.string(),
+  versions: z.array(z.number().int()).describe("every stored version, newest first (GET of one spec)").optional(),
+});
+export const RewardSpecListSchema = z.object({ specs: z.array(RewardSpecRecordSchema).describe("the latest version of each saved spec, by name") });
+export const RewardSpecQuery = z.strictObject({ version: z.coerce.number().int().positive().describe("a stored version (default: the latest)").optional() });
 export const MAX_REWARD_TEXT = 1_000_000;
 
 export const RewardSample = z.strictObject({

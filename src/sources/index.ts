@@ -17,3 +17,4 @@ export * from "./records.js";
 export * from "./run.js";
 export { type RecordSink, WorkerSink } from "./writer.js";
 export * from "./report.js";
+export * from "./judge-verifier.js";

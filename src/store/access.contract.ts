@@ -2,7 +2,8 @@
  * Contract of the store's access records (API keys, assignments), registered
  * once per engine beside the store contract.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshStores } from "./support.contract.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { hashKey, keyIdOf } from "./access.js";
 import { gen, item } from "./store.contract.js";
@@ -10,15 +11,7 @@ import type { Store } from "./types.js";
 
 export function accessContract(name: string, factory: () => Promise<Store>, opts: { skip?: boolean } = {}): void {
   describe.skipIf(!!opts.skip)(`access contract: ${name}`, () => {
-    const open: Store[] = [];
-    const fresh = async () => {
-      const s = await factory();
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
-    });
+    const fresh = freshStores(factory);
 
     it("creates keys shown once, authenticates them, and revokes them", async () => {
       const s = await fresh();

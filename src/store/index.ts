@@ -15,6 +15,11 @@ export type { ApiKey, Assignment, AssignmentFilter, AssignmentStore, CreateKeyOp
 export { FAILURE_REASONS, JudgementFailure } from "./judging.js";
 export type { CachedResponse, FailureReason, JudgementFailureFilter, JudgementFailureInput, JudgementFailureStore, ResponseCacheStore } from "./judging.js";
 export type { ModelInfo, ModelStore, SaveModelInput, StoredModel, VectorCache } from "./models.js";
+export { LOOP_RUN_STATUSES, MEMORY_KINDS, MEMORY_STATUSES } from "./loops.js";
+export type { LoopRun, LoopRunStatus, LoopRunStore, LoopStep, LoopStepInput, MemoryEntry, MemoryEntryInput, MemoryKind, MemoryProvenance, MemoryScope, MemoryStatus, MemoryStore } from "./loops.js";
+export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
+export { CLAIM_STATUSES } from "./queues.js";
+export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
 export type {
   Counts,
   Engine,

@@ -2,7 +2,8 @@
  * Contract of the records kept for AI feedback (provider response cache,
  * judgement failures), registered once per engine beside the store contract.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshStores } from "./support.contract.js";
 import { ValidationError } from "../errors.js";
 import type { Store } from "./types.js";
 
@@ -22,15 +23,7 @@ const failure = (id: string, extra: Record<string, unknown> = {}) => ({
 
 export function judgingContract(name: string, factory: () => Promise<Store>, opts: { skip?: boolean } = {}): void {
   describe.skipIf(!!opts.skip)(`judging records contract: ${name}`, () => {
-    const open: Store[] = [];
-    const fresh = async () => {
-      const s = await factory();
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
-    });
+    const fresh = freshStores(factory);
 
     it("caches responses by key; the first response of a key stays", async () => {
       const s = await fresh();

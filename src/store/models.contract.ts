@@ -1,21 +1,14 @@
 /**
  * Contract of the store's model artifacts and vector cache, registered once per engine beside the store contract.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshStores } from "./support.contract.js";
 import { ValidationError } from "../errors.js";
 import type { Store } from "./types.js";
 
 export function modelsContract(name: string, factory: () => Promise<Store>, opts: { skip?: boolean } = {}): void {
   describe.skipIf(!!opts.skip)(`models contract: ${name}`, () => {
-    const open: Store[] = [];
-    const fresh = async () => {
-      const s = await factory();
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
-    });
+    const fresh = freshStores(factory);
 
     it("saves versions 1, 2, ... per name and project, and reads the latest or a given one", async () => {
       const s = await fresh();

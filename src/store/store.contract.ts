@@ -2,7 +2,8 @@
  * The store contract: one suite, registered once per engine
  * (store.sqlite.test.ts, store.postgres.test.ts).
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshStores } from "./support.contract.js";
 import { ConflictError, NotFoundError, RlxfError, ValidationError } from "../errors.js";
 import type { FeedbackInput, GenerationInput, ItemInput } from "../feedback/schema.js";
 import type { Store, WriteBatch } from "./types.js";
@@ -86,15 +87,7 @@ const lineLabel = (_kind: string, i: number) => `line ${i + 1}`;
 
 export function storeContract(name: string, factory: () => Promise<Store>, opts: ContractOptions = {}): void {
   describe.skipIf(!!opts.skip)(`store contract: ${name}`, () => {
-    const open: Store[] = [];
-    const fresh = async () => {
-      const s = await factory();
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
-    });
+    const fresh = freshStores(factory);
 
     /** A store holding items i1, i2; generations g1 (i1, p1), g2 (i1, p2), g3 (i2, p1). */
     const seeded = async () => {

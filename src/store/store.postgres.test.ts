@@ -11,7 +11,10 @@ import { openStore } from "./index.js";
 import { accessContract } from "./access.contract.js";
 import { judgingContract } from "./judging.contract.js";
 import { modelsContract } from "./models.contract.js";
+import { loopsContract } from "./loops.contract.js";
+import { configsContract } from "./configs.contract.js";
 import { item, storeContract } from "./store.contract.js";
+import { queuesStoreContract } from "./queues.contract.js";
 
 const pgFile = postgresForFile("store.postgres.test");
 const adminUrl = pgFile.available;
@@ -19,8 +22,11 @@ const freshSchemaUrl = pgFile.fresh;
 
 storeContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 modelsContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+loopsContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+configsContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 accessContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 judgingContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+queuesStoreContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 
 describe.skipIf(!adminUrl)("postgres specifics", () => {
   it("migrates once per schema and reopens cleanly; int8 columns come back as numbers", async () => {

@@ -7,12 +7,18 @@ import { openStore, resolveTarget } from "./index.js";
 import { accessContract } from "./access.contract.js";
 import { judgingContract } from "./judging.contract.js";
 import { modelsContract } from "./models.contract.js";
+import { loopsContract } from "./loops.contract.js";
+import { configsContract } from "./configs.contract.js";
 import { item, storeContract } from "./store.contract.js";
+import { queuesStoreContract } from "./queues.contract.js";
 
 storeContract("sqlite", () => openStore({ path: ":memory:" }));
 modelsContract("sqlite", () => openStore({ path: ":memory:" }));
+loopsContract("sqlite", () => openStore({ path: ":memory:" }));
+configsContract("sqlite", () => openStore({ path: ":memory:" }));
 accessContract("sqlite", () => openStore({ path: ":memory:" }));
 judgingContract("sqlite", () => openStore({ path: ":memory:" }));
+queuesStoreContract("sqlite", () => openStore({ path: ":memory:" }));
 
 describe("sqlite specifics", () => {
   const dir = mkdtempSync(join(tmpdir(), "rlxf-store-"));

@@ -40,6 +40,9 @@ import {
 import { type AssignmentStore, type KeyStore, assignmentStore, keyStore } from "./access.js";
 import { type JudgementFailureStore, type ResponseCacheStore, judgementFailureStore, responseCacheStore } from "./judging.js";
 import { type ModelStore, type VectorCache, modelStore, vectorCache } from "./models.js";
+import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "./loops.js";
+import { type ConfigStore, configStore } from "./configs.js";
+import { type QueueStore, queueStore } from "./queues.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import type {
   Counts,
@@ -272,6 +275,10 @@ class SqlStore implements Store {
   readonly judgementFailures: JudgementFailureStore;
   readonly models: ModelStore;
   readonly vectors: VectorCache;
+  readonly loops: LoopRunStore;
+  readonly memory: MemoryStore;
+  readonly configs: ConfigStore;
+  readonly queues: QueueStore;
 
   readonly #reader: Kysely<Database> | undefined;
 
@@ -289,6 +296,10 @@ class SqlStore implements Store {
     this.judgementFailures = judgementFailureStore(live, inTransaction);
     this.models = modelStore(live, inTransaction);
     this.vectors = vectorCache(live, inTransaction);
+    this.loops = loopRunStore(live, inTransaction);
+    this.memory = memoryStore(live, inTransaction);
+    this.configs = configStore(live, inTransaction);
+    this.queues = queueStore(engine, read, inTransaction);
   }
 
   get #live(): Kysely<Database> {

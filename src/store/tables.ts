@@ -8,6 +8,9 @@
  * filtering and referential integrity.
  */
 import { type ColumnType, type Kysely, type Migration, type MigrationProvider, sql } from "kysely";
+import { type ConfigsTable, configsMigration } from "./configs.js";
+import { type LoopRunsTable, type LoopStepsTable, type MemoryEntriesTable, loopsMigration } from "./loops.js";
+import { type ExportJobsTable, type QueueClaimsTable, type QueueTasksTable, type QueuesTable, queuesMigration } from "./queues.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -103,6 +106,14 @@ export interface Database {
   judgement_failures: JudgementFailuresTable;
   models: ModelsTable;
   vector_cache: VectorCacheTable;
+  configs: ConfigsTable;
+  loop_runs: LoopRunsTable;
+  loop_steps: LoopStepsTable;
+  memory_entries: MemoryEntriesTable;
+  queues: QueuesTable;
+  queue_tasks: QueueTasksTable;
+  queue_claims: QueueClaimsTable;
+  export_jobs: ExportJobsTable;
 }
 
 /** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
@@ -324,6 +335,6 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     },
   };
 
-  const migrations: Record<string, Migration> = { "0001_initial": initial, "0002_access": access, "0003_provider_cache": providerCache, "0004_models": models };
+  const migrations: Record<string, Migration> = { "0001_initial": initial, "0002_access": access, "0003_provider_cache": providerCache, "0004_models": models, "0005_configs": configsMigration(engine), "0006_queues": queuesMigration(engine), "0007_loops": loopsMigration(engine) };
   return { getMigrations: async () => migrations };
 }

@@ -12,6 +12,9 @@ import type {
 import type { AssignmentStore, KeyStore } from "./access.js";
 import type { JudgementFailureStore, ResponseCacheStore } from "./judging.js";
 import type { ModelStore, VectorCache } from "./models.js";
+import type { LoopRunStore, MemoryStore } from "./loops.js";
+import type { ConfigStore } from "./configs.js";
+import type { QueueStore } from "./queues.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -169,5 +172,13 @@ export interface Store {
   readonly models: ModelStore;
   /** Cached vectors, e.g. embeddings (see rlxf/learn). */
   readonly vectors: VectorCache;
+  /** Runs of test-time loops and their traces (see rlxf/loops). */
+  readonly loops: LoopRunStore;
+  /** Principles and corrections distilled from feedback (see rlxf/loops). */
+  readonly memory: MemoryStore;
+  /** Named, versioned configs such as reward specs. */
+  readonly configs: ConfigStore;
+  /** Annotation queues (tasks, locks, drafts, submissions) and background export jobs. */
+  readonly queues: QueueStore;
   close(): Promise<void>;
 }

@@ -115,6 +115,27 @@ describe("client", () => {
     expect(refused).toMatchObject({ status: 401, code: "unauthorized" });
   });
 
+  it("scores rewards and saves, lists, pins and deletes reward specs", async () => {
+    const c = new Rlxf({ url: running.url, key: admin });
+    const sample = { completion: "Yes", reference: "yes" };
+    expect((await c.reward([sample], { spec: "exact" })).results[0]!.score).toBe(0);
+    const v1 = await c.saveRewardSpec("ans", "exact", "strict");
+    const v2 = await c.saveRewardSpec("ans", { type: "normalized" });
+    expect([v1.version, v2.version, v1.description]).toEqual([1, 2, "strict"]);
+    expect((await c.reward([sample], { spec: "ans" })).results[0]!.score).toBe(1);
+    expect((await c.reward([{ ...sample, spec: "ans@1" }])).results[0]!.score).toBe(0);
+    expect((await c.rewardSpecs()).map((x) => `${x.name}@${x.version}`)).toEqual(["ans@2"]);
+    expect((await c.rewardSpec("ans"))?.versions).toEqual([2, 1]);
+    expect((await c.rewardSpec("ans", 1))?.spec).toBe("exact");
+    expect(await c.rewardSpec("none")).toBeUndefined();
+    expect(await c.deleteRewardSpec("ans", 2)).toBe(1);
+    expect(await c.deleteRewardSpec("ans")).toBe(1);
+    const e = await c.reward([sample], { spec: "ans" }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RlxfApiError);
+    expect((e as RlxfApiError).status).toBe(400);
+    await c.close();
+  });
+
   it("batches feedback() calls: 1,050 records go out in 500-record requests", async () => {
     const spy = fetchSpy();
     const rlxf = new Rlxf({ url: running.url, key: admin, fetch: spy.f, batchSize: 500, flushIntervalMs: 60_000, flushOnExit: false });

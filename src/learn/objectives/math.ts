@@ -1,0 +1,21 @@
+/**
+ * Numerically stable scalar helpers shared by the objectives. All of them stay finite for arguments of any
+ * finite size (|z| up to 1e308), which the log-sigmoid losses rely on at extreme margins.
+ */
+
+/** log(1 + e^z) without overflow. */
+export function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/** 1 / (1 + e^-z) without overflow. */
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+/** log(1 - e^a) for a < 0 (Maechler 2012: expm1 near 0, log1p further out). */
+export function log1mexp(a: number): number {
+  return a > -Math.LN2 ? Math.log(-Math.expm1(a)) : Math.log1p(-Math.exp(a));
+}

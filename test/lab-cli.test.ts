@@ -1,0 +1,103 @@
+/**
+ * `rlxf lab run` and `rlxf lab sweep`, run as a user would (the built binary) on a slice of the shared AlpacaEval
+ * annotations.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, "..");
+const bin = join(root, "dist", "cli", "main.js");
+const annotations = resolve(root, "..", "shared", "data", "alpaca_eval", "annotations");
+const hasData = existsSync(join(annotations, "claude-2.1.json.gz"));
+if (!hasData) console.warn("shared AlpacaEval annotations not found beside the checkout: skipping the lab CLI tests");
+
+const tmp = mkdtempSync(join(tmpdir(), "rlxf-lab-cli-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function rlxf(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, CI: "1" }, maxBuffer: 64 * 1024 * 1024 });
+    return { stdout, stderr, code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number };
+    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
+  }
+}
+
+const SMALL = ["--instructions", "150", "--steps", "20", "--eval-every", "5"];
+
+/** A run's JSON with every wall time set to 0. */
+function withoutTimes(json: string): unknown {
+  const r = JSON.parse(json);
+  r.seconds = 0;
+  if (r.proxy) r.proxy.seconds = 0;
+  for (const m of r.methods) m.seconds = 0;
+  return r;
+}
+
+describe.skipIf(!hasData)("rlxf lab", () => {
+  it("run: two seeded runs print identical JSON (wall times aside) and write the curves", async () => {
+    const args = ["lab", "run", annotations, ...SMALL, "--methods", "dpo,grpo,best-of-n", "--feedback", "simulated", "--p-flip", "0.25", "--labels", "200", "--seed", "3", "--json"];
+    const a = await rlxf([...args, "--curves", join(tmp, "a.csv")]);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await rlxf([...args, "--curves", join(tmp, "b.json")]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(withoutTimes(a.stdout)).toEqual(withoutTimes(b.stdout));
+    const r = JSON.parse(a.stdout);
+    expect(r.methods.map((m: { method: string }) => m.method)).toEqual(["initial", "dpo", "grpo", "best-of-n"]);
+    expect(r).toMatchObject({ feedback: "simulated", pFlip: 0.25, labels: 200, seed: 3 });
+    expect(r.environment.instructions).toBe(150);
+    for (const m of r.methods.slice(1)) expect(m.winRate).toBeGreaterThan(r.methods[0].winRate);
+
+    const csv = readFileSync(join(tmp, "a.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toBe("method,step,win_rate,avg_length,kl,proxy_reward");
+    // dpo: steps 0, 5, ..., 20; best-of-n: n = 1, 2, 4, 8, 16
+    expect(csv.filter((l) => l.startsWith("dpo,")).map((l) => Number(l.split(",")[1]))).toEqual([0, 5, 10, 15, 20]);
+    expect(csv.filter((l) => l.startsWith("best-of-n,")).map((l) => Number(l.split(",")[1]))).toEqual([1, 2, 4, 8, 16]);
+    const curves = JSON.parse(readFileSync(join(tmp, "b.json"), "utf8"));
+    expect(curves.methods.find((m: { method: string }) => m.method === "grpo").curve).toHaveLength(5);
+  }, 300_000);
+
+  it("run: prints an AlpacaFarm-like table", async () => {
+    const r = await rlxf(["lab", "run", annotations, ...SMALL, "--methods", "ipo,rloo", "--labels", "100", "--curves", "-"]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n");
+    const head = lines.find((l) => l.startsWith("method"))!;
+    for (const col of ["win_rate", "lc_win_rate", "avg_length", "kl", "labels", "time_s"]) expect(head).toContain(col);
+    for (const m of ["initial", "ipo", "rloo"]) expect(lines.some((l) => l.startsWith(`${m} `))).toBe(true);
+    expect(r.stdout).toMatch(/150 instructions \(\d+ train, \d+ test\), 20 models \+ the reference/);
+    expect(r.stdout).toMatch(/feedback gold, 100 labels, seed 0/);
+    expect(existsSync(join(tmp, "lab-curves.json"))).toBe(false);
+  }, 300_000);
+
+  it("sweep: one row per method and grid cell, written as CSV", async () => {
+    const out = join(tmp, "sweep.csv");
+    const r = await rlxf(["lab", "sweep", annotations, ...SMALL, "--methods", "dpo,best-of-n", "--p-flip", "0,0.25", "--labels", "100,200", "--no-lc", "--json", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ method: string; pFlip: number; labels: number; winRate: number; labelsUsed: number }>;
+    expect(rows).toHaveLength(2 * 2 * 3);
+    expect(new Set(rows.map((x) => `${x.pFlip}/${x.labels}`)).size).toBe(4);
+    for (const x of rows) expect(x.labelsUsed).toBe(x.method === "initial" ? 0 : x.labels);
+    const csv = readFileSync(out, "utf8").trim().split("\n");
+    expect(csv[0]).toBe("method,pFlip,labels,seed,winRate,lcWinRate,length,kl,labelsUsed,seconds");
+    expect(csv).toHaveLength(13);
+    expect(r.stderr).not.toContain("\r"); // no progress bar off a TTY
+  }, 300_000);
+
+  it("refuses bad input, naming what to fix", async () => {
+    const bad = await rlxf(["lab", "run", annotations, "--methods", "dpo,nope", "--curves", "-"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/methods: unknown method\(s\) nope/);
+    const gold = await rlxf(["lab", "run", annotations, ...SMALL, "--methods", "dpo", "--p-flip", "0.2", "--curves", "-"]);
+    expect(gold.code).not.toBe(0);
+    expect(gold.stderr).toMatch(/pFlip: gold feedback has no noise/);
+    const missing = await rlxf(["lab", "run", join(tmp, "no-such-dir"), "--curves", "-"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no such file or directory/);
+  }, 300_000);
+});

@@ -1,0 +1,136 @@
+/** The shell: who is logged in, the navigation, and which screen a path shows. */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError, type Me, errorText, getKey, request, setKey } from "./api";
+import { Link } from "./components/Link";
+import { match, navigate, useLocation } from "./router";
+import { Annotate } from "./screens/Annotate";
+import { Browse } from "./screens/Browse";
+import { CreateQueue } from "./screens/CreateQueue";
+import { Dashboard } from "./screens/Dashboard";
+import { Login } from "./screens/Login";
+import { QueueDashboard } from "./screens/QueueDashboard";
+import { Queues } from "./screens/Queues";
+
+type Session = { state: "checking" } | { state: "out"; message?: string } | { state: "in"; me: Me };
+
+export function App() {
+  const url = useLocation();
+  const [session, setSession] = useState<Session>({ state: "checking" });
+
+  const login = useCallback(async (key: string): Promise<string | undefined> => {
+    try {
+      const me = await request<Me>("/v1/me", { key });
+      setKey(key);
+      setSession({ state: "in", me });
+      return undefined;
+    } catch (e) {
+      return e instanceof ApiError && e.status === 401 ? "This key is not valid (unknown or revoked)." : errorText(e);
+    }
+  }, []);
+
+  // A link holding a key (`/?key=...`) logs in at once; the key then leaves the address bar.
+  useEffect(() => {
+    const params = new URL(location.href).searchParams;
+    const fromUrl = params.get("key");
+    if (fromUrl) {
+      params.delete("key");
+      const rest = params.toString();
+      history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : "") + location.hash);
+    }
+    const key = fromUrl ?? getKey();
+    if (!key) {
+      setSession({ state: "out" });
+      return;
+    }
+    void login(key).then((err) => {
+      if (err) {
+        setKey(null);
+        setSession({ state: "out", message: err });
+      }
+    });
+  }, [login]);
+
+  // After an in-app navigation, focus moves to the new screen (screen readers announce it).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById("main")?.focus({ preventScroll: true });
+  }, [url.pathname]);
+
+  const logout = () => {
+    setKey(null);
+    setSession({ state: "out" });
+    navigate("/");
+  };
+
+  if (session.state === "checking") {
+    return (
+      <main id="main" className="center">
+        <p role="status">Checking your key…</p>
+      </main>
+    );
+  }
+  if (session.state === "out") {
+    return <Login onLogin={login} message={session.message} />;
+  }
+  const { me } = session;
+  const path = url.pathname;
+  const isAdmin = me.role === "admin";
+  const canRead = me.role === "admin" || me.role === "read";
+
+  let screen: React.ReactNode;
+  let params: Record<string, string> | null;
+  if (path === "/" || path === "/queues") screen = <Queues me={me} />;
+  else if (path === "/queues/new" && isAdmin) screen = <CreateQueue />;
+  else if ((params = match("/queues/:id/annotate", path))) screen = <Annotate me={me} queueId={params.id!} />;
+  else if ((params = match("/queues/:id", path)) && canRead) screen = <QueueDashboard me={me} queueId={params.id!} />;
+  else if (path === "/dashboard" && canRead) screen = <Dashboard me={me} />;
+  else if (path === "/browse" && canRead) screen = <Browse />;
+  else
+    screen = (
+      <section>
+        <h1>Not found</h1>
+        <p>
+          Nothing here for a <strong>{me.role}</strong> key. <Link href="/">Back to the queues</Link>.
+        </p>
+      </section>
+    );
+
+  const nav: [string, string][] = [["/", "Queues"]];
+  if (isAdmin) nav.push(["/queues/new", "New queue"]);
+  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"]);
+
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">rlxf</span>
+        <nav aria-label="Main">
+          <ul>
+            {nav.map(([href, label]) => (
+              <li key={href}>
+                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") ? "page" : undefined}>
+                  {label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="who">
+          {me.name} · <span className="role">{me.role}</span> · project <strong>{me.project}</strong>
+        </span>
+        <button type="button" className="link-button" onClick={logout}>
+          Log out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {screen}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,217 @@
+/**
+ * Small hand-written SVG plots with text alternatives: an interval plot (a point with an
+ * error bar per row) and grouped histograms. Each plot names itself for screen readers and
+ * carries its numbers in a table.
+ */
+import { useId } from "react";
+
+const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+
+function ticks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+export interface IntervalRow {
+  label: string;
+  value: number;
+  lo: number;
+  hi: number;
+  note?: string;
+}
+
+export function IntervalPlot(props: {
+  title: string;
+  description: string;
+  rows: IntervalRow[];
+  xLabel: string;
+  reference?: number;
+  digits?: number;
+  domain?: [number, number];
+}) {
+  const id = useId();
+  const { rows, digits = 2 } = props;
+  const labelW = Math.min(220, 12 + 7.2 * Math.max(4, ...rows.map((r) => r.label.length)));
+  const W = 640;
+  const rowH = 28;
+  const top = 10;
+  const H = top + rows.length * rowH + 40;
+  let lo = props.domain?.[0] ?? Math.min(...rows.map((r) => r.lo), props.reference ?? Infinity);
+  let hi = props.domain?.[1] ?? Math.max(...rows.map((r) => r.hi), props.reference ?? -Infinity);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
+  if (hi - lo < 1e-9) [lo, hi] = [lo - 1, hi + 1];
+  const pad = (hi - lo) * 0.05;
+  if (!props.domain) [lo, hi] = [lo - pad, hi + pad];
+  const x = (v: number) => labelW + ((v - lo) / (hi - lo)) * (W - labelW - 20);
+  const axisY = top + rows.length * rowH + 4;
+  return (
+    <figure className="plot">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`} width="100%">
+        <title id={`${id}-t`}>{props.title}</title>
+        <desc id={`${id}-d`}>{props.description}</desc>
+        {ticks(lo, hi).map((t) => (
+          <g key={t}>
+            <line x1={x(t)} x2={x(t)} y1={top} y2={axisY} className="grid" />
+            <text x={x(t)} y={axisY + 16} textAnchor="middle" className="tick">
+              {t}
+            </text>
+          </g>
+        ))}
+        {props.reference !== undefined && <line x1={x(props.reference)} x2={x(props.reference)} y1={top} y2={axisY} className="ref" />}
+        {rows.map((r, i) => {
+          const y = top + i * rowH + rowH / 2;
+          return (
+            <g key={r.label}>
+              <text x={labelW - 8} y={y + 4} textAnchor="end" className="label">
+                {r.label}
+              </text>
+              <line x1={x(r.lo)} x2={x(r.hi)} y1={y} y2={y} className="bar" />
+              <line x1={x(r.lo)} x2={x(r.lo)} y1={y - 6} y2={y + 6} className="bar" />
+              <line x1={x(r.hi)} x2={x(r.hi)} y1={y - 6} y2={y + 6} className="bar" />
+              <circle cx={x(r.value)} cy={y} r={5} className="dot" />
+            </g>
+          );
+        })}
+        <text x={(labelW + W) / 2} y={H - 4} textAnchor="middle" className="axis-label">
+          {props.xLabel}
+        </text>
+      </svg>
+      <figcaption>
+        <details>
+          <summary>{props.title}: data</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">name</th>
+                <th scope="col">value</th>
+                <th scope="col">low</th>
+                <th scope="col">high</th>
+                {rows.some((r) => r.note) && <th scope="col">note</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.label}>
+                  <th scope="row">{r.label}</th>
+                  <td>{fmt(r.value, digits)}</td>
+                  <td>{fmt(r.lo, digits)}</td>
+                  <td>{fmt(r.hi, digits)}</td>
+                  {rows.some((q) => q.note) && <td>{r.note}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      </figcaption>
+    </figure>
+  );
+}
+
+export interface Series {
+  name: string;
+  counts: number[];
+}
+
+/** Bars per bin, one colour (and pattern) per series, side by side. */
+export function Histogram(props: { title: string; description: string; bins: string[]; series: Series[]; xLabel: string }) {
+  const id = useId();
+  const { bins, series } = props;
+  const W = 640;
+  const H = 220;
+  const left = 40;
+  const bottom = 44;
+  const max = Math.max(1, ...series.flatMap((s) => s.counts));
+  const bw = (W - left - 10) / Math.max(1, bins.length);
+  const inner = (bw * 0.8) / Math.max(1, series.length);
+  const y = (v: number) => 10 + (1 - v / max) * (H - bottom - 10);
+  return (
+    <figure className="plot">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`} width="100%">
+        <title id={`${id}-t`}>{props.title}</title>
+        <desc id={`${id}-d`}>{props.description}</desc>
+        {ticks(0, max, 4).map((t) => (
+          <g key={t}>
+            <line x1={left} x2={W - 10} y1={y(t)} y2={y(t)} className="grid" />
+            <text x={left - 6} y={y(t) + 4} textAnchor="end" className="tick">
+              {t}
+            </text>
+          </g>
+        ))}
+        {bins.map((b, i) => (
+          <g key={b}>
+            {series.map((s, j) => {
+              const v = s.counts[i] ?? 0;
+              return <rect key={s.name} x={left + i * bw + bw * 0.1 + j * inner} y={y(v)} width={inner - 1} height={y(0) - y(v)} className={`series-${j}`} />;
+            })}
+            <text x={left + i * bw + bw / 2} y={H - bottom + 16} textAnchor="middle" className="tick">
+              {b}
+            </text>
+          </g>
+        ))}
+        <text x={(left + W) / 2} y={H - 6} textAnchor="middle" className="axis-label">
+          {props.xLabel}
+        </text>
+      </svg>
+      <figcaption>
+        {series.length > 1 && (
+          <ul className="legend">
+            {series.map((s, j) => (
+              <li key={s.name}>
+                <span className={`swatch series-${j}`} aria-hidden="true" /> {s.name}
+              </li>
+            ))}
+          </ul>
+        )}
+        <details>
+          <summary>{props.title}: data</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{props.xLabel}</th>
+                {series.map((s) => (
+                  <th scope="col" key={s.name}>
+                    {s.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {bins.map((b, i) => (
+                <tr key={b}>
+                  <th scope="row">{b}</th>
+                  {series.map((s) => (
+                    <td key={s.name}>{s.counts[i] ?? 0}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      </figcaption>
+    </figure>
+  );
+}
+
+/** Equal-width bins over values from several series (e.g. lengths of preferred and rejected outputs). */
+export function binValues(series: { name: string; values: number[] }[], nBins = 10): { bins: string[]; series: Series[] } {
+  const all = series.flatMap((s) => s.values);
+  if (all.length === 0) return { bins: [], series: series.map((s) => ({ name: s.name, counts: [] })) };
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const width = Math.max(1, Math.ceil((hi - lo + 1) / nBins));
+  const n = Math.max(1, Math.ceil((hi - lo + 1) / width));
+  const bins = Array.from({ length: n }, (_, i) => `${lo + i * width}–${lo + (i + 1) * width - 1}`);
+  return {
+    bins,
+    series: series.map((s) => {
+      const counts = new Array<number>(n).fill(0);
+      for (const v of s.values) counts[Math.min(n - 1, Math.floor((v - lo) / width))]!++;
+      return { name: s.name, counts };
+    }),
+  };
+}
