@@ -101,10 +101,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
   if (webAppRoot()) info(`web app: ${running.url}/ (log in with an API key)\n`);
   info(`API reference: ${running.url}/v1/openapi.json; stop with Ctrl-C (or SIGTERM)\n`);
-  // Last, so that a supervisor reading stdout knows the server is ready.
-  out(`rlxf server listening on ${running.url} (${describeStore(opts)})\n`);
-
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -129,6 +126,9 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
+  // Last, after the signal handlers: a supervisor reading stdout knows the server is ready and may stop it at once.
+  out(`rlxf server listening on ${running.url} (${describeStore(opts)})\n`);
+  await stopped;
 }
 
 export function register(program: Command): void {
