@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { getLabResult, listLabResults } from "../src/lab/index.js";
+import { openStore } from "../src/store/index.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
@@ -77,7 +79,8 @@ describe.skipIf(!hasData)("rlxf lab", () => {
 
   it("sweep: one row per method and grid cell, written as CSV", async () => {
     const out = join(tmp, "sweep.csv");
-    const r = await rlxf(["lab", "sweep", annotations, ...SMALL, "--methods", "dpo,best-of-n", "--p-flip", "0,0.25", "--labels", "100,200", "--no-lc", "--json", "--out", out]);
+    const db = join(tmp, "sweep.db");
+    const r = await rlxf(["lab", "sweep", annotations, ...SMALL, "--methods", "dpo,best-of-n", "--p-flip", "0,0.25", "--labels", "100,200", "--no-lc", "--json", "--out", out, "--save", "grid", "--db", db]);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<{ method: string; pFlip: number; labels: number; winRate: number; labelsUsed: number }>;
     expect(rows).toHaveLength(2 * 2 * 3);
@@ -87,6 +90,45 @@ describe.skipIf(!hasData)("rlxf lab", () => {
     expect(csv[0]).toBe("method,pFlip,labels,seed,winRate,lcWinRate,length,kl,labelsUsed,seconds");
     expect(csv).toHaveLength(13);
     expect(r.stderr).not.toContain("\r"); // no progress bar off a TTY
+    // --save keeps the rows and the grid in the store, where the server and the web app read them.
+    expect(r.stderr).toContain('saved as grid@1 in project "default"');
+    const store = await openStore({ path: db });
+    try {
+      const saved = await getLabResult(store, "default", "grid");
+      expect(saved.result.type).toBe("sweep");
+      if (saved.result.type !== "sweep") return;
+      expect(saved.result.rows).toEqual(rows);
+      expect(saved.result.grid).toMatchObject({ methods: ["dpo", "best-of-n"], pFlips: [0, 0.25], labels: [100, 200], seeds: [0] });
+      expect(saved.result.grid.environment?.instructions).toBe(150);
+    } finally {
+      await store.close();
+    }
+  }, 300_000);
+
+  it("run --save: the stored run is the printed one, and each save is a new version", async () => {
+    const db = join(tmp, "runs.db");
+    const args = ["lab", "run", annotations, ...SMALL, "--methods", "dpo", "--labels", "100", "--curves", "-", "--json", "--db", db, "--project", "exp", "--save", "first"];
+    const a = await rlxf([...args, "--description", "DPO on gold"]);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await rlxf(args);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toContain('saved as first@2 in project "exp"');
+    const store = await openStore({ path: db });
+    try {
+      const v1 = await getLabResult(store, "exp", "first", 1);
+      expect(v1.description).toBe("DPO on gold");
+      expect(v1.result).toEqual({ type: "run", run: JSON.parse(a.stdout) });
+      const list = await listLabResults(store, "exp");
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({ name: "first", version: 2, type: "run", methods: ["dpo"], labels: [100] });
+    } finally {
+      await store.close();
+    }
+    // A name the store would refuse is refused before the run starts.
+    const bad = await rlxf(["lab", "run", annotations, "--methods", "dpo", "--curves", "-", "--db", db, "--save", ""]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--save: "" is not a valid name: must be a non-empty string/);
+    expect(bad.stderr).not.toContain("loading");
   }, 300_000);
 
   it("refuses bad input, naming what to fix", async () => {

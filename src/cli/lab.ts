@@ -15,13 +15,17 @@ import {
   type LabFeedbackSource,
   checkRunOptions,
   loadLabEnvironment,
+  saveLabResult,
   parseMethods,
   runLab,
   runSweep,
 } from "../lab/index.js";
+import { ValidationError } from "../errors.js";
+import { Id } from "../feedback/schema.js";
+import { badKeyString } from "../store/codec.js";
 import { number01 } from "./model-options.js";
 import { progress } from "./progress.js";
-import { info, int, out, table } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
 
 interface CommonLabOptions {
   methods: string;
@@ -42,6 +46,11 @@ interface CommonLabOptions {
   evalEvery?: number;
   lc: boolean;
   json?: boolean;
+  /** Keep the result in the store under this name (the web app plots it). */
+  save?: string;
+  description?: string;
+  project: string;
+  db?: string;
 }
 
 export interface LabRunCliOptions extends CommonLabOptions {
@@ -158,6 +167,7 @@ export async function runLabRunCommand(paths: string[], o: LabRunCliOptions): Pr
     writeFile(o.curves, curves);
     info(`curves written to ${o.curves}\n`);
   }
+  if (o.save) await save(o, { type: "run", run: result });
   if (o.json) {
     out(JSON.stringify(result) + "\n");
     return result;
@@ -200,6 +210,7 @@ export function sweepCsv(rows: readonly SweepRow[]): string {
 
 export async function runLabSweepCommand(paths: string[], o: LabSweepCliOptions): Promise<SweepRow[]> {
   const methods = parseMethods(o.methods);
+  const t0 = performance.now();
   const env = await environment(paths, o, o.seeds[0] ?? 0);
   const total = o.pFlip.length * o.labels.length * o.seeds.length * methods.length;
   const bar = progress("lab sweep", total);
@@ -223,6 +234,18 @@ export async function runLabSweepCommand(paths: string[], o: LabSweepCliOptions)
   } finally {
     bar.done();
   }
+  if (o.save) {
+    const grid = {
+      methods,
+      ...(o.feedback ? { feedback: o.feedback } : {}),
+      ...(o.lengthBias !== undefined ? { lengthBias: o.lengthBias } : {}),
+      pFlips: o.pFlip,
+      labels: o.labels,
+      seeds: o.seeds,
+      environment: environmentOf(env),
+    };
+    await save(o, { type: "sweep", grid, rows, seconds: (performance.now() - t0) / 1000 });
+  }
   if (o.out) {
     writeFile(o.out, o.out.endsWith(".csv") ? sweepCsv(rows) : JSON.stringify(rows, null, 2) + "\n");
     info(`results written to ${o.out}\n`);
@@ -230,6 +253,33 @@ export async function runLabSweepCommand(paths: string[], o: LabSweepCliOptions)
   if (o.json) out(JSON.stringify(rows) + "\n");
   else out(table(rows as unknown as Record<string, unknown>[], SWEEP_COLUMNS));
   return rows;
+}
+
+function environmentOf(env: LabEnvironment): LabRunResult["environment"] {
+  return {
+    instructions: env.instructions.length,
+    train: env.train.length,
+    test: env.test.length,
+    models: env.models.length,
+    candidates: env.instructions.reduce((s, i) => s + i.candidates.length, 0),
+  };
+}
+
+/** Checks `--save` before anything slow runs: a bad name would otherwise fail after the whole run. */
+function checkSave(o: CommonLabOptions): void {
+  for (const [flag, v] of [["--save", o.save], ["--project", o.project]] as const) {
+    if (v === undefined) continue;
+    const r = Id.safeParse(v);
+    const bad = r.success ? badKeyString(v) : r.error.issues[0]?.message;
+    if (bad) throw new ValidationError([{ path: flag, message: `${JSON.stringify(v)} is not a valid name: ${bad}` }]);
+  }
+}
+
+async function save(o: CommonLabOptions & DbOptions, result: Parameters<typeof saveLabResult>[1]["result"]): Promise<void> {
+  const saved = await withStore(o, (store) =>
+    saveLabResult(store, { project: o.project, name: o.save!, ...(o.description !== undefined ? { description: o.description } : {}), result }),
+  );
+  info(`saved as ${saved.name}@${saved.version} in project "${saved.project}" (rlxf serve shows it at /lab/${encodeURIComponent(saved.name)})\n`);
 }
 
 function commonOptions(cmd: Command): Command {
@@ -251,7 +301,11 @@ function commonOptions(cmd: Command): Command {
     .option("--best-of-n <n>", "n of best-of-n (default 16)", int("--best-of-n"))
     .option("--rounds <n>", "rounds of expert iteration and online DPO (default 5)", int("--rounds"))
     .option("--eval-every <n>", "curve resolution in steps (default 10)", int("--eval-every"))
-    .option("--no-lc", "skip the length-controlled win rate (and its instruction-difficulty fit)");
+    .option("--no-lc", "skip the length-controlled win rate (and its instruction-difficulty fit)")
+    .option("--save <name>", "keep the result in the store under this name (a new version each time); the web app plots it")
+    .option("--description <text>", "a note saved with the result")
+    .option("--project <name>", "project the result is saved in", "default")
+    .addOption(dbOption());
 }
 
 export function register(program: Command): void {
@@ -267,6 +321,7 @@ export function register(program: Command): void {
     .option("--curves <file>", "where to write the curves (.json or .csv; - for nowhere)", "lab-curves.json")
     .option("--json", "print the run (with curves) as JSON on stdout")
     .action(async (paths: string[], o: LabRunCliOptions) => {
+      checkSave(o);
       await runLabRunCommand(paths, o);
     });
   commonOptions(lab.command("sweep").description("run a grid of methods x label noise x label budget (x seeds), with a progress bar"))
@@ -276,6 +331,7 @@ export function register(program: Command): void {
     .option("--out <file>", "also write the rows (.csv or .json)")
     .option("--json", "print the rows as JSON on stdout")
     .action(async (paths: string[], o: LabSweepCliOptions) => {
+      checkSave(o);
       await runLabSweepCommand(paths, o);
     });
 }

@@ -20,6 +20,9 @@
  * The client uses `fetch` and imports no server code.
  */
 import { ValidationError, issuesFromZod } from "../errors.js";
+import type { LabResultBody, LabResultSummary } from "../lab/saved.js";
+import type { LoopRunReport } from "../loops/report.js";
+import type { LoopRun } from "../store/loops.js";
 import {
   Feedback as FeedbackSchema,
   type Feedback,
@@ -599,6 +602,25 @@ export class Rlxf {
   }
   async deleteRewardSpec(name: string, version?: number): Promise<number> {
     return (await this.#json<{ deleted: number }>("DELETE", `/v1/reward/specs/${encodeURIComponent(name)}`, { query: { version } })).deleted;
+  }
+
+  // ------------------------------------------------------------ results ---
+
+  /** Admin/read: lab runs and sweeps saved with `rlxf lab ... --save NAME` (the latest version of each), newest first. */
+  async labResults(): Promise<LabResultSummary[]> {
+    return (await this.#json<{ results: LabResultSummary[] }>("GET", "/v1/lab/results")).results;
+  }
+  /** One saved lab result (the latest version, or `version`) with its curves or rows; undefined when there is none. */
+  labResult(name: string, version?: number): Promise<(LabResultSummary & { versions: number[]; result: LabResultBody }) | undefined> {
+    return this.#maybe(`/v1/lab/results/${encodeURIComponent(name)}${version !== undefined ? `?version=${version}` : ""}`);
+  }
+  /** Admin/read: stored test-time loop runs, newest first. */
+  async loopRuns(filter: { loop?: string; limit?: number } = {}): Promise<LoopRun[]> {
+    return (await this.#json<{ runs: LoopRun[] }>("GET", "/v1/loops/runs", { query: filter })).runs;
+  }
+  /** A loop run's report (metrics recomputed from its steps, and its tasks); undefined when there is none. */
+  loopRun(id: string, opts: { outputs?: boolean } = {}): Promise<LoopRunReport | undefined> {
+    return this.#maybe(`/v1/loops/runs/${encodeURIComponent(id)}${opts.outputs ? "?outputs=true" : ""}`);
   }
 }
 

@@ -62,3 +62,16 @@ export {
   runSweep,
 } from "./run.js";
 export { type Overoptimisation, overoptimisation } from "./checks.js";
+export {
+  type LabResultBody,
+  type LabResultSummary,
+  type SavedLabResult,
+  type SweepCell,
+  type SweepGrid,
+  LAB_RESULT_KIND,
+  getLabResult,
+  listLabResults,
+  saveLabResult,
+  summarize as summarizeLabResult,
+  sweepMeans,
+} from "./saved.js";

@@ -16,6 +16,7 @@ import { rewardRoutes } from "./reward.js";
 import { queueRoutes } from "./queues.js";
 import { dashboardRoutes } from "./dashboards.js";
 import { exportRoutes } from "./exports.js";
+import { resultRoutes } from "./results.js";
 import { serveStatic } from "./static.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
 
@@ -96,6 +97,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   queueRoutes(app, settings);
   dashboardRoutes(app, settings);
   exportRoutes(app, settings);
+  resultRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();

@@ -1,12 +1,13 @@
 /**
- * The OpenAPI entries of annotation queues, dashboards and background exports (queues.ts, dashboards.ts,
- * exports.ts), generated from the schemas that validate their requests.
+ * The OpenAPI entries of annotation queues, dashboards, background exports and saved results (queues.ts,
+ * dashboards.ts, exports.ts, results.ts), generated from the schemas that validate their requests.
  */
 import { z } from "zod";
 import { Id } from "../feedback/schema.js";
 import { DistributionsQuery } from "./dashboards.js";
 import type { Op } from "./openapi.js";
 import { CreateExportBody, CreateQueueBody, DraftBody, Question, SubmitBody } from "./queue-spec.js";
+import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "./results.js";
 
 const Progress = z.object({
   tasks: z.number().int(),
@@ -103,9 +104,48 @@ export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Re
         }),
       }),
       ExportJob,
+      LabResultList: z.object({ results: z.array(LabResultSummary) }),
+      LabResult: LabResultSummary.extend({
+        versions: z.array(z.number().int()).describe("every saved version of this name, newest first"),
+        result: z
+          .object({ type: z.enum(["run", "sweep"]) })
+          .catchall(z.unknown())
+          .describe('a run: {type: "run", run: {feedback, pFlip, labels, seed, settings, environment, proxy?, methods: [{method, winRate, lcWinRate?, length, kl, proxyReward?, labels, seconds, curve: [{step, winRate, length, kl, proxyReward?}]}], seconds}}; a sweep: {type: "sweep", grid, rows, seconds} as `rlxf lab ... --json` prints them'),
+      }),
+      LoopRunList: z.object({ runs: z.array(LoopRun) }),
+      LoopRunReport: z.object({
+        run: LoopRun,
+        summary: z.record(z.string(), z.unknown()).describe("accuracy, accuracyPerTurn, friction, selfCorrection (confidence / critique), tokens and cost per solved task, stops"),
+        tasks: z.array(z.object({ taskId: z.string(), solved: z.boolean(), stop: z.string(), attempts: z.number().int(), tokens: z.number(), costUsd: z.number(), error: z.string().optional(), steps: z.array(z.record(z.string(), z.unknown())) })),
+      }),
     },
   };
 }
+
+const LabResultSummary = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  type: z.enum(["run", "sweep"]),
+  description: z.string().optional(),
+  createdAt: z.string(),
+  feedback: z.string(),
+  pFlips: z.array(z.number()),
+  labels: z.array(z.number().int()),
+  seeds: z.array(z.number().int()),
+  methods: z.array(z.string()),
+  best: z.object({ method: z.string(), winRate: z.number() }).optional().describe("the best final test win rate (%) (sweeps: of one cell's mean over seeds)"),
+});
+
+const LoopRun = z.object({
+  id: z.string(),
+  project: z.string(),
+  loop: z.string(),
+  status: z.enum(["running", "done", "failed"]),
+  config: z.record(z.string(), z.unknown()),
+  summary: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+});
 
 const ANNOTATE = ["annotate", "admin"] as const;
 
@@ -202,6 +242,28 @@ export function queueOperations(): Op[] {
       pathId: "id",
       ok: { status: 200, description: "the file", contentType: "application/x-ndjson" },
       errors: [401, 403, 404, 409],
+    },
+    { method: "get", path: "/v1/lab/results", summary: "Lab runs and sweeps saved with `rlxf lab run|sweep --save NAME` (latest version of each), newest first", roles: ["admin", "read"], ok: { status: 200, description: "summaries", schema: "LabResultList" }, errors: [401, 403] },
+    {
+      method: "get",
+      path: "/v1/lab/results/{name}",
+      summary: "A saved lab run (its table and curves over training steps) or sweep (its rows)",
+      roles: ["admin", "read"],
+      pathId: "name",
+      query: LabResultQuery,
+      ok: { status: 200, description: "the result", schema: "LabResult" },
+      errors: [400, 401, 403, 404],
+    },
+    { method: "get", path: "/v1/loops/runs", summary: "Stored test-time loop runs, newest first", roles: ["admin", "read"], query: LoopRunsQuery, ok: { status: 200, description: "runs", schema: "LoopRunList" }, errors: [400, 401, 403] },
+    {
+      method: "get",
+      path: "/v1/loops/runs/{id}",
+      summary: "A loop run's report: its metrics recomputed from the stored steps (as `rlxf loop report`), and its tasks",
+      roles: ["admin", "read"],
+      pathId: "id",
+      query: LoopRunQuery,
+      ok: { status: 200, description: "the report", schema: "LoopRunReport" },
+      errors: [400, 401, 403, 404],
     },
   ];
 }

@@ -7,6 +7,8 @@ import { Annotate } from "./screens/Annotate";
 import { Browse } from "./screens/Browse";
 import { CreateQueue } from "./screens/CreateQueue";
 import { Dashboard } from "./screens/Dashboard";
+import { LabList, LabResult } from "./screens/Lab";
+import { LoopList, LoopRunView } from "./screens/Loops";
 import { Login } from "./screens/Login";
 import { QueueDashboard } from "./screens/QueueDashboard";
 import { Queues } from "./screens/Queues";
@@ -89,6 +91,12 @@ export function App() {
   else if ((params = match("/queues/:id", path)) && canRead) screen = <QueueDashboard me={me} queueId={params.id!} />;
   else if (path === "/dashboard" && canRead) screen = <Dashboard me={me} />;
   else if (path === "/browse" && canRead) screen = <Browse />;
+  else if (path === "/lab" && canRead) screen = <LabList />;
+  else if ((params = match("/lab/:name", path)) && canRead) {
+    const v = Number(url.searchParams.get("version"));
+    screen = <LabResult name={params.name!} {...(Number.isInteger(v) && v > 0 ? { version: v } : {})} />;
+  } else if (path === "/loops" && canRead) screen = <LoopList />;
+  else if ((params = match("/loops/:id", path)) && canRead) screen = <LoopRunView id={params.id!} />;
   else
     screen = (
       <section>
@@ -101,7 +109,7 @@ export function App() {
 
   const nav: [string, string][] = [["/", "Queues"]];
   if (isAdmin) nav.push(["/queues/new", "New queue"]);
-  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"]);
+  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"]);
 
   return (
     <>
@@ -114,7 +122,7 @@ export function App() {
           <ul>
             {nav.map(([href, label]) => (
               <li key={href}>
-                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") ? "page" : undefined}>
+                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops") && path.startsWith(`${href}/`)) ? "page" : undefined}>
                   {label}
                 </Link>
               </li>

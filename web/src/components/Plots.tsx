@@ -215,3 +215,145 @@ export function binValues(series: { name: string; values: number[] }[], nBins = 
     }),
   };
 }
+
+export interface LineSeries {
+  name: string;
+  points: { x: number; y: number }[];
+}
+
+/** Colour-blind-safe colours (Okabe and Ito); past eight series the lines also change dash. */
+const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#8c6d00"];
+const DASHES = ["", "6 3", "2 3", "8 3 2 3"];
+export const seriesStyle = (j: number) => ({ stroke: PALETTE[j % PALETTE.length]!, dash: DASHES[Math.floor(j / PALETTE.length) % DASHES.length]! });
+
+/**
+ * Lines over a shared x axis (training step, label budget, noise level...), one per series, with markers, an
+ * optional dashed horizontal reference, a legend and the numbers in a table.
+ */
+export function LinePlot(props: {
+  title: string;
+  description: string;
+  series: LineSeries[];
+  xLabel: string;
+  yLabel: string;
+  yDomain?: [number, number];
+  /** "log2" spaces x = 1, 2, 4, 8... evenly (best-of-n's n). */
+  xScale?: "linear" | "log2";
+  reference?: { y: number; label: string };
+  digits?: number;
+}) {
+  const id = useId();
+  const { series, digits = 2 } = props;
+  const W = 640;
+  const H = 300;
+  const left = 52;
+  const right = 14;
+  const top = 12;
+  const bottom = 46;
+  const fx = props.xScale === "log2" ? (v: number) => Math.log2(Math.max(v, 1e-9)) : (v: number) => v;
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = series.flatMap((s) => s.points.map((p) => p.y)).concat(props.reference ? [props.reference.y] : []);
+  let [x0, x1] = xs.length ? [Math.min(...xs.map(fx)), Math.max(...xs.map(fx))] : [0, 1];
+  if (!(x1 > x0)) [x0, x1] = [x0 - 1, x0 + 1];
+  let [y0, y1] = props.yDomain ?? (ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1]);
+  if (!props.yDomain) {
+    if (!(y1 > y0)) [y0, y1] = [y0 - 1, y1 + 1];
+    const pad = (y1 - y0) * 0.06;
+    [y0, y1] = [y0 - pad, y1 + pad];
+  }
+  const X = (v: number) => left + ((fx(v) - x0) / (x1 - x0)) * (W - left - right);
+  const Y = (v: number) => top + (1 - (v - y0) / (y1 - y0)) * (H - top - bottom);
+  // Whole-number axes (turns, steps, label budgets) get whole-number ticks only.
+  const xTicks = props.xScale === "log2" ? [...new Set(xs)].sort((a, b) => a - b) : ticks(x0, x1, 6).filter((t) => !xs.every(Number.isInteger) || Number.isInteger(t));
+  const allX = [...new Set(xs)].sort((a, b) => a - b);
+  return (
+    <figure className="plot">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`} width="100%">
+        <title id={`${id}-t`}>{props.title}</title>
+        <desc id={`${id}-d`}>{props.description}</desc>
+        {ticks(y0, y1, 5).map((t) => (
+          <g key={`y${t}`}>
+            <line x1={left} x2={W - right} y1={Y(t)} y2={Y(t)} className="grid" />
+            <text x={left - 6} y={Y(t) + 4} textAnchor="end" className="tick">
+              {t}
+            </text>
+          </g>
+        ))}
+        {xTicks.map((t) => (
+          <text key={`x${t}`} x={X(t)} y={H - bottom + 16} textAnchor="middle" className="tick">
+            {t}
+          </text>
+        ))}
+        {props.reference && (
+          <g>
+            <line x1={left} x2={W - right} y1={Y(props.reference.y)} y2={Y(props.reference.y)} className="ref" />
+            <text x={W - right - 4} y={Y(props.reference.y) - 5} textAnchor="end" className="tick">
+              {props.reference.label}
+            </text>
+          </g>
+        )}
+        {series.map((s, j) => {
+          const st = seriesStyle(j);
+          const pts = [...s.points].sort((a, b) => a.x - b.x);
+          return (
+            <g key={s.name} data-series={s.name}>
+              <polyline points={pts.map((p) => `${X(p.x)},${Y(p.y)}`).join(" ")} fill="none" stroke={st.stroke} strokeWidth={2} strokeDasharray={st.dash || undefined} />
+              {pts.map((p) => (
+                <circle key={p.x} cx={X(p.x)} cy={Y(p.y)} r={2.8} fill={st.stroke} />
+              ))}
+            </g>
+          );
+        })}
+        <text x={(left + W - right) / 2} y={H - 6} textAnchor="middle" className="axis-label">
+          {props.xLabel}
+        </text>
+        <text transform={`translate(13 ${(top + H - bottom) / 2}) rotate(-90)`} textAnchor="middle" className="axis-label">
+          {props.yLabel}
+        </text>
+      </svg>
+      <figcaption>
+        {series.length > 1 && (
+          <ul className="legend">
+            {series.map((s, j) => {
+              const st = seriesStyle(j);
+              return (
+                <li key={s.name}>
+                  <svg width="22" height="10" aria-hidden="true" className="legend-line">
+                    <line x1="1" x2="21" y1="5" y2="5" stroke={st.stroke} strokeWidth={2.5} strokeDasharray={st.dash || undefined} />
+                  </svg>{" "}
+                  {s.name}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        <details>
+          <summary>{props.title}: data</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{props.xLabel}</th>
+                {series.map((s) => (
+                  <th scope="col" key={s.name}>
+                    {s.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {allX.map((x) => (
+                <tr key={x}>
+                  <th scope="row">{x}</th>
+                  {series.map((s) => {
+                    const p = s.points.find((q) => q.x === x);
+                    return <td key={s.name}>{p ? fmt(p.y, digits) : ""}</td>;
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      </figcaption>
+    </figure>
+  );
+}
