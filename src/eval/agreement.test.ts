@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cohenKappa, fleissKappa, krippendorffAlpha, ratingsToCounts } from "./agreement.js";
+import { cohenKappa, fleissKappa, krippendorffAlpha, matchSpans, ratingsToCounts, wordSimilarity } from "./agreement.js";
 
 describe("cohenKappa", () => {
   it("matches the textbook 2x2 example (kappa = 0.4)", () => {
@@ -109,5 +109,35 @@ describe("krippendorffAlpha", () => {
     expect(krippendorffAlpha([[1, 2, 3], [1, 2, 3]], "interval")).toBe(1);
     expect(Number.isNaN(krippendorffAlpha([[1, 1], [1, 1]]))).toBe(true);
     expect(() => krippendorffAlpha([["a"], ["b"]], "interval")).toThrow();
+  });
+});
+
+describe("span agreement (pairwise F1 of labelled spans)", () => {
+  const s = (start: number, end: number, label = "error") => ({ start, end, label });
+  it("matches spans one to one on the same label and any overlap", () => {
+    // a: [0,5) error, [10,20) error, [30,40) style; b: [3,8) error (overlaps a's first), [12,14) style (label differs), [50,60) error.
+    expect(matchSpans([s(0, 5), s(10, 20), s(30, 40, "style")], [s(3, 8), s(12, 14, "style"), s(50, 60)])).toEqual({ matched: 1, total: 6 });
+    // Identical spans match fully; touching ends do not overlap (end is exclusive).
+    expect(matchSpans([s(0, 5), s(5, 9)], [s(0, 5), s(5, 9)])).toEqual({ matched: 2, total: 4 });
+    expect(matchSpans([s(0, 5)], [s(5, 9)])).toEqual({ matched: 0, total: 2 });
+    // One long span against two short ones: only one of them is matched (one to one).
+    expect(matchSpans([s(0, 20)], [s(0, 4), s(10, 18)])).toEqual({ matched: 1, total: 3 });
+    // The long one takes the partner it overlaps most, leaving the other for the next span.
+    expect(matchSpans([s(0, 20), s(2, 3)], [s(2, 4), s(5, 18)])).toEqual({ matched: 2, total: 4 });
+    expect(matchSpans([], [])).toEqual({ matched: 0, total: 0 });
+  });
+});
+
+describe("word similarity of edits", () => {
+  it("is 2 * LCS / words, by hand", () => {
+    expect(wordSimilarity("The capital is Canberra.", "The capital is Canberra.")).toBe(1);
+    // LCS of [the, capital, is, Canberra.] and [the, capital, city, is, Canberra.] = 4: 8 / 9.
+    expect(wordSimilarity("the capital is Canberra.", "the capital city is  Canberra.")).toBeCloseTo(8 / 9, 12);
+    // No word in common.
+    expect(wordSimilarity("a b", "c d e")).toBe(0);
+    // Order matters: LCS of [a, b, c] and [c, b, a] is 1: 2 / 6.
+    expect(wordSimilarity("a b c", "c b a")).toBeCloseTo(1 / 3, 12);
+    expect(wordSimilarity("", "  ")).toBe(1);
+    expect(wordSimilarity("", "x")).toBe(0);
   });
 });

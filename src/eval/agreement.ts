@@ -181,3 +181,58 @@ export function krippendorffAlpha(data: readonly (readonly RaterValue[])[], leve
   if (dExp === 0) return NaN;
   return 1 - ((n - 1) * dObs) / dExp;
 }
+
+/** A labelled character range, as in span feedback (end exclusive). */
+export interface LabelledSpan {
+  start: number;
+  end: number;
+  label: string;
+}
+
+/**
+ * Agreement of two annotators' labelled spans on one text: spans match one to one when they share the label and
+ * overlap (each takes the unmatched partner it overlaps most, in order of start). Summed over texts,
+ * 2 * matched / (spans of a + spans of b) is the pairwise F1 of span annotation, equal to positive specific
+ * agreement (Hripcsak and Rothschild 2005), which suits spans better than kappa: the "not a span" class has no
+ * countable units.
+ */
+export function matchSpans(a: readonly LabelledSpan[], b: readonly LabelledSpan[]): { matched: number; total: number } {
+  const used = new Set<number>();
+  let matched = 0;
+  for (const s of [...a].sort((x, y) => x.start - y.start || x.end - y.end)) {
+    let best = -1;
+    let bestOverlap = 0;
+    b.forEach((t, j) => {
+      if (used.has(j) || t.label !== s.label) return;
+      const overlap = Math.min(s.end, t.end) - Math.max(s.start, t.start);
+      if (overlap > bestOverlap) [best, bestOverlap] = [j, overlap];
+    });
+    if (best >= 0) {
+      used.add(best);
+      matched++;
+    }
+  }
+  return { matched, total: a.length + b.length };
+}
+
+/**
+ * Similarity of two edited texts, by word: 2 * LCS / (words of a + words of b) (Dice over the longest common
+ * subsequence of whitespace-separated words); 1 when both are empty. Two annotators' corrections of the same
+ * output agree as much as they keep and change the same words.
+ */
+export function wordSimilarity(a: string, b: string): number {
+  const x = a.split(/\s+/).filter(Boolean);
+  const y = b.split(/\s+/).filter(Boolean);
+  if (x.length + y.length === 0) return 1;
+  // LCS by dynamic programming over one row.
+  const row = new Int32Array(y.length + 1);
+  for (let i = 1; i <= x.length; i++) {
+    let diag = 0;
+    for (let j = 1; j <= y.length; j++) {
+      const up = row[j]!;
+      row[j] = x[i - 1] === y[j - 1] ? diag + 1 : Math.max(up, row[j - 1]!);
+      diag = up;
+    }
+  }
+  return (2 * row[y.length]!) / (x.length + y.length);
+}

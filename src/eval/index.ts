@@ -55,11 +55,14 @@ export {
 } from "./bradley-terry.js";
 export {
   type AlphaLevel,
+  type LabelledSpan,
   type RaterValue,
   cohenKappa,
   fleissKappa,
   krippendorffAlpha,
+  matchSpans,
   ratingsToCounts,
+  wordSimilarity,
 } from "./agreement.js";
 export {
   averageRanks,

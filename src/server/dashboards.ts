@@ -6,7 +6,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { type AlphaLevel, type RaterValue, cohenKappa, krippendorffAlpha } from "../eval/agreement.js";
+import { type AlphaLevel, type RaterValue, cohenKappa, krippendorffAlpha, matchSpans, wordSimilarity } from "../eval/agreement.js";
 import { mean, median } from "../eval/stats.js";
 import { rubricToScalar } from "../feedback/convert.js";
 import { type Feedback, Id } from "../feedback/schema.js";
@@ -89,6 +89,54 @@ export function agreementOf(byUnit: Map<string, Map<string, RaterValue>>, level:
   return { alpha, pairs, units: units.filter((u) => byUnit.get(u)!.size >= 1).length, raters };
 }
 
+/**
+ * Span and correction questions, pair by pair over the outputs both annotators answered: spans by the pairwise
+ * F1 of labelled spans (null when neither marked any), corrections by the mean word similarity of the edits.
+ */
+export function textAgreement(kind: "span" | "correction", records: readonly Feedback[]): PairAgreement[] {
+  const byRater = new Map<string, Map<string, Feedback>>();
+  for (const f of records) {
+    let m = byRater.get(f.source.id);
+    if (!m) byRater.set(f.source.id, (m = new Map()));
+    m.set(`${String(f.metadata?.taskId)}|${f.targets.join(",")}`, f);
+  }
+  const raters = [...byRater.keys()].sort();
+  const pairs: PairAgreement[] = [];
+  for (let i = 0; i < raters.length; i++) {
+    for (let j = i + 1; j < raters.length; j++) {
+      const a = byRater.get(raters[i]!)!;
+      const b = byRater.get(raters[j]!)!;
+      let n = 0;
+      let matched = 0;
+      let total = 0;
+      let similarity = 0;
+      for (const [unit, fa] of a) {
+        const fb = b.get(unit);
+        if (!fb) continue;
+        n++;
+        if (fa.kind === "spans" && fb.kind === "spans") {
+          const m = matchSpans(fa.value.spans, fb.value.spans);
+          matched += m.matched;
+          total += m.total;
+        } else if (fa.kind === "correction" && fb.kind === "correction") {
+          similarity += wordSimilarity(fa.value.output, fb.value.output);
+        }
+      }
+      if (n === 0) continue;
+      const agreement = kind === "span" ? (total > 0 ? (2 * matched) / total : null) : similarity / n;
+      pairs.push({ annotators: [raters[i]!, raters[j]!], n, agreement, kappa: null });
+    }
+  }
+  return pairs;
+}
+
+/** How a question's agreement is measured, for readers of the statistics. */
+export function agreementMeasure(kind: Question["kind"]): string {
+  if (kind === "span") return "pairwise F1 of labelled spans (same label, overlapping)";
+  if (kind === "correction") return "mean word similarity of the corrected texts (2·LCS / words)";
+  return `Krippendorff's alpha (${levelOf(kind)}) and Cohen's kappa per pair`;
+}
+
 /** The human consensus of one unit: the majority label (none on a tie of the top labels) or the mean. */
 function consensus(values: RaterValue[], level: AlphaLevel): RaterValue {
   if (level !== "nominal") return mean(values.map(Number));
@@ -142,6 +190,8 @@ export interface QuestionStats {
   alpha: number | null;
   pairs: PairAgreement[];
   judges: { source: { type: string; id: string }; n: number; agreement: number | null; kappa: number | null; alpha: number | null }[];
+  /** What `pairs[].agreement` (and alpha) measure for this kind of question. */
+  measure: string;
 }
 
 export async function queueStats(store: Store, project: string, q: QueueRecord, now: number): Promise<Record<string, unknown>> {
@@ -162,7 +212,7 @@ export async function queueStats(store: Store, project: string, q: QueueRecord, 
   for (const question of definitionOf(q).questions) {
     const mine = feedback.filter((f) => f.metadata?.questionId === question.id);
     const level = levelOf(question.kind);
-    const st: QuestionStats = { id: question.id, kind: question.kind, records: mine.length, level: level ?? null, units: 0, alpha: null, pairs: [], judges: [] };
+    const st: QuestionStats = { id: question.id, kind: question.kind, records: mine.length, level: level ?? null, units: 0, alpha: null, pairs: [], judges: [], measure: agreementMeasure(question.kind) };
     if (level) {
       const byUnit = new Map<string, Map<string, RaterValue>>();
       for (const f of mine) {
@@ -217,6 +267,7 @@ export async function queueStats(store: Store, project: string, q: QueueRecord, 
       }
     } else {
       st.units = new Set(mine.map((f) => `${String(f.metadata?.taskId)}|${f.targets.join(",")}`)).size;
+      if (question.kind === "span" || question.kind === "correction") st.pairs = textAgreement(question.kind, mine);
     }
     questions.push(st);
   }

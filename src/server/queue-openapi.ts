@@ -84,7 +84,8 @@ export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Re
             level: z.enum(["nominal", "interval", "ratio"]).nullable(),
             units: z.number().int(),
             alpha: z.number().nullable().describe("Krippendorff's alpha over every annotator"),
-            pairs: z.array(Agreement).describe("Cohen's kappa for each pair of annotators with overlap"),
+            pairs: z.array(Agreement).describe("each pair of annotators with overlap: share agreeing and Cohen's kappa; span questions: F1 of labelled spans; corrections: word similarity of the edits"),
+            measure: z.string().describe("what agreement means for this question's kind"),
             judges: z.array(
               z.object({ source: z.object({ type: z.string(), id: z.string() }), n: z.number().int(), agreement: z.number().nullable(), kappa: z.number().nullable(), alpha: z.number().nullable() }),
             ),

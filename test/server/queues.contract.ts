@@ -450,6 +450,48 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       expect(stars.judges).toEqual([]);
     });
 
+    it("measures agreement on spans (F1 of labelled spans) and corrections (word similarity), by hand", async () => {
+      const { admin, annotator } = await setup(2);
+      await admin("POST", "/v1/queues", {
+        id: "tx",
+        name: "spans and fixes",
+        selection: { mode: "generations", policies: ["a"] },
+        questions: [
+          { id: "marks", kind: "span", prompt: "Mark", labels: ["error", "good"] },
+          { id: "fix", kind: "correction", prompt: "Fix" },
+        ],
+        annotatorsPerItem: 2,
+      });
+      // Outputs "alpha output i0", "alpha output i1".
+      // Spans: i0 A = error[0,5), B = error[0,5) + good[6,12) -> 1 matched of 3; i1 A = none, B = error[6,12) -> 0 of 1. F1 = 2*1/4.
+      // Fixes: i0 identical -> 1; i1 "alpha output i1" vs "beta output i1": LCS 2 of 3 + 3 words -> 4/6. Mean 5/6.
+      const plan: Record<string, { spans: { start: number; end: number; label: string }[][]; fix: string[] }> = {
+        A: { spans: [[{ start: 0, end: 5, label: "error" }], []], fix: ["alpha output i0 fixed", "alpha output i1"] },
+        B: { spans: [[{ start: 0, end: 5, label: "error" }, { start: 6, end: 12, label: "good" }], [{ start: 6, end: 12, label: "error" }]], fix: ["alpha output i0 fixed", "beta output i1"] },
+      };
+      for (const who of ["A", "B"]) {
+        const http = await annotator(who);
+        for (;;) {
+          const t = (await http("POST", "/v1/queues/tx/next")).body.task;
+          if (!t) break;
+          const i = Number(t.item.id.slice(1));
+          const r = await http("POST", `/v1/queues/tx/tasks/${t.id}/submit`, { submissionId: `${who}${t.id}`, answers: { marks: { spans: plan[who]!.spans[i] }, fix: { output: plan[who]!.fix[i] } } });
+          expect(r.status, r.text).toBe(200);
+        }
+      }
+      const s = await admin("GET", "/v1/queues/tx/stats");
+      expect(s.status, s.text).toBe(200);
+      const marks = s.body.questions.find((q: any) => q.id === "marks");
+      expect(marks).toMatchObject({ kind: "span", level: null, alpha: null, records: 4, units: 2 });
+      expect(marks.measure).toContain("F1");
+      expect(marks.pairs).toEqual([{ annotators: ["A", "B"], n: 2, agreement: 0.5, kappa: null }]);
+      const fix = s.body.questions.find((q: any) => q.id === "fix");
+      expect(fix.measure).toContain("similarity");
+      expect(fix.pairs).toHaveLength(1);
+      expect(fix.pairs[0]).toMatchObject({ annotators: ["A", "B"], n: 2, kappa: null });
+      expect(fix.pairs[0].agreement).toBeCloseTo(5 / 6, 12);
+    });
+
     it("maps a judge's reversed pair onto the human order in judge-vs-human agreement", async () => {
       const { admin, annotator, store } = await setup(2);
       await admin("POST", "/v1/queues", pairQueue());

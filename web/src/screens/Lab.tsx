@@ -109,7 +109,7 @@ export function LabList() {
                 <th scope="row">
                   <Link href={`/lab/${enc(r.name)}`}>{r.name}</Link>
                   {r.version > 1 && <span className="muted"> v{r.version}</span>}
-                  {r.description && <div className="muted">{r.description}</div>}
+                  {r.description && <div className="muted desc">{r.description}</div>}
                 </th>
                 <td>{r.type}</td>
                 <td>{r.feedback}</td>

@@ -22,6 +22,7 @@ interface QuestionStats {
   alpha: number | null;
   pairs: PairAgreement[];
   judges: { source: { type: string; id: string }; n: number; agreement: number | null; kappa: number | null; alpha: number | null }[];
+  measure?: string;
 }
 interface Stats {
   progress: Progress;
@@ -142,7 +143,10 @@ export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
       )}
 
       <h2>Agreement per question</h2>
-      <p className="muted">Krippendorff's alpha over all annotators (nominal or interval by the question's kind), Cohen's kappa for each pair of annotators who overlap.</p>
+      <p className="muted">
+        Krippendorff's alpha over all annotators (nominal or interval by the question's kind), Cohen's kappa for each pair of annotators who overlap. Span questions: the F1 of
+        two annotators' labelled spans (same label, overlapping); corrections: how similar their edits are (2·LCS of words / words).
+      </p>
       <table data-testid="agreement">
         <thead>
           <tr>
@@ -167,7 +171,9 @@ export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
                   ? "–"
                   : q.pairs.map((p) => (
                       <div key={p.annotators.join("|")}>
-                        {p.annotators[0]} & {p.annotators[1]}: n={p.n}, {pct(p.agreement)}, κ={num(p.kappa)}
+                        {p.annotators[0]} & {p.annotators[1]}: n={p.n}, {q.kind === "span" ? "F1 " : q.kind === "correction" ? "similarity " : ""}
+                        {pct(p.agreement)}
+                        {q.level ? `, κ=${num(p.kappa)}` : ""}
                       </div>
                     ))}
               </td>
