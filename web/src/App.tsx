@@ -1,17 +1,21 @@
 /** The shell: who is logged in, the navigation, and which screen a path shows. */
-import { useCallback, useEffect, useRef, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, type Me, errorText, getKey, request, setKey } from "./api";
 import { Link } from "./components/Link";
 import { match, navigate, useLocation } from "./router";
 import { Annotate } from "./screens/Annotate";
-import { Browse } from "./screens/Browse";
-import { CreateQueue } from "./screens/CreateQueue";
-import { Dashboard } from "./screens/Dashboard";
-import { LabList, LabResult } from "./screens/Lab";
-import { LoopList, LoopRunView } from "./screens/Loops";
 import { Login } from "./screens/Login";
-import { QueueDashboard } from "./screens/QueueDashboard";
 import { Queues } from "./screens/Queues";
+
+// Screens annotators never open load on first use, so the annotation path stays small.
+const Browse = lazy(() => import("./screens/Browse").then((m) => ({ default: m.Browse })));
+const CreateQueue = lazy(() => import("./screens/CreateQueue").then((m) => ({ default: m.CreateQueue })));
+const Dashboard = lazy(() => import("./screens/Dashboard").then((m) => ({ default: m.Dashboard })));
+const QueueDashboard = lazy(() => import("./screens/QueueDashboard").then((m) => ({ default: m.QueueDashboard })));
+const LabList = lazy(() => import("./screens/Lab").then((m) => ({ default: m.LabList })));
+const LabResult = lazy(() => import("./screens/Lab").then((m) => ({ default: m.LabResult })));
+const LoopList = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopList })));
+const LoopRunView = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopRunView })));
 
 type Session = { state: "checking" } | { state: "out"; message?: string } | { state: "in"; me: Me };
 
@@ -137,7 +141,7 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {screen}
+        <Suspense fallback={<p role="status">Loading…</p>}>{screen}</Suspense>
       </main>
     </>
   );
