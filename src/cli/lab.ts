@@ -14,6 +14,7 @@ import {
   LAB_METHODS,
   type LabFeedbackSource,
   checkRunOptions,
+  environmentSummary,
   loadLabEnvironment,
   saveLabResult,
   parseMethods,
@@ -216,14 +217,17 @@ export async function runLabSweepCommand(paths: string[], o: LabSweepCliOptions)
   const bar = progress("lab sweep", total);
   let shown = 0;
   let rows: SweepRow[];
+  const grid = {
+    methods,
+    ...(o.feedback ? { feedback: o.feedback } : {}),
+    ...(o.lengthBias !== undefined ? { lengthBias: o.lengthBias } : {}),
+    pFlips: o.pFlip,
+    labels: o.labels,
+    seeds: o.seeds,
+  };
   try {
     rows = await runSweep(env, {
-      methods,
-      ...(o.feedback ? { feedback: o.feedback } : {}),
-      ...(o.lengthBias !== undefined ? { lengthBias: o.lengthBias } : {}),
-      pFlips: o.pFlip,
-      labels: o.labels,
-      seeds: o.seeds,
+      ...grid,
       settings: settingsOf(o),
       lengthControlled: o.lc,
       onProgress: (done, _total, note) => {
@@ -234,18 +238,7 @@ export async function runLabSweepCommand(paths: string[], o: LabSweepCliOptions)
   } finally {
     bar.done();
   }
-  if (o.save) {
-    const grid = {
-      methods,
-      ...(o.feedback ? { feedback: o.feedback } : {}),
-      ...(o.lengthBias !== undefined ? { lengthBias: o.lengthBias } : {}),
-      pFlips: o.pFlip,
-      labels: o.labels,
-      seeds: o.seeds,
-      environment: environmentOf(env),
-    };
-    await save(o, { type: "sweep", grid, rows, seconds: (performance.now() - t0) / 1000 });
-  }
+  if (o.save) await save(o, { type: "sweep", grid: { ...grid, environment: environmentSummary(env) }, rows, seconds: (performance.now() - t0) / 1000 });
   if (o.out) {
     writeFile(o.out, o.out.endsWith(".csv") ? sweepCsv(rows) : JSON.stringify(rows, null, 2) + "\n");
     info(`results written to ${o.out}\n`);
@@ -253,16 +246,6 @@ export async function runLabSweepCommand(paths: string[], o: LabSweepCliOptions)
   if (o.json) out(JSON.stringify(rows) + "\n");
   else out(table(rows as unknown as Record<string, unknown>[], SWEEP_COLUMNS));
   return rows;
-}
-
-function environmentOf(env: LabEnvironment): LabRunResult["environment"] {
-  return {
-    instructions: env.instructions.length,
-    train: env.train.length,
-    test: env.test.length,
-    models: env.models.length,
-    candidates: env.instructions.reduce((s, i) => s + i.candidates.length, 0),
-  };
 }
 
 /** Checks `--save` before anything slow runs: a bad name would otherwise fail after the whole run. */

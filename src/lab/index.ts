@@ -57,6 +57,7 @@ export {
   type SweepOptions,
   type SweepRow,
   checkRunOptions,
+  environmentSummary,
   parseMethods,
   runLab,
   runSweep,

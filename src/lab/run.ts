@@ -106,6 +106,17 @@ export function checkRunOptions(opts: LabRunOptions): { feedback: LabFeedbackSou
   return { feedback, pFlip, lengthBias, labels, seed, settings };
 }
 
+/** The size of an environment, as runs report it. */
+export function environmentSummary(env: LabEnvironment): LabRunResult["environment"] {
+  return {
+    instructions: env.instructions.length,
+    train: env.train.length,
+    test: env.test.length,
+    models: env.models.length,
+    candidates: env.instructions.reduce((s, i) => s + i.candidates.length, 0),
+  };
+}
+
 /** Run the given methods on one environment with one feedback source and label budget. */
 export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<LabRunResult> {
   const t0 = performance.now();
@@ -158,7 +169,6 @@ export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<
     const final = measureFinal(method, outcome.dist);
     results.push({ ...final, labels, seconds: trainSeconds, curve });
   });
-  const nCandidates = env.instructions.reduce((s, i) => s + i.candidates.length, 0);
   return {
     feedback: o.feedback,
     pFlip: o.pFlip,
@@ -166,7 +176,7 @@ export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<
     labels: o.labels,
     seed: o.seed,
     settings: o.settings,
-    environment: { instructions: env.instructions.length, train: env.train.length, test: env.test.length, models: env.models.length, candidates: nCandidates },
+    environment: environmentSummary(env),
     ...(proxy ? { proxy: { testAccuracy: proxy.testAccuracy, seconds: proxy.seconds } } : {}),
     methods: results,
     seconds: (performance.now() - t0) / 1000,

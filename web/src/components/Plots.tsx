@@ -167,31 +167,7 @@ export function Histogram(props: { title: string; description: string; bins: str
             ))}
           </ul>
         )}
-        <details>
-          <summary>{props.title}: data</summary>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{props.xLabel}</th>
-                {series.map((s) => (
-                  <th scope="col" key={s.name}>
-                    {s.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {bins.map((b, i) => (
-                <tr key={b}>
-                  <th scope="row">{b}</th>
-                  {series.map((s) => (
-                    <td key={s.name}>{s.counts[i] ?? 0}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
+        <SeriesTable title={props.title} xLabel={props.xLabel} names={series.map((s) => s.name)} rows={bins.map((b, i) => ({ x: b, cells: series.map((s) => String(s.counts[i] ?? 0)) }))} />
       </figcaption>
     </figure>
   );
@@ -327,33 +303,50 @@ export function LinePlot(props: {
             })}
           </ul>
         )}
-        <details>
-          <summary>{props.title}: data</summary>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{props.xLabel}</th>
-                {series.map((s) => (
-                  <th scope="col" key={s.name}>
-                    {s.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {allX.map((x) => (
-                <tr key={x}>
-                  <th scope="row">{x}</th>
-                  {series.map((s) => {
-                    const p = s.points.find((q) => q.x === x);
-                    return <td key={s.name}>{p ? fmt(p.y, digits) : ""}</td>;
-                  })}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
+        <SeriesTable
+          title={props.title}
+          xLabel={props.xLabel}
+          names={series.map((s) => s.name)}
+          rows={allX.map((x) => ({
+            x: String(x),
+            cells: series.map((s) => {
+              const p = s.points.find((q) => q.x === x);
+              return p ? fmt(p.y, digits) : "";
+            }),
+          }))}
+        />
       </figcaption>
     </figure>
+  );
+}
+
+/** A plot's numbers, one row per x and one column per series, folded under the plot. */
+function SeriesTable(props: { title: string; xLabel: string; names: string[]; rows: { x: string; cells: string[] }[] }) {
+  return (
+    <details>
+      <summary>{props.title}: data</summary>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{props.xLabel}</th>
+            {props.names.map((n) => (
+              <th scope="col" key={n}>
+                {n}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={r.x}>
+              <th scope="row">{r.x}</th>
+              {r.cells.map((c, k) => (
+                <td key={props.names[k]}>{c}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
