@@ -520,6 +520,18 @@ export class Rlxf {
   submitTask(queueId: string, taskId: string, answers: Record<string, unknown>, submissionId: string = uuid()): Promise<SubmitResult> {
     return this.#json("POST", `${taskPath(queueId, taskId)}/submit`, { body: { submissionId, answers } });
   }
+  /** Admin/read: a page of a queue's tasks with each annotator's claim (locked, expired, submitted, skipped). */
+  queueTasks(queueId: string, page: { offset?: number; limit?: number } = {}): Promise<{ total: number; offset: number; tasks: QueueTaskStatus[] }> {
+    return this.#json("GET", `/v1/queues/${encodeURIComponent(queueId)}/tasks`, { query: page });
+  }
+  /** Admin: free a task's live locks (one annotator's, or all) so others can take it; returns how many were freed. */
+  async releaseTask(queueId: string, taskId: string, annotator?: string): Promise<number> {
+    return (await this.#json<{ released: number }>("POST", `${taskPath(queueId, taskId)}/release`, { query: { annotator } })).released;
+  }
+  /** Admin: delete a queue with its tasks, locks and drafts (the feedback submitted through it is kept). */
+  deleteQueue(queueId: string): Promise<{ queue: string; tasks: number; claims: number }> {
+    return this.#json("DELETE", `/v1/queues/${encodeURIComponent(queueId)}`);
+  }
   /** Admin/read: progress and agreement per question. */
   queueStats(queueId: string): Promise<Record<string, unknown>> {
     return this.#json("GET", `/v1/queues/${encodeURIComponent(queueId)}/stats`);
@@ -622,6 +634,15 @@ export class Rlxf {
   loopRun(id: string, opts: { outputs?: boolean } = {}): Promise<LoopRunReport | undefined> {
     return this.#maybe(`/v1/loops/runs/${encodeURIComponent(id)}${opts.outputs ? "?outputs=true" : ""}`);
   }
+}
+
+/** A queue's task as an admin sees it: who holds, submitted or skipped it. */
+export interface QueueTaskStatus {
+  id: string;
+  position: number;
+  itemId: string;
+  generationIds: string[];
+  claims: { annotator: string; status: "locked" | "expired" | "submitted" | "skipped"; lockedUntil?: string; hasDraft: boolean; updatedAt: string }[];
 }
 
 /** A reward spec: a verifier or saved spec name, or a spec object (see the server's `/v1/reward`). */

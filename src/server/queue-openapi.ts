@@ -6,7 +6,7 @@ import { z } from "zod";
 import { Id } from "../feedback/schema.js";
 import { DistributionsQuery } from "./dashboards.js";
 import type { Op } from "./openapi.js";
-import { CreateExportBody, CreateQueueBody, DraftBody, Question, SubmitBody } from "./queue-spec.js";
+import { CreateExportBody, CreateQueueBody, DraftBody, Question, ReleaseQuery, SubmitBody, TasksQuery } from "./queue-spec.js";
 import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "./results.js";
 
 const Progress = z.object({
@@ -105,6 +105,29 @@ export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Re
         }),
       }),
       ExportJob,
+      QueueTaskList: z.object({
+        total: z.number().int().describe("tasks in the queue"),
+        offset: z.number().int(),
+        tasks: z.array(
+          z.object({
+            id: z.string(),
+            position: z.number().int(),
+            itemId: z.string(),
+            generationIds: z.array(z.string()),
+            claims: z.array(
+              z.object({
+                annotator: z.string(),
+                status: z.enum(["locked", "expired", "submitted", "skipped"]).describe("expired: a lock that ran out (it holds nothing)"),
+                lockedUntil: z.string().optional().describe("live locks: until when"),
+                hasDraft: z.boolean(),
+                updatedAt: z.string(),
+              }),
+            ),
+          }),
+        ),
+      }),
+      Released: z.object({ released: z.number().int().describe("live locks freed") }),
+      DeletedQueue: z.object({ queue: z.string(), tasks: z.number().int(), claims: z.number().int() }),
       LabResultList: z.object({ results: z.array(LabResultSummary) }),
       LabResult: LabResultSummary.extend({
         versions: z.array(z.number().int()).describe("every saved version of this name, newest first"),
@@ -166,6 +189,36 @@ export function queueOperations(): Op[] {
     },
     { method: "get", path: "/v1/queues", summary: "Queues of the project (annotate keys: those open to them), newest first", roles: ["admin", "read", "annotate"], ok: { status: 200, description: "queues with progress", schema: "QueueList" }, errors: [401, 403] },
     { method: "get", path: "/v1/queues/{id}", summary: "One queue with its progress", roles: ["admin", "read", "annotate"], pathId: "id", ok: { status: 200, description: "the queue", schema: "QueueResponse" }, errors: [401, 403, 404] },
+    {
+      method: "delete",
+      path: "/v1/queues/{id}",
+      summary: "Delete a queue with its tasks, locks and drafts; the feedback submitted through it is kept",
+      roles: ["admin"],
+      pathId: "id",
+      ok: { status: 200, description: "what was deleted", schema: "DeletedQueue" },
+      errors: [401, 403, 404],
+    },
+    {
+      method: "get",
+      path: "/v1/queues/{id}/tasks",
+      summary: "A queue's tasks in order, with each annotator's claim on them (locked, expired, submitted, skipped)",
+      roles: ["admin", "read"],
+      pathId: "id",
+      query: TasksQuery,
+      ok: { status: 200, description: "a page of tasks", schema: "QueueTaskList" },
+      errors: [400, 401, 403, 404],
+    },
+    {
+      method: "post",
+      path: "/v1/queues/{id}/tasks/{taskId}/release",
+      summary: "Free a task's live locks so that other annotators can take it (the holders keep their drafts)",
+      roles: ["admin"],
+      pathId: "id",
+      pathIds: ["taskId"],
+      query: ReleaseQuery,
+      ok: { status: 200, description: "how many locks were freed", schema: "Released" },
+      errors: [400, 401, 403, 404],
+    },
     {
       method: "post",
       path: "/v1/queues/{id}/next",

@@ -152,6 +152,15 @@ export interface QueueDefinition {
 
 export const DraftBody = z.strictObject({ answers: z.record(z.string(), z.unknown()).describe("answers so far, any shape (kept as sent)") });
 
+export const TasksQuery = z.strictObject({
+  offset: z.coerce.number().int().min(0).default(0).describe("tasks to skip, in queue order"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe("most tasks returned"),
+});
+
+export const ReleaseQuery = z.strictObject({
+  annotator: z.string().min(1).max(512).optional().describe("free only this annotator's lock (default: every live lock on the task)"),
+});
+
 export const SubmitBody = z.strictObject({
   submissionId: Id.describe("chosen by the client once per submission; a retry with the same id returns the same feedback ids and stores nothing new"),
   answers: z.record(z.string(), z.unknown()).describe("question id → answer (see the queue's questions)"),

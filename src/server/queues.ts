@@ -14,7 +14,7 @@ import type { Feedback, FeedbackInput, Generation, Item } from "../feedback/sche
 import type { FieldIssue } from "../errors.js";
 import type { ApiKey, Claim, QueueRecord, QueueTask, Store, TaskInput } from "../store/index.js";
 import { readJson } from "./body.js";
-import { type Ctx, type Env, type Settings, requireRole } from "./context.js";
+import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ApiError, badRequest, notFound, zodIssues } from "./errors.js";
 import {
   ANSWER_SCHEMAS,
@@ -23,8 +23,10 @@ import {
   DraftBody,
   type Question,
   type QueueDefinition,
+  ReleaseQuery,
   type Selection,
   SubmitBody,
+  TasksQuery,
 } from "./queue-spec.js";
 
 const DEFAULT_LOCK_SECONDS = 600;
@@ -502,6 +504,55 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
     const q = await queueFor(key, segment(c, "id"));
     const now = Date.now();
     return c.json({ queue: queueView(q, await store.queues.progress(key.project, q.id, now), await mineOf(key, q.id, now)) });
+  });
+
+  app.delete("/v1/queues/:id", async (c) => {
+    const key = requireRole(c, ["admin"], "delete queues");
+    const id = segment(c, "id");
+    const removed = await store.queues.remove(key.project, id);
+    if (!removed) throw notFound(`queue "${id}" not found`);
+    return c.json({ queue: id, ...removed });
+  });
+
+  // Admin view of a queue's tasks: who holds, submitted or skipped each (drafts are not shown, only whether one exists).
+  app.get("/v1/queues/:id/tasks", async (c) => {
+    const key = requireRole(c, ["admin", "read"], "list a queue's tasks");
+    const q = await queueFor(key, segment(c, "id"));
+    const { offset, limit } = parseQuery(c, TasksQuery);
+    const now = Date.now();
+    const tasks = await store.queues.tasks(key.project, q.id, { offset, limit });
+    const claims = await store.queues.claims(key.project, q.id, undefined, { taskIds: tasks.map((t) => t.id) });
+    const byTask = new Map<string, typeof claims>();
+    for (const cl of claims) byTask.set(cl.taskId, [...(byTask.get(cl.taskId) ?? []), cl]);
+    const progress = await store.queues.progress(key.project, q.id, now);
+    return c.json({
+      total: progress.tasks,
+      offset,
+      tasks: tasks.map((t) => ({
+        id: t.id,
+        position: t.position,
+        itemId: t.itemId,
+        generationIds: t.generationIds,
+        claims: (byTask.get(t.id) ?? [])
+          // An expired lock holds nothing: it shows as "expired" (the annotator gets the task back if it is still open).
+          .map((cl) => ({
+            annotator: cl.annotator,
+            status: cl.status === "locked" && cl.lockedUntil <= now ? "expired" : cl.status,
+            ...(cl.status === "locked" && cl.lockedUntil > now ? { lockedUntil: new Date(cl.lockedUntil).toISOString() } : {}),
+            hasDraft: cl.draft !== undefined && cl.draft !== null,
+            updatedAt: cl.updatedAt,
+          })),
+      })),
+    });
+  });
+
+  app.post("/v1/queues/:id/tasks/:taskId/release", async (c) => {
+    const key = requireRole(c, ["admin"], "release tasks");
+    const q = await queueFor(key, segment(c, "id"));
+    const taskId = segment(c, "taskId");
+    const { annotator } = parseQuery(c, ReleaseQuery);
+    if (!(await store.queues.task(key.project, q.id, taskId))) throw notFound(`task "${taskId}" of queue "${q.id}" not found`);
+    return c.json({ released: await store.queues.release(key.project, q.id, taskId, Date.now(), annotator) });
   });
 
   app.post("/v1/queues/:id/next", async (c) => {

@@ -272,8 +272,8 @@ export interface QueueStore {
   tasks(project: string, queueId: string, opts?: { offset?: number; limit?: number }): Promise<QueueTask[]>;
   task(project: string, queueId: string, taskId: string): Promise<QueueTask | undefined>;
   claim(project: string, queueId: string, taskId: string, annotator: string): Promise<Claim | undefined>;
-  /** Every claim of a queue (of one status when given). */
-  claims(project: string, queueId: string, status?: ClaimStatus): Promise<Claim[]>;
+  /** Every claim of a queue (of one status when given; of the tasks in `taskIds` when given). */
+  claims(project: string, queueId: string, status?: ClaimStatus, opts?: { taskIds?: readonly string[] }): Promise<Claim[]>;
   /**
    * The task `annotator` should work on, locked to them until now + lockSeconds: the one they hold already
    * (its lock renewed), else the first that still needs them. `shuffle(n)` gives the shown order of a task
@@ -284,6 +284,16 @@ export interface QueueStore {
   saveDraft(project: string, queueId: string, taskId: string, annotator: string, draft: unknown, now: number): Promise<boolean>;
   /** Skip a task: it is never offered to this annotator again. False when they never claimed it or submitted it. */
   skip(project: string, queueId: string, taskId: string, annotator: string, now: number): Promise<boolean>;
+  /**
+   * Free a task's live locks (one annotator's, or every one) so that others can take it; the claims keep their
+   * draft and shown order for when their annotator comes back. Returns how many locks were freed.
+   */
+  release(project: string, queueId: string, taskId: string, now: number, annotator?: string): Promise<number>;
+  /**
+   * Delete a queue with its tasks and claims (drafts too), in one transaction; undefined when there is no such
+   * queue. The feedback and generations submitted through it are kept.
+   */
+  remove(project: string, queueId: string): Promise<{ tasks: number; claims: number } | undefined>;
   /**
    * Write the submission's records and mark the claim submitted, in one transaction. The same submissionId
    * again is answered with the stored feedback ids (nothing written). NotFoundError when the annotator holds
@@ -559,9 +569,11 @@ export function queueStore(engine: Engine, db: () => Kysely<Database>, inTransac
       return r && claimOf(r);
     },
 
-    async claims(project, queueId, status) {
+    async claims(project, queueId, status, opts = {}) {
+      if (opts.taskIds && opts.taskIds.length === 0) return [];
       let q = db().selectFrom("queue_claims").select([...CLAIM_COLUMNS]).where("project", "=", project).where("queue_id", "=", queueId);
       if (status !== undefined) q = q.where("status", "=", status);
+      if (opts.taskIds) q = q.where("task_id", "in", [...opts.taskIds]);
       return (await q.orderBy("task_id").orderBy("annotator").execute()).map(claimOf);
     },
 
@@ -680,6 +692,37 @@ export function queueStore(engine: Engine, db: () => Kysely<Database>, inTransac
           .where("status", "=", "locked")
           .executeTakeFirst();
         return Number(r.numUpdatedRows) > 0;
+      });
+    },
+
+    async release(project, queueId, taskId, now, annotator) {
+      return inTransaction(async (d) => {
+        await lockQueue(d, project, queueId);
+        let q = d
+          .updateTable("queue_claims")
+          .set({ locked_until: now, updated_at: now })
+          .where("project", "=", project)
+          .where("queue_id", "=", queueId)
+          .where("task_id", "=", taskId)
+          .where("status", "=", "locked")
+          .where("locked_until", ">", now);
+        if (annotator !== undefined) q = q.where("annotator", "=", annotator);
+        return Number((await q.executeTakeFirst()).numUpdatedRows);
+      });
+    },
+
+    async remove(project, queueId) {
+      return inTransaction(async (d) => {
+        try {
+          await lockQueue(d, project, queueId);
+        } catch (e) {
+          if (e instanceof NotFoundError) return undefined;
+          throw e;
+        }
+        const claims = await d.deleteFrom("queue_claims").where("project", "=", project).where("queue_id", "=", queueId).executeTakeFirst();
+        const tasks = await d.deleteFrom("queue_tasks").where("project", "=", project).where("queue_id", "=", queueId).executeTakeFirst();
+        await d.deleteFrom("queues").where("project", "=", project).where("id", "=", queueId).execute();
+        return { tasks: Number(tasks.numDeletedRows), claims: Number(claims.numDeletedRows) };
       });
     },
 

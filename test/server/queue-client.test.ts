@@ -81,4 +81,19 @@ describe("client: queues", () => {
     const lines = (await admin.exportFile(job.id)).trim().split("\n").map((l) => JSON.parse(l) as { id: string });
     expect(lines.at(-1)?.id).toBe(`queue:cq:${task.id}:alice:pref`);
   });
+
+  it("lists a queue's tasks, releases a lock and deletes the queue", async () => {
+    const admin = new Rlxf({ url: running.url, key: await keyOf(store, "c", "admin", "admin2"), flushOnExit: false });
+    await admin.createQueue({ id: "rq", name: "Rate", selection: { mode: "generations" }, questions: [{ id: "ok", kind: "binary", prompt: "OK?" }] });
+    const bob = new Rlxf({ url: running.url, key: await keyOf(store, "c", "annotate", "bob"), flushOnExit: false });
+    const held = (await bob.nextTask("rq"))!;
+    const page = await admin.queueTasks("rq", { limit: 2 });
+    expect(page.total).toBe(4);
+    expect(page.tasks).toHaveLength(2);
+    expect(page.tasks[0]).toMatchObject({ id: held.id, claims: [{ annotator: "bob", status: "locked", hasDraft: false }] });
+    expect(await admin.releaseTask("rq", held.id, "bob")).toBe(1);
+    expect((await admin.queueTasks("rq", { limit: 1 })).tasks[0]!.claims[0]!.status).toBe("expired");
+    expect(await admin.deleteQueue("rq")).toEqual({ queue: "rq", tasks: 4, claims: 1 });
+    expect(await admin.queue("rq")).toBeUndefined();
+  });
 });

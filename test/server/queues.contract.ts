@@ -79,6 +79,12 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       ...extra,
     });
 
+    const expectError = (r: { status: number; body: any; text: string }, status: number, code: string) => {
+      expect(r.status, r.text).toBe(status);
+      expect(r.body.error.code).toBe(code);
+      expect(typeof r.body.error.message).toBe("string");
+    };
+
     /** Which slot shows policy `pol` (by its output). */
     const slotOf = (task: any, pol: string) => task.generations.findIndex((g: any) => g.output.startsWith(OUT[pol]!));
 
@@ -448,6 +454,61 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       expect(ok.judges[0].agreement).toBeCloseTo(2 / 3, 12);
       expect(ok.judges[0].kappa).toBeCloseTo(0.4, 12);
       expect(stars.judges).toEqual([]);
+    });
+
+    it("lists a queue's tasks with their claims, releases a lock to others, and deletes a queue but not its feedback", async () => {
+      const { admin, annotator, store } = await setup(3);
+      await admin("POST", "/v1/queues", pairQueue({ annotatorsPerItem: 1 }));
+      const alice = await annotator("alice");
+      const bob = await annotator("bob");
+      // alice submits the first task, takes the second and keeps a draft on it; bob is offered the third.
+      const t0 = (await alice("POST", "/v1/queues/pq/next")).body.task;
+      expect((await alice("POST", `/v1/queues/pq/tasks/${t0.id}/submit`, { submissionId: "a0", answers: { pref: { choice: "first" } } })).status).toBe(200);
+      const t1 = (await alice("POST", "/v1/queues/pq/next")).body.task;
+      expect((await alice("PUT", `/v1/queues/pq/tasks/${t1.id}/draft`, { answers: { pref: { choice: "second" } } })).status).toBe(204);
+      const b = (await bob("POST", "/v1/queues/pq/next")).body.task;
+      expect(b.id).not.toBe(t1.id);
+
+      const page = await admin("GET", "/v1/queues/pq/tasks?limit=2");
+      expect(page.status, page.text).toBe(200);
+      expect(page.body).toMatchObject({ total: 3, offset: 0 });
+      expect(page.body.tasks.map((t: any) => t.position)).toEqual([1, 2]);
+      const claimsOf = (body: any, id: string) => body.tasks.find((t: any) => t.id === id)?.claims;
+      expect(claimsOf(page.body, t0.id)).toEqual([expect.objectContaining({ annotator: "alice", status: "submitted", hasDraft: false })]);
+      const held = claimsOf(page.body, t1.id);
+      expect(held).toEqual([expect.objectContaining({ annotator: "alice", status: "locked", hasDraft: true })]);
+      expect(Date.parse(held[0].lockedUntil)).toBeGreaterThan(Date.now());
+      expect((await admin("GET", "/v1/queues/pq/tasks?offset=2")).body.tasks.map((t: any) => t.id)).toEqual([b.id]);
+      expectError(await admin("GET", "/v1/queues/pq/tasks?limit=0"), 400, "validation_failed");
+      expect((await alice("GET", "/v1/queues/pq/tasks")).status).toBe(403);
+
+      // Released, alice's task goes to carol; alice's claim shows as expired and keeps her draft.
+      const carol = await annotator("carol");
+      expect((await carol("POST", "/v1/queues/pq/next")).body.task).toBeNull();
+      expect((await alice("POST", `/v1/queues/pq/tasks/${t1.id}/release`)).status).toBe(403);
+      expectError(await admin("POST", `/v1/queues/pq/tasks/nope/release`), 404, "not_found");
+      expect((await admin("POST", `/v1/queues/pq/tasks/${t1.id}/release?annotator=bob`)).body).toEqual({ released: 0 });
+      expect((await admin("POST", `/v1/queues/pq/tasks/${t1.id}/release`)).body).toEqual({ released: 1 });
+      expect((await admin("POST", `/v1/queues/pq/tasks/${t1.id}/release`)).body).toEqual({ released: 0 });
+      expect((await carol("POST", "/v1/queues/pq/next")).body.task.id).toBe(t1.id);
+      const after = claimsOf((await admin("GET", "/v1/queues/pq/tasks")).body, t1.id);
+      expect(after).toEqual([expect.objectContaining({ annotator: "alice", status: "expired", hasDraft: true }), expect.objectContaining({ annotator: "carol", status: "locked" })]);
+      expect((await store.queues.claim("p", "pq", t1.id, "alice"))?.draft).toEqual({ pref: { choice: "second" } });
+
+      // Deleting the queue deletes its tasks and claims; the submitted feedback stays.
+      const before = (await store.listFeedback({ project: "p", sourceType: "human" })).records.length;
+      expect(before).toBe(1);
+      expect((await alice("DELETE", "/v1/queues/pq")).status).toBe(403);
+      const del = await admin("DELETE", "/v1/queues/pq");
+      expect(del.status, del.text).toBe(200);
+      expect(del.body).toEqual({ queue: "pq", tasks: 3, claims: 4 });
+      expectError(await admin("GET", "/v1/queues/pq"), 404, "not_found");
+      expectError(await admin("DELETE", "/v1/queues/pq"), 404, "not_found");
+      expect((await alice("POST", `/v1/queues/pq/tasks/${t1.id}/submit`, { submissionId: "late", answers: { pref: { choice: "first" } } })).status).toBe(404);
+      expect((await store.listFeedback({ project: "p", sourceType: "human" })).records.length).toBe(before);
+      // The id is free again.
+      expect((await admin("POST", "/v1/queues", pairQueue())).status).toBe(201);
+      expect((await admin("GET", "/v1/queues/pq")).body.queue.progress).toMatchObject({ tasks: 3, submitted: 0 });
     });
 
     it("measures agreement on spans (F1 of labelled spans) and corrections (word similarity), by hand", async () => {

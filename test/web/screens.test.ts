@@ -222,6 +222,34 @@ describe.skipIf(!enabled)("web app screens: accessibility and screenshots", () =
     await check(adminPage, "dashboard");
   });
 
+  it("queue tasks: an admin frees a held task for others, then deletes the queue", async () => {
+    const made = await server.api("/v1/queues", {
+      body: { id: "held", name: "Held", selection: { mode: "generations", itemIds: ["capital", "haiku"], policies: ["tiny-chat"] }, questions: [{ id: "ok", kind: "binary", prompt: "OK?" }] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const eve = (await server.store.keys.create({ project: "demo", role: "annotate", name: "eve" })).secret;
+    const fay = (await server.store.keys.create({ project: "demo", role: "annotate", name: "fay" })).secret;
+    const taken = (await server.api("/v1/queues/held/next", { key: eve, body: {} })).body.task;
+    await server.api(`/v1/queues/held/tasks/${taken.id}/draft`, { key: eve, method: "PUT", body: { answers: { ok: true } } });
+
+    await adminPage.goto(`${server.url}/queues/held`);
+    const table = adminPage.getByRole("table", { name: "Tasks of this queue" });
+    await table.waitFor();
+    expect(await table.locator("tbody tr").count()).toBe(2);
+    expect(await table.locator("tbody tr").first().innerText()).toMatch(/eve: locked until .* \(draft\)/);
+    await adminPage.getByRole("button", { name: "Release task 1 (held by eve)" }).click();
+    await adminPage.getByText("Task 1: freed; its holder keeps their draft.").waitFor();
+    await expect.poll(() => table.locator("tbody tr").first().innerText(), POLL).toContain("eve: expired (draft)");
+    expect((await server.api("/v1/queues/held/next", { key: fay, body: {} })).body.task.id).toBe(taken.id);
+
+    await adminPage.getByRole("button", { name: "Delete queue…" }).click();
+    await check(adminPage, "queue-tasks");
+    await adminPage.getByRole("button", { name: "Delete “Held”" }).click();
+    await adminPage.getByRole("heading", { name: "Annotation queues" }).waitFor();
+    expect((await server.api("/v1/queues/held")).status).toBe(404);
+    expect(await adminPage.getByRole("link", { name: "Held" }).count()).toBe(0);
+  });
+
   it("browse items and their feedback", async () => {
     await adminPage.getByRole("link", { name: "Browse" }).click();
     await adminPage.getByRole("link", { name: /^prime/ }).click();

@@ -1,10 +1,11 @@
-/** One queue: progress, agreement per question, judge-vs-human agreement, annotator links and export. */
-import { useEffect, useState } from "react";
+/** One queue: progress, agreement per question, judge-vs-human agreement, its tasks, annotator links, export and deletion. */
+import { useCallback, useEffect, useState } from "react";
 import { type Me, enc, errorText, request } from "../api";
 import { ExportPanel } from "../components/Export";
 import { Link } from "../components/Link";
 import { ProgressBar } from "../components/Progress";
 import { useLoad } from "../hooks";
+import { navigate } from "../router";
 import type { Progress, Queue } from "../types";
 
 interface PairAgreement {
@@ -73,6 +74,152 @@ function Invite() {
   );
 }
 
+interface TaskStatus {
+  id: string;
+  position: number;
+  itemId: string;
+  claims: { annotator: string; status: "locked" | "expired" | "submitted" | "skipped"; lockedUntil?: string; hasDraft: boolean; updatedAt: string }[];
+}
+
+const PAGE = 25;
+
+/** The queue's tasks, a page at a time, with who holds or answered each; admins can free a held task. */
+function QueueTasks({ me, queueId, version, onChange }: { me: Me; queueId: string; version: number; onChange: () => void }) {
+  const [offset, setOffset] = useState(0);
+  const [message, setMessage] = useState<string>();
+  const { data, error, reload } = useLoad(
+    (signal) => request<{ total: number; offset: number; tasks: TaskStatus[] }>(`/v1/queues/${enc(queueId)}/tasks?offset=${offset}&limit=${PAGE}`, { signal }),
+    [queueId, offset, version],
+  );
+  const release = async (t: TaskStatus) => {
+    setMessage(undefined);
+    try {
+      const r = await request<{ released: number }>(`/v1/queues/${enc(queueId)}/tasks/${enc(t.id)}/release`, { method: "POST" });
+      setMessage(`Task ${t.position}: ${r.released === 0 ? "it was no longer held" : "freed; its holder keeps their draft"}.`);
+      reload();
+      onChange();
+    } catch (e) {
+      setMessage(errorText(e));
+    }
+  };
+  const total = data?.total ?? 0;
+  return (
+    <section aria-labelledby="tasks-title">
+      <h2 id="tasks-title">Tasks</h2>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p role="status" className="muted">
+        {message ?? (data ? `Tasks ${total === 0 ? 0 : offset + 1}–${Math.min(offset + PAGE, total)} of ${total}.` : "Loading tasks…")}
+      </p>
+      {data && data.tasks.length > 0 && (
+        <table aria-label="Tasks of this queue">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">item</th>
+              <th scope="col">annotators</th>
+              {me.role === "admin" && <th scope="col">action</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {data.tasks.map((t) => {
+              const live = t.claims.filter((c) => c.status === "locked");
+              return (
+                <tr key={t.id}>
+                  <th scope="row">{t.position}</th>
+                  <td>
+                    <code>{t.itemId}</code>
+                  </td>
+                  <td>
+                    {t.claims.length === 0
+                      ? "–"
+                      : t.claims.map((c) => (
+                          <div key={c.annotator}>
+                            {c.annotator}: {c.status}
+                            {c.lockedUntil ? ` until ${new Date(c.lockedUntil).toLocaleTimeString()}` : ""}
+                            {c.hasDraft && c.status !== "submitted" ? " (draft)" : ""}
+                          </div>
+                        ))}
+                  </td>
+                  {me.role === "admin" && (
+                    <td>
+                      {live.length > 0 && (
+                        <button type="button" className="secondary" onClick={() => void release(t)} aria-label={`Release task ${t.position} (held by ${live.map((c) => c.annotator).join(", ")})`}>
+                          Release
+                        </button>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {total > PAGE && (
+        <p className="actions">
+          <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            Previous tasks
+          </button>
+          <button type="button" className="secondary" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+            Next tasks
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Deleting asks twice; the feedback already submitted is kept. */
+function DeleteQueue({ queue }: { queue: Queue }) {
+  const [asking, setAsking] = useState(false);
+  const [error, setError] = useState<string>();
+  return (
+    <section aria-labelledby="delete-title">
+      <h2 id="delete-title">Delete this queue</h2>
+      {!asking ? (
+        <button type="button" className="secondary" onClick={() => setAsking(true)}>
+          Delete queue…
+        </button>
+      ) : (
+        <div role="group" aria-labelledby="delete-title">
+          <p>
+            This deletes the queue's tasks, the locks on them and unsubmitted drafts. The feedback already submitted through it stays in the project.
+          </p>
+          <p className="actions">
+            <button
+              type="button"
+              className="danger"
+              onClick={async () => {
+                setError(undefined);
+                try {
+                  await request(`/v1/queues/${enc(queue.id)}`, { method: "DELETE" });
+                  navigate("/queues");
+                } catch (e) {
+                  setError(errorText(e));
+                }
+              }}
+            >
+              Delete “{queue.name}”
+            </button>
+            <button type="button" className="secondary" onClick={() => setAsking(false)}>
+              Cancel
+            </button>
+          </p>
+        </div>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
   const { data, error, reload } = useLoad(
     async (signal) => {
@@ -81,11 +228,16 @@ export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
     },
     [queueId],
   );
-  // Progress and agreement change while annotators work: refresh every 15 seconds.
-  useEffect(() => {
-    const t = setInterval(reload, 15_000);
-    return () => clearInterval(t);
+  // Progress, agreement and who holds which task change while annotators work: refresh every 15 seconds.
+  const [version, setVersion] = useState(0);
+  const refresh = useCallback(() => {
+    reload();
+    setVersion((v) => v + 1);
   }, [reload]);
+  useEffect(() => {
+    const t = setInterval(refresh, 15_000);
+    return () => clearInterval(t);
+  }, [refresh]);
   if (error)
     return (
       <section>
@@ -102,7 +254,7 @@ export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
       <div className="title-row">
         <h1>{queue.name}</h1>
         <p className="actions">
-          <button type="button" className="secondary" onClick={reload}>
+          <button type="button" className="secondary" onClick={refresh}>
             Refresh
           </button>
           {me.role === "admin" && (
@@ -219,8 +371,10 @@ export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
       <p>
         <Link href={`/dashboard?queueId=${enc(queue.id)}`}>Distributions of this queue's answers</Link>
       </p>
+      <QueueTasks me={me} queueId={queue.id} version={version} onChange={reload} />
       {me.role === "admin" && <Invite />}
       <ExportPanel filters={{ queueId: queue.id }} title="Export this queue's feedback" />
+      {me.role === "admin" && <DeleteQueue queue={queue} />}
     </section>
   );
 }
