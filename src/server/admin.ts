@@ -3,22 +3,11 @@
  * assign items to annotators; annotate keys list their own assignments.
  */
 import type { Hono } from "hono";
-import type { z } from "zod";
 import type { Item } from "../feedback/schema.js";
-import { readJson } from "./body.js";
+import { jsonBody } from "./body.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
-import { ApiError, forbidden, notFound, zodIssues } from "./errors.js";
+import { forbidden, notFound } from "./errors.js";
 import { AssignBody, CreateKeyBody, ListAssignmentsQuery, ListKeysQuery } from "./spec.js";
-
-async function body<S extends z.ZodType>(req: Request, max: number, schema: S): Promise<z.output<S>> {
-  const raw = await readJson(req, max);
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issues = zodIssues(r.error);
-    throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
-  }
-  return r.data;
-}
 
 export function adminRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
@@ -27,7 +16,7 @@ export function adminRoutes(app: Hono<Env>, s: Settings): void {
 
   app.post("/v1/keys", async (c) => {
     const key = requireRole(c, ["admin"], "create keys");
-    const b = await body(c.req.raw, s.maxBodyBytes, CreateKeyBody);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateKeyBody);
     const created = await store.keys.create({ project: key.project, role: b.role, ...(b.name !== undefined ? { name: b.name } : {}) });
     return c.json(created, 201);
   });
@@ -48,13 +37,13 @@ export function adminRoutes(app: Hono<Env>, s: Settings): void {
 
   app.post("/v1/assignments", async (c) => {
     const key = requireRole(c, ["admin"], "assign items");
-    const b = await body(c.req.raw, s.maxBodyBytes, AssignBody);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, AssignBody);
     return c.json(await store.assignments.add(key.project, b.annotator, b.itemIds));
   });
 
   app.delete("/v1/assignments", async (c) => {
     const key = requireRole(c, ["admin"], "unassign items");
-    const b = await body(c.req.raw, s.maxBodyBytes, AssignBody);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, AssignBody);
     return c.json({ removed: await store.assignments.remove(key.project, b.annotator, b.itemIds) });
   });
 

@@ -5,7 +5,8 @@
  * absurdly deep, and free of `__proto__` keys (which JavaScript objects
  * cannot hold faithfully).
  */
-import { ApiError } from "./errors.js";
+import type { z } from "zod";
+import { ApiError, zodIssues } from "./errors.js";
 
 export const MAX_DEPTH = 64;
 
@@ -110,4 +111,15 @@ function checkShape(root: unknown): void {
       }
     }
   }
+}
+
+/** A JSON body validated by `schema`: a 400 naming every invalid field otherwise. */
+export async function jsonBody<S extends z.ZodType>(req: Request, max: number, schema: S): Promise<z.output<S>> {
+  const raw = await readJson(req, max);
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issues = zodIssues(r.error);
+    throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
+  }
+  return r.data;
 }

@@ -19,7 +19,7 @@ import type { ExportJob, FeedbackFilter, Store } from "../store/index.js";
 import { type Env, type Settings, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
 import { CreateExportBody } from "./queue-spec.js";
-import { jsonBody } from "./queues.js";
+import { jsonBody } from "./body.js";
 
 export function exportDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.RLXF_EXPORT_DIR || join(tmpdir(), "rlxf-exports");

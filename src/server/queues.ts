@@ -7,13 +7,12 @@
  */
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import type { Hono } from "hono";
-import type { z } from "zod";
 import { createRng } from "../eval/random.js";
 import { correctionToPairwise } from "../feedback/convert.js";
 import type { Feedback, FeedbackInput, Generation, Item } from "../feedback/schema.js";
 import type { FieldIssue } from "../errors.js";
 import type { ApiKey, Claim, QueueRecord, QueueTask, Store, TaskInput } from "../store/index.js";
-import { readJson } from "./body.js";
+import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ApiError, badRequest, notFound, zodIssues } from "./errors.js";
 import {
@@ -31,16 +30,6 @@ import {
 
 const DEFAULT_LOCK_SECONDS = 600;
 const MAX_TASKS = 100_000;
-
-export async function jsonBody<S extends z.ZodType>(req: Request, max: number, schema: S): Promise<z.output<S>> {
-  const raw = await readJson(req, max);
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issues = zodIssues(r.error);
-    throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
-  }
-  return r.data;
-}
 
 /** A path segment as an id (queue and task ids are plain). */
 function segment(c: Ctx, name: string): string {

@@ -21,16 +21,14 @@ import { CriterionSpec, type JudgeConfig, type JudgeConfigInput } from "../sourc
 import { judgeVerifier } from "../sources/judge-verifier.js";
 import { defaultJudges, resolveJudge } from "../sources/registry.js";
 import { type VerificationResult, type Verifier, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback, verifierSpecs } from "../sources/verifiers/index.js";
-import { readJson } from "./body.js";
-import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { jsonBody } from "./body.js";
+import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ApiError, zodIssues } from "./errors.js";
 import { OpenRlhfBody, OpenRlhfQuery, RewardBody, RewardSpecQuery, SaveRewardSpecBody } from "./spec.js";
 
 export const DEFAULT_REWARD_SPEC = "math";
 export const REWARD_ROLES = ["admin", "ingest", "read"] as const;
 const CONCURRENCY = 16;
-/** Reward models named without a version are looked up again after this long. */
-const MODEL_TTL_MS = 30_000;
 
 // ------------------------------------------------------------------ specs ---
 
@@ -64,7 +62,10 @@ const CompositeShape = z.strictObject({
 
 /** The `kind` of reward specs in the store's configs. */
 export const REWARD_SPEC_KIND = "reward-spec";
-/** Saved specs are looked up again after this long (a save or delete through this server is seen at once). */
+/**
+ * Specs that read the store (saved specs, reward models named without a version) are built again after this long;
+ * a save or delete through this server is seen at once.
+ */
 const SAVED_TTL_MS = 30_000;
 
 /** Whether building the spec needs the store or a model (saved specs, reward models, judges), so its build is per project and expires. */
@@ -371,16 +372,6 @@ export class RewardService {
 
 // ----------------------------------------------------------------- routes ---
 
-async function body<S extends z.ZodType>(c: Ctx, max: number, schema: S): Promise<z.output<S>> {
-  const raw = await readJson(c.req.raw, max);
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issues = zodIssues(r.error);
-    throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
-  }
-  return r.data;
-}
-
 /** The stored records of scored samples: content-hash ids, so a repeated request stores nothing new. */
 function recordsOf(project: string, policy: string, samples: readonly Sample[], scored: readonly ScoredSample[]) {
   const items: unknown[] = [];
@@ -416,7 +407,7 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
 
   app.post("/v1/reward", async (c) => {
     const key = requireRole(c, REWARD_ROLES, "compute rewards");
-    const b = await body(c, s.maxBodyBytes, rewardBody);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, rewardBody);
     if (b.store) requireRole(c, ["admin", "ingest"], "store rewards (store: true)");
     const samples: Sample[] = b.samples.map((x, i) => ({
       completion: x.completion,
@@ -456,7 +447,7 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
 
   app.post("/v1/reward/specs", async (c) => {
     const key = requireRole(c, ["admin"], "save reward specs");
-    const b = await body(c, s.maxBodyBytes, SaveRewardSpecBody);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, SaveRewardSpecBody);
     if (Object.hasOwn(verifierSpecs(), b.name)) {
       throw new ApiError(400, "validation_failed", `invalid body: name "${b.name}" is a shipped verifier; pick another name`, { issues: [{ path: "name", message: "is the name of a shipped verifier" }] });
     }
@@ -495,7 +486,7 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/reward/openrlhf", async (c) => {
     const key = requireRole(c, REWARD_ROLES, "compute rewards");
     const q = parseQuery(c, OpenRlhfQuery);
-    const b = await body(c, s.maxBodyBytes, openRlhfBody);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, openRlhfBody);
     const n = b.query.length;
     const issues: FieldIssue[] = [];
     if (b.prompts && b.prompts.length !== n) issues.push({ path: "prompts", message: `has ${b.prompts.length} entries for ${n} queries` });

@@ -3,17 +3,9 @@
  * finite size (|z| up to 1e308), which the log-sigmoid losses rely on at extreme margins.
  */
 
-/** log(1 + e^z) without overflow. */
-export function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
+import { sigmoid, softplus } from "../../eval/stats.js";
 
-/** 1 / (1 + e^-z) without overflow. */
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
-}
+export { sigmoid, softplus };
 
 /** log(1 - e^a) for a < 0 (Maechler 2012: expm1 near 0, log1p further out). */
 export function log1mexp(a: number): number {

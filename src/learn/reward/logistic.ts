@@ -29,16 +29,9 @@ export interface LogisticFit extends OptimizeResult {
   solver: Solver;
 }
 
-/** log(1 + e^z), stable. */
-export function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
+import { sigmoid, softplus } from "../../eval/stats.js";
 
-export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
-}
+export { sigmoid, softplus };
 
 /** The objective of a {@link LogisticProblem} with value, gradient and Hessian-vector products. */
 export function logisticObjective(p: LogisticProblem): SmoothObjective {
