@@ -3,7 +3,7 @@
  * OpenAI-compatible server plays a scripted critic and actor; a SQLite store in a temporary directory; the CLI
  * runs in-process with its output captured.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -83,6 +83,22 @@ describe("rlxf import", () => {
     const again = JSON.parse((await rlxf(["import", mathFile, arcFile, qaFile, "--db", db, "--json"])).stdout);
     expect([again.items.inserted, again.generations.inserted, again.feedback.inserted]).toEqual([0, 0, 0]);
     expect(again.feedback.existing).toBe(7);
+  });
+});
+
+describe("rlxf dataset build --task critic", () => {
+  it("writes critic-training prompts with the ground truth the critic rewards read", async () => {
+    const out = join(dir, "critic.jsonl");
+    const r = JSON.parse((await rlxf(["dataset", "build", "--task", "critic", "--format", "trl-prompt", "--out", out, "--db", db, "--json"])).stdout);
+    expect(r).toMatchObject({ task: "critic", rows: 4, correct: 2, wrong: 2 });
+    const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const truths = rows.map((x) => JSON.parse(x.ground_truth));
+    expect(truths.map((t) => [t.task, t.correct]).sort()).toEqual([["arc-challenge", true], ["math", false], ["math", false], ["math", true]]);
+    expect(rows[0].prompt[1].content).toContain("## Solution");
+    const parquet = join(dir, "critic.parquet");
+    const v = JSON.parse((await rlxf(["dataset", "build", "--task", "critic", "--format", "verl", "--tasks", "math", "--out", parquet, "--db", db, "--json"])).stdout);
+    expect(v.rows).toBe(3);
+    await expect(rlxf(["dataset", "build", "--task", "critic", "--format", "trl-preference", "--out", out, "--db", db])).rejects.toThrow(/--task critic writes verl, trl-prompt, openrlhf-prompt/);
   });
 });
 
