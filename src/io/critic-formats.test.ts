@@ -89,6 +89,14 @@ describe("RealCritic solutions", () => {
     expect(b.items.map((i) => i.dataset)).toEqual(["olympiad", "gpqa"]);
   });
 
+  it("takes the solution and prediction as lists of one, as RealCritic's evaluation code writes them", async () => {
+    const b = await readImportFile(file("lists.jsonl", jsonl([solution({ reasoning: ["\\boxed{5}"], pred: ["5"], gt: 5, previous_score: [true] })])));
+    expect(b.generations[0]).toMatchObject({ output: "\\boxed{5}", metadata: { pred: "5" } });
+    expect(b.items[0]!.reference).toBe("5");
+    const e = await errorOf(readImportFile(file("lists-bad.jsonl", jsonl([solution({ reasoning: ["a", "b"] })]))));
+    expect(e.issues[0]).toEqual({ path: "reasoning", message: "must be a string (or a list of one), got a list of 2" });
+  });
+
   it("reads previous_score as a boolean, 0/1, a list or its Python string form", async () => {
     const forms: Array<[unknown, boolean]> = [[true, true], [0, false], ["[False]", false], ["[True, True]", true], [[1], true], ["True", true]];
     const rows = forms.map(([s], i) => solution({ question: `Q${i}`, previous_score: s }));

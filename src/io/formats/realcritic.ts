@@ -66,10 +66,21 @@ export function readPreviousScore(raw: unknown, label: string): boolean {
   return scores[0]!;
 }
 
-function stringish(row: Record<string, unknown>, key: string, label: string): string {
-  const v = row[key];
-  if (typeof v === "number" && Number.isFinite(v)) return String(v);
-  return requireString(row, key, label, WHAT, { nonEmpty: true });
+/** A text field that may come as a list of one entry (as RealCritic's evaluation code writes some), `numbers`: or a number. */
+function textOf(row: Record<string, unknown>, key: string, label: string, opts: { required: boolean; nonEmpty?: boolean; numbers?: boolean }): string | undefined {
+  let v = row[key];
+  if (Array.isArray(v)) {
+    if (v.length !== 1) fail(key, `must be a string (or a list of one), got a list of ${v.length}`, label, WHAT);
+    v = v[0];
+  }
+  if (v === undefined || v === null) {
+    if (opts.required) fail(key, "required (a string)", label, WHAT);
+    return undefined;
+  }
+  if (opts.numbers && typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v !== "string") fail(key, `must be a string, got ${describe(v)}`, label, WHAT);
+  if (opts.nonEmpty && v.length === 0) fail(key, "must be a non-empty string", label, WHAT);
+  return v;
 }
 
 export function realCriticImporter(ctx: ImportContext): RecordImporter {
@@ -78,10 +89,10 @@ export function realCriticImporter(ctx: ImportContext): RecordImporter {
   return (raw, label) => {
     const row = asRow(raw, label, WHAT);
     const question = requireString(row, "question", label, WHAT, { nonEmpty: true });
-    const gold = stringish(row, "gt", label);
-    const reasoning = requireString(row, "reasoning", label, WHAT);
+    const gold = textOf(row, "gt", label, { required: true, nonEmpty: true, numbers: true })!;
+    const reasoning = textOf(row, "reasoning", label, { required: true })!;
     const model = optionalString(row, "model", label, WHAT) || ctx.policy;
-    const pred = row.pred === undefined || row.pred === null ? undefined : typeof row.pred === "number" ? String(row.pred) : optionalString(row, "pred", label, WHAT);
+    const pred = textOf(row, "pred", label, { required: false, numbers: true });
     const correct = readPreviousScore(row.previous_score, label);
     let task = fileTask;
     for (const k of TASK_FIELDS) {
