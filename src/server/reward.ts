@@ -21,16 +21,7 @@ import type { ChatModel } from "../providers/types.js";
 import { CriterionSpec, type JudgeConfig, type JudgeConfigInput } from "../sources/config.js";
 import { judgeVerifier } from "../sources/judge-verifier.js";
 import { defaultJudges, resolveJudge } from "../sources/registry.js";
-import {
-  type VerificationResult,
-  type Verifier,
-  type VerifierContext,
-  compositeVerifier,
-  createVerifier,
-  parseVerifierSpec,
-  verificationFeedback,
-  verifierSpecs,
-} from "../sources/verifiers/index.js";
+import { type VerificationResult, type Verifier, type VerifierContext, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback, verifierSpecs } from "../sources/verifiers/index.js";
 import { jsonBody } from "./body.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ApiError, zodIssues } from "./errors.js";
