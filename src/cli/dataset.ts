@@ -10,7 +10,10 @@ import {
   type DatasetSource,
   PAIR_DERIVATIONS,
   type PairDerivation,
+  CRITIC_DATASET_FORMATS,
+  type CriticDatasetFormat,
   buildC3po,
+  buildCriticDataset,
   buildDataset,
   openAiDpoRow,
   openAiSftRow,
@@ -92,11 +95,49 @@ interface BuildCliOptions extends DbOptions {
   dataSource?: string;
   seed: number;
   json?: boolean;
+  task?: "critic";
+  critic?: string;
+  tasks?: string[];
+  balance?: boolean;
+}
+
+/** `--task critic`: one critic prompt per labelled solution, with the ground truth the critic rewards read. */
+async function runCriticBuild(opts: BuildCliOptions, testFraction: number): Promise<void> {
+  if (!(CRITIC_DATASET_FORMATS as readonly string[]).includes(opts.format)) {
+    throw new RlxfError("bad_option", `--task critic writes ${CRITIC_DATASET_FORMATS.join(", ")}, not ${opts.format}`);
+  }
+  const built = await withStore(opts, (store) =>
+    buildCriticDataset(
+      { items: () => store.iterateItems({ project: opts.project }), generations: () => store.iterateGenerations({ project: opts.project }), feedback: () => store.iterateFeedback({ project: opts.project, kind: ["verification", "binary"] }) },
+      {
+        format: opts.format as CriticDatasetFormat,
+        testFraction,
+        seed: opts.seed,
+        ...(opts.critic ? { critic: opts.critic } : {}),
+        ...(opts.tasks ? { tasks: opts.tasks } : {}),
+        ...(opts.balance ? { balance: true } : {}),
+      },
+    ),
+  );
+  if (built.train.length === 0) {
+    throw new RlxfError("empty_dataset", `no labelled solutions in project "${opts.project}" (items with a reference, generations with verification or binary feedback)${built.report.skipped.length ? `; skipped: ${built.report.skipped.map((s) => `${s.count} ${s.reason}`).join(", ")}` : ""}`);
+  }
+  await writeDatasetFile(opts.out, opts.format, built.train);
+  if (opts.testOut && built.test.length) await writeDatasetFile(opts.testOut, opts.format, built.test);
+  const summary = { task: "critic", format: opts.format, out: opts.out, rows: built.train.length, testRows: built.test.length, ...built.report };
+  if (opts.json) {
+    out(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  info(`wrote ${built.train.length} critic ${opts.format} row(s) to ${opts.out} (${built.report.correct} correct and ${built.report.wrong} wrong solutions in all${built.report.dropped ? `, ${built.report.dropped} dropped to balance them` : ""})\n`);
+  if (opts.testOut) info(`wrote ${built.test.length} test row(s) to ${opts.testOut}\n`);
+  for (const s of built.report.skipped) info(`  skipped ${s.count}: ${s.reason}\n`);
 }
 
 async function runBuild(opts: BuildCliOptions): Promise<void> {
   const testFraction = opts.testFraction ?? (opts.testOut ? 0.1 : 0);
   if (testFraction > 0 && !opts.testOut) throw new RlxfError("missing_option", "--test-fraction needs --test-out FILE for the test split");
+  if (opts.task === "critic") return runCriticBuild(opts, testFraction);
   const q: FeedbackQuery = { project: opts.project };
   if (opts.kinds) q.kinds = opts.kinds;
   if (opts.sourceType) q.sourceType = opts.sourceType;
@@ -187,6 +228,10 @@ export function register(program: Command): void {
     .option("--ability <name>", "verl: the ability column (default general)")
     .option("--data-source <name>", "verl: the data_source column (default the item's dataset, else the project)")
     .option("--seed <n>", "seed of the split, length balance and orders", num("--seed"), 0)
+    .addOption(new Option("--task <task>", "critic: critic-training prompts from labelled solutions (verl, trl-prompt, openrlhf-prompt), ground truth for the critic rewards").choices(["critic"]))
+    .option("--critic <judge>", "--task critic: the critic config whose prompt the rows carry (default solution-critique)")
+    .option("--tasks <list>", "--task critic: only items of these datasets (e.g. math,gsm8k)", (v: string) => v.split(",").map((x) => x.trim()).filter(Boolean))
+    .option("--balance", "--task critic: as many correct as wrong solutions (seeded)")
     .addOption(dbOption())
     .option("--json", "print a JSON summary on stdout")
     .action(runBuild);

@@ -16,11 +16,12 @@ import { register as registerDataset } from "./dataset.js";
 import { register as registerLoop } from "./loop.js";
 import { register as registerMemory } from "./memory.js";
 import { register as registerLab } from "./lab.js";
+import { register as registerCritic } from "./critic.js";
 import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
 import { SOURCE_TYPES } from "../feedback/index.js";
 
 /** Command groups beyond the core ones: each file exports `register(program)`. */
-const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory];
+const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic];
 
 export function program(): Command {
   const p = new Command("rlxf")

@@ -21,6 +21,8 @@
  */
 import { ValidationError, issuesFromZod } from "../errors.js";
 import type { LabResultBody, LabResultSummary } from "../lab/saved.js";
+import type { CriticEvalSummary } from "../critics/saved.js";
+import type { CriticEvalResult } from "../critics/evaluate.js";
 import type { LoopRunReport } from "../loops/report.js";
 import type { LoopRun } from "../store/loops.js";
 import {
@@ -633,6 +635,24 @@ export class Rlxf {
   /** A loop run's report (metrics recomputed from its steps, and its tasks); undefined when there is none. */
   loopRun(id: string, opts: { outputs?: boolean } = {}): Promise<LoopRunReport | undefined> {
     return this.#maybe(`/v1/loops/runs/${encodeURIComponent(id)}${opts.outputs ? "?outputs=true" : ""}`);
+  }
+  /** Admin/read: critic evaluations saved with `rlxf critic eval ... --save NAME` (the latest version of each), newest first. */
+  async criticResults(): Promise<CriticEvalSummary[]> {
+    return (await this.#json<{ results: CriticEvalSummary[] }>("GET", "/v1/critics/results")).results;
+  }
+  /**
+   * One saved critic evaluation (the latest version, or `version`) with its metrics per task and overall, and with
+   * `outcomes` each solution's verdicts and correctness per round; undefined when there is none.
+   */
+  criticResult(
+    name: string,
+    opts: { version?: number; outcomes?: boolean } = {},
+  ): Promise<(CriticEvalSummary & { versions: number[]; result: Omit<CriticEvalResult, "outcomes"> & { outcomes?: CriticEvalResult["outcomes"] } }) | undefined> {
+    const q = new URLSearchParams();
+    if (opts.version !== undefined) q.set("version", String(opts.version));
+    if (opts.outcomes) q.set("outcomes", "true");
+    const qs = q.toString();
+    return this.#maybe(`/v1/critics/results/${encodeURIComponent(name)}${qs ? `?${qs}` : ""}`);
   }
 }
 

@@ -3,6 +3,8 @@
  */
 import { RlxfError } from "../errors.js";
 import { ASSISTANT, HUMAN } from "./formats/anthropic-hh.js";
+import { isQaFeedbackRow } from "./formats/qa-feedback.js";
+import { isRealCriticRow } from "./formats/realcritic.js";
 import { rlxfKind } from "./formats/rlxf.js";
 import type { ImportFormat } from "./types.js";
 
@@ -12,6 +14,8 @@ export const FORMAT_SIGNATURES: Record<ImportFormat, string> = {
   "trl-preference": "{prompt, chosen, rejected} (strings or chat messages), or {chosen, rejected} with the prompt as shared prefix",
   "anthropic-hh": 'JSON Lines of {chosen, rejected}, whole dialogues "\\n\\nHuman: ...\\n\\nAssistant: ..."',
   rlxf: "JSON Lines of rlxf records: items {id, prompt}, generations {id, itemId, policy, output}, feedback {id, kind, targets, source, value}",
+  realcritic: "JSON Lines of RealCritic solutions {question, gt, reasoning, pred?, model?, previous_score}",
+  "qa-feedback": 'Fine-Grained RLHF QA feedback: JSON array of {question, passages, gold, "prediction 1".."prediction N", feedback, preference}',
 };
 
 const isDialogue = (v: unknown) => typeof v === "string" && v.includes(HUMAN) && v.includes(ASSISTANT);
@@ -25,6 +29,8 @@ export function detectFormat(record: unknown): ImportFormat | undefined {
     if (!("prompt" in r) && isDialogue(r.chosen) && isDialogue(r.rejected)) return "anthropic-hh";
     return "trl-preference";
   }
+  if (isRealCriticRow(r)) return "realcritic";
+  if (isQaFeedbackRow(r)) return "qa-feedback";
   if (rlxfKind(r)) return "rlxf";
   return undefined;
 }

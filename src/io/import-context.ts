@@ -6,6 +6,8 @@ import type { BatchBuilder } from "./batch.js";
 
 export interface ImportContext {
   builder: BatchBuilder;
+  /** The file (or stream) being read, as given: formats whose records do not name their dataset read it from the name. */
+  name: string;
   project: string;
   /** Project given by the caller, if any (rlxf records keep their own otherwise). */
   projectGiven: boolean;

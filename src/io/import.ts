@@ -9,6 +9,8 @@ import { BatchBuilder } from "./batch.js";
 import { detectFormat, unknownFormatError } from "./detect.js";
 import { alpacaEvalImporter } from "./formats/alpaca-eval.js";
 import { anthropicHhImporter } from "./formats/anthropic-hh.js";
+import { qaFeedbackImporter } from "./formats/qa-feedback.js";
+import { realCriticImporter } from "./formats/realcritic.js";
 import { rlxfImporter } from "./formats/rlxf.js";
 import { trlPreferenceImporter } from "./formats/trl.js";
 import type { ImportContext, RecordImporter } from "./import-context.js";
@@ -20,6 +22,8 @@ const IMPORTERS: Record<ImportFormat, (ctx: ImportContext) => RecordImporter> = 
   "trl-preference": trlPreferenceImporter,
   "anthropic-hh": anthropicHhImporter,
   rlxf: rlxfImporter,
+  realcritic: realCriticImporter,
+  "qa-feedback": qaFeedbackImporter,
 };
 
 export const DEFAULT_POLICY = "unknown";
@@ -36,6 +40,7 @@ export async function importRawRecords(
   const builder = new BatchBuilder();
   const ctx: ImportContext = {
     builder,
+    name,
     project: opts.project ?? DEFAULT_PROJECT,
     projectGiven: opts.project !== undefined,
     source: opts.source,

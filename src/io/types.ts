@@ -4,7 +4,7 @@
 import type { Feedback, Generation, Item, ResolvedFeedback, SourceType } from "../feedback/schema.js";
 
 /** File formats `readImportFile` understands. */
-export const IMPORT_FORMATS = ["alpaca-eval", "trl-preference", "anthropic-hh", "rlxf"] as const;
+export const IMPORT_FORMATS = ["alpaca-eval", "trl-preference", "anthropic-hh", "rlxf", "realcritic", "qa-feedback"] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** File formats `exportRecords` writes. */
@@ -24,11 +24,12 @@ export interface ImportOptions {
   project?: string;
   /**
    * Who gave the feedback. trl-preference defaults to {type: "human", id: "import"}, anthropic-hh to
-   * {type: "human", id: "hh-rlhf"}; for alpaca-eval the row's `annotator` stays the id (this only sets the
+   * {type: "human", id: "hh-rlhf"}, realcritic to {type: "verifier", id: "realcritic"}, qa-feedback to
+   * {type: "human", id: "qa-feedback"}; for alpaca-eval the row's `annotator` stays the id (this only sets the
    * type, default "judge", and the id of rows without an annotator); for rlxf it fills feedback without a source.
    */
   source?: { type: SourceType; id: string };
-  /** Policy named on generations of formats that do not say who produced the outputs (trl, hh). Default "unknown". */
+  /** Policy named on generations of formats that do not say who produced the outputs (trl, hh, qa-feedback). Default "unknown". */
   policy?: string;
 }
 

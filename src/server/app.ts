@@ -17,6 +17,7 @@ import { queueRoutes } from "./queues.js";
 import { dashboardRoutes } from "./dashboards.js";
 import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
+import { criticRoutes } from "./critics.js";
 import { serveStatic } from "./static.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
 
@@ -98,6 +99,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   dashboardRoutes(app, settings);
   exportRoutes(app, settings);
   resultRoutes(app, settings);
+  criticRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();

@@ -7,6 +7,7 @@ import { Feedback, Generation, Item } from "../feedback/schema.js";
 import type { Role } from "../store/index.js";
 import * as S from "./spec.js";
 import { queueOperations, queueSchemas } from "./queue-openapi.js";
+import { criticOpenApi } from "./critics.js";
 
 type Json = Record<string, unknown>;
 
@@ -192,6 +193,7 @@ function operations(maxBatch: number): Op[] {
       errors: [400, 401, 403, 404, 413, 415],
     },
     ...queueOperations(),
+    ...criticOpenApi().operations,
   ];
 }
 
@@ -270,6 +272,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   outputs.add(S.RewardSpecListSchema, { id: "RewardSpecList" });
   outputs.add(z.object({ deleted: z.number().int() }), { id: "DeletedCount" });
   for (const [kind, set] of Object.entries(queueSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
+  for (const [id, sch] of Object.entries(criticOpenApi().schemas)) outputs.add(sch, { id });
 
   const uri = (id: string) => `#/components/schemas/${id}`;
   const common = { uri, unrepresentable: "any", target: "draft-2020-12" } as const;

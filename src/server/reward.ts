@@ -13,6 +13,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { NotFoundError, RlxfError, ValidationError } from "../errors.js";
 import type { FieldIssue } from "../errors.js";
+import { registerCriticRewards } from "../critics/index.js";
 import { contentHash, generationIdFor } from "../io/ids.js";
 import { type RewardModel, loadRewardModel } from "../learn/reward/index.js";
 import type { Store, StoredConfig } from "../store/index.js";
@@ -20,7 +21,7 @@ import type { ChatModel } from "../providers/types.js";
 import { CriterionSpec, type JudgeConfig, type JudgeConfigInput } from "../sources/config.js";
 import { judgeVerifier } from "../sources/judge-verifier.js";
 import { defaultJudges, resolveJudge } from "../sources/registry.js";
-import { type VerificationResult, type Verifier, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback, verifierSpecs } from "../sources/verifiers/index.js";
+import { type VerificationResult, type Verifier, type VerifierContext, compositeVerifier, createVerifier, parseVerifierSpec, verificationFeedback, verifierSpecs } from "../sources/verifiers/index.js";
 import { jsonBody } from "./body.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ApiError, zodIssues } from "./errors.js";
@@ -144,6 +145,20 @@ export class RewardSpecs {
   constructor(store: Store, judgeModel?: JudgeModelFactory) {
     this.#store = store;
     this.#judgeModel = judgeModel;
+    registerCriticRewards();
+  }
+
+  /** What verifiers that ask a model (critic rewards' actor) use: the server's judge model, made on first use. */
+  #verifierContext(path: string, dryRun: boolean): VerifierContext {
+    return {
+      chatModel: () => {
+        try {
+          return this.#judgeChatModel(path, dryRun);
+        } catch (e) {
+          throw new RlxfError("no_model", `the reward spec at ${path} asks a model (e.g. an actor revising from a critique), but ${(e as Error).message.replace(/^.*?, but /, "")}`);
+        }
+      },
+    };
   }
 
   async get(project: string, spec: unknown, path: string): Promise<BuiltReward> {
@@ -188,7 +203,7 @@ export class RewardSpecs {
   async #build(project: string, spec: unknown, path: string, seen: string[], dryRun = false): Promise<BuiltReward> {
     try {
       if (typeof spec === "string") {
-        if (verifierNames().has(spec)) return { verifier: createVerifier(spec), key: contentHash({ spec }) };
+        if (verifierNames().has(spec)) return { verifier: createVerifier(spec, [], this.#verifierContext(path, dryRun)), key: contentHash({ spec }) };
         const ref = parseSpecRef(spec);
         if (seen.includes(ref.name)) throw new RlxfError("spec_cycle", `saved reward spec "${ref.name}" refers to itself (${[...seen, ref.name].join(" -> ")})`);
         const saved = await this.#store.configs.get(project, REWARD_SPEC_KIND, ref.name, ref.version);
@@ -247,7 +262,7 @@ export class RewardSpecs {
         return { verifier, key: contentHash({ spec: { ...r.data, members: undefined }, members: members.map((m) => m.key) }) };
       }
       const parsed = parseVerifierSpec(spec, "reward spec");
-      return { verifier: createVerifier(parsed), key: contentHash({ spec: parsed }) };
+      return { verifier: createVerifier(parsed, [], this.#verifierContext(path, dryRun)), key: contentHash({ spec: parsed }) };
     } catch (e) {
       throw specError(e, path);
     }

@@ -199,7 +199,7 @@ export const HealthSchema = z.object({ status: z.literal("ok"), version: z.strin
 export const RewardSpecSchema = z
   .union([z.string().min(1).max(200), z.record(z.string(), z.unknown())])
   .describe(
-    'a shipped verifier name (math, exact, normalized, json, python, javascript, humaneval), a saved spec of the project ("name" or "name@N"), a verifier spec object, {"type": "reward-model", "model": "name@N"}, {"type": "judge", "judge": "reference"|"rubric"|"critique"|"steps"|"pairwise"|<judge config>, "model"?, "criteria"?, "threshold"?}, or {"type": "composite", "members": [{"verifier": <spec>, "weight": 1, "required": false}]} mixing them',
+    'a shipped verifier name (math, exact, normalized, json, python, javascript, humaneval; critic rewards critic-verdict, critic-refine, critic-dual; choice), a saved spec of the project ("name" or "name@N"), a verifier spec object, {"type": "reward-model", "model": "name@N"}, {"type": "judge", "judge": "reference"|"rubric"|"critique"|"steps"|"pairwise"|<judge config>, "model"?, "criteria"?, "threshold"?}, or {"type": "composite", "members": [{"verifier": <spec>, "weight": 1, "required": false}]} mixing them',
   );
 
 export const SaveRewardSpecBody = z.strictObject({

@@ -129,8 +129,12 @@ export function configStore(db: () => Kysely<Database>, inTransaction: InTransac
             return fromRow(row);
           });
         } catch (e) {
-          // Two concurrent saves (PostgreSQL, read committed) can pick the same version: the loser retries.
-          if (attempt < 5 && /unique|duplicate|primary key/i.test(String((e as Error).message))) continue;
+          // Concurrent saves (PostgreSQL, read committed) can pick the same version: the loser retries. Of n saves at
+          // once the last may lose n - 1 times, so retry well past that, after a short random pause that spreads them.
+          if (attempt < 100 && /unique|duplicate|primary key/i.test(String((e as Error).message))) {
+            await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, 2 * (attempt + 1))));
+            continue;
+          }
           throw e;
         }
       }

@@ -16,6 +16,8 @@ const LabList = lazy(() => import("./screens/Lab").then((m) => ({ default: m.Lab
 const LabResult = lazy(() => import("./screens/Lab").then((m) => ({ default: m.LabResult })));
 const LoopList = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopList })));
 const LoopRunView = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopRunView })));
+const CriticList = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticList })));
+const CriticResult = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticResult })));
 
 type Session = { state: "checking" } | { state: "out"; message?: string } | { state: "in"; me: Me };
 
@@ -101,6 +103,11 @@ export function App() {
     screen = <LabResult name={params.name!} {...(Number.isInteger(v) && v > 0 ? { version: v } : {})} />;
   } else if (path === "/loops" && canRead) screen = <LoopList />;
   else if ((params = match("/loops/:id", path)) && canRead) screen = <LoopRunView id={params.id!} />;
+  else if (path === "/critics" && canRead) screen = <CriticList />;
+  else if ((params = match("/critics/:name", path)) && canRead) {
+    const v = Number(url.searchParams.get("version"));
+    screen = <CriticResult name={params.name!} {...(Number.isInteger(v) && v > 0 ? { version: v } : {})} />;
+  }
   else
     screen = (
       <section>
@@ -113,7 +120,7 @@ export function App() {
 
   const nav: [string, string][] = [["/", "Queues"]];
   if (isAdmin) nav.push(["/queues/new", "New queue"]);
-  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"]);
+  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"], ["/critics", "Critics"]);
 
   return (
     <>
@@ -126,7 +133,7 @@ export function App() {
           <ul>
             {nav.map(([href, label]) => (
               <li key={href}>
-                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops") && path.startsWith(`${href}/`)) ? "page" : undefined}>
+                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops" || href === "/critics") && path.startsWith(`${href}/`)) ? "page" : undefined}>
                   {label}
                 </Link>
               </li>

@@ -8,4 +8,5 @@ export * from "./filters.js";
 export * from "./hindsight.js";
 export * from "./formats.js";
 export * from "./build.js";
+export * from "./critic.js";
 export { VERL_SCHEMA, toJsonl, verlParquetBuffer, writeJsonl, writeVerlParquet } from "./write.js";

@@ -2,10 +2,12 @@
  * Verifiers by name or by spec: a JSON-able description (`{"type": "math"}`,
  * `{"type": "regex", "pattern": "..."}`, `{"type": "composite", "members": [...]}`) that a
  * config file, a CLI flag or a reward service request can carry. Shipped names: `math`,
- * `exact`, `normalized`, `json`, `python`, `javascript`, `humaneval`; `registerVerifier` adds more.
+ * `exact`, `normalized`, `json`, `python`, `javascript`, `humaneval`; `registerVerifier` adds more,
+ * and `registerVerifierType` adds spec types built by code elsewhere (e.g. critic rewards).
  */
 import { z } from "zod";
 import { RlxfError, ValidationError, issuesFromZod } from "../../errors.js";
+import type { ChatModel } from "../../providers/types.js";
 import { codeVerifier } from "./code/index.js";
 import { compositeVerifier } from "./composite.js";
 import { mathVerifier } from "./math/index.js";
@@ -69,7 +71,32 @@ export interface CompositeVerifierSpec {
   threshold?: number;
   keyedReferences?: boolean;
 }
-export type VerifierSpec = LeafVerifierSpec | CompositeVerifierSpec;
+/** A spec of a type added with `registerVerifierType`. */
+export interface ExtensionVerifierSpec {
+  type: string;
+  name?: string;
+  [option: string]: unknown;
+}
+export type VerifierSpec = LeafVerifierSpec | CompositeVerifierSpec | ExtensionVerifierSpec;
+
+/** What a verifier built by code may use besides its spec: a chat model, made on first use (e.g. an actor that revises). */
+export interface VerifierContext {
+  chatModel?: () => ChatModel;
+}
+
+/** A verifier type defined outside this room: the schema of its specs (with `type` and `name`) and how to build one. */
+export interface VerifierTypeDefinition {
+  schema: z.ZodType<ExtensionVerifierSpec>;
+  create(spec: ExtensionVerifierSpec, ctx: VerifierContext): Verifier;
+}
+
+const extensionTypes = new Map<string, VerifierTypeDefinition>();
+
+/** Adds (or replaces) a spec type, e.g. `{"type": "critic", "reward": "verdict"}`; the shipped types cannot be replaced. */
+export function registerVerifierType(type: string, def: VerifierTypeDefinition): void {
+  if (LEAF_TYPES.has(type) || type === "composite") throw new RlxfError("invalid_config", `verifier type "${type}" is built in`);
+  extensionTypes.set(type, def);
+}
 
 const CompositeSpec = z.strictObject({
   type: z.literal("composite"),
@@ -103,8 +130,16 @@ const SHIPPED: Record<string, VerifierSpec> = {
 
 const registered = new Map<string, VerifierSpec>();
 
+const LEAF_TYPES = new Set(LeafVerifierSpec.options.map((o) => o.shape.type.value as string));
+
 /** Validates a spec; throws ValidationError naming the bad fields. */
 export function parseVerifierSpec(input: unknown, what = "verifier spec"): VerifierSpec {
+  const ext = typeof input === "object" && input !== null ? extensionTypes.get(String((input as { type?: unknown }).type)) : undefined;
+  if (ext) {
+    const r = ext.schema.safeParse(input);
+    if (!r.success) throw new ValidationError(issuesFromZod(r.error), undefined, what);
+    return r.data;
+  }
   const composite = typeof input === "object" && input !== null && (input as { type?: unknown }).type === "composite";
   const r = (composite ? CompositeSpec : LeafVerifierSpec).safeParse(input);
   if (!r.success) throw new ValidationError(issuesFromZod(r.error), undefined, what);
@@ -134,13 +169,16 @@ export function resolveVerifierSpec(ref: string | VerifierSpec): VerifierSpec {
   return spec;
 }
 
-/** Builds a verifier from a name or a spec. */
-export function createVerifier(ref: string | VerifierSpec, seen: string[] = []): Verifier {
+/** Builds a verifier from a name or a spec; `ctx` gives verifiers that ask a model one. */
+export function createVerifier(ref: string | VerifierSpec, seen: string[] = [], ctx: VerifierContext = {}): Verifier {
   if (typeof ref === "string") {
     if (seen.includes(ref)) throw new RlxfError("invalid_config", `verifier "${ref}" contains itself (${[...seen, ref].join(" → ")})`);
     seen = [...seen, ref];
   }
-  const spec = resolveVerifierSpec(ref);
+  const resolved = resolveVerifierSpec(ref);
+  const ext = extensionTypes.get(resolved.type);
+  if (ext) return ext.create(ext.schema.parse(resolved), ctx);
+  const spec = resolved as LeafVerifierSpec | CompositeVerifierSpec;
   const { type } = spec;
   switch (spec.type) {
     case "math": {
@@ -181,7 +219,7 @@ export function createVerifier(ref: string | VerifierSpec, seen: string[] = []):
     }
     case "composite": {
       const members = spec.members.map((m) => ({
-        verifier: createVerifier(m.verifier, seen),
+        verifier: createVerifier(m.verifier, seen, ctx),
         ...(m.weight !== undefined ? { weight: m.weight } : {}),
         ...(m.required !== undefined ? { required: m.required } : {}),
       }));

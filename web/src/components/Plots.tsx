@@ -350,3 +350,92 @@ function SeriesTable(props: { title: string; xLabel: string; names: string[]; ro
     </details>
   );
 }
+
+export interface BarSeries {
+  name: string;
+  /** One value per category (undefined: no bar). */
+  values: Array<number | undefined>;
+}
+
+/**
+ * Bars side by side per category (tasks...), one colour per series, with an optional dashed reference line, a
+ * legend and the numbers in a table.
+ */
+export function GroupedBars(props: {
+  title: string;
+  description: string;
+  categories: string[];
+  series: BarSeries[];
+  xLabel: string;
+  yLabel: string;
+  yDomain?: [number, number];
+  digits?: number;
+}) {
+  const id = useId();
+  const { categories, series, digits = 1 } = props;
+  const W = 640;
+  const H = 280;
+  const left = 52;
+  const right = 10;
+  const top = 12;
+  const bottom = 64;
+  const all = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
+  let [y0, y1] = props.yDomain ?? [Math.min(0, ...all), Math.max(1, ...all)];
+  if (!(y1 > y0)) [y0, y1] = [y0, y0 + 1];
+  const Y = (v: number) => top + (1 - (v - y0) / (y1 - y0)) * (H - top - bottom);
+  const bw = (W - left - right) / Math.max(1, categories.length);
+  const inner = (bw * 0.8) / Math.max(1, series.length);
+  return (
+    <figure className="plot">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-t ${id}-d`} width="100%">
+        <title id={`${id}-t`}>{props.title}</title>
+        <desc id={`${id}-d`}>{props.description}</desc>
+        {ticks(y0, y1, 5).map((t) => (
+          <g key={t}>
+            <line x1={left} x2={W - right} y1={Y(t)} y2={Y(t)} className="grid" />
+            <text x={left - 6} y={Y(t) + 4} textAnchor="end" className="tick">
+              {t}
+            </text>
+          </g>
+        ))}
+        {categories.map((c, i) => (
+          <g key={c}>
+            {series.map((s, j) => {
+              const v = s.values[i];
+              if (v === undefined || !Number.isFinite(v)) return null;
+              const base = Y(Math.max(y0, Math.min(0, y1)));
+              const end = Y(v);
+              return <rect key={s.name} data-series={s.name} x={left + i * bw + bw * 0.1 + j * inner} y={Math.min(end, base)} width={Math.max(1, inner - 1)} height={Math.abs(base - end)} fill={seriesStyle(j).stroke} />;
+            })}
+            <text x={left + i * bw + bw / 2} y={H - bottom + 16} textAnchor="middle" className="tick">
+              {c}
+            </text>
+          </g>
+        ))}
+        <text x={(left + W - right) / 2} y={H - 6} textAnchor="middle" className="axis-label">
+          {props.xLabel}
+        </text>
+        <text transform={`translate(13 ${(top + H - bottom) / 2}) rotate(-90)`} textAnchor="middle" className="axis-label">
+          {props.yLabel}
+        </text>
+      </svg>
+      <figcaption>
+        {series.length > 1 && (
+          <ul className="legend">
+            {series.map((s, j) => (
+              <li key={s.name}>
+                <span className="swatch" style={{ background: seriesStyle(j).stroke }} aria-hidden="true" /> {s.name}
+              </li>
+            ))}
+          </ul>
+        )}
+        <SeriesTable
+          title={props.title}
+          xLabel={props.xLabel}
+          names={series.map((s) => s.name)}
+          rows={categories.map((c, i) => ({ x: c, cells: series.map((s) => (s.values[i] === undefined ? "" : fmt(s.values[i]!, digits))) }))}
+        />
+      </figcaption>
+    </figure>
+  );
+}

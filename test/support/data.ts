@@ -1,0 +1,19 @@
+/**
+ * Where the shared data sets are: `../shared/data` beside the repository, or the folder `RLXF_DATA` names.
+ * A suite whose data is missing is skipped, unless `RLXF_REQUIRE_DATA=1`, which turns the skip into a failure.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+export const DATA_DIR = process.env.RLXF_DATA ? resolve(process.env.RLXF_DATA) : resolve(ROOT, "..", "shared", "data");
+export const dataRequired = process.env.RLXF_REQUIRE_DATA === "1";
+
+/** The path of `parts` under the data folder when it exists; otherwise undefined (the suite skips), or an error with RLXF_REQUIRE_DATA=1. */
+export function sharedData(suite: string, ...parts: string[]): string | undefined {
+  const path = join(DATA_DIR, ...parts);
+  if (existsSync(path)) return path;
+  if (dataRequired) throw new Error(`[${suite}] RLXF_REQUIRE_DATA=1 but ${path} is missing (set RLXF_DATA to the shared data folder)`);
+  console.warn(`[${suite}] ${path} is missing: SKIPPING (set RLXF_DATA to the shared data folder)`);
+  return undefined;
+}
