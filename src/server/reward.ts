@@ -126,7 +126,11 @@ function judgeConfigOf(ref: unknown, path: string): JudgeConfig {
     if (!found) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}: no judge "${ref}"; use one of ${defaultJudges().map((j) => j.name).join(", ")} or a judge config object`, { issues: [{ path, message: `unknown judge "${ref}"` }] });
     return found;
   }
-  return resolveJudge(ref as JudgeConfigInput);
+  try {
+    return resolveJudge(ref as JudgeConfigInput);
+  } catch (e) {
+    throw specError(e, path);
+  }
 }
 
 /** Model access for judge members of reward specs: made on first use, so a server without one still serves everything else. */
