@@ -15,6 +15,7 @@ import { loopsContract } from "./loops.contract.js";
 import { configsContract } from "./configs.contract.js";
 import { item, storeContract } from "./store.contract.js";
 import { queuesStoreContract } from "./queues.contract.js";
+import { snapshotContract } from "./snapshot.contract.js";
 
 const pgFile = postgresForFile("store.postgres.test");
 const adminUrl = pgFile.available;
@@ -27,6 +28,7 @@ configsContract("postgres", async () => openStore({ url: await freshSchemaUrl() 
 accessContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 judgingContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 queuesStoreContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+snapshotContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 
 describe.skipIf(!adminUrl)("postgres specifics", () => {
   it("migrates once per schema and reopens cleanly; int8 columns come back as numbers", async () => {

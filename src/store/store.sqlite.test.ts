@@ -11,6 +11,7 @@ import { loopsContract } from "./loops.contract.js";
 import { configsContract } from "./configs.contract.js";
 import { item, storeContract } from "./store.contract.js";
 import { queuesStoreContract } from "./queues.contract.js";
+import { snapshotContract } from "./snapshot.contract.js";
 
 storeContract("sqlite", () => openStore({ path: ":memory:" }));
 modelsContract("sqlite", () => openStore({ path: ":memory:" }));
@@ -19,6 +20,12 @@ configsContract("sqlite", () => openStore({ path: ":memory:" }));
 accessContract("sqlite", () => openStore({ path: ":memory:" }));
 judgingContract("sqlite", () => openStore({ path: ":memory:" }));
 queuesStoreContract("sqlite", () => openStore({ path: ":memory:" }));
+
+// Snapshots of a file use their own connection beside the writer's (WAL).
+const snapshotDir = mkdtempSync(join(tmpdir(), "rlxf-snapshot-"));
+afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }));
+let snapshotFiles = 0;
+snapshotContract("sqlite file", () => openStore({ path: join(snapshotDir, `s${snapshotFiles++}.db`) }));
 
 describe("sqlite specifics", () => {
   const dir = mkdtempSync(join(tmpdir(), "rlxf-store-"));

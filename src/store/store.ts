@@ -61,6 +61,7 @@ import type {
   WriteReport,
 } from "./types.js";
 import { writeBatch } from "./write.js";
+import { type OpenSnapshot, currentReadScope } from "./snapshot.js";
 
 export const DEFAULT_DB_PATH = "./.rlxf/rlxf.db";
 const DEFAULT_LIMIT = 100;
@@ -193,16 +194,52 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   let reader: Kysely<Database> | undefined;
   if (target.engine === "sqlite" && target.path !== ":memory:") {
     try {
-      const raw = new BetterSqlite3(target.path);
-      raw.pragma("busy_timeout = 10000");
-      raw.pragma("query_only = ON");
-      reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+      reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqliteReader(target.path) }) });
     } catch (e) {
       await db.destroy().catch(() => {});
       throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  return new SqlStore(db, target.engine, lockKey, reader);
+  return new SqlStore(db, target.engine, lockKey, reader, target.engine === "sqlite" && target.path !== ":memory:" ? target.path : undefined);
+}
+
+/** A read-only connection on a SQLite file, set up like the store's own reader. */
+function sqliteReader(path: string): BetterSqlite3.Database {
+  const raw = new BetterSqlite3(path);
+  raw.pragma("busy_timeout = 10000");
+  raw.pragma("query_only = ON");
+  return raw;
+}
+
+/**
+ * Hold one connection of `db` until `close` is called (Kysely lends connections only to a callback):
+ * `begin` runs on it first, `end` before it is given back.
+ */
+function holdConnection(db: Kysely<Database>, begin: string[], end: string): Promise<OpenSnapshot<Kysely<Database>>> {
+  return new Promise((resolveHeld, rejectHeld) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started = false;
+    const done = db.connection().execute(async (conn) => {
+      for (const stmt of begin) await sql.raw(stmt).execute(conn);
+      started = true;
+      resolveHeld({
+        conn,
+        close: async () => {
+          release();
+          await done;
+        },
+      });
+      try {
+        await released;
+      } finally {
+        await sql.raw(end).execute(conn).catch(() => {});
+      }
+    });
+    done.catch((e: unknown) => {
+      if (!started) rejectHeld(e);
+    });
+  });
 }
 
 // ------------------------------------------------------------- filtering ---
@@ -281,10 +318,15 @@ class SqlStore implements Store {
   readonly queues: QueueStore;
 
   readonly #reader: Kysely<Database> | undefined;
+  /** The SQLite file, when there is one (snapshots open their own connection on it). */
+  readonly #path: string | undefined;
+  /** Snapshots open now (ended by close). */
+  readonly #snapshots = new Set<OpenSnapshot<Kysely<Database>>>();
 
-  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>) {
+  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>, path?: string) {
     this.#db = db;
     this.#reader = reader;
+    this.#path = path;
     this.engine = engine;
     this.#lockKey = lockKey;
     const live = () => this.#live;
@@ -313,8 +355,58 @@ class SqlStore implements Store {
     return this.#reader ?? this.#db;
   }
 
+  /** Where record reads go: the snapshot of the read scope the caller runs in (see snapshot.ts), else `#read`. */
+  async #records(): Promise<Kysely<Database>> {
+    const scope = currentReadScope();
+    if (!scope) return this.#read;
+    const snap = await scope.snapshotOf(this, () => this.#openSnapshot());
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    return snap.conn;
+  }
+
+  async #openSnapshot(): Promise<OpenSnapshot<Kysely<Database>>> {
+    let snap: OpenSnapshot<Kysely<Database>>;
+    if (this.engine === "postgres") {
+      // The snapshot is taken at the first statement after BEGIN.
+      snap = await holdConnection(this.#live, ["begin isolation level repeatable read read only", "select 1"], "commit");
+    } else if (this.#path !== undefined) {
+      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqliteReader(this.#path) }) });
+      try {
+        // A deferred BEGIN starts the read transaction (and fixes the snapshot) at the first read of the file.
+        await sql`begin`.execute(db);
+        await sql`select count(*) from sqlite_master`.execute(db);
+      } catch (e) {
+        await db.destroy().catch(() => {});
+        throw new RlxfError("store_unavailable", `cannot open a snapshot of ${this.#path}: ${(e as Error).message}`, { cause: e });
+      }
+      snap = {
+        conn: db,
+        close: async () => {
+          await sql`commit`.execute(db).catch(() => {});
+          await db.destroy();
+        },
+      };
+    } else {
+      // :memory: has one connection: hold it, so nothing is written until the snapshot ends.
+      snap = await holdConnection(this.#live, ["begin"], "commit");
+    }
+    const tracked: OpenSnapshot<Kysely<Database>> = {
+      conn: snap.conn,
+      close: async () => {
+        if (!this.#snapshots.delete(tracked)) return;
+        await snap.close();
+      },
+    };
+    this.#snapshots.add(tracked);
+    return tracked;
+  }
+
   async #inTransaction<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     const db = this.#live;
+    if (this.engine === "sqlite" && this.#path === undefined && currentReadScope()?.has(this)) {
+      // The snapshot holds the in-memory database's only connection: waiting for it would never end.
+      throw new RlxfError("snapshot_read_only", "cannot write to an in-memory store from inside its own snapshot read (readSnapshot)");
+    }
     if (this.engine === "postgres") return db.transaction().execute(fn);
     // SQLite: take the write lock up front so a concurrent writer waits (busy_timeout) instead of failing mid-way.
     return withFileLock(this.#lockKey, () => db.connection().execute(async (conn) => {
@@ -336,7 +428,7 @@ class SqlStore implements Store {
   }
 
   async #getRow(table: Table, project: string, id: string): Promise<Row | undefined> {
-    return this.#read
+    return (await this.#records())
       .selectFrom(table as "items")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where("project", "=", project)
@@ -368,7 +460,7 @@ class SqlStore implements Store {
   // ------------------------------------------------------------- pages ---
 
   async #itemRows(f: ItemFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
-    return this.#read
+    return (await this.#records())
       .selectFrom("items")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where((eb) => {
@@ -383,7 +475,7 @@ class SqlStore implements Store {
   }
 
   async #generationRows(f: GenerationFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
-    return this.#read
+    return (await this.#records())
       .selectFrom("generations")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where((eb) => {
@@ -405,7 +497,7 @@ class SqlStore implements Store {
       throw new ValidationError([{ path: "sourceType", message: `must be one of ${SOURCE_TYPES.join(", ")}` }], undefined, "filter");
     }
     const project = projectOf(f.project);
-    const db = this.#read;
+    const db = await this.#records();
     return db
       .selectFrom("feedback")
       .select(["project", "id", "body", "created_at", "recorded_at"])
@@ -534,7 +626,7 @@ class SqlStore implements Store {
   async #byIds<T>(table: "items" | "generations", project: string, ids: string[], toRecord: (r: Row) => T): Promise<Map<string, T>> {
     const out = new Map<string, T>();
     for (const chunk of chunks([...new Set(ids)], IN_CHUNK)) {
-      const rows = await this.#read
+      const rows = await (await this.#records())
         .selectFrom(table as "items")
         .select(["project", "id", "body", "created_at", "recorded_at"])
         .where("project", "=", project)
@@ -549,28 +641,42 @@ class SqlStore implements Store {
 
   async counts(project?: string): Promise<Counts> {
     const p = projectOf(project);
-    const db = this.#read;
-    const count = async (table: Table) => {
-      const r = await db
-        .selectFrom(table as "items")
-        .select((eb) => eb.fn.countAll<number | string>().as("n"))
-        .where("project", "=", p)
-        .executeTakeFirstOrThrow();
-      return num(r.n);
-    };
-    const byKind = Object.fromEntries(FEEDBACK_KINDS.map((k) => [k, 0])) as Record<FeedbackKind, number>;
+    const db = await this.#records();
+    // One statement, so the three tables are counted at one moment even while writers go on.
     const rows = await db
-      .selectFrom("feedback")
-      .select((eb) => ["kind", eb.fn.countAll<number | string>().as("n")])
+      .selectFrom("items")
+      .select((eb) => [sql<string>`'items'`.as("t"), sql<string | null>`null`.as("kind"), eb.fn.countAll<number | string>().as("n")])
       .where("project", "=", p)
-      .groupBy("kind")
+      .unionAll(
+        db
+          .selectFrom("generations")
+          .select((eb) => [sql<string>`'generations'`.as("t"), sql<string | null>`null`.as("kind"), eb.fn.countAll<number | string>().as("n")])
+          .where("project", "=", p),
+      )
+      .unionAll(
+        db
+          .selectFrom("feedback")
+          .select((eb) => [sql<string>`'feedback'`.as("t"), "kind", eb.fn.countAll<number | string>().as("n")])
+          .where("project", "=", p)
+          .groupBy("kind"),
+      )
       .execute();
-    for (const r of rows) byKind[r.kind as FeedbackKind] = num(r.n);
-    return { items: await count("items"), generations: await count("generations"), feedback: await count("feedback"), byKind };
+    const byKind = Object.fromEntries(FEEDBACK_KINDS.map((k) => [k, 0])) as Record<FeedbackKind, number>;
+    const out: Counts = { items: 0, generations: 0, feedback: 0, byKind };
+    for (const r of rows) {
+      const n = num(r.n);
+      if (r.t === "items") out.items = n;
+      else if (r.t === "generations") out.generations = n;
+      else {
+        byKind[r.kind as FeedbackKind] = n;
+        out.feedback += n;
+      }
+    }
+    return out;
   }
 
   async projects(): Promise<string[]> {
-    const db = this.#read;
+    const db = await this.#records();
     const rows = await db
       .selectFrom("items")
       .select("project")
@@ -583,6 +689,7 @@ class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#snapshots].map((snap) => snap.close().catch(() => {})));
     await this.#reader?.destroy();
     await this.#db.destroy();
   }
