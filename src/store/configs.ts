@@ -129,8 +129,9 @@ export function configStore(db: () => Kysely<Database>, inTransaction: InTransac
             return fromRow(row);
           });
         } catch (e) {
-          // Two concurrent saves (PostgreSQL, read committed) can pick the same version: the loser retries.
-          if (attempt < 5 && /unique|duplicate|primary key/i.test(String((e as Error).message))) continue;
+          // Two concurrent saves (PostgreSQL, read committed) can pick the same version: the loser retries
+          // (n racers need up to n - 1 retries).
+          if (attempt < 50 && /unique|duplicate|primary key/i.test(String((e as Error).message))) continue;
           throw e;
         }
       }
