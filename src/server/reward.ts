@@ -511,7 +511,8 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
     });
     const scored = await service.score(key.project, samples);
     const rewards = scored.map((r) => r.result.score);
-    const extra: Record<string, number[]> = { passed: scored.map((r) => (r.result.passed ? 1 : 0)) };
+    // Keyed by component names from the spec: no inherited keys (a component may be called "constructor").
+    const extra: Record<string, number[]> = Object.assign(Object.create(null) as Record<string, number[]>, { passed: scored.map((r) => (r.result.passed ? 1 : 0)) });
     const first = scored[0]!.components;
     if (first.length > 1) {
       first.forEach((comp, j) => {
