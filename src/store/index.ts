@@ -21,8 +21,10 @@ export type { LoopRun, LoopRunStatus, LoopRunStore, LoopStep, LoopStepInput, Mem
 export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
 export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+export { DURABILITIES } from "./types.js";
 export type {
   Counts,
+  Durability,
   Engine,
   FeedbackFilter,
   GenerationFilter,

@@ -45,6 +45,19 @@ describe.skipIf(!adminUrl)("postgres specifics", () => {
     await b.close();
   });
 
+  it("keeps the server's synchronous_commit (on: durable) by default; durability normal turns it off for its connections", async () => {
+    const url = await freshSchemaUrl();
+    const full = await openStore({ url });
+    expect(full.durability).toBe("full");
+    await full.write({ items: [item("d1")] });
+    await full.close();
+    const normal = await openStore({ url, durability: "normal" });
+    expect(normal.durability).toBe("normal");
+    await normal.write({ items: [item("d2")] });
+    expect((await normal.counts()).items).toBe(2);
+    await normal.close();
+  });
+
   it("serialises concurrent writers of the same ids", async () => {
     const url = await freshSchemaUrl();
     const a = await openStore({ url });

@@ -43,6 +43,20 @@ describe("sqlite specifics", () => {
     await b.close();
   });
 
+  it("syncs every commit (synchronous=FULL) unless durability normal is asked for, read back from SQLite", async () => {
+    const path = join(dir, "durability.db");
+    const full = await openStore({ path });
+    expect(full.durability).toBe("full");
+    await full.close();
+    const normal = await openStore({ path, durability: "normal" });
+    expect(normal.durability).toBe("normal");
+    await normal.close();
+    const memory = await openStore({ path: ":memory:" });
+    expect(memory.durability).toBe("full");
+    await memory.close();
+    await expect(openStore({ path, durability: "eventual" as never })).rejects.toThrow(/durability: must be one of full, normal/);
+  });
+
   it("two handles on one file see each other's writes (WAL)", async () => {
     const path = join(dir, "shared.db");
     const a = await openStore({ path });

@@ -44,21 +44,23 @@ import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
-import type {
-  Counts,
-  FeedbackFilter,
-  GenerationFilter,
-  ItemFilter,
-  IterateOptions,
-  OpenStoreOptions,
-  Page,
-  PageOptions,
-  RecordKind,
-  RecordTimes,
-  Store,
-  WriteBatch,
-  WriteOptions,
-  WriteReport,
+import {
+  DURABILITIES,
+  type Durability,
+  type Counts,
+  type FeedbackFilter,
+  type GenerationFilter,
+  type ItemFilter,
+  type IterateOptions,
+  type OpenStoreOptions,
+  type Page,
+  type PageOptions,
+  type RecordKind,
+  type RecordTimes,
+  type Store,
+  type WriteBatch,
+  type WriteOptions,
+  type WriteReport,
 } from "./types.js";
 import { writeBatch } from "./write.js";
 import { type OpenSnapshot, currentReadScope } from "./snapshot.js";
@@ -132,6 +134,11 @@ export function redact(url: string): string {
  */
 export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   const target = resolveTarget(opts);
+  const wanted = opts.durability ?? "full";
+  if (!(DURABILITIES as readonly string[]).includes(wanted)) {
+    throw new ValidationError([{ path: "durability", message: `must be one of ${DURABILITIES.join(", ")}` }], undefined, "store options");
+  }
+  let durability: Durability;
   let db: Kysely<Database>;
   let migrationTableSchema: string | undefined;
   let lockKey: string | undefined;
@@ -149,7 +156,9 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     try {
       raw = new BetterSqlite3(target.path);
       raw.pragma("journal_mode = WAL");
-      raw.pragma("synchronous = NORMAL");
+      raw.pragma(`synchronous = ${wanted === "full" ? "FULL" : "NORMAL"}`);
+      // 2 = FULL, 3 = EXTRA; 1 = NORMAL (in WAL mode: durable against a crash of the process only).
+      durability = Number(raw.pragma("synchronous", { simple: true })) >= 2 ? "full" : "normal";
       raw.pragma("foreign_keys = ON");
       raw.pragma("busy_timeout = 10000");
     } catch (e) {
@@ -161,10 +170,14 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
     // An idle client losing its connection must not crash the process.
     pool.on("error", () => {});
+    // `normal`: commits return before the WAL reaches the disk (queued ahead of any other query).
+    if (wanted === "normal") pool.on("connect", (client) => void client.query("set synchronous_commit = off").catch(() => {}));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
       migrationTableSchema = r.rows[0]?.schema ?? undefined;
+      const sync = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db);
+      durability = sync.rows[0]?.synchronous_commit === "off" ? "normal" : "full";
     } catch (e) {
       await db.destroy().catch(() => {});
       throw new RlxfError("store_unavailable", `cannot connect to PostgreSQL at ${redact(target.url)}: ${(e as Error).message}`, {
@@ -200,7 +213,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  return new SqlStore(db, target.engine, lockKey, reader, target.engine === "sqlite" && target.path !== ":memory:" ? target.path : undefined);
+  return new SqlStore(db, target.engine, durability!, lockKey, reader, target.engine === "sqlite" && target.path !== ":memory:" ? target.path : undefined);
 }
 
 /** A read-only connection on a SQLite file, set up like the store's own reader. */
@@ -303,6 +316,7 @@ type Row = { project: string; id: string; body: string; created_at: number | str
 
 class SqlStore implements Store {
   readonly engine: Engine;
+  readonly durability: Durability;
   readonly #db: Kysely<Database>;
   readonly #lockKey: string | undefined;
   #closed = false;
@@ -323,7 +337,8 @@ class SqlStore implements Store {
   /** Snapshots open now (ended by close). */
   readonly #snapshots = new Set<OpenSnapshot<Kysely<Database>>>();
 
-  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>, path?: string) {
+  constructor(db: Kysely<Database>, engine: Engine, durability: Durability, lockKey?: string, reader?: Kysely<Database>, path?: string) {
+    this.durability = durability;
     this.#db = db;
     this.#reader = reader;
     this.#path = path;
