@@ -10,7 +10,7 @@ import { readSnapshot } from "./snapshot.js";
 import { syntheticBatch } from "./store.contract.js";
 import type { Store } from "./types.js";
 
-export function snapshotContract(engine: string, factory: () => Promise<Store>, opts: { skip?: boolean } = {}): void {
+export function snapshotContract(engine: string, factory: () => Promise<Store>, opts: { skip?: boolean; maxSnapshots: number }): void {
   describe.skipIf(opts.skip)(`snapshot reads (${engine})`, () => {
     const fresh = freshStores(factory);
 
@@ -71,6 +71,35 @@ export function snapshotContract(engine: string, factory: () => Promise<Store>, 
       const report = await dest.write(batch);
       expect(report.items.inserted).toBe(items.size);
       expect(report.feedback.inserted).toBe(feedback.length);
+    });
+
+    it(`holds at most ${opts.maxSnapshots} snapshots at once (each keeps a connection); the next waits for one to end`, async () => {
+      const store = await fresh();
+      await store.write(syntheticBatch(3, "c-"));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let reading = 0;
+      let most = 0;
+      const readers = Array.from({ length: opts.maxSnapshots + 3 }, () =>
+        readSnapshot(async () => {
+          const c = await store.counts();
+          most = Math.max(most, ++reading);
+          await gate;
+          reading--;
+          return c.items;
+        }),
+      );
+      // Let every reader that can get a snapshot get one (a generous bound for a busy machine), then a
+      // little longer for any that should not, and count.
+      for (let i = 0; i < 1500 && most < opts.maxSnapshots; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(most).toBe(opts.maxSnapshots);
+      // Other reads and writes go on meanwhile.
+      await store.write(syntheticBatch(1, "d-"));
+      expect((await store.counts()).items).toBe(4);
+      release();
+      expect(await Promise.all(readers)).toEqual(expect.arrayContaining([3]));
+      expect(most).toBe(opts.maxSnapshots);
     });
 
     it("readSnapshot: counts and pages inside it do not move while writers go on; outside they do", async () => {

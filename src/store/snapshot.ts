@@ -9,6 +9,9 @@
  * - SQLite `:memory:`: the database's only connection is held, so writes wait for the snapshot to end.
  * - PostgreSQL: one pooled client in a `REPEATABLE READ READ ONLY` transaction.
  *
+ * A store keeps at most 4 snapshots open at once on PostgreSQL (of its 10 pooled connections) and 8
+ * on a SQLite file; more wait for one to end, so slow readers cannot take every connection.
+ *
  * The scope follows async work started inside it (AsyncLocalStorage), so code that only holds a
  * store — an export source, a report — needs no handle to join it.
  */

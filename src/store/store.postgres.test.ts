@@ -28,7 +28,7 @@ configsContract("postgres", async () => openStore({ url: await freshSchemaUrl() 
 accessContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 judgingContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 queuesStoreContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
-snapshotContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+snapshotContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl, maxSnapshots: 4 });
 
 describe.skipIf(!adminUrl)("postgres specifics", () => {
   it("migrates once per schema and reopens cleanly; int8 columns come back as numbers", async () => {

@@ -25,7 +25,7 @@ queuesStoreContract("sqlite", () => openStore({ path: ":memory:" }));
 const snapshotDir = mkdtempSync(join(tmpdir(), "rlxf-snapshot-"));
 afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }));
 let snapshotFiles = 0;
-snapshotContract("sqlite file", () => openStore({ path: join(snapshotDir, `s${snapshotFiles++}.db`) }));
+snapshotContract("sqlite file", () => openStore({ path: join(snapshotDir, `s${snapshotFiles++}.db`) }), { maxSnapshots: 8 });
 
 describe("sqlite specifics", () => {
   const dir = mkdtempSync(join(tmpdir(), "rlxf-store-"));

@@ -70,6 +70,9 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
 const DEFAULT_PAGE_SIZE = 500;
 const IN_CHUNK = 1000;
+/** Snapshot reads open at once (see snapshot.ts); more wait for one to end. */
+const MAX_SNAPSHOTS_POSTGRES = 4;
+const MAX_SNAPSHOTS_SQLITE = 8;
 
 /**
  * better-sqlite3 waits for a busy database synchronously, blocking the event
@@ -336,9 +339,14 @@ class SqlStore implements Store {
   readonly #path: string | undefined;
   /** Snapshots open now (ended by close). */
   readonly #snapshots = new Set<OpenSnapshot<Kysely<Database>>>();
+  /** Snapshots hold a connection for as long as a reader takes: at most this many at once, the rest wait. */
+  #snapshotSlots: { free: number; waiting: (() => void)[] } = { free: 0, waiting: [] };
 
   constructor(db: Kysely<Database>, engine: Engine, durability: Durability, lockKey?: string, reader?: Kysely<Database>, path?: string) {
     this.durability = durability;
+    // PostgreSQL: 4 of the pool's 10 connections, so other requests always have some; a SQLite file: 8
+    // read connections (each pins the WAL); :memory: holds its only connection, one at a time.
+    this.#snapshotSlots.free = engine === "postgres" ? MAX_SNAPSHOTS_POSTGRES : path !== undefined ? MAX_SNAPSHOTS_SQLITE : 1;
     this.#db = db;
     this.#reader = reader;
     this.#path = path;
@@ -380,6 +388,38 @@ class SqlStore implements Store {
   }
 
   async #openSnapshot(): Promise<OpenSnapshot<Kysely<Database>>> {
+    const slots = this.#snapshotSlots;
+    if (slots.free > 0) slots.free--;
+    else await new Promise<void>((r) => slots.waiting.push(r));
+    const release = () => {
+      const next = slots.waiting.shift();
+      if (next) next();
+      else slots.free++;
+    };
+    let snap: OpenSnapshot<Kysely<Database>>;
+    try {
+      snap = await this.#beginSnapshot();
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const tracked: OpenSnapshot<Kysely<Database>> = {
+      conn: snap.conn,
+      close: async () => {
+        if (!this.#snapshots.delete(tracked)) return;
+        try {
+          await snap.close();
+        } finally {
+          release();
+        }
+      },
+    };
+    this.#snapshots.add(tracked);
+    return tracked;
+  }
+
+  async #beginSnapshot(): Promise<OpenSnapshot<Kysely<Database>>> {
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
     let snap: OpenSnapshot<Kysely<Database>>;
     if (this.engine === "postgres") {
       // The snapshot is taken at the first statement after BEGIN.
@@ -405,15 +445,7 @@ class SqlStore implements Store {
       // :memory: has one connection: hold it, so nothing is written until the snapshot ends.
       snap = await holdConnection(this.#live, ["begin"], "commit");
     }
-    const tracked: OpenSnapshot<Kysely<Database>> = {
-      conn: snap.conn,
-      close: async () => {
-        if (!this.#snapshots.delete(tracked)) return;
-        await snap.close();
-      },
-    };
-    this.#snapshots.add(tracked);
-    return tracked;
+    return snap;
   }
 
   async #inTransaction<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -704,6 +736,8 @@ class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Snapshots waiting for a slot go on to find the store closed.
+    for (const wake of this.#snapshotSlots.waiting.splice(0)) wake();
     await Promise.all([...this.#snapshots].map((snap) => snap.close().catch(() => {})));
     await this.#reader?.destroy();
     await this.#db.destroy();
