@@ -6,7 +6,8 @@
  *
  * - SQLite file: a dedicated read-only connection holding one deferred `BEGIN` read transaction
  *   (WAL: writers are not blocked; the WAL cannot be checkpointed past the snapshot until it ends).
- * - SQLite `:memory:`: the database's only connection is held, so writes wait for the snapshot to end.
+ * - SQLite `:memory:`: the database's only connection is held, so writes from elsewhere wait for the
+ *   snapshot to end; inside it, only records and counts can be read (anything else is an error, not a hang).
  * - PostgreSQL: one pooled client in a `REPEATABLE READ READ ONLY` transaction.
  *
  * A store keeps at most 4 snapshots open at once on PostgreSQL (of its 10 pooled connections) and 8

@@ -369,13 +369,22 @@ class SqlStore implements Store {
 
   get #live(): Kysely<Database> {
     if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    this.#outsideOwnMemorySnapshot();
     return this.#db;
   }
 
   /** For reads outside a transaction: the read-only connection where there is one. */
   get #read(): Kysely<Database> {
     if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    if (!this.#reader) this.#outsideOwnMemorySnapshot();
     return this.#reader ?? this.#db;
+  }
+
+  /** An in-memory store's snapshot holds its only connection: anything else waiting for it there would wait forever. */
+  #outsideOwnMemorySnapshot(): void {
+    if (this.engine === "sqlite" && this.#path === undefined && currentReadScope()?.has(this)) {
+      throw new RlxfError("snapshot_read_only", "inside a snapshot read (readSnapshot) of an in-memory store, only its items, generations, feedback and counts can be read");
+    }
   }
 
   /** Where record reads go: the snapshot of the read scope the caller runs in (see snapshot.ts), else `#read`. */
@@ -443,17 +452,13 @@ class SqlStore implements Store {
       };
     } else {
       // :memory: has one connection: hold it, so nothing is written until the snapshot ends.
-      snap = await holdConnection(this.#live, ["begin"], "commit");
+      snap = await holdConnection(this.#db, ["begin"], "commit");
     }
     return snap;
   }
 
   async #inTransaction<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     const db = this.#live;
-    if (this.engine === "sqlite" && this.#path === undefined && currentReadScope()?.has(this)) {
-      // The snapshot holds the in-memory database's only connection: waiting for it would never end.
-      throw new RlxfError("snapshot_read_only", "cannot write to an in-memory store from inside its own snapshot read (readSnapshot)");
-    }
     if (this.engine === "postgres") return db.transaction().execute(fn);
     // SQLite: take the write lock up front so a concurrent writer waits (busy_timeout) instead of failing mid-way.
     return withFileLock(this.#lockKey, () => db.connection().execute(async (conn) => {
