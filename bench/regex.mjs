@@ -9,6 +9,10 @@
 // character; the RE2 engines stay linear), and a normal one: the shipped judge parsers' patterns on
 // judge answers and a `\boxed{...}` verifier pattern on completions. Knobs: BENCH_N (normal-workload
 // texts, default 20000), BENCH_EVIL_MAX (longest input given to the native engine, default 25).
+//
+// Why RE2JS: both RE2 engines are linear; the native binding is faster on huge texts but pays a
+// conversion per call that makes it slower than RE2JS on judge-sized answers, and on Node 20 it must
+// be compiled from source (1.23.x; no prebuilt download without network access, later majors refuse Node 20).
 import { createRequire } from "node:module";
 import { compilePattern } from "../dist/sources/regex.js";
 import { DEFAULT_JUDGES } from "../dist/sources/index.js";
