@@ -3,7 +3,10 @@
  * through `POST /v1/feedback` of the real server (`rlxf serve`, a child
  * process, SQLite) in batches of 500 and one record at a time from 32
  * concurrent clients, beside inserting the same rows straight into the same
- * schema with better-sqlite3, in the same run.
+ * schema with better-sqlite3, in the same run. Two servers run side by side:
+ * `--durability full` (the default: SQLite synchronous=FULL, every commit
+ * synced) and `--durability normal` (synchronous=NORMAL), and the run prints
+ * full / normal; the raw baseline uses synchronous=NORMAL.
  *
  * Knobs (env): BENCH_BATCHED (records, default 100000), BENCH_SINGLE (default
  * 10000), BENCH_CLIENTS (single-record clients, default 32), BENCH_BATCH_CLIENTS
@@ -61,8 +64,8 @@ async function seed(path: string): Promise<string> {
   return secret;
 }
 
-async function startServer(db: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--db", db, "--no-demo"], { stdio: ["ignore", "pipe", "inherit"] });
+async function startServer(db: string, durability: "full" | "normal"): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--db", db, "--no-demo", "--durability", durability], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   const url = await new Promise<string>((res, rej) => {
     proc.stdout!.on("data", (d) => {
@@ -138,56 +141,79 @@ function rawInserter(path: string): { insert(records: Rec[]): number; close(): v
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
+type Durability = "full" | "normal";
+const DURABILITIES: Durability[] = ["full", "normal"];
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "rlxf-bench-"));
-  let server: { url: string; proc: ChildProcess } | undefined;
+  const servers: { url: string; proc: ChildProcess }[] = [];
   try {
-    const apiDb = join(dir, "api.db");
     const rawDb = join(dir, "raw.db");
-    const key = await seed(apiDb);
     await seed(rawDb);
-    server = await startServer(apiDb);
-    const { url } = server;
+    const api = {} as Record<Durability, { url: string; key: string }>;
+    for (const d of DURABILITIES) {
+      const db = join(dir, `api-${d}.db`);
+      const key = await seed(db);
+      const server = await startServer(db, d);
+      servers.push(server);
+      api[d] = { url: server.url, key };
+    }
 
     // Warm up (JIT, connections, SQLite cache).
-    for (let n = 0; n < 10; n++) await post(url, key, { batch: Array.from({ length: BATCH }, (_, i) => record("warm", n * BATCH + i)) });
-    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => post(url, key, record("warm1", i))));
+    for (const d of DURABILITIES) {
+      const { url, key } = api[d];
+      for (let n = 0; n < 10; n++) await post(url, key, { batch: Array.from({ length: BATCH }, (_, i) => record("warm", n * BATCH + i)) });
+      await Promise.all(Array.from({ length: CLIENTS }, (_, i) => post(url, key, record("warm1", i))));
+    }
 
-    // Batched API and raw inserts in alternating rounds, so that a change in the machine's load
-    // during the run weighs on both; each reported rate is the median of its rounds.
+    // Batched API (full, normal) and raw inserts in alternating rounds, so that a change in the
+    // machine's load during the run weighs on all; each reported rate is the median of its rounds.
     const raw = rawInserter(rawDb);
     const perRound = Math.ceil(BATCHED / BATCH / ROUNDS);
-    const apiRates: number[] = [];
+    const apiRates: Record<Durability, number[]> = { full: [], normal: [] };
+    const batchLatencies: Record<Durability, number[]> = { full: [], normal: [] };
+    const singleRates: Record<Durability, number[]> = { full: [], normal: [] };
+    const singleLatencies: Record<Durability, number[]> = { full: [], normal: [] };
     const rawRates: number[] = [];
-    const batchLatencies: number[] = [];
+    const singlePerRound = Math.ceil(SINGLE / ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
-      const b = await pool(perRound, BATCH_CLIENTS, (n) =>
-        post(url, key, { batch: Array.from({ length: BATCH }, (_, k) => record(`batched${round}`, n * BATCH + k)) }),
-      );
-      apiRates.push((perRound * BATCH) / b.seconds);
-      batchLatencies.push(...b.latencies);
+      for (const d of DURABILITIES) {
+        const { url, key } = api[d];
+        const b = await pool(perRound, BATCH_CLIENTS, (n) =>
+          post(url, key, { batch: Array.from({ length: BATCH }, (_, k) => record(`batched${round}`, n * BATCH + k)) }),
+        );
+        apiRates[d].push((perRound * BATCH) / b.seconds);
+        batchLatencies[d].push(...b.latencies);
+        const s1 = await pool(singlePerRound, CLIENTS, (i) => post(url, key, record(`single${round}`, i)));
+        singleRates[d].push(singlePerRound / s1.seconds);
+        singleLatencies[d].push(...s1.latencies);
+      }
       rawRates.push(raw.insert(Array.from({ length: perRound * BATCH }, (_, i) => record(`raw${round}`, i))));
     }
     raw.close();
-    const batchedRate = median(apiRates);
     const rawRate = median(rawRates);
 
-    const s = await pool(SINGLE, CLIENTS, (i) => post(url, key, record("single", i)));
-    const singleRate = SINGLE / s.seconds;
-
     const f = (x: number) => Math.round(x).toLocaleString("en-US");
-    const ratio = batchedRate / rawRate;
     const total = ROUNDS * perRound * BATCH;
-    console.log(`rlxf ingestion benchmark: SQLite, Node ${process.version}, ${total} batched records in ${ROUNDS} rounds, ${SINGLE} single records`);
-    console.log(`  POST /v1/feedback, batches of ${BATCH}, ${BATCH_CLIENTS} clients: ${f(batchedRate)} records/s  (rounds: ${apiRates.map(f).join(", ")}; p50 ${pct(batchLatencies, 50).toFixed(1)} ms, p99 ${pct(batchLatencies, 99).toFixed(1)} ms per batch)`);
-    console.log(`  raw better-sqlite3 inserts, same rows, ${BATCH} per transaction: ${f(rawRate)} records/s  (rounds: ${rawRates.map(f).join(", ")})`);
-    console.log(`  batched / raw = ${ratio.toFixed(3)}  (goal >= 0.333: ${ratio >= 1 / 3 ? "met" : "NOT met"})`);
-    console.log(`  POST /v1/feedback, one record per request, ${CLIENTS} clients: ${f(singleRate)} records/s  (latency p50 ${pct(s.latencies, 50).toFixed(2)} ms, p99 ${pct(s.latencies, 99).toFixed(2)} ms)`);
-    console.log(`  single / raw = ${(singleRate / rawRate).toFixed(3)}`);
+    console.log(`rlxf ingestion benchmark: SQLite, Node ${process.version}, ${total} batched records in ${ROUNDS} rounds and ${ROUNDS * singlePerRound} single records per durability`);
+    console.log(`  raw better-sqlite3 inserts (synchronous=NORMAL), same rows, ${BATCH} per transaction: ${f(rawRate)} records/s  (rounds: ${rawRates.map(f).join(", ")})`);
+    const rate: Record<Durability, { batched: number; single: number }> = { full: { batched: 0, single: 0 }, normal: { batched: 0, single: 0 } };
+    for (const d of DURABILITIES) {
+      const batched = median(apiRates[d]);
+      const single = median(singleRates[d]);
+      rate[d] = { batched, single };
+      const ratio = batched / rawRate;
+      console.log(`  --durability ${d}:`);
+      console.log(`    POST /v1/feedback, batches of ${BATCH}, ${BATCH_CLIENTS} clients: ${f(batched)} records/s  (rounds: ${apiRates[d].map(f).join(", ")}; p50 ${pct(batchLatencies[d], 50).toFixed(1)} ms, p99 ${pct(batchLatencies[d], 99).toFixed(1)} ms per batch)`);
+      console.log(`    batched / raw = ${ratio.toFixed(3)}  (goal >= 0.333: ${ratio >= 1 / 3 ? "met" : "NOT met"})`);
+      console.log(`    POST /v1/feedback, one record per request, ${CLIENTS} clients: ${f(single)} records/s  (rounds: ${singleRates[d].map(f).join(", ")}; latency p50 ${pct(singleLatencies[d], 50).toFixed(2)} ms, p99 ${pct(singleLatencies[d], 99).toFixed(2)} ms)`);
+      console.log(`    single / raw = ${(single / rawRate).toFixed(3)}`);
+    }
+    console.log(`  full / normal: batched ${(rate.full.batched / rate.normal.batched).toFixed(3)}, single ${(rate.full.single / rate.normal.single).toFixed(3)}  (the price of surviving power loss and OS crashes)`);
   } finally {
-    if (server) {
+    for (const server of servers) {
       server.proc.kill("SIGTERM");
-      await new Promise((r) => server!.proc.once("exit", r));
+      await new Promise((r) => server.proc.once("exit", r));
     }
     rmSync(dir, { recursive: true, force: true });
   }

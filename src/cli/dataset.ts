@@ -22,7 +22,7 @@ import {
   writeDatasetFile,
   writeJsonl,
 } from "../learn/index.js";
-import type { Store } from "../store/index.js";
+import { type Store, readSnapshot } from "../store/index.js";
 import { type DbOptions, dbOption, info, out, withStore } from "./shared.js";
 
 /** A comma-separated list option whose values must come from `allowed`. */
@@ -142,8 +142,9 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
   if (opts.kinds) q.kinds = opts.kinds;
   if (opts.sourceType) q.sourceType = opts.sourceType;
   if (opts.from) q.from = opts.from;
+  // One snapshot of the store: the dataset is one moment of it, whatever is written meanwhile.
   const built = await withStore(opts, (store) =>
-    buildDataset(feedbackSource(store, q), {
+    readSnapshot(() => buildDataset(feedbackSource(store, q), {
       format: opts.format,
       testFraction,
       seed: opts.seed,
@@ -157,7 +158,7 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
       ...(opts.margin ? { marginColumn: true } : {}),
       ...(opts.ability ? { ability: opts.ability } : {}),
       ...(opts.dataSource ? { dataSource: opts.dataSource } : {}),
-    }),
+    })),
   );
   if (built.train.length === 0) {
     throw new RlxfError(

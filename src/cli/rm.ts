@@ -33,7 +33,7 @@ import {
   trainRewardModel,
   writeRewardModelFile,
 } from "../learn/index.js";
-import type { Store } from "../store/index.js";
+import { type Store, readSnapshot } from "../store/index.js";
 import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord } from "./dataset.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
@@ -148,10 +148,12 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   await withStore(opts, async (store) => {
     const q = queryOf(opts);
     const bar = progress("reading feedback");
-    const pairs = await collectPairs(feedbackSource(store, q), {
-      ...(opts.from ? { pairsFrom: opts.from } : {}),
-      onRecord: () => bar.tick(),
-    });
+    const pairs = await readSnapshot(() =>
+      collectPairs(feedbackSource(store, q), {
+        ...(opts.from ? { pairsFrom: opts.from } : {}),
+        onRecord: () => bar.tick(),
+      }),
+    );
     bar.done(`records: ${pairs.length} pairs`);
     if (pairs.length === 0) {
       throw new RlxfError("no_pairs", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)`);
@@ -242,7 +244,7 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
   await withStore(opts, async (store) => {
     const model = await modelFrom(store, opts);
     const q = queryOf(opts);
-    let pairs = await collectPairs(feedbackSource(store, q), opts.from ? { pairsFrom: opts.from } : {});
+    let pairs = await readSnapshot(() => collectPairs(feedbackSource(store, q), opts.from ? { pairsFrom: opts.from } : {}));
     if (opts.split !== "all") {
       const t = model.meta.training;
       const share = typeof t?.options.testFraction === "number" ? t.options.testFraction : 0;

@@ -7,7 +7,7 @@ import { type Model, PROVIDERS, type ProviderKind, StoreResponseCache, createMod
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
 import { createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
-import { redact, resolveTarget, type Store } from "../store/index.js";
+import { DURABILITIES, type Durability, redact, resolveTarget, type Store } from "../store/index.js";
 import { demoDatasetPath } from "./demo.js";
 import { type DbOptions, dbOption, info, int, out, storeFrom } from "./shared.js";
 
@@ -20,6 +20,7 @@ export interface ServeOptions extends DbOptions {
   judgeModel?: string;
   judgeBaseUrl?: string;
   judgeProvider?: ProviderKind;
+  durability: Durability;
 }
 
 /**
@@ -54,10 +55,10 @@ function judgeModelOf(opts: ServeOptions, store: Store) {
 
 export const DEMO_PROJECT = "demo";
 
-function describeStore(opts: DbOptions): string {
+function describeStore(opts: DbOptions, store: Store): string {
   const db = opts.db;
   const t = db ? (/^postgres(ql)?:\/\//.test(db) ? resolveTarget({ url: db }) : resolveTarget({ path: db })) : resolveTarget();
-  return t.engine === "sqlite" ? `SQLite ${t.path}` : `PostgreSQL ${redact(t.url)}`;
+  return `${t.engine === "sqlite" ? `SQLite ${t.path}` : `PostgreSQL ${redact(t.url)}`}, durability ${store.durability}`;
 }
 
 /** The web app built next to the CLI (dist/web), when it was built. */
@@ -75,7 +76,7 @@ async function seedDemo(store: Store): Promise<boolean> {
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
-  const store = await storeFrom(opts);
+  const store = await storeFrom(opts, { durability: opts.durability });
   const judge = judgeModelOf(opts, store);
   let running;
   try {
@@ -127,7 +128,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     process.on("SIGINT", stop);
   });
   // Last, after the signal handlers: a supervisor reading stdout knows the server is ready and may stop it at once.
-  out(`rlxf server listening on ${running.url} (${describeStore(opts)})\n`);
+  out(`rlxf server listening on ${running.url} (${describeStore(opts, store)})\n`);
   await stopped;
 }
 
@@ -143,6 +144,11 @@ export function register(program: Command): void {
     .option("--judge-model <name>", "model that judges in reward specs ask (default: $RLXF_JUDGE_MODEL, else $RLXF_MODEL)")
     .option("--judge-base-url <url>", "its OpenAI-compatible (or Anthropic) endpoint (default: $RLXF_JUDGE_BASE_URL, else $RLXF_BASE_URL); key from $RLXF_JUDGE_API_KEY or $RLXF_API_KEY")
     .addOption(new Option("--judge-provider <kind>", "its wire protocol (default: openai)").choices([...PROVIDERS]))
+    .addOption(
+      new Option("--durability <level>", "full: an acknowledged write survives power loss and OS crashes (SQLite synchronous=FULL); normal: only a crash of the process, faster (synchronous=NORMAL)")
+        .choices([...DURABILITIES])
+        .default("full"),
+    )
     .addOption(dbOption())
     .action(runServe);
 }

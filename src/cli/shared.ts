@@ -1,14 +1,14 @@
 import { InvalidArgumentError, Option } from "commander";
-import { openStore, type Store } from "../store/index.js";
+import { type OpenStoreOptions, openStore, type Store } from "../store/index.js";
 
 export interface DbOptions {
   db?: string;
 }
 
 /** Open the store named by `--db` (a path or a postgres:// URL), else the environment's default. */
-export async function storeFrom(opts: DbOptions): Promise<Store> {
-  if (!opts.db) return openStore();
-  return /^postgres(ql)?:\/\//.test(opts.db) ? openStore({ url: opts.db }) : openStore({ path: opts.db });
+export async function storeFrom(opts: DbOptions, more: Pick<OpenStoreOptions, "durability"> = {}): Promise<Store> {
+  if (!opts.db) return openStore(more);
+  return /^postgres(ql)?:\/\//.test(opts.db) ? openStore({ url: opts.db, ...more }) : openStore({ path: opts.db, ...more });
 }
 
 /** Run `fn` with an open store and always close it. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
-import { Feedback, FEEDBACK_KINDS } from "./schema.js";
+import { readFileSync } from "node:fs";
+import { Feedback, FEEDBACK_KINDS, MAX_ID_LENGTH, MAX_NAME_LENGTH, rankingProblem } from "./schema.js";
 import { checkAgainstOutputs, parseFeedback, parseGeneration, parseItem } from "./validate.js";
 
 const src = { type: "human", id: "ann-1" } as const;
@@ -37,6 +38,14 @@ describe("feedback record", () => {
     ["pSecond above 1", { ...(valid.pairwise as object), value: { choice: "second", pSecond: 1.5 } }, "value.pSecond"],
     ["ranking with too few ranks", { ...(valid.ranking as object), value: { ranks: [1, 2] } }, "value.ranks"],
     ["ranking with rank 0", { ...(valid.ranking as object), value: { ranks: [0, 1, 2] } }, "value.ranks.0"],
+    ["ranking with a rank beyond the number of targets", { ...(valid.pairwise as object), kind: "ranking", value: { ranks: [1, 1000] } }, "value.ranks.1"],
+    ["ranking without a rank 1", { ...(valid.pairwise as object), kind: "ranking", value: { ranks: [2, 2] } }, "value.ranks"],
+    ["ranking with a gap no tie explains", { ...(valid.ranking as object), value: { ranks: [1, 3, 3] } }, "value.ranks"],
+    ["a 1 MB policy", { id: "g", itemId: "i", policy: "p".repeat(1 << 20), output: "o" }, "policy"],
+    ["a project name over 256 characters", { ...(valid.binary as object), project: "p".repeat(257) }, "project"],
+    ["a source id over 256 characters", { ...(valid.binary as object), source: { type: "human", id: "a".repeat(257) } }, "source.id"],
+    ["an id over 512 characters", { ...(valid.binary as object), id: "f".repeat(513) }, "id"],
+    ["a signal name over 256 characters", one("signal", { signal: "s".repeat(257), value: 1 }), "value.signal"],
     ["span ending before it starts", one("spans", { spans: [{ start: 5, end: 5, label: "x" }] }), "value.spans.0.end"],
     ["criterion without passed or score", one("rubric", { criteria: [{ name: "x" }] }), "value.criteria.0.passed"],
     ["unknown kind", one("vibes", { ok: true }), "kind"],
@@ -47,7 +56,8 @@ describe("feedback record", () => {
   ])("rejects %s, naming the field", (_name, input, path) => {
     let err: unknown;
     try {
-      parseFeedback(input, "line 7");
+      if ((input as { policy?: unknown }).policy !== undefined) parseGeneration(input, "line 7");
+      else parseFeedback(input, "line 7");
     } catch (e) {
       err = e;
     }
@@ -55,6 +65,29 @@ describe("feedback record", () => {
     const v = err as ValidationError;
     expect(v.message).toContain("line 7");
     expect(v.issues.map((i) => i.path)).toContain(path);
+  });
+
+  it("ranks: integers 1..n; ties as a competition (1224) or a dense (1223) ranking; existing rankings stay valid", () => {
+    const ranking = (ranks: number[]) => ({ id: "r", kind: "ranking", targets: ranks.map((_, i) => `g${i}`), source: src, value: { ranks } });
+    const ok = [[1, 2], [2, 1], [1, 1], [1, 1, 1], [1, 2, 3, 4], [3, 1, 4, 2], [1, 2, 2], [2, 1, 2], [1, 1, 3], [1, 1, 2], [2, 2, 1, 4], [1, 2, 2, 3]];
+    for (const r of ok) expect(() => parseFeedback(ranking(r)), JSON.stringify(r)).not.toThrow();
+    const bad = [[1, 1000], [2, 2], [1, 3], [0, 1], [1.5, 1], [1, 3, 3], [2, 2, 3], [1, 1, 4], [1, 4, 4, 4]];
+    for (const r of bad) expect(() => parseFeedback(ranking(r)), JSON.stringify(r)).toThrow(ValidationError);
+    expect(rankingProblem([1, 3, 3])?.message).toMatch(/competition ranking.*dense/);
+    // The rankings shipped in the example dataset are valid.
+    for (const line of readFileSync(new URL("../../examples/demo.jsonl", import.meta.url), "utf8").split("\n")) {
+      if (line.includes('"kind":"ranking"')) expect(() => parseFeedback(JSON.parse(line))).not.toThrow();
+    }
+  });
+
+  it("names: project, policy, source id, dataset, dimension, signal and span label up to 256 characters; ids up to 512", () => {
+    expect([MAX_NAME_LENGTH, MAX_ID_LENGTH]).toEqual([256, 512]);
+    const long = "x".repeat(256);
+    expect(parseGeneration({ id: "g".repeat(512), itemId: "i", policy: long, output: "", project: long }).policy).toBe(long);
+    expect(parseItem({ id: "i", prompt: "p", dataset: long }).dataset).toBe(long);
+    expect(() => parseItem({ id: "i", prompt: "p", dataset: `${long}x` })).toThrow(/dataset: must be at most 256 characters/);
+    expect(() => parseFeedback(one("rating", { score: 1, scale: { min: 0, max: 1 }, dimension: `${long}x` }))).toThrow(/value\.dimension/);
+    expect(() => parseFeedback(one("spans", { spans: [{ start: 0, end: 1, label: `${long}x` }] }))).toThrow(/value\.spans\.0\.label/);
   });
 
   it("validates items and generations", () => {

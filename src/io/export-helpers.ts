@@ -46,7 +46,7 @@ export function completionMessages(g: Generation): ChatMessage[] {
 
 /** Feedback metadata entries whose keys are not columns of the format. */
 export function metadataColumns(metadata: Record<string, unknown> | undefined, reserved: ReadonlySet<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   if (!metadata) return out;
   for (const [k, v] of Object.entries(metadata)) if (!reserved.has(k) && v !== undefined) out[k] = v;
   return out;

@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { RlxfError } from "../errors.js";
 import type { Feedback } from "../feedback/schema.js";
+import { snapshotIterable } from "../store/snapshot.js";
 import type { ExportContext, Exporter } from "./export-helpers.js";
 import { exportAlpacaEval } from "./formats/alpaca-eval.js";
 import { exportOpenAiDpo } from "./formats/openai.js";
@@ -36,6 +37,9 @@ const EXPORTERS: Record<ExportFormat, Exporter> = {
  * - openai-dpo: OpenAI preference fine-tuning rows.
  * - alpaca-eval: AlpacaEval annotations from pairwise feedback (ties kept as 1.5).
  * - rlxf: every item, then every generation, then every feedback record.
+ *
+ * The whole export reads one snapshot of a store (see `readSnapshot` in rlxf/store): records written
+ * while it streams are left out of it entirely, so feedback never names a generation the file lacks.
  */
 export function exportRecords(format: ExportFormat, src: ExportSource, opts: ExportOptions = {}): ExportStream {
   const exporter = EXPORTERS[format];
@@ -63,7 +67,7 @@ export function exportRecords(format: ExportFormat, src: ExportSource, opts: Exp
     [Symbol.asyncIterator]() {
       records = 0;
       skips = new Map();
-      return exporter(src, ctx);
+      return snapshotIterable({ [Symbol.asyncIterator]: () => exporter(src, ctx) })[Symbol.asyncIterator]();
     },
   };
 }

@@ -4,17 +4,31 @@
  * Shared by the handlers (validation) and the OpenAPI document.
  */
 import { z } from "zod";
-import { Id } from "../feedback/schema.js";
+import { FEEDBACK_KINDS, Id, Name } from "../feedback/schema.js";
+import { TIME_FORMAT_MESSAGE, isoTimeMs } from "../store/codec.js";
+
+/** A point in time in a JSON body: an ISO 8601 date or date-time with an offset, or epoch milliseconds (a number). */
+const TimeFilter = z.union([
+  z.string().refine((s) => isoTimeMs(s) !== undefined, TIME_FORMAT_MESSAGE),
+  z.number().int().min(-8.64e15).max(8.64e15),
+]);
 
 export const QUESTION_KINDS = ["pairwise", "ranking", "rating", "binary", "critique", "span", "rubric", "correction"] as const;
 export type QuestionKind = (typeof QUESTION_KINDS)[number];
 /** Kinds that compare the generations of a task (they need pair or list tasks). */
 export const COMPARATIVE: ReadonlySet<QuestionKind> = new Set(["pairwise", "ranking"]);
 
+/**
+ * Question and criterion ids key the answers (plain JSON objects), so a name every JavaScript object
+ * already has (`constructor`, `toString`, `__proto__`...) is refused: it would read as an answer never given.
+ */
 const QuestionId = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")
-  .describe("the question's id, unique in the queue; answers are keyed by it");
+  .superRefine((s, ctx) => {
+    if (s in Object.prototype || s.startsWith("__")) ctx.addIssue({ code: "custom", message: `"${s}" is reserved (every JavaScript object has it); pick another id` });
+  })
+  .describe("the question's id, unique in the queue; answers are keyed by it (not a name JavaScript objects already have, such as constructor)");
 
 const finite = () => z.number().refine(Number.isFinite, "must be a finite number");
 
@@ -89,9 +103,9 @@ export const SELECTION_MODES = ["generations", "pairs", "lists"] as const;
 export const Selection = z
   .strictObject({
     mode: z.enum(SELECTION_MODES).describe("generations: one task per generation; pairs: one per pair of generations of an item; lists: one per item with all its generations"),
-    dataset: Id.optional().describe("only items of this dataset"),
+    dataset: Name.optional().describe("only items of this dataset"),
     itemIds: z.array(Id).min(1).max(100_000).optional().describe("only these items"),
-    policies: z.array(Id).min(1).max(1000).optional().describe("only generations of these policies (pairs: between two different ones, in this order)"),
+    policies: z.array(Name).min(1).max(1000).optional().describe("only generations of these policies (pairs: between two different ones, in this order)"),
     pairs: z.array(z.tuple([Id, Id])).min(1).max(100_000).optional().describe("pairs mode: exactly these pairs of generation ids"),
     generationIds: z.array(Id).min(1).max(100_000).optional().describe("generations mode: exactly these generations"),
     sample: z
@@ -118,7 +132,7 @@ export const CreateQueueBody = z
     questions: z.array(Question).min(1, "a queue asks at least one question").max(50),
     annotatorsPerItem: z.number().int().min(1).max(100).optional().describe("distinct annotators each task needs (default 1)"),
     lockSeconds: z.number().int().min(1).max(7 * 86400).optional().describe("how long a task stays locked to the annotator who got it (default 600)"),
-    annotators: z.array(Id).min(1).max(10_000).optional().describe("only these annotators (annotate key names) may work on it; default anyone in the project"),
+    annotators: z.array(Name).min(1).max(10_000).optional().describe("only these annotators (annotate key names) may work on it; default anyone in the project"),
   })
   .superRefine((b, ctx) => {
     const seen = new Set<string>();
@@ -158,7 +172,7 @@ export const TasksQuery = z.strictObject({
 });
 
 export const ReleaseQuery = z.strictObject({
-  annotator: z.string().min(1).max(512).optional().describe("free only this annotator's lock (default: every live lock on the task)"),
+  annotator: Name.optional().describe("free only this annotator's lock (default: every live lock on the task)"),
 });
 
 export const SubmitBody = z.strictObject({
@@ -221,15 +235,15 @@ export const CreateExportBody = z.strictObject({
   format: z.enum(["trl-preference", "trl-unpaired", "openai-dpo", "alpaca-eval", "rlxf"]),
   filters: z
     .strictObject({
-      kind: z.array(z.string().min(1)).min(1).optional(),
+      kind: z.array(z.enum(FEEDBACK_KINDS, { message: `each kind must be one of ${FEEDBACK_KINDS.join(", ")}` })).min(1).optional(),
       sourceType: z.enum(["human", "judge", "critic", "verifier", "simulated", "user"]).optional(),
-      sourceId: Id.optional(),
-      policy: Id.optional(),
+      sourceId: Name.optional(),
+      policy: Name.optional(),
       itemId: Id.optional(),
-      dataset: Id.optional(),
+      dataset: Name.optional(),
       queueId: Id.optional(),
-      since: z.string().optional(),
-      until: z.string().optional(),
+      since: TimeFilter.describe("createdAt >= since (inclusive)").optional(),
+      until: TimeFilter.describe("createdAt < until (exclusive)").optional(),
     })
     .optional(),
 });

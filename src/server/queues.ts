@@ -9,7 +9,7 @@ import { createHash, randomInt, randomUUID } from "node:crypto";
 import type { Hono } from "hono";
 import { createRng } from "../eval/random.js";
 import { correctionToPairwise } from "../feedback/convert.js";
-import type { Feedback, FeedbackInput, Generation, Item } from "../feedback/schema.js";
+import { type Feedback, type FeedbackInput, type Generation, type Item, rankingProblem } from "../feedback/schema.js";
 import type { FieldIssue } from "../errors.js";
 import type { ApiKey, Claim, QueueRecord, QueueTask, Store, TaskInput } from "../store/index.js";
 import { jsonBody } from "./body.js";
@@ -227,7 +227,7 @@ export function buildRecords(args: {
   });
 
   for (const q of questions) {
-    const raw = answers[q.id];
+    const raw = Object.hasOwn(answers, q.id) ? answers[q.id] : undefined;
     if (raw === undefined || raw === null) {
       if (q.required !== false) issue(q.id, "is required");
       continue;
@@ -263,9 +263,9 @@ export function buildRecords(args: {
           issue(`${q.id}.ranks`, `needs one rank per shown generation (${n}), got ${a.ranks.length}`);
           continue;
         }
-        const bad = a.ranks.findIndex((x) => x > n);
-        if (bad >= 0) {
-          issue(`${q.id}.ranks.${bad}`, `must be from 1 to ${n}`);
+        const bad = rankingProblem(a.ranks);
+        if (bad) {
+          issue(`${q.id}.ranks${bad.index !== undefined ? `.${bad.index}` : ""}`, bad.message);
           continue;
         }
         const ranks = new Array<number>(n);
@@ -387,7 +387,7 @@ export function buildRecords(args: {
           }
           const criteria = [];
           for (const c of q.criteria) {
-            const got = a.criteria[c.id];
+            const got = Object.hasOwn(a.criteria, c.id) ? a.criteria[c.id] : undefined;
             const entry = typeof got === "boolean" ? { passed: got } : got;
             if (!entry || (entry.passed === undefined && entry.score === undefined)) {
               issue(`${path}.criteria.${c.id}`, c.maxScore !== undefined ? `needs a score from 0 to ${c.maxScore}` : "needs passed: true or false");

@@ -127,7 +127,11 @@ function judgeConfigOf(ref: unknown, path: string): JudgeConfig {
     if (!found) throw new ApiError(400, "validation_failed", `invalid reward spec at ${path}: no judge "${ref}"; use one of ${defaultJudges().map((j) => j.name).join(", ")} or a judge config object`, { issues: [{ path, message: `unknown judge "${ref}"` }] });
     return found;
   }
-  return resolveJudge(ref as JudgeConfigInput);
+  try {
+    return resolveJudge(ref as JudgeConfigInput);
+  } catch (e) {
+    throw specError(e, path);
+  }
 }
 
 /** Model access for judge members of reward specs: made on first use, so a server without one still serves everything else. */
@@ -522,7 +526,8 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
     });
     const scored = await service.score(key.project, samples);
     const rewards = scored.map((r) => r.result.score);
-    const extra: Record<string, number[]> = { passed: scored.map((r) => (r.result.passed ? 1 : 0)) };
+    // Keyed by component names from the spec: no inherited keys (a component may be called "constructor").
+    const extra: Record<string, number[]> = Object.assign(Object.create(null) as Record<string, number[]>, { passed: scored.map((r) => (r.result.passed ? 1 : 0)) });
     const first = scored[0]!.components;
     if (first.length > 1) {
       first.forEach((comp, j) => {

@@ -39,6 +39,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { RlxfError, ValidationError, issuesFromZod } from "../errors.js";
 import { SourceType } from "../feedback/schema.js";
+import { patternProblem } from "./regex.js";
 import { placeholders } from "./template.js";
 
 export const JUDGE_KINDS = ["pairwise", "rubric", "checklist", "critique", "steps", "reference"] as const;
@@ -60,7 +61,8 @@ const RegexParser = z.strictObject({
   /**
    * pairwise: keys "1", "2" and optionally "tie"; reference: "score" (group 1
    * is the number) and/or "correct" / "incorrect"; steps: "step" (group 1 is the
-   * step number, 0 or "none" for no error) and optionally "none".
+   * step number, 0 or "none" for no error) and optionally "none". JavaScript syntax, run by a
+   * linear-time engine (RE2): no backreferences or lookaround.
    */
   patterns: z.record(z.string(), z.string()),
   /** Regex flags; default "i". */
@@ -179,12 +181,14 @@ export const JudgeConfig = z.strictObject(judgeFields).superRefine((c, ctx) => {
   }
   const regexes = p.type === "regex" ? p : p.type === "logprob" ? p.fallback : undefined;
   if (regexes) {
+    const at = p.type === "regex" ? ["parser"] : ["parser", "fallback"];
     for (const [k, src] of Object.entries(regexes.patterns)) {
-      try {
-        new RegExp(src, regexes.flags ?? "i");
-      } catch (e) {
-        ctx.addIssue({ code: "custom", path: ["parser", "patterns", k], message: `not a valid regular expression: ${(e as Error).message}` });
+      const bad = patternProblem(src, regexes.flags ?? "i");
+      if (bad?.in === "flags") {
+        ctx.addIssue({ code: "custom", path: [...at, "flags"], message: bad.message });
+        break;
       }
+      if (bad) ctx.addIssue({ code: "custom", path: [...at, "patterns", k], message: bad.message });
     }
     if (c.kind === "pairwise" && !("1" in regexes.patterns && "2" in regexes.patterns)) {
       ctx.addIssue({ code: "custom", path: ["parser", "patterns"], message: 'a pairwise regex parser needs patterns "1" and "2" (and optionally "tie")' });

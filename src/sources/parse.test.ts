@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ValidationError } from "../errors.js";
 import { parseJudgeConfig } from "./config.js";
 import {
   extractJson,
@@ -63,6 +64,13 @@ describe("pairwise parsers", () => {
     expect(parsePairwise({ ...p, pick: "first" }, text("[[A]] then [[B]]"))).toMatchObject({ ok: true, value: { preference: 1 } });
     expect(parsePairwise(p, text("[[C]]"))).toMatchObject({ ok: true, value: { preference: 1.5 } });
     expect(parsePairwise(p, text("A is better")).ok).toBe(false);
+  });
+
+  it("regex: a config's patterns run in linear time (a catastrophic pattern on a long answer returns at once)", () => {
+    const p = { type: "regex" as const, patterns: { "1": "^(a|a)+$", "2": "(b+)+c" } };
+    expect(parsePairwise(p, text("a".repeat(60) + "!")).ok).toBe(false);
+    expect(parsePairwise(p, text("b".repeat(5000))).ok).toBe(false);
+    expect(parsePairwise(p, text("bbbc"))).toMatchObject({ ok: true, value: { preference: 2 } });
   });
 
   it("ranking: AlpacaEval's ranking answers, single or double quotes", () => {
@@ -150,6 +158,21 @@ describe("configs and templates", () => {
     expect(() => parseJudgeConfig({ ...base, prompt: "{{output}}" })).toThrow(/\{\{output\}\} is not a pairwise placeholder/);
     expect(() => parseJudgeConfig({ ...base, parser: { type: "lines" } })).toThrow(/parser\.type/);
     expect(() => parseJudgeConfig({ ...base, parser: { type: "regex", patterns: { "1": "(", "2": "b" } } })).toThrow(/not a valid regular expression/);
+    const issues = (c: unknown) => {
+      try {
+        parseJudgeConfig(c);
+      } catch (e) {
+        return (e as ValidationError).issues;
+      }
+      return [];
+    };
+    expect(issues({ ...base, parser: { type: "regex", patterns: { "1": "(a)\\1", "2": "b(?!c)" } } })).toEqual([
+      { path: "parser.patterns.1", message: expect.stringMatching(/backreferences/) },
+      { path: "parser.patterns.2", message: expect.stringMatching(/lookahead/) },
+    ]);
+    expect(issues({ ...base, parser: { type: "regex", patterns: { "1": "a", "2": "b" }, flags: "x" } })).toEqual([{ path: "parser.flags", message: expect.stringMatching(/flag "x"/) }]);
+    const logprob = { type: "logprob", tokens: { "1": ["a"], "2": ["b"] }, fallback: { type: "regex", patterns: { "1": "(?<=x)a", "2": "b" } } };
+    expect(issues({ ...base, parser: logprob })).toEqual([{ path: "parser.fallback.patterns.1", message: expect.stringMatching(/lookbehind/) }]);
     expect(() => parseJudgeConfig({ ...base, parser: { type: "regex", patterns: { "1": "a" } } })).toThrow(/needs patterns "1" and "2"/);
     expect(() => parseJudgeConfig({ ...base, name: "bad name" })).toThrow(/name/);
     expect(() => parseJudgeConfig({ ...base, temperature: 0 })).toThrow(/temperature/);

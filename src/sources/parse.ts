@@ -4,6 +4,7 @@
  */
 import type { ChatResult, TokenLogprob } from "../providers/types.js";
 import type { ParserConfig } from "./config.js";
+import { type PatternMatch, cachedPattern } from "./regex.js";
 
 export type Parsed<V> = { ok: true; value: V } | { ok: false; error: string };
 
@@ -94,19 +95,15 @@ function asStrings(v: unknown): string[] | undefined {
 interface Hit {
   key: string;
   index: number;
-  match: RegExpExecArray;
+  match: PatternMatch;
 }
 
-/** Every match of every named pattern, in answer order. */
+/** Every match of every named pattern, in answer order (patterns come from configs: a linear-time engine runs them). */
 function regexHits(text: string, patterns: Record<string, string>, flags = "i"): Hit[] {
   const hits: Hit[] = [];
-  const f = flags.includes("g") ? flags : `${flags}g`;
   for (const [key, src] of Object.entries(patterns)) {
-    const re = new RegExp(src, f);
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      hits.push({ key, index: m.index, match: m });
-      if (m[0].length === 0) re.lastIndex++;
-    }
+    const re = cachedPattern(src, flags, { pattern: `parser.patterns.${key}`, flags: "parser.flags" });
+    for (const m of re.matchAll(text)) hits.push({ key, index: m.index, match: m });
   }
   return hits.sort((a, b) => a.index - b.index);
 }

@@ -9,7 +9,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { ValidationError } from "../errors.js";
-import { Id } from "../feedback/schema.js";
+import { Id, Name } from "../feedback/schema.js";
 import { badKeyString, chunks, isoOf, num } from "./codec.js";
 import type { Database } from "./tables.js";
 import type { Page } from "./types.js";
@@ -93,7 +93,7 @@ export function keyIdOf(secret: string): string | undefined {
 }
 
 function checkName(path: string, value: string): void {
-  const r = Id.safeParse(value);
+  const r = Name.safeParse(value);
   const bad = r.success ? badKeyString(value) : r.error.issues[0]?.message;
   if (bad) throw new ValidationError([{ path, message: bad }], undefined, "key");
 }

@@ -9,6 +9,7 @@
  */
 export { openStore, resolveTarget, redact, DEFAULT_DB_PATH } from "./store.js";
 export { MissingReferenceError, RecordConflictError } from "./write.js";
+export { readSnapshot, snapshotIterable } from "./snapshot.js";
 export { canonicalJson } from "./codec.js";
 export { ROLES, KEY_PREFIX, hashKey, keyIdOf } from "./access.js";
 export type { ApiKey, Assignment, AssignmentFilter, AssignmentStore, CreateKeyOptions, CreatedKey, KeyStore, Role } from "./access.js";
@@ -20,8 +21,10 @@ export type { LoopRun, LoopRunStatus, LoopRunStore, LoopStep, LoopStepInput, Mem
 export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
 export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+export { DURABILITIES } from "./types.js";
 export type {
   Counts,
+  Durability,
   Engine,
   FeedbackFilter,
   GenerationFilter,

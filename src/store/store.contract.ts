@@ -478,6 +478,13 @@ export function storeContract(name: string, factory: () => Promise<Store>, opts:
         expect(await q({ since: new Date("2025-01-02T00:00:00Z"), until: Date.parse("2025-01-04T00:00:00Z") })).toEqual(["p1", "r2"]);
         expect(await q({ since: "2025-01-03T01:00:00+01:00", until: "2025-01-03T00:00:00.001Z" })).toEqual(["p1"]);
         await expect(s.listFeedback({ since: "yesterday" })).rejects.toBeInstanceOf(ValidationError);
+        // Strings are ISO 8601 only: nothing Date.parse would guess at (this one it reads as 2001-01-01).
+        for (const bad of ["' OR '1'='1", "2025-01-02T00:00:00", "Jan 2 2025", "2025-02-29"]) {
+          const e = await s.listFeedback({ since: bad }).catch((x: unknown) => x);
+          expect(e, bad).toBeInstanceOf(ValidationError);
+          expect((e as ValidationError).issues).toEqual([{ path: "since", message: expect.stringMatching(/ISO 8601/) }]);
+        }
+        expect(await q({ since: "2025-01-03", until: "2025-01-03T00:00:00.001000Z" })).toEqual(["p1"]);
       });
 
       it("rejects unknown kinds, source types, limits and cursors", async () => {

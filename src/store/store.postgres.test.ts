@@ -15,6 +15,7 @@ import { loopsContract } from "./loops.contract.js";
 import { configsContract } from "./configs.contract.js";
 import { item, storeContract } from "./store.contract.js";
 import { queuesStoreContract } from "./queues.contract.js";
+import { snapshotContract } from "./snapshot.contract.js";
 
 const pgFile = postgresForFile("store.postgres.test");
 const adminUrl = pgFile.available;
@@ -27,6 +28,7 @@ configsContract("postgres", async () => openStore({ url: await freshSchemaUrl() 
 accessContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 judgingContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
 queuesStoreContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl });
+snapshotContract("postgres", async () => openStore({ url: await freshSchemaUrl() }), { skip: !adminUrl, maxSnapshots: 4 });
 
 describe.skipIf(!adminUrl)("postgres specifics", () => {
   it("migrates once per schema and reopens cleanly; int8 columns come back as numbers", async () => {
@@ -41,6 +43,19 @@ describe.skipIf(!adminUrl)("postgres specifics", () => {
     expect(typeof c.items).toBe("number");
     expect(c.items).toBe(1);
     await b.close();
+  });
+
+  it("keeps the server's synchronous_commit (on: durable) by default; durability normal turns it off for its connections", async () => {
+    const url = await freshSchemaUrl();
+    const full = await openStore({ url });
+    expect(full.durability).toBe("full");
+    await full.write({ items: [item("d1")] });
+    await full.close();
+    const normal = await openStore({ url, durability: "normal" });
+    expect(normal.durability).toBe("normal");
+    await normal.write({ items: [item("d2")] });
+    expect((await normal.counts()).items).toBe(2);
+    await normal.close();
   });
 
   it("serialises concurrent writers of the same ids", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RlxfError } from "../errors.js";
-import { openStore, resolveTarget } from "./index.js";
+import { openStore, readSnapshot, resolveTarget } from "./index.js";
 import { accessContract } from "./access.contract.js";
 import { judgingContract } from "./judging.contract.js";
 import { modelsContract } from "./models.contract.js";
@@ -11,6 +11,7 @@ import { loopsContract } from "./loops.contract.js";
 import { configsContract } from "./configs.contract.js";
 import { item, storeContract } from "./store.contract.js";
 import { queuesStoreContract } from "./queues.contract.js";
+import { snapshotContract } from "./snapshot.contract.js";
 
 storeContract("sqlite", () => openStore({ path: ":memory:" }));
 modelsContract("sqlite", () => openStore({ path: ":memory:" }));
@@ -19,6 +20,12 @@ configsContract("sqlite", () => openStore({ path: ":memory:" }));
 accessContract("sqlite", () => openStore({ path: ":memory:" }));
 judgingContract("sqlite", () => openStore({ path: ":memory:" }));
 queuesStoreContract("sqlite", () => openStore({ path: ":memory:" }));
+
+// Snapshots of a file use their own connection beside the writer's (WAL).
+const snapshotDir = mkdtempSync(join(tmpdir(), "rlxf-snapshot-"));
+afterAll(() => rmSync(snapshotDir, { recursive: true, force: true }));
+let snapshotFiles = 0;
+snapshotContract("sqlite file", () => openStore({ path: join(snapshotDir, `s${snapshotFiles++}.db`) }), { maxSnapshots: 8 });
 
 describe("sqlite specifics", () => {
   const dir = mkdtempSync(join(tmpdir(), "rlxf-store-"));
@@ -34,6 +41,64 @@ describe("sqlite specifics", () => {
     expect((await b.getItem("default", "i1"))?.id).toBe("i1");
     expect((await b.write({ items: [item("i1")] })).items.outcomes).toEqual(["existing"]);
     await b.close();
+  });
+
+  it("syncs every commit (synchronous=FULL) unless durability normal is asked for, read back from SQLite", async () => {
+    const path = join(dir, "durability.db");
+    const full = await openStore({ path });
+    expect(full.durability).toBe("full");
+    await full.close();
+    const normal = await openStore({ path, durability: "normal" });
+    expect(normal.durability).toBe("normal");
+    await normal.close();
+    const memory = await openStore({ path: ":memory:" });
+    expect(memory.durability).toBe("full");
+    await memory.close();
+    await expect(openStore({ path, durability: "eventual" as never })).rejects.toThrow(/durability: must be one of full, normal/);
+  });
+
+  it(":memory: snapshots hold the only connection: writes from elsewhere wait for it; from inside, an error (never a hang)", async () => {
+    const store = await openStore({ path: ":memory:" });
+    await store.write({ items: [item("m1")] });
+    let wrote = false;
+    const inside = await readSnapshot(async () => {
+      const first = (await store.counts()).items;
+      const outside = store.write({ items: [item("m2")] }).then(
+        () => (wrote = true),
+        (e: unknown) => e,
+      );
+      const own = await store.write({ items: [item("m3")] }).catch((e: unknown) => e);
+      const keys = await store.keys.list().catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 50));
+      return { first, again: (await store.counts()).items, wroteMeanwhile: wrote, own, keys, outside };
+    });
+    // The write started inside the scope is part of it, so it is refused like any other from inside.
+    expect(inside.first).toBe(1);
+    expect(inside.again).toBe(1);
+    expect(inside.wroteMeanwhile).toBe(false);
+    expect((inside.own as RlxfError).code).toBe("snapshot_read_only");
+    expect((inside.keys as RlxfError).code).toBe("snapshot_read_only");
+    expect(await inside.outside).toMatchObject({ code: "snapshot_read_only" });
+    // A write from outside any snapshot waits for it and then goes through.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let opened!: () => void;
+    const ready = new Promise<void>((r) => (opened = r));
+    const held = readSnapshot(async () => {
+      await store.counts();
+      opened();
+      await gate;
+    });
+    await ready;
+    let done = false;
+    const later = store.write({ items: [item("m4")] }).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    release();
+    await held;
+    await later;
+    expect((await store.counts()).items).toBe(2);
+    await store.close();
   });
 
   it("two handles on one file see each other's writes (WAL)", async () => {

@@ -44,29 +44,35 @@ import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
-import type {
-  Counts,
-  FeedbackFilter,
-  GenerationFilter,
-  ItemFilter,
-  IterateOptions,
-  OpenStoreOptions,
-  Page,
-  PageOptions,
-  RecordKind,
-  RecordTimes,
-  Store,
-  WriteBatch,
-  WriteOptions,
-  WriteReport,
+import {
+  DURABILITIES,
+  type Durability,
+  type Counts,
+  type FeedbackFilter,
+  type GenerationFilter,
+  type ItemFilter,
+  type IterateOptions,
+  type OpenStoreOptions,
+  type Page,
+  type PageOptions,
+  type RecordKind,
+  type RecordTimes,
+  type Store,
+  type WriteBatch,
+  type WriteOptions,
+  type WriteReport,
 } from "./types.js";
 import { writeBatch } from "./write.js";
+import { type OpenSnapshot, currentReadScope } from "./snapshot.js";
 
 export const DEFAULT_DB_PATH = "./.rlxf/rlxf.db";
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
 const DEFAULT_PAGE_SIZE = 500;
 const IN_CHUNK = 1000;
+/** Snapshot reads open at once (see snapshot.ts); more wait for one to end. */
+const MAX_SNAPSHOTS_POSTGRES = 4;
+const MAX_SNAPSHOTS_SQLITE = 8;
 
 /**
  * better-sqlite3 waits for a busy database synchronously, blocking the event
@@ -131,6 +137,11 @@ export function redact(url: string): string {
  */
 export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   const target = resolveTarget(opts);
+  const wanted = opts.durability ?? "full";
+  if (!(DURABILITIES as readonly string[]).includes(wanted)) {
+    throw new ValidationError([{ path: "durability", message: `must be one of ${DURABILITIES.join(", ")}` }], undefined, "store options");
+  }
+  let durability: Durability;
   let db: Kysely<Database>;
   let migrationTableSchema: string | undefined;
   let lockKey: string | undefined;
@@ -148,7 +159,9 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     try {
       raw = new BetterSqlite3(target.path);
       raw.pragma("journal_mode = WAL");
-      raw.pragma("synchronous = NORMAL");
+      raw.pragma(`synchronous = ${wanted === "full" ? "FULL" : "NORMAL"}`);
+      // 2 = FULL, 3 = EXTRA; 1 = NORMAL (in WAL mode: durable against a crash of the process only).
+      durability = Number(raw.pragma("synchronous", { simple: true })) >= 2 ? "full" : "normal";
       raw.pragma("foreign_keys = ON");
       raw.pragma("busy_timeout = 10000");
     } catch (e) {
@@ -160,10 +173,14 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
     // An idle client losing its connection must not crash the process.
     pool.on("error", () => {});
+    // `normal`: commits return before the WAL reaches the disk (queued ahead of any other query).
+    if (wanted === "normal") pool.on("connect", (client) => void client.query("set synchronous_commit = off").catch(() => {}));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
       migrationTableSchema = r.rows[0]?.schema ?? undefined;
+      const sync = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db);
+      durability = sync.rows[0]?.synchronous_commit === "off" ? "normal" : "full";
     } catch (e) {
       await db.destroy().catch(() => {});
       throw new RlxfError("store_unavailable", `cannot connect to PostgreSQL at ${redact(target.url)}: ${(e as Error).message}`, {
@@ -193,16 +210,52 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   let reader: Kysely<Database> | undefined;
   if (target.engine === "sqlite" && target.path !== ":memory:") {
     try {
-      const raw = new BetterSqlite3(target.path);
-      raw.pragma("busy_timeout = 10000");
-      raw.pragma("query_only = ON");
-      reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+      reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqliteReader(target.path) }) });
     } catch (e) {
       await db.destroy().catch(() => {});
       throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  return new SqlStore(db, target.engine, lockKey, reader);
+  return new SqlStore(db, target.engine, durability!, lockKey, reader, target.engine === "sqlite" && target.path !== ":memory:" ? target.path : undefined);
+}
+
+/** A read-only connection on a SQLite file, set up like the store's own reader. */
+function sqliteReader(path: string): BetterSqlite3.Database {
+  const raw = new BetterSqlite3(path);
+  raw.pragma("busy_timeout = 10000");
+  raw.pragma("query_only = ON");
+  return raw;
+}
+
+/**
+ * Hold one connection of `db` until `close` is called (Kysely lends connections only to a callback):
+ * `begin` runs on it first, `end` before it is given back.
+ */
+function holdConnection(db: Kysely<Database>, begin: string[], end: string): Promise<OpenSnapshot<Kysely<Database>>> {
+  return new Promise((resolveHeld, rejectHeld) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started = false;
+    const done = db.connection().execute(async (conn) => {
+      for (const stmt of begin) await sql.raw(stmt).execute(conn);
+      started = true;
+      resolveHeld({
+        conn,
+        close: async () => {
+          release();
+          await done;
+        },
+      });
+      try {
+        await released;
+      } finally {
+        await sql.raw(end).execute(conn).catch(() => {});
+      }
+    });
+    done.catch((e: unknown) => {
+      if (!started) rejectHeld(e);
+    });
+  });
 }
 
 // ------------------------------------------------------------- filtering ---
@@ -266,6 +319,7 @@ type Row = { project: string; id: string; body: string; created_at: number | str
 
 class SqlStore implements Store {
   readonly engine: Engine;
+  readonly durability: Durability;
   readonly #db: Kysely<Database>;
   readonly #lockKey: string | undefined;
   #closed = false;
@@ -281,10 +335,21 @@ class SqlStore implements Store {
   readonly queues: QueueStore;
 
   readonly #reader: Kysely<Database> | undefined;
+  /** The SQLite file, when there is one (snapshots open their own connection on it). */
+  readonly #path: string | undefined;
+  /** Snapshots open now (ended by close). */
+  readonly #snapshots = new Set<OpenSnapshot<Kysely<Database>>>();
+  /** Snapshots hold a connection for as long as a reader takes: at most this many at once, the rest wait. */
+  #snapshotSlots: { free: number; waiting: (() => void)[] } = { free: 0, waiting: [] };
 
-  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>) {
+  constructor(db: Kysely<Database>, engine: Engine, durability: Durability, lockKey?: string, reader?: Kysely<Database>, path?: string) {
+    this.durability = durability;
+    // PostgreSQL: 4 of the pool's 10 connections, so other requests always have some; a SQLite file: 8
+    // read connections (each pins the WAL); :memory: holds its only connection, one at a time.
+    this.#snapshotSlots.free = engine === "postgres" ? MAX_SNAPSHOTS_POSTGRES : path !== undefined ? MAX_SNAPSHOTS_SQLITE : 1;
     this.#db = db;
     this.#reader = reader;
+    this.#path = path;
     this.engine = engine;
     this.#lockKey = lockKey;
     const live = () => this.#live;
@@ -304,13 +369,92 @@ class SqlStore implements Store {
 
   get #live(): Kysely<Database> {
     if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    this.#outsideOwnMemorySnapshot();
     return this.#db;
   }
 
   /** For reads outside a transaction: the read-only connection where there is one. */
   get #read(): Kysely<Database> {
     if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    if (!this.#reader) this.#outsideOwnMemorySnapshot();
     return this.#reader ?? this.#db;
+  }
+
+  /** An in-memory store's snapshot holds its only connection: anything else waiting for it there would wait forever. */
+  #outsideOwnMemorySnapshot(): void {
+    if (this.engine === "sqlite" && this.#path === undefined && currentReadScope()?.has(this)) {
+      throw new RlxfError("snapshot_read_only", "inside a snapshot read (readSnapshot) of an in-memory store, only its items, generations, feedback and counts can be read");
+    }
+  }
+
+  /** Where record reads go: the snapshot of the read scope the caller runs in (see snapshot.ts), else `#read`. */
+  async #records(): Promise<Kysely<Database>> {
+    const scope = currentReadScope();
+    if (!scope) return this.#read;
+    const snap = await scope.snapshotOf(this, () => this.#openSnapshot());
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    return snap.conn;
+  }
+
+  async #openSnapshot(): Promise<OpenSnapshot<Kysely<Database>>> {
+    const slots = this.#snapshotSlots;
+    if (slots.free > 0) slots.free--;
+    else await new Promise<void>((r) => slots.waiting.push(r));
+    const release = () => {
+      const next = slots.waiting.shift();
+      if (next) next();
+      else slots.free++;
+    };
+    let snap: OpenSnapshot<Kysely<Database>>;
+    try {
+      snap = await this.#beginSnapshot();
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const tracked: OpenSnapshot<Kysely<Database>> = {
+      conn: snap.conn,
+      close: async () => {
+        if (!this.#snapshots.delete(tracked)) return;
+        try {
+          await snap.close();
+        } finally {
+          release();
+        }
+      },
+    };
+    this.#snapshots.add(tracked);
+    return tracked;
+  }
+
+  async #beginSnapshot(): Promise<OpenSnapshot<Kysely<Database>>> {
+    if (this.#closed) throw new RlxfError("store_closed", "the store is closed");
+    let snap: OpenSnapshot<Kysely<Database>>;
+    if (this.engine === "postgres") {
+      // The snapshot is taken at the first statement after BEGIN.
+      snap = await holdConnection(this.#live, ["begin isolation level repeatable read read only", "select 1"], "commit");
+    } else if (this.#path !== undefined) {
+      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqliteReader(this.#path) }) });
+      try {
+        // A deferred BEGIN starts the read transaction (and fixes the snapshot) at the first read of the file.
+        await sql`begin`.execute(db);
+        await sql`select count(*) from sqlite_master`.execute(db);
+      } catch (e) {
+        await db.destroy().catch(() => {});
+        throw new RlxfError("store_unavailable", `cannot open a snapshot of ${this.#path}: ${(e as Error).message}`, { cause: e });
+      }
+      snap = {
+        conn: db,
+        close: async () => {
+          await sql`commit`.execute(db).catch(() => {});
+          await db.destroy();
+        },
+      };
+    } else {
+      // :memory: has one connection: hold it, so nothing is written until the snapshot ends.
+      snap = await holdConnection(this.#db, ["begin"], "commit");
+    }
+    return snap;
   }
 
   async #inTransaction<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -336,7 +480,7 @@ class SqlStore implements Store {
   }
 
   async #getRow(table: Table, project: string, id: string): Promise<Row | undefined> {
-    return this.#read
+    return (await this.#records())
       .selectFrom(table as "items")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where("project", "=", project)
@@ -368,7 +512,7 @@ class SqlStore implements Store {
   // ------------------------------------------------------------- pages ---
 
   async #itemRows(f: ItemFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
-    return this.#read
+    return (await this.#records())
       .selectFrom("items")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where((eb) => {
@@ -383,7 +527,7 @@ class SqlStore implements Store {
   }
 
   async #generationRows(f: GenerationFilter, limit: number, after?: { recordedAt: number; id: string }): Promise<Row[]> {
-    return this.#read
+    return (await this.#records())
       .selectFrom("generations")
       .select(["project", "id", "body", "created_at", "recorded_at"])
       .where((eb) => {
@@ -405,7 +549,7 @@ class SqlStore implements Store {
       throw new ValidationError([{ path: "sourceType", message: `must be one of ${SOURCE_TYPES.join(", ")}` }], undefined, "filter");
     }
     const project = projectOf(f.project);
-    const db = this.#read;
+    const db = await this.#records();
     return db
       .selectFrom("feedback")
       .select(["project", "id", "body", "created_at", "recorded_at"])
@@ -534,7 +678,7 @@ class SqlStore implements Store {
   async #byIds<T>(table: "items" | "generations", project: string, ids: string[], toRecord: (r: Row) => T): Promise<Map<string, T>> {
     const out = new Map<string, T>();
     for (const chunk of chunks([...new Set(ids)], IN_CHUNK)) {
-      const rows = await this.#read
+      const rows = await (await this.#records())
         .selectFrom(table as "items")
         .select(["project", "id", "body", "created_at", "recorded_at"])
         .where("project", "=", project)
@@ -549,28 +693,42 @@ class SqlStore implements Store {
 
   async counts(project?: string): Promise<Counts> {
     const p = projectOf(project);
-    const db = this.#read;
-    const count = async (table: Table) => {
-      const r = await db
-        .selectFrom(table as "items")
-        .select((eb) => eb.fn.countAll<number | string>().as("n"))
-        .where("project", "=", p)
-        .executeTakeFirstOrThrow();
-      return num(r.n);
-    };
-    const byKind = Object.fromEntries(FEEDBACK_KINDS.map((k) => [k, 0])) as Record<FeedbackKind, number>;
+    const db = await this.#records();
+    // One statement, so the three tables are counted at one moment even while writers go on.
     const rows = await db
-      .selectFrom("feedback")
-      .select((eb) => ["kind", eb.fn.countAll<number | string>().as("n")])
+      .selectFrom("items")
+      .select((eb) => [sql<string>`'items'`.as("t"), sql<string | null>`null`.as("kind"), eb.fn.countAll<number | string>().as("n")])
       .where("project", "=", p)
-      .groupBy("kind")
+      .unionAll(
+        db
+          .selectFrom("generations")
+          .select((eb) => [sql<string>`'generations'`.as("t"), sql<string | null>`null`.as("kind"), eb.fn.countAll<number | string>().as("n")])
+          .where("project", "=", p),
+      )
+      .unionAll(
+        db
+          .selectFrom("feedback")
+          .select((eb) => [sql<string>`'feedback'`.as("t"), "kind", eb.fn.countAll<number | string>().as("n")])
+          .where("project", "=", p)
+          .groupBy("kind"),
+      )
       .execute();
-    for (const r of rows) byKind[r.kind as FeedbackKind] = num(r.n);
-    return { items: await count("items"), generations: await count("generations"), feedback: await count("feedback"), byKind };
+    const byKind = Object.fromEntries(FEEDBACK_KINDS.map((k) => [k, 0])) as Record<FeedbackKind, number>;
+    const out: Counts = { items: 0, generations: 0, feedback: 0, byKind };
+    for (const r of rows) {
+      const n = num(r.n);
+      if (r.t === "items") out.items = n;
+      else if (r.t === "generations") out.generations = n;
+      else {
+        byKind[r.kind as FeedbackKind] = n;
+        out.feedback += n;
+      }
+    }
+    return out;
   }
 
   async projects(): Promise<string[]> {
-    const db = this.#read;
+    const db = await this.#records();
     const rows = await db
       .selectFrom("items")
       .select("project")
@@ -583,6 +741,9 @@ class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Snapshots waiting for a slot go on to find the store closed.
+    for (const wake of this.#snapshotSlots.waiting.splice(0)) wake();
+    await Promise.all([...this.#snapshots].map((snap) => snap.close().catch(() => {})));
     await this.#reader?.destroy();
     await this.#db.destroy();
   }

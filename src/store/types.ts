@@ -28,7 +28,19 @@ export interface OpenStoreOptions {
   url?: string;
   /** SQLite file (or `:memory:`); falls back to env `RLXF_DB`, then `./.rlxf/rlxf.db`. */
   path?: string;
+  /**
+   * What an acknowledged write survives (default `full`):
+   * - `full`: power loss and OS crashes too. SQLite `synchronous=FULL` (the WAL is synced at every
+   *   commit); PostgreSQL as the server is configured (its default, `synchronous_commit=on`, syncs
+   *   the WAL before a commit returns).
+   * - `normal`: a crash of the process, but the last commits before a power loss or OS crash may be
+   *   lost (never corrupted). SQLite `synchronous=NORMAL`; PostgreSQL `synchronous_commit=off`.
+   */
+  durability?: Durability;
 }
+
+export const DURABILITIES = ["full", "normal"] as const;
+export type Durability = (typeof DURABILITIES)[number];
 
 export type RecordKind = "item" | "generation" | "feedback";
 
@@ -135,6 +147,8 @@ export interface RecordTimes {
 
 export interface Store {
   readonly engine: Engine;
+  /** The durability in force, as read back from the database (see OpenStoreOptions.durability). */
+  readonly durability: Durability;
 
   /** Validate, check references, then write everything in one transaction (all or nothing). */
   write(batch: WriteBatch, opts?: WriteOptions): Promise<WriteReport>;

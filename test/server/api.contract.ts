@@ -322,6 +322,59 @@ export function apiContract(name: string, factory: StoreFactory, opts: { skip?: 
         expect(gens.body.records.map((g: { id: string }) => g.id)).toEqual(["i1-a"]);
       });
 
+      it("accepts only ISO 8601 dates and date-times with an offset (or epoch ms) in since/until; anything else is a 400 naming it", async () => {
+        const { api } = await seeded();
+        await api("POST", "/v1/feedback", {
+          batch: [pairwise("t1", ["i0-a", "i0-b"], "first", { createdAt: "2001-06-01T00:00:00Z" }), rating("t2", "i1-a", 3, { createdAt: "2026-01-01T00:00:00Z" })],
+        });
+        const ids = async (q: string) => {
+          const r = await api("GET", `/v1/feedback?${q}`);
+          expect(r.status, r.text).toBe(200);
+          return r.body.records.map((x: { id: string }) => x.id).sort();
+        };
+        expect(await ids("since=2026-01-01")).toEqual(["t2"]);
+        expect(await ids("since=2026-01-01T00:00:00Z")).toEqual(["t2"]);
+        expect(await ids(`since=${encodeURIComponent("2026-01-01T02:00:00.000+02:00")}`)).toEqual(["t2"]);
+        expect(await ids(`until=${encodeURIComponent("2025-12-31T23:59:59.999999-00:00")}`)).toEqual(["t1"]);
+        expect(await ids("since=978307200000&until=1767225600000")).toEqual(["t1"]);
+        // What Date.parse would guess at: an injection attempt it reads as 2001, short dates, words, local times, impossible dates.
+        for (const bad of ["' OR '1'='1", "2001-1-1", "Jan 1 2001", "yesterday", "2026-01-01T00:00:00", "2026-02-30", "2026-13-01", "2026-01-01T25:00:00Z", "1e12", "x".repeat(5000)]) {
+          for (const param of ["since", "until"]) {
+            for (const path of ["/v1/feedback", "/v1/items", "/v1/generations"]) {
+              const r = await api("GET", `${path}?${param}=${encodeURIComponent(bad)}`);
+              expectErrorShape(r, 400, "validation_failed");
+              expect(r.body.error.issues, `${path} ${param}=${bad.slice(0, 20)}`).toEqual([{ path: param, message: expect.stringMatching(/ISO 8601/) }]);
+            }
+          }
+        }
+      });
+
+      it("bounds names and ids (policy, project, source id, dataset: 256; ids: 512) and checks ranks against the targets", async () => {
+        const { api, store } = await seeded();
+        const refused = async (path: string, body: unknown, field: string) => {
+          const r = await api("POST", path, body);
+          expectErrorShape(r, 400, "validation_failed");
+          expect(r.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
+        };
+        await refused("/v1/generations", gen("g-big", "i0", "p".repeat(1 << 20)), "policy");
+        await refused("/v1/generations", gen("g-big", "i0", "p".repeat(257)), "policy");
+        await refused("/v1/items", item("it-big", { dataset: "d".repeat(257) }), "dataset");
+        await refused("/v1/items", item("x".repeat(513)), "id");
+        await refused("/v1/feedback", rating("r-big", "i0-a", 3, { source: { type: "judge", id: "j".repeat(257) } }), "source.id");
+        const ranking = (id: string, ranks: number[]) => ({ id, kind: "ranking", targets: ["i0-a", "i0-b"], source: { type: "human", id: "h" }, value: { ranks } });
+        await refused("/v1/feedback", ranking("rk1", [1, 1000]), "value.ranks.1");
+        await refused("/v1/feedback", ranking("rk2", [2, 2]), "value.ranks");
+        expect((await api("POST", "/v1/feedback", { batch: [ranking("rk3", [1, 1]), ranking("rk4", [2, 1])] })).status).toBe(201);
+        expect((await api("POST", "/v1/generations", gen("g-ok", "i0", "p".repeat(256)))).status).toBe(201);
+        for (const q of [`policy=${"p".repeat(257)}`, `dataset=${"d".repeat(257)}`, `sourceId=${"s".repeat(257)}`]) {
+          const path = q.startsWith("dataset") ? "/v1/items" : q.startsWith("policy") ? "/v1/generations" : "/v1/feedback";
+          const r = await api("GET", `${path}?${q}`);
+          expectErrorShape(r, 400);
+          expect(r.body.error.issues).toEqual([{ path: q.split("=")[0], message: "must be at most 256 characters" }]);
+        }
+        expect((await store.counts("p")).feedback).toBe(2);
+      });
+
       it("gets one record by id (ids with slashes percent-encoded); unknown ids are 404", async () => {
         const { api } = await setup();
         await api("POST", "/v1/items", item("q/1 ü"));

@@ -257,6 +257,256 @@ describe("fuzz", () => {
     expect(await store.counts("other")).toMatchObject({ items: 1, generations: 0, feedback: 0 });
   });
 
+  // ------------------------------------------------ fields, cursors, regexes, times ---
+
+  /** A refused request names what to fix: every 400 carries issues, each with the path of a field. */
+  const namesAField = (r: Reply, what: string, field?: RegExp) => {
+    if (r.status !== 400 || r.body?.error?.code === "invalid_json") return;
+    const issues: { path: string; message: string }[] = r.body.error.issues ?? [];
+    expect(issues.length, `${what} → 400 without a field: ${r.text.slice(0, 300)}`).toBeGreaterThan(0);
+    for (const i of issues) {
+      expect(i.path, `${what} → an issue without a path: ${r.text.slice(0, 300)}`).not.toBe("");
+      if (field) expect(i.path, `${what} → ${r.text.slice(0, 300)}`).toMatch(field);
+    }
+  };
+
+  const HOSTILE_NAMES = ["", "x".repeat(256), "x".repeat(257), "x".repeat(513), "p".repeat(70_000), "__proto__", "constructor", "toString", "a\u0000b", "\ud800", "😀".repeat(130), " ", "../x", 7, null, true, ["a"], { a: 1 }];
+
+  /** A valid record with one resource field replaced by something hostile. */
+  function hostileRecord(r: Rng): { kind: "items" | "generations" | "feedback"; body: Record<string, unknown>; field: string } {
+    const name = () => pick(r, HOSTILE_NAMES);
+    const i = r.int(3);
+    switch (r.int(9)) {
+      case 0:
+        return { kind: "items", body: item(someId(r), { dataset: name() }), field: "dataset" };
+      case 1:
+        return { kind: "items", body: item(someId(r), { project: name() }), field: "project" };
+      case 2:
+        return { kind: "generations", body: { ...gen(someId(r), `i${i}`, "a"), policy: name() }, field: "policy" };
+      case 3:
+        return { kind: "generations", body: { ...gen(someId(r), `i${i}`, "a"), id: name() }, field: "id" };
+      case 4:
+        return { kind: "feedback", body: { ...rating(someId(r), `i${i}-a`, 3), source: { type: "judge", id: name() } }, field: "source" };
+      case 5: {
+        const n = 2 + r.int(2);
+        const targets = [`i${i}-a`, `i${i}-b`].slice(0, n);
+        const ranks = Array.from({ length: targets.length }, () => pick(r, [0, 1, 1, 2, 2, 3, 1000, -1, 1.5, 2 ** 53, Number.MAX_VALUE]));
+        return { kind: "feedback", body: { id: someId(r), kind: "ranking", targets, source: { type: "human", id: "h" }, value: { ranks } }, field: "value" };
+      }
+      case 6:
+        return { kind: "feedback", body: { ...rating(someId(r), `i${i}-a`, 3), value: { score: 3, scale: { min: 1, max: 5 }, dimension: name() } }, field: "value" };
+      case 7:
+        return { kind: "feedback", body: { ...rating(someId(r), `i${i}-a`, 3), createdAt: pick(r, TIMES) }, field: "createdAt" };
+      default:
+        return { kind: "feedback", body: { ...rating(someId(r), `i${i}-a`, 3), targets: [name()] }, field: "targets" };
+    }
+  }
+
+  /** What must be refused whatever else holds: names over 256 characters, ids over 512, ranks that are no ranking of the targets. */
+  function mustRefuse(b: Record<string, unknown>): boolean {
+    // Lengths count characters (code points), as the schemas do.
+    const long = (v: unknown, n: number) => typeof v === "string" && [...v].length > n;
+    const value = b.value as Record<string, unknown> | undefined;
+    const source = b.source as Record<string, unknown> | undefined;
+    if ([b.project, b.dataset, b.policy, source?.id, value?.dimension].some((v) => long(v, 256))) return true;
+    if (long(b.id, 512)) return true;
+    if (b.kind === "ranking" && Array.isArray(value?.ranks)) {
+      const ranks = value.ranks as number[];
+      const n = ranks.length;
+      if (ranks.some((x) => !Number.isInteger(x) || x < 1 || x > n) || !ranks.includes(1)) return true;
+    }
+    return false;
+  }
+
+  it("resource fields: hostile names, ids, ranks and times are a 400 naming the field, never a 5xx, and store nothing", async () => {
+    const r = createRng(SEED + 2);
+    const app = createApp({ store, log: (l) => errors.push(l), maxBodyBytes: 256 * 1024 });
+    const api = caller(app, adminKey);
+    let refused = 0;
+    for (let n = 0; n < 400; n++) {
+      const { kind, body, field } = hostileRecord(r);
+      const payload = r.bernoulli(0.3) ? { batch: [validRecord(r, kind), body] } : body;
+      const before = await counts();
+      const res = await api("POST", `/v1/${kind}`, payload);
+      check(res, `POST /v1/${kind} ${JSON.stringify(body).slice(0, 200)}`);
+      if (mustRefuse(body)) expect(res.status, `accepted ${JSON.stringify(body).slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+      if (res.status === 400) {
+        refused++;
+        namesAField(res, `POST /v1/${kind} ${field}`);
+        expect(await counts()).toEqual(before);
+      }
+    }
+    expect(refused).toBeGreaterThan(150);
+    // Queue questions keyed by hostile ids.
+    for (let n = 0; n < 60; n++) {
+      const id = pick(r, [...HOSTILE_NAMES, "q1", "hasOwnProperty", "valueOf", "__x", "a.b-c_d"]);
+      const res = await api("POST", "/v1/queues", { name: "q", selection: { mode: "pairs" }, questions: [{ id, kind: pick(r, ["pairwise", "ranking", "rubric"]), prompt: "?", criteria: [{ id, description: "d" }] }] });
+      check(res, `POST /v1/queues question id ${JSON.stringify(id)?.slice(0, 40)}`);
+      if (typeof id === "string" && (id in Object.prototype || id.startsWith("__"))) expect(res.status, id).toBe(400);
+      namesAField(res, "queue question id", /^questions\.0\./);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  const TIMES = [
+    "2026-01-01",
+    "2026-01-01T00:00:00Z",
+    "2026-01-01T00:00:00.123456+05:30",
+    "2026-01-01T00:00:00",
+    "' OR '1'='1",
+    "2001",
+    "Jan 1 2001",
+    "2026-02-29",
+    "2026-1-1",
+    "2026-01-01T24:00:00Z",
+    "2026-01-01T00:00:00+25:00",
+    "+275760-09-13T00:00:00Z",
+    "1700000000000",
+    "-1",
+    "99999999999999999",
+    "1e10",
+    "0x10",
+    "",
+    " 2026-01-01",
+    "2026-01-01\u0000",
+  ];
+
+  /** The rule, stated independently: epoch ms digits, or an ISO 8601 date / date-time with an offset that is a real moment. */
+  function isTime(v: string): boolean {
+    if (/^-?\d{1,16}$/.test(v)) return Math.abs(Number(v)) <= 8.64e15;
+    const m = /^(\d{4})-(\d{2})-(\d{2})(T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2})))?$/.exec(v);
+    if (!m) return false;
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const day = new Date(Date.UTC(2000, mo - 1, d));
+    const leapOk = !(mo === 2 && d === 29) || (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
+    if (mo < 1 || mo > 12 || day.getUTCMonth() !== mo - 1 || !leapOk) return false;
+    if (m[4] && (Number(m[5]) > 23 || Number(m[6]) > 59 || Number(m[8] ?? 0) > 59 || Number(m[11] ?? 0) > 23 || Number(m[12] ?? 0) > 59)) return false;
+    return true;
+  }
+
+  /** A time-like string: one of the known cases, or a valid one with a character changed. */
+  const someTime = (r: Rng) => {
+    const t = pick(r, TIMES);
+    if (!r.bernoulli(0.4) || t.length === 0) return t;
+    const at = r.int(t.length);
+    return t.slice(0, at) + pick(r, ["0", "9", "-", ":", "T", "Z", "+", " ", "x", ""]) + t.slice(at + 1);
+  };
+
+  it("time filters: only ISO 8601 (or epoch ms) passes; anything else is a 400 naming since or until", async () => {
+    const r = createRng(SEED + 3);
+    const app = createApp({ store, log: (l) => errors.push(l) });
+    const callers = [caller(app, adminKey), caller(app, await keyOf(store, "p", "read", "reader"))];
+    for (let n = 0; n < 300; n++) {
+      const api = pick(r, callers);
+      const param = pick(r, ["since", "until"]);
+      const value = someTime(r);
+      const path = `${pick(r, ["/v1/items", "/v1/generations", "/v1/feedback"])}?${param}=${enc(value)}`;
+      const res = await api("GET", path);
+      check(res, `GET ${path}`);
+      namesAField(res, `GET ${path}`, /^(since|until)$/);
+      expect(res.status, `GET ${path}`).toBe(isTime(value) ? 200 : 400);
+      // The background export's filters are held to the same rule, before a job starts.
+      const ex = await api("POST", "/v1/exports", { format: "rlxf", filters: { [param]: r.bernoulli(0.2) ? Number(value) : value } });
+      check(ex, `POST /v1/exports ${param}=${value}`);
+      namesAField(ex, `POST /v1/exports ${param}=${value}`, /^filters\.(since|until)$/);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it("cursors: forged, truncated and foreign cursors are a 400 naming the cursor, never a 5xx", async () => {
+    const r = createRng(SEED + 4);
+    const app = createApp({ store, log: (l) => errors.push(l) });
+    const api = caller(app, adminKey);
+    const real: string[] = [];
+    for (const path of ["/v1/items", "/v1/generations", "/v1/feedback"]) {
+      const page = await api("GET", `${path}?limit=1`);
+      if (page.body.nextCursor) real.push(page.body.nextCursor);
+    }
+    const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v), "utf8").toString("base64url");
+    const forged = () =>
+      pick(r, [
+        b64([1e308, "x"]),
+        b64([-1, "i0"]),
+        b64([2 ** 53, "i0"]),
+        b64(["1", "i0"]),
+        b64([1, 2]),
+        b64([1]),
+        b64([1, "i0", 3]),
+        b64({ recordedAt: 1, id: "x" }),
+        b64("not json"),
+        b64([1.5, "i0"]),
+        b64([Date.now(), "x".repeat(3000)]),
+        b64([0, "\u0000"]),
+        "!!!",
+        "%",
+        "x".repeat(5000),
+        "",
+        real.length ? pick(r, real).slice(0, 1 + r.int(pick(r, real).length)) : "eyJ",
+        real.length ? `${pick(r, real)}x` : "eyJ9",
+      ]);
+    for (let n = 0; n < 300; n++) {
+      const path = `${pick(r, ["/v1/items", "/v1/generations", "/v1/feedback", "/v1/assignments"])}?cursor=${enc(forged())}${r.bernoulli(0.3) ? `&limit=${1 + r.int(5)}` : ""}`;
+      const res = await api("GET", path);
+      check(res, `GET ${path.slice(0, 200)}`);
+      namesAField(res, `GET ${path.slice(0, 200)}`, /^cursor$/);
+    }
+    // A real cursor still pages.
+    for (const c of real) expect((await api("GET", `/v1/items?cursor=${enc(c)}`)).status).toBe(200);
+    expect(errors).toEqual([]);
+  });
+
+  /** A random pattern from pieces: ordinary ones, catastrophic ones, and ones RE2 cannot run. */
+  function somePattern(r: Rng): string {
+    const PIECES = ["a", "b+", "(a+)+", "(a|a)*", "(x+x+)+y", "\\d{1,3}", "[a-z]*", ".*", "^", "$", "\\b", "(?<n>\\w+)", "(?:ab)?", "\\1", "(?=a)", "(?!b)", "(?<=c)", "(?<!d)", "\\k<n>", "a{1001}", "a{2,1}", "(", ")", "[", "\\", "\\p{L}", "\\u00e9", "*", "a**", "|", "(?i)", "\\x{41}", "\\Q", "😀"];
+    const n = 1 + r.int(5);
+    let out = "";
+    for (let k = 0; k < n; k++) out += pick(r, PIECES);
+    return r.bernoulli(0.05) ? out.repeat(500) : out;
+  }
+
+  it("regex specs: any pattern is scored in linear time or refused with a 400 naming the pattern, never a 5xx", async () => {
+    const r = createRng(SEED + 5);
+    const app = createApp({ store, log: (l) => errors.push(l) });
+    const api = caller(app, adminKey);
+    const texts = ["", "aaaa", `${"a".repeat(5000)}!`, `${"x".repeat(3000)}`, "answer: 42", "😀é\n\u0000"];
+    let scored = 0;
+    let refused = 0;
+    for (let n = 0; n < 300; n++) {
+      const pattern = somePattern(r);
+      const flags = pick(r, [undefined, "", "i", "ims", "g", "u", "y", "x", "ii", 3]);
+      const regex = { type: "regex", pattern, ...(flags !== undefined ? { flags } : {}), ...(r.bernoulli(0.3) ? { mode: pick(r, ["search", "full", "nope"]) } : {}) };
+      const where = r.int(4);
+      let res: Reply;
+      let field: RegExp;
+      if (where === 0) {
+        res = await api("POST", "/v1/reward", { spec: regex, samples: [{ completion: pick(r, texts) }, { completion: pick(r, texts) }] });
+        field = /^spec\.(pattern|flags|mode)$/;
+      } else if (where === 1) {
+        res = await api("POST", "/v1/reward", { spec: { type: "composite", members: [{ verifier: regex }, { verifier: "exact" }] }, samples: [{ completion: pick(r, texts), reference: "a" }] });
+        field = /^spec\.members\.0\.verifier\.(pattern|flags|mode)$/;
+      } else if (where === 2) {
+        res = await api("POST", "/v1/reward/specs", { name: `re-${n}`, spec: regex });
+        field = /^spec\.(pattern|flags|mode)$/;
+      } else {
+        // A judge config's parser patterns: refused on their own path before any model is asked.
+        const judge = { name: "j", kind: "reference", prompt: "{{output}}", parser: { type: "regex", patterns: { score: pattern }, ...(typeof flags === "string" ? { flags } : {}) } };
+        res = await api("POST", "/v1/reward", { spec: { type: "judge", judge }, samples: [{ completion: "x" }] });
+        field = /^spec(\.judge\.parser\.(patterns\.score|flags))?$/;
+      }
+      check(res, `regex spec ${JSON.stringify(regex).slice(0, 200)}`);
+      // What a linear-time engine cannot run is refused, whatever surrounds it.
+      if (/\(\?[=!]|\(\?<[=!]|\\[1-9]|\\k</.test(pattern)) expect(res.status, `accepted ${pattern}`).toBe(400);
+      if (res.status < 300) scored++;
+      else {
+        refused++;
+        namesAField(res, `regex spec ${JSON.stringify(regex).slice(0, 200)}`, field);
+      }
+    }
+    expect(scored).toBeGreaterThan(30);
+    expect(refused).toBeGreaterThan(30);
+    expect(errors).toEqual([]);
+  });
+
   describe("over a socket", () => {
     let running: RunningServer;
     beforeAll(async () => {

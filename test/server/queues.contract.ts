@@ -356,11 +356,31 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       expect(await paths({ pref: { choice: "first" }, stars: [3, 4], spans: [{ spans: [{ start: 0, end: 999, label: "error" }] }, null] })).toEqual(["answers.spans.0.spans.0.end"]);
       expect(await paths({ pref: { choice: "first" }, stars: [3, 4], spans: [{ spans: [{ start: 0, end: 2, label: "typo" }] }, null] })).toEqual(["answers.spans.0.spans.0.label"]);
       expect(await paths({ pref: { choice: "first" }, stars: [3, 4], rank: { ranks: [1] } })).toEqual(["answers.rank.ranks"]);
+      expect(await paths({ pref: { choice: "first" }, stars: [3, 4], rank: { ranks: [1, 1000] } })).toEqual(["answers.rank.ranks.1"]);
+      expect(await paths({ pref: { choice: "first" }, stars: [3, 4], rank: { ranks: [2, 2] } })).toEqual(["answers.rank.ranks"]);
       expect(await paths({ pref: { choice: "first" }, stars: [3, 4], rub: [{ criteria: {} }, null] })).toEqual(["answers.rub.0.criteria.c1"]);
       expect(await paths({ pref: { choice: "first" }, stars: [3, 4], extra: 1 })).toEqual(["answers.extra"]);
       expect((await store.counts("p")).feedback).toBe(0);
       // Still open: a valid answer goes through.
       expect((await submit({ pref: { choice: "first" }, stars: [3, 4] })).status).toBe(200);
+    });
+
+    it("refuses question and criterion ids every JavaScript object already has, so no queue is impossible to answer", async () => {
+      const { admin, annotator } = await setup(1);
+      for (const id of ["constructor", "__proto__", "toString", "hasOwnProperty", "__x"]) {
+        const r = await admin("POST", "/v1/queues", pairQueue({ id: "bad", questions: [{ id, kind: "pairwise", prompt: "?" }] }));
+        expectError(r, 400, "validation_failed");
+        expect(r.body.error.issues, id).toEqual([{ path: "questions.0.id", message: expect.stringMatching(/is reserved/) }]);
+        const rub = await admin("POST", "/v1/queues", pairQueue({ id: "bad", questions: [{ id: "r", kind: "rubric", prompt: "?", criteria: [{ id, description: "d" }] }] }));
+        expect(rub.body.error.issues, id).toEqual([{ path: "questions.0.criteria.0.id", message: expect.stringMatching(/is reserved/) }]);
+      }
+      // Ids that merely resemble them are fine, and a queue with an optional question answers without it.
+      const ok = await admin("POST", "/v1/queues", pairQueue({ id: "fine", questions: [{ id: "pref", kind: "pairwise", prompt: "?" }, { id: "constructor_2", kind: "critique", prompt: "?", required: false }] }));
+      expect(ok.status, ok.text).toBe(201);
+      const alice = await annotator("alice");
+      const t = (await alice("POST", "/v1/queues/fine/next")).body.task;
+      const done = await alice("POST", `/v1/queues/fine/tasks/${t.id}/submit`, { submissionId: "s", answers: { pref: { choice: "first" } } });
+      expect(done.status, done.text).toBe(200);
     });
 
     it("keeps annotate keys to their project and to the queues that name them", async () => {
@@ -641,6 +661,19 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       const bad = await admin("POST", "/v1/exports", { format: "csv" });
       expect(bad.status).toBe(400);
       expect(bad.body.error.issues[0].path).toBe("format");
+      // Filters are checked before a job starts: a time Date.parse would guess at, an unknown kind, an overlong name.
+      for (const [filters, path] of [
+        [{ since: "' OR '1'='1" }, "filters.since"],
+        [{ until: "2026-01-01T00:00:00" }, "filters.until"],
+        [{ kind: ["vibes"] }, "filters.kind.0"],
+        [{ policy: "p".repeat(257) }, "filters.policy"],
+      ] as const) {
+        const r = await admin("POST", "/v1/exports", { format: "rlxf", filters });
+        expect(r.status, r.text).toBe(400);
+        expect(r.body.error.issues.map((i: { path: string }) => i.path)).toEqual([path]);
+      }
+      const timed = await admin("POST", "/v1/exports", { format: "rlxf", filters: { since: "2000-01-01", until: 4102444800000 } });
+      expect((await wait(timed.body.id)).body).toMatchObject({ status: "done", rows: 8 });
       // The files are in RLXF_EXPORT_DIR, whole (no temporary files left).
       expect(readdirSync(exportDir)).toEqual(expect.arrayContaining([`${start.body.id}.jsonl`, `${f.body.id}.jsonl`]));
       expect(readdirSync(exportDir).some((n) => n.includes(".tmp-"))).toBe(false);

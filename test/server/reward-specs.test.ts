@@ -251,6 +251,29 @@ describe("saved reward specs", () => {
     expect((await read("GET", "/v1/reward/specs/loop-a")).body.versions).toEqual([1]);
   });
 
+  it("runs regex specs in linear time and refuses what RE2 cannot express, naming the field", async () => {
+    // `^(a+)+$` on 40 characters takes a backtracking engine hours; here it is one quick request.
+    const evil = await read("POST", "/v1/reward", { spec: { type: "regex", pattern: "^(a+)+$" }, samples: [{ completion: `${"a".repeat(40)}!` }, { completion: "aaa" }] });
+    expect(evil.status, evil.text).toBe(200);
+    expect(evil.body.results.map((x: { passed: boolean }) => x.passed)).toEqual([false, true]);
+
+    const refused = async (path: string, body: unknown, field: string, message: RegExp) => {
+      const r = await admin("POST", path, body);
+      expect(r.status, r.text).toBe(400);
+      expectErrorShape(r, 400);
+      expect(r.body.error.issues).toContainEqual({ path: field, message: expect.stringMatching(message) });
+    };
+    const sample = [{ completion: "yes yes" }];
+    await refused("/v1/reward", { spec: { type: "regex", pattern: "(yes) \\1" }, samples: sample }, "spec.pattern", /backreferences/);
+    await refused("/v1/reward", { spec: { type: "regex", pattern: "yes(?= )" }, samples: sample }, "spec.pattern", /lookahead/);
+    await refused("/v1/reward", { spec: { type: "regex", pattern: "yes", flags: "y" }, samples: sample }, "spec.flags", /flag "y"/);
+    await refused("/v1/reward", { samples: [{ completion: "x", spec: { type: "composite", members: [{ verifier: { type: "regex", pattern: "(?<!a)b" } }] } }] }, "samples.0.spec.members.0.verifier.pattern", /lookbehind/);
+    await refused("/v1/reward/specs", { name: "re", spec: { type: "regex", pattern: "(a)\\1" } }, "spec.pattern", /backreferences/);
+    const judge = { name: "j", kind: "reference", prompt: "{{output}}", parser: { type: "regex", patterns: { score: "(\\d+)(?=/10)" } } };
+    await refused("/v1/reward/specs", { name: "re", spec: { type: "judge", judge } }, "spec.judge.parser.patterns.score", /lookahead/);
+    expect((await read("GET", "/v1/reward/specs/re")).status).toBe(404);
+  });
+
   it("keeps specs to their project and saving to admins", async () => {
     await admin("POST", "/v1/reward/specs", { name: "mine", spec: "exact" });
     expect((await other("POST", "/v1/reward", { spec: "mine", samples: [{ completion: "a", reference: "a" }] })).status).toBe(400);

@@ -157,6 +157,21 @@ describe("rlxf serve and rlxf keys", () => {
     await store.close();
   });
 
+  it("runs with --durability full by default (SQLite synchronous=FULL); normal on request; anything else is refused", async () => {
+    const db = join(dir, "durable.db");
+    const full = await startServer(["--db", db, "--no-demo"]);
+    expect(full.stdout()).toMatch(/listening on \S+ \(SQLite \S+durable\.db, durability full\)/);
+    full.proc.kill("SIGTERM");
+    expect((await full.exited).code).toBe(0);
+    const normal = await startServer(["--db", db, "--no-demo", "--durability", "normal"]);
+    expect(normal.stdout()).toMatch(/durability normal\)/);
+    normal.proc.kill("SIGTERM");
+    expect((await normal.exited).code).toBe(0);
+    const bad = await cli(["serve", "--port", "0", "--db", db, "--durability", "eventual"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--durability.*eventual.*full, normal/s);
+  });
+
   it("reports a port in use clearly", async () => {
     const db = join(dir, "busy.db");
     const first = await startServer(["--db", db, "--no-demo"]);

@@ -4,7 +4,7 @@ import { ApiError, type Me, errorText, getKey, request, setKey } from "./api";
 import { Link } from "./components/Link";
 import { match, navigate, useLocation } from "./router";
 import { Annotate } from "./screens/Annotate";
-import { Login } from "./screens/Login";
+import { Login, SwitchKey } from "./screens/Login";
 import { Queues } from "./screens/Queues";
 
 // Screens annotators never open load on first use, so the annotation path stays small.
@@ -19,24 +19,38 @@ const LoopRunView = lazy(() => import("./screens/Loops").then((m) => ({ default:
 const CriticList = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticList })));
 const CriticResult = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticResult })));
 
-type Session = { state: "checking" } | { state: "out"; message?: string } | { state: "in"; me: Me };
+type Session =
+  | { state: "checking" }
+  | { state: "out"; message?: string }
+  | { state: "in"; me: Me; notice?: string }
+  /** A link brought another key while a session is active: nothing changes until the person says so. */
+  | { state: "confirm"; current: Me; next: Me; nextKey: string };
+
+/** Who a key is, or why it cannot be used. */
+async function whoIs(key: string): Promise<{ me: Me } | { error: string; invalid: boolean }> {
+  try {
+    return { me: await request<Me>("/v1/me", { key }) };
+  } catch (e) {
+    const invalid = e instanceof ApiError && e.status === 401;
+    return { error: invalid ? "This key is not valid (unknown or revoked)." : errorText(e), invalid };
+  }
+}
 
 export function App() {
   const url = useLocation();
   const [session, setSession] = useState<Session>({ state: "checking" });
 
   const login = useCallback(async (key: string): Promise<string | undefined> => {
-    try {
-      const me = await request<Me>("/v1/me", { key });
-      setKey(key);
-      setSession({ state: "in", me });
-      return undefined;
-    } catch (e) {
-      return e instanceof ApiError && e.status === 401 ? "This key is not valid (unknown or revoked)." : errorText(e);
-    }
+    const who = await whoIs(key);
+    if ("error" in who) return who.error;
+    setKey(key);
+    setSession({ state: "in", me: who.me });
+    return undefined;
   }, []);
 
-  // A link holding a key (`/?key=...`) logs in at once; the key then leaves the address bar.
+  // A link holding a key (`/?key=...`) logs in at once when no one is logged in; the key then leaves the
+  // address bar. It never replaces an active session silently (a link could log an admin into someone
+  // else's project): with a session under another key, the person is asked first.
   useEffect(() => {
     const params = new URL(location.href).searchParams;
     const fromUrl = params.get("key");
@@ -45,17 +59,28 @@ export function App() {
       const rest = params.toString();
       history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : "") + location.hash);
     }
-    const key = fromUrl ?? getKey();
-    if (!key) {
-      setSession({ state: "out" });
-      return;
-    }
-    void login(key).then((err) => {
+    const stored = getKey();
+    void (async () => {
+      if (fromUrl && stored && fromUrl !== stored) {
+        const [current, next] = await Promise.all([whoIs(stored), whoIs(fromUrl)]);
+        if ("me" in current) {
+          if ("me" in next) setSession({ state: "confirm", current: current.me, next: next.me, nextKey: fromUrl });
+          else setSession({ state: "in", me: current.me, notice: `The link's key was not used: ${next.error}` });
+          return;
+        }
+        if (current.invalid) setKey(null);
+      }
+      const key = fromUrl ?? stored;
+      if (!key) {
+        setSession({ state: "out" });
+        return;
+      }
+      const err = await login(key);
       if (err) {
         setKey(null);
         setSession({ state: "out", message: err });
       }
-    });
+    })();
   }, [login]);
 
   // After an in-app navigation, focus moves to the new screen (screen readers announce it).
@@ -83,6 +108,20 @@ export function App() {
   }
   if (session.state === "out") {
     return <Login onLogin={login} message={session.message} />;
+  }
+  if (session.state === "confirm") {
+    const { current, next, nextKey } = session;
+    return (
+      <SwitchKey
+        current={current}
+        next={next}
+        onSwitch={() => {
+          setKey(nextKey);
+          setSession({ state: "in", me: next });
+        }}
+        onKeep={() => setSession({ state: "in", me: current })}
+      />
+    );
   }
   const { me } = session;
   const path = url.pathname;
@@ -148,6 +187,11 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
+        {session.notice && (
+          <p className="error" role="alert">
+            {session.notice}
+          </p>
+        )}
         <Suspense fallback={<p role="status">Loading…</p>}>{screen}</Suspense>
       </main>
     </>

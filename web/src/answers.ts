@@ -74,9 +74,9 @@ export function slotToValue(slot: Slot, raw: unknown): V | undefined {
     case "rubric": {
       // Pass/fail criteria are checked; criteria with a maxScore get a score from 0 to it.
       const checks = (v.checks as Record<string, boolean | number> | undefined) ?? {};
-      const criteria: Record<string, boolean | { score: number }> = {};
+      const criteria: Record<string, boolean | { score: number }> = Object.create(null);
       for (const c of q.criteria ?? []) {
-        const x = checks[c.id];
+        const x = own(checks, c.id);
         if (c.maxScore !== undefined ? typeof x === "number" : typeof x === "boolean") criteria[c.id] = typeof x === "number" ? { score: x } : x!;
       }
       return Object.keys(criteria).length ? { criteria } : undefined;
@@ -99,7 +99,7 @@ function valueToSlot(slot: Slot, value: unknown): unknown {
     case "critique":
       return { ...v, strengths: (v.strengths as string[] | undefined)?.join("\n"), weaknesses: (v.weaknesses as string[] | undefined)?.join("\n"), suggestions: (v.suggestions as string[] | undefined)?.join("\n") };
     case "rubric": {
-      const checks: Record<string, boolean | number> = {};
+      const checks: Record<string, boolean | number> = Object.create(null);
       for (const [id, c] of Object.entries((v.criteria as Record<string, boolean | { passed?: boolean; score?: number }> | undefined) ?? {})) {
         const x = typeof c === "boolean" ? c : (c.score ?? c.passed);
         if (typeof x === "boolean" || typeof x === "number") checks[id] = x;
@@ -121,16 +121,23 @@ export function isAnswered(slot: Slot, raw: unknown): boolean {
   return true;
 }
 
+/** A copy of `o` without a prototype: lookups by question id never find inherited keys. */
+export const keyed = <T>(o: Record<string, T> = {}): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, o);
+
+/** `o[k]` when `o` has it as its own key (never an inherited `constructor` or `toString`). */
+const own = <T>(o: Record<string, T>, k: string): T | undefined => (Object.hasOwn(o, k) ? o[k] : undefined);
+
 /**
  * The API's answers: `answers[questionId]` is the value for a question comparing the responses
  * or about the only one, and an array by shown position (null where unanswered) for a question
  * asked of each of several responses.
  */
 export function toApiAnswers(task: Task, slots: Record<string, unknown>): Answers {
-  const out: Answers = {};
+  // Keyed by question ids: no inherited keys (an id such as "constructor" is an ordinary key here).
+  const out: Answers = Object.create(null);
   const n = task.generations.length;
   for (const s of slotsFor(task)) {
-    const v = slotToValue(s, slots[s.key]);
+    const v = slotToValue(s, own(slots, s.key));
     if (s.key === s.question.id) {
       if (v) out[s.question.id] = v;
       continue;
@@ -144,9 +151,9 @@ export function toApiAnswers(task: Task, slots: Record<string, unknown>): Answer
 }
 
 export function fromApiAnswers(task: Task, answers: Answers): Record<string, unknown> {
-  const slots: Record<string, unknown> = {};
+  const slots: Record<string, unknown> = Object.create(null);
   for (const s of slotsFor(task)) {
-    const a = answers[s.question.id];
+    const a = own(answers, s.question.id);
     if (a === undefined || a === null) continue;
     const v = s.key === s.question.id ? a : Array.isArray(a) ? a[s.shownIndex!] : undefined;
     const slot = valueToSlot(s, v);

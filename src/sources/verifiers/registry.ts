@@ -11,6 +11,7 @@ import type { ChatModel } from "../../providers/types.js";
 import { codeVerifier } from "./code/index.js";
 import { compositeVerifier } from "./composite.js";
 import { mathVerifier } from "./math/index.js";
+import { patternProblem } from "../regex.js";
 import {
   containsVerifier,
   exactMatchVerifier,
@@ -56,7 +57,12 @@ export const LeafVerifierSpec = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("exact"), name, expected: strings.optional(), caseSensitive: z.boolean().optional(), trim: z.boolean().optional() }),
   z.strictObject({ type: z.literal("normalized"), name, expected: strings.optional(), partialCredit: z.boolean().optional() }),
-  z.strictObject({ type: z.literal("regex"), name, pattern: z.string(), flags: z.string().optional(), mode: z.enum(["search", "full"]).optional() }),
+  z
+    .strictObject({ type: z.literal("regex"), name, pattern: z.string(), flags: z.string().optional(), mode: z.enum(["search", "full"]).optional() })
+    .superRefine((s, ctx) => {
+      const bad = patternProblem(s.pattern, s.flags ?? "");
+      if (bad) ctx.addIssue({ code: "custom", path: [bad.in], message: bad.message });
+    }),
   z.strictObject({ type: z.literal("json-schema"), name, schema: z.union([z.record(z.string(), z.unknown()), z.boolean()]).optional(), strict: z.boolean().optional() }),
   z.strictObject({ type: z.literal("contains"), name, all: z.array(z.string()).optional(), any: z.array(z.string()).optional(), caseSensitive: z.boolean().optional() }),
   z.strictObject({ type: z.literal("excludes"), name, none: z.array(z.string()).min(1), caseSensitive: z.boolean().optional() }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../errors.js";
 import { VerificationValue } from "../../feedback/index.js";
 import {
   compositeVerifier,
@@ -43,7 +44,40 @@ describe("text verifiers", () => {
     const r = await v.verify({ completion: "... ANSWER: 42" });
     expect(r).toMatchObject({ passed: true, score: 1, details: { groups: { n: "42" } } });
     expect((await regexVerifier({ pattern: "\\d+", mode: "full" }).verify({ completion: "12a" })).passed).toBe(false);
-    expect(() => regexVerifier({ pattern: "(" })).toThrow(/bad pattern/);
+    expect(() => regexVerifier({ pattern: "(" })).toThrow(/pattern: not a valid regular expression/);
+  });
+
+  it("regex: user patterns run in linear time, so a catastrophic pattern cannot stall the process", async () => {
+    // A backtracking engine needs about 2^n steps here (n = 40: hours); a linear-time one, microseconds.
+    const evil = "a".repeat(40) + "!";
+    expect((await regexVerifier({ pattern: "^(a+)+$" }).verify({ completion: evil })).passed).toBe(false);
+    expect((await regexVerifier({ pattern: "(x+x+)+y", mode: "full" }).verify({ completion: "x".repeat(5000) })).passed).toBe(false);
+    const sloppy = regexVerifier({ pattern: "^(\\w+\\s?)*$" });
+    expect((await sloppy.verify({ completion: "an answer that ends badly!".repeat(20) })).passed).toBe(false);
+    expect((await sloppy.verify({ completion: "an answer that ends well" })).passed).toBe(true);
+  });
+
+  it("regex: what a linear-time engine cannot run is a validation error naming the field", () => {
+    const issue = (spec: unknown) => {
+      try {
+        parseVerifierSpec(spec);
+      } catch (e) {
+        return (e as ValidationError).issues[0];
+      }
+      return undefined;
+    };
+    expect(issue({ type: "regex", pattern: "(a)\\1" })).toMatchObject({ path: "pattern", message: expect.stringMatching(/backreferences/) });
+    expect(issue({ type: "regex", pattern: "(?<q>a)\\k<q>" })).toMatchObject({ path: "pattern", message: expect.stringMatching(/backreferences/) });
+    expect(issue({ type: "regex", pattern: "foo(?=bar)" })).toMatchObject({ path: "pattern", message: expect.stringMatching(/lookahead/) });
+    expect(issue({ type: "regex", pattern: "(?<!no )yes" })).toMatchObject({ path: "pattern", message: expect.stringMatching(/lookbehind/) });
+    expect(issue({ type: "regex", pattern: "a{1001}" })).toMatchObject({ path: "pattern", message: expect.stringMatching(/repeat count/) });
+    expect(issue({ type: "regex", pattern: "a".repeat(5000) })).toMatchObject({ path: "pattern", message: expect.stringMatching(/at most 2000/) });
+    expect(issue({ type: "regex", pattern: "a", flags: "y" })).toMatchObject({ path: "flags" });
+    expect(issue({ type: "composite", members: [{ verifier: { type: "regex", pattern: "(?=x)" } }] })).toMatchObject({ path: "pattern" });
+    expect(() => regexVerifier({ pattern: "(a)\\1" })).toThrow(ValidationError);
+    // JavaScript syntax keeps working: escapes, classes, \u, named groups, flags.
+    const ok = regexVerifier({ pattern: "^\\u00e9t\\u00e9 (?<year>\\d{4})[/.-]?$", flags: "im" });
+    return ok.verify({ completion: "x\nÉté 2024/" }).then((r) => expect(r).toMatchObject({ passed: true, details: { groups: { year: "2024" } } }));
   });
 
   it("JSON schema: valid JSON that fits, found in a fence or in text; issues reported", async () => {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { RlxfError } from "../../errors.js";
+import { type UserRegex, compilePattern } from "../regex.js";
 import type { VerificationResult, Verifier, VerifyInput } from "./types.js";
 
 const result = (passed: boolean, score: number, details: VerificationResult["details"] = {}): VerificationResult => ({ passed, score, details });
@@ -103,27 +104,32 @@ export function normalizedMatchVerifier(opts: NormalizedMatchOptions = {}): Veri
 
 export interface RegexOptions {
   name?: string;
+  /** JavaScript syntax, run by a linear-time engine (RE2): no backreferences or lookaround. */
   pattern: string;
+  /** `i`, `m`, `s` (`g` and `u` change nothing). */
   flags?: string;
   /** `search` (default): anywhere in the text; `full`: the whole text (trimmed) must match. */
   mode?: "search" | "full";
 }
 
+/** Longest text whose match and groups a regex verifier reports in its details (the verdict holds for any length). */
+export const MATCH_DETAILS_CHARS = 100_000;
+
 export function regexVerifier(opts: RegexOptions): Verifier {
   const name = opts.name ?? "regex";
-  let re: RegExp;
-  try {
-    re = new RegExp(opts.mode === "full" ? `^(?:${opts.pattern})$` : opts.pattern, (opts.flags ?? "").replace(/g/g, ""));
-  } catch (e) {
-    throw new RlxfError("invalid_config", `verifier "${name}": bad pattern: ${(e as Error).message}`);
-  }
+  // A bad pattern is a ValidationError naming `pattern` (or `flags`), before any wrapping.
+  compilePattern(opts.pattern, opts.flags ?? "", {}, `verifier "${name}"`);
+  const re: UserRegex = opts.mode === "full" ? compilePattern(`^(?:${opts.pattern})$`, opts.flags ?? "") : compilePattern(opts.pattern, opts.flags ?? "");
   return {
     name,
     type: "regex",
     async verify(input) {
       const text = opts.mode === "full" ? input.completion.trim() : input.completion;
-      const m = re.exec(text);
-      return result(m !== null, m ? 1 : 0, m ? { match: m[0].slice(0, 500), ...(m.groups ? { groups: m.groups } : {}) } : {});
+      // The verdict comes from the engine's DFA (fast); locating the match and its groups takes the slower
+      // NFA, so it is done only for texts up to MATCH_DETAILS_CHARS.
+      if (!re.test(text)) return result(false, 0, {});
+      const m = text.length <= MATCH_DETAILS_CHARS ? re.exec(text) : null;
+      return result(true, 1, m ? { match: m[0].slice(0, 500), ...(m.groups ? { groups: m.groups } : {}) } : {});
     },
   };
 }

@@ -9,7 +9,7 @@ import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
 import { QuestionCard } from "../components/Questions";
 import type { SpanHandle } from "../components/Spans";
-import { type Slot, fromApiAnswers, isAnswered, slotsFor, toApiAnswers } from "../answers";
+import { type Slot, fromApiAnswers, isAnswered, keyed, slotsFor, toApiAnswers } from "../answers";
 import type { Prompt, Queue, Task } from "../types";
 
 type Slots = Record<string, unknown>;
@@ -67,7 +67,7 @@ const inTextField = (el: Element | null) =>
 export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
   const [queue, setQueue] = useState<Queue>();
   const [task, setTask] = useState<Task | null>();
-  const [slots, setSlots] = useState<Slots>({});
+  const [slots, setSlots] = useState<Slots>(() => keyed());
   const [active, setActive] = useState(0);
   const [status, setStatus] = useState("");
   const [error, setError] = useState<string>();
@@ -90,7 +90,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
       const { task: t } = await request<{ task: Task | null }>(`/v1/queues/${enc(queueId)}/next`, { method: "POST", body: {} });
       if (t) {
         const local = readLocal(queueId, t.id);
-        setSlots(local?.slots ?? (t.draft ? fromApiAnswers(t, t.draft) : {}));
+        setSlots(keyed(local?.slots ?? (t.draft ? fromApiAnswers(t, t.draft) : {})));
         setActive(0);
         dirty.current = false;
       }
@@ -126,7 +126,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
   const setSlot = useCallback((key: string, value: unknown) => {
     dirty.current = true;
     setSlots((s) => {
-      const next = { ...s };
+      const next = keyed(s);
       if (value === undefined) delete next[key];
       else next[key] = value;
       return next;
