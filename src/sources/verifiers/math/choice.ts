@@ -68,6 +68,19 @@ export const normText = (s: string): string =>
     .replace(/\\(?:text|textbf|textrm|mathrm|mbox)\s*\{([^{}]*)\}/g, "$1")
     .replace(/[^a-z0-9\u00c0-\u024f]+/g, "");
 
+/**
+ * The choice a closing line names (`Therefore, the correct statement is (B).`): its one
+ * parenthesised letter. A line that names two different letters names none.
+ */
+export function choiceInLine(line: string, letters = LETTERS): string | undefined {
+  const found = new Set<string>();
+  for (const m of line.slice(0, 600).matchAll(/\(\s*([A-J])\s*\)|(?:^|\s)([A-J])\)(?=\s|$|[.,;:])/g)) {
+    const l = (m[1] ?? m[2])!;
+    if (letters.includes(l)) found.add(l);
+  }
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
 export interface ChoiceRead {
   letter?: string;
   /** Why no letter was read (a conflict between a letter and the text of another choice). */
@@ -78,7 +91,7 @@ export interface ChoiceRead {
  * The choice a prediction's answer names: a letter at its start (`(C) text`, `C) text`,
  * `C. text`, `C`), `option C` / `choice (C)`, or the text of exactly one choice.
  */
-export function choiceIn(raw: string, choices?: Choice[]): ChoiceRead {
+export function choiceIn(raw: string, choices?: Choice[], acceptText = false): ChoiceRead {
   const s = unwrap(raw).slice(0, 400);
   const letters = choices?.map((c) => c.label).join("") || LETTERS;
   const whole = choiceLetter(s, letters);
@@ -98,7 +111,7 @@ export function choiceIn(raw: string, choices?: Choice[]): ChoiceRead {
     }
     return { letter };
   }
-  if (choices) {
+  if (choices && acceptText) {
     const t = normText(s);
     if (t.length > 0) {
       const hits = choices.filter((c) => normText(c.text) === t);

@@ -588,7 +588,12 @@ export function valuesEqual(g: MathValue, p: MathValue, ctx: Ctx): Verdict {
   if (g.kind === "text" || p.kind === "text") {
     if (g.kind === "text" && p.kind === "text") {
       const n = (s: string) => s.replace(/[\s.,;:!?'"()\\{}$*]+/g, "");
-      return n(g.text) === n(p.text) ? yes("text", `the same words ("${short(g.text, 40)}")`) : no("text", `"${short(g.text, 40)}" vs "${short(p.text, 40)}"`);
+      if (n(g.text) === n(p.text)) return yes("text", `the same words ("${short(g.text, 40)}")`);
+      // A yes/no question: the verdict is the first word (`No. It is not closed under ...`).
+      const verdict = (s: string) => /^\s*(yes|no)\b(?=\s*(?:[.,;:!]|$))/i.exec(s)?.[1]?.toLowerCase();
+      const gv = verdict(g.text);
+      if (gv && gv === verdict(p.text)) return yes("text", `the same verdict ("${gv}")`);
+      return no("text", `"${short(g.text, 40)}" vs "${short(p.text, 40)}"`);
     }
     return no("text", g.kind === "text" ? `the gold is words ("${short(g.text, 40)}"), the prediction ${describe(p)}` : `the prediction is words ("${short((p as { text: string }).text, 40)}"), the gold ${describe(g)}`);
   }

@@ -20,7 +20,7 @@ import { findBoxes, mathRegions, numbersIn, prepareText, type Region } from "./t
 
 export { lastBoxed } from "./text.js";
 
-export type ExtractionMethod = "whole" | "final-answer" | "boxed" | "answer-phrase" | "math" | "number";
+export type ExtractionMethod = "whole" | "final-answer" | "boxed" | "answer-phrase" | "math" | "number" | "line";
 
 export interface ExtractedAnswer {
   answer: string;
@@ -87,7 +87,7 @@ function joins(between: string): { ok: boolean; label?: string } {
   const tokens = rest.split(/[\s,;]+/).filter((w) => w !== "");
   const connectives = tokens.filter((w) => /^(?:and|or)$/i.test(w)).length + (/[,;]/.test(rest) ? 1 : 0);
   const others = tokens.filter((w) => !/^(?:and|or)$/i.test(w));
-  return ok(connectives > 0 && others.length <= 4 && others.every((w) => /^\(?[A-Za-z]+\)?[.:]?$/.test(w)));
+  return ok(connectives > 0 && others.length <= 3 && others.every((w) => /^\(?[A-Za-z]+\)?[.:]?$/.test(w)));
 }
 
 interface Span {
@@ -181,6 +181,8 @@ export interface FindOptions {
   phrases?: RegExp;
   /** A gold answer: neighbouring math regions joined by `and` or commas are one answer. */
   gold?: boolean;
+  /** Last resort: the closing lines themselves (a multiple-choice answer in a sentence). */
+  lines?: boolean;
 }
 
 export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefined, options: ExtractOptions = {}, find: FindOptions = {}): Extraction<T> {
@@ -252,6 +254,21 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   }
   tail.sort((a, b) => b.pos - a.pos);
   for (const c of tail.slice(0, MAX_TAIL)) if (attempt(c)) return result;
+
+  // 5. The closing lines.
+  if (find.lines) {
+    let end = t.length;
+    for (let k = 0; k < 5 && end > 0; k++) {
+      const start = t.lastIndexOf("\n", end - 1) + 1;
+      const line = t.slice(start, end).trim();
+      end = start - 1;
+      if (line === "") {
+        k--;
+        continue;
+      }
+      if (attempt({ answer: line.slice(0, 600), method: "line", plain: true, pos: start })) return result;
+    }
+  }
   return result;
 }
 

@@ -7,7 +7,7 @@
 import { RlxfError } from "../../../errors.js";
 import type { VerificationResult, Verifier, VerifyInput } from "../types.js";
 import type { MathValue } from "./ast.js";
-import { type Choice, choiceIn, choiceLetter, normalizeChoices, normText } from "./choice.js";
+import { type Choice, choiceIn, choiceInLine, choiceLetter, normalizeChoices, normText } from "./choice.js";
 import { answersCompared, type CompareOptions, describe, makeCtx, type Verdict } from "./compare.js";
 import { type Candidate, type ExtractedAnswer, type ExtractionMethod, type ExtractOptions, findAnswer, looksPlain } from "./extract.js";
 import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
@@ -35,6 +35,11 @@ export interface MathEquivalenceOptions extends CompareOptions {
    * choice names that choice.
    */
   choices?: unknown;
+  /**
+   * With a letter as the gold, also accept a prediction that gives the text of exactly one
+   * choice instead of a letter (default false: a question that asks for a letter wants a letter).
+   */
+  choiceText?: boolean;
   /** Tighter (or looser) ceilings than `MATH_LIMITS`. */
   limits?: Partial<MathLimits>;
 }
@@ -154,10 +159,22 @@ function equivalence(gold: string, pred: string, opts: MathEquivalenceOptions, l
   gs.read = g.kind === "choice" ? `choice ${g.letter}` : describe(g.parsed.value);
 
   if (g.kind === "choice") {
-    const r = findAnswer(pred, (c) => {
-      const read = choiceIn(c.answer, choices);
-      return read.letter || read.conflict ? read : undefined;
-    }, extractOpts(opts.predMatch), { phrases: /\b(?:answers?|options?|choices?)\b/gi });
+    const letters = choices?.map((c) => c.label).join("") || undefined;
+    const r = findAnswer(
+      pred,
+      (c) => {
+        if (c.method === "line") {
+          const l = choiceInLine(c.answer, letters);
+          return l ? { letter: l } : undefined;
+        }
+        const read = choiceIn(c.answer, choices, opts.choiceText === true);
+        // The last box is the final answer: when it names no choice, the prediction chose none.
+        if (!read.letter && !read.conflict && c.method === "boxed") return { none: `the boxed answer ${JSON.stringify(c.answer.slice(0, 40))} is not a choice` };
+        return read.letter || read.conflict ? read : undefined;
+      },
+      extractOpts(opts.predMatch),
+      { phrases: /\b(?:answers?|options?|choices?)\b/gi, lines: true },
+    );
     if (r.notes.length) ps.notes = r.notes;
     if (r.passedOver.length) ps.passedOver = r.passedOver.slice(0, 8);
     if (!r.found) return finish(false, "no answer", r.failure ?? "no answer found in the prediction", gs, ps, g.answer, undefined, true);
@@ -165,6 +182,10 @@ function equivalence(gold: string, pred: string, opts: MathEquivalenceOptions, l
     const p: ExtractedAnswer = { answer: c.answer, method: c.method, plain: c.plain };
     ps.extracted = c.answer;
     ps.method = c.method;
+    if ("none" in r.found.result) {
+      ps.read = r.found.result.none;
+      return finish(false, "choice", `different: ${r.found.result.none}`, gs, ps, g.answer, p);
+    }
     if (r.found.result.conflict) {
       ps.read = `no choice: ${r.found.result.conflict}`;
       return finish(false, "choice", `different: the prediction names no single choice (${r.found.result.conflict})`, gs, ps, g.answer, p);

@@ -278,7 +278,12 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
       let rest = "";
       if (!KNOWN.has(name)) {
         const prefix = KNOWN_BY_LENGTH.find((k) => k.length >= 2 && name.startsWith(k));
-        if (!prefix) throw new NotMath(`unknown command \\${name}`);
+        if (!prefix) {
+          // An unknown command names something (`\odot` in L_\odot): a symbol of its own.
+          push({ t: "id", v: name, sp });
+          i = j;
+          continue;
+        }
         rest = name.slice(prefix.length);
         name = prefix;
       }
