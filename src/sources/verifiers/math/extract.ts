@@ -272,10 +272,13 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   return result;
 }
 
-/** Whether a candidate reads as an answer (parses, or is words). */
+/** Whether a candidate reads as an answer: it parses as math, or it is a few words (boxed, or short and not prose). */
 export function readsAsAnswer(c: Candidate): boolean {
   try {
-    return parseAnswer(c.answer, { plain: c.plain }) !== undefined;
+    const p = parseAnswer(c.answer, { plain: c.plain });
+    if (!p) return false;
+    if (p.value.kind !== "text") return !c.prose;
+    return c.method === "boxed" || (!c.prose && c.answer.trim().split(/\s+/).length <= 4);
   } catch (e) {
     if (e instanceof LimitReached) return false;
     throw e;

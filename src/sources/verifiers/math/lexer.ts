@@ -97,7 +97,7 @@ export function numLit(int: string, frac: string, exp10: number, m: Meter): NumL
   const digits = frac ? `${int}.${frac}` : int;
   const lit: NumLit = { digits, decimals: frac.length, exp10 };
   const e = exp10 - frac.length;
-  if (Math.abs(e) <= 4000 && int.length + frac.length <= 4000) {
+  if (Math.abs(e) <= 4000 && int.length + frac.length <= 20_000) {
     const mant = BigInt((int + frac).replace(/^0+(?=\d)/, "") || "0");
     const q = e >= 0 ? rat(mant * 10n ** BigInt(e), 1n, m) : rat(mant, 10n ** BigInt(-e), m);
     if (q) lit.q = q;

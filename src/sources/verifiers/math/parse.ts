@@ -250,7 +250,7 @@ class Parser {
     if (odd.seps.length) throw new NotMath(`${describeTok(odd.seps[0]!)} outside a matrix`);
     const cup = this.split(a, b, (t) => isOp(t, "cup"));
     if (cup.parts.length > 1) return { kind: "union", parts: cup.parts.map(([x, y]) => this.item(x, y, depth + 1)) };
-    return this.item(a, b, depth);
+    return this.item(lo, hi, depth);
   }
 
   hasTopRelation(lo: number, hi: number): boolean {
@@ -258,7 +258,11 @@ class Parser {
   }
 
   setOf(parts: Array<[number, number]>, bare: boolean, depth: number): MathValue {
-    const nonEmpty = parts.map(([x, y]) => this.trim(x, y)).filter(([x, y]) => x < y);
+    // Empty parts (`1,,2`) are dropped; each element keeps the marks next to it.
+    const nonEmpty = parts.filter(([x, y]) => {
+      const [p, q] = this.trim(x, y);
+      return p < q;
+    });
     if (nonEmpty.length > this.limits.maxElements) throw new LimitReached("maxElements", `more than ${this.limits.maxElements} elements`);
     const elems: MathValue[] = [];
     for (const [x, y] of nonEmpty) {
@@ -1109,7 +1113,7 @@ export function trimAnswer(raw: string): string {
     const before = s;
     s = s.replace(/^\$+|\$+$/g, "").trim();
     s = s.replace(/(?:\\[,;!: ]|\\quad|\\qquad|~)+$/, "").trim();
-    s = s.replace(/[.,;:?!]+$/, "").trim();
+    s = s.replace(/[.,;:?]+$/, "").replace(/(?<![\d)}!])!+$/, "").trim();
     s = s.replace(/^[=:]\s*(?=[^=])/, "").trim();
     if (s === before) break;
   }
