@@ -63,6 +63,14 @@ const hasDelimiters = (s: string) => s.includes("$") || s.includes("\\(") || s.i
 /** Plain text: no LaTeX commands, and words like sqrt or pi that only plain text spells out. */
 export const looksPlain = (s: string) => !s.includes("\\") && /\b(?:sqrt|sin|cos|tan|ln|log|exp|abs|pi|inf|infinity|oo)\b|\*\*|\d[eE][-+]?\d/.test(s);
 
+const MATH_WORDS = new Set(["sin", "cos", "tan", "sec", "csc", "cot", "log", "exp", "sqrt", "abs", "inf", "infty", "infinity", "and", "mod", "gcd", "lcm", "max", "min", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "deg", "rad", "pct"]);
+
+/** Prose: a word of three letters or more that is not a command (`\\frac`), a command's argument (`\\begin{pmatrix}`) or a function name. */
+export function isProse(s: string): boolean {
+  for (const m of s.slice(0, 2000).matchAll(/(?<![\\a-zA-Z])(?<!\\[a-zA-Z]+\{\s*)[A-Za-z]{3,}/g)) if (!MATH_WORDS.has(m[0].toLowerCase())) return true;
+  return false;
+}
+
 const LABEL = /([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?'*)\s*=\s*$/;
 
 /**
@@ -164,7 +172,7 @@ function answersAfter(text: string, end: number, opts: Required<ExtractOptions>,
   const sentence = s.split(/\n|\.(?=\s|$)|\bI hope\b/)[0]!.replace(/\*\*/g, "").trim();
   if (sentence === "") return out;
   if (!hasDelimiters(sentence)) {
-    const prose = /(?:^|\s)(?!(?:and|or|sin|cos|tan|log|exp|sqrt)\b)[A-Za-z]{3,}[.,;:!?]?(?=\s|$)/.test(sentence);
+    const prose = isProse(sentence);
     out.push({ answer: sentence, method, plain: !sentence.includes("\\") && looksPlain(sentence), pos: end, ...(prose ? { prose } : {}) });
   }
   const first = numbersIn(sentence)[0];
@@ -217,7 +225,8 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   // 1. The whole text.
   if (!hasDelimiters(t) && t.length <= 200 && !/\banswer\b/i.test(t)) {
     const plain = !t.includes("\\");
-    if ((plain ? opts.expr : opts.latex) && attempt({ answer: t, method: "whole", plain: plain && looksPlain(t), pos: 0 })) return result;
+    const prose = isProse(t);
+    if ((plain ? opts.expr : opts.latex) && attempt({ answer: t, method: "whole", plain: plain && looksPlain(t), pos: 0, ...(prose ? { prose } : {}) })) return result;
   }
 
   const regions = mathRegions(t);

@@ -14,13 +14,11 @@ import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
 import { Meter } from "./numbers.js";
 import { type ParsedAnswer, parseAnswer, trimAnswer, whyNotMath } from "./parse.js";
 
-export { extractAnswer, findAnswer, lastBoxed, looksPlain, type Candidate, type ExtractedAnswer, type ExtractionMethod, type ExtractOptions } from "./extract.js";
+export { extractAnswer, lastBoxed, type ExtractedAnswer, type ExtractionMethod, type ExtractOptions } from "./extract.js";
 export { cleanAnswer, type AnswerFlags, type CleanAnswer } from "./normalize.js";
-export { parseAnswer, type MathValue, type Node as MathNode, type ParsedAnswer, type RelOp } from "./parse.js";
-export { answersEqual, valuesEqual, type CompareOptions, type Verdict } from "./compare.js";
+export { parseAnswer, type MathValue, type ParsedAnswer, type RelOp } from "./parse.js";
+export { answersEqual, type CompareOptions } from "./compare.js";
 export { MATH_LIMITS, type MathLimits } from "./limits.js";
-export { choiceIn, choiceLetter, normalizeChoices, type Choice } from "./choice.js";
-export { prepareText } from "./text.js";
 
 export type MatchType = "latex" | "expr";
 
@@ -277,4 +275,3 @@ export function mathVerifier(opts: MathVerifierOptions = {}): Verifier {
   };
 }
 
-export type { MathValue as ParsedValue };
