@@ -156,11 +156,16 @@ function phraseEnds(text: string, re: RegExp, max: number, skip?: (index: number
 const LEADING_MATH = /^(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\\\(([^\n]+?)\\\)|\$((?:\\\$|[^\n$])+?)\$)/;
 
 /** What follows an answer phrase: leading math, the sentence as an answer, or its first number. */
-function answersAfter(text: string, end: number, opts: Required<ExtractOptions>, method: ExtractionMethod): Candidate[] {
-  let s = text.slice(end, end + 800);
-  s = s.replace(/^[\s*_]*(?:\(s\))?[\s*_]*(?:is|are|was|will be|would be|should be|=|:|of)?[\s*_]*:?[\s*_]*/i, "");
+function answersAfter(text: string, end: number, opts: Required<ExtractOptions>, method: ExtractionMethod, negated?: Span[]): Candidate[] {
+  const raw = text.slice(end, end + 800);
+  let s = raw.replace(/^[\s*_]*(?:\(s\))?[\s*_]*(?:is|are|was|will be|would be|should be|=|:|of)?[\s*_]*:?[\s*_]*/i, "");
   s = s.replace(/^(?:the final answer is|the answer is)\s*:?\s*/i, "");
-  if (/^(?:not\b|n't\b|never\b|no longer\b|incorrect\b|wrong\b)/i.test(s)) return [];
+  if (/^(?:not\b|n't\b|never\b|no longer\b|incorrect\b|wrong\b)/i.test(s)) {
+    // "The answer is not 5": 5 is no answer, here or as a stray number.
+    const stop = s.search(/\n|\.(?=\s|$)/);
+    negated?.push({ start: end, end: end + (raw.length - s.length) + (stop < 0 ? s.length : stop), content: "" });
+    return [];
+  }
   const out: Candidate[] = [];
   if (opts.latex) {
     if (/^\\(?:boxed|fbox)/.test(s)) return []; // the box is a candidate of its own
@@ -230,17 +235,19 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   }
 
   const regions = mathRegions(t);
+  const boxes = findBoxes(t);
+  const negated: Span[] = [];
   // 2. Boxes and final-answer phrases, last first.
   const tier1: Candidate[] = [];
-  if (opts.latex) tier1.push(...groups(t, findBoxes(t), "boxed", regions.valid));
-  for (const end of phraseEnds(t, /\bfinal\s+answers?\b/gi, MAX_PER_TIER)) tier1.push(...answersAfter(t, end, opts, "final-answer"));
+  if (opts.latex) tier1.push(...groups(t, boxes, "boxed", regions.valid));
+  for (const end of phraseEnds(t, /\bfinal\s+answers?\b/gi, MAX_PER_TIER)) tier1.push(...answersAfter(t, end, opts, "final-answer", negated));
   tier1.sort((a, b) => b.pos - a.pos);
   for (const c of tier1) if (attempt(c)) return result;
 
   // 3. Answer phrases, last first.
   const re = find.phrases ?? /\banswers?\b/gi;
   const tier2: Candidate[] = [];
-  for (const end of phraseEnds(t, re, MAX_PER_TIER, (i) => /final\s+$/i.test(t.slice(Math.max(0, i - 8), i)))) tier2.push(...answersAfter(t, end, opts, "answer-phrase"));
+  for (const end of phraseEnds(t, re, MAX_PER_TIER, (i) => /final\s+$/i.test(t.slice(Math.max(0, i - 8), i)))) tier2.push(...answersAfter(t, end, opts, "answer-phrase", negated));
   tier2.sort((a, b) => b.pos - a.pos);
   for (const c of tier2) if (attempt(c)) return result;
 
@@ -252,12 +259,15 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
     else for (const r of last) tail.push({ answer: r.content, method: "math", plain: false, pos: r.end });
   }
   if (opts.expr) {
-    const blocked = [...regions.valid, ...regions.malformed].sort((a, b) => a.start - b.start);
+    // Numbers inside math, boxes or a negated answer are not prose numbers.
+    const blocked: Span[] = [...regions.valid, ...regions.malformed, ...boxes, ...negated].sort((a, b) => a.start - b.start);
     const nums = numbersIn(t);
     let k = 0;
+    // Blocked spans may overlap: keep the furthest end seen so far.
+    let reach = -1;
     const prose = nums.filter((n) => {
-      while (k < blocked.length && blocked[k]!.end <= n.start) k++;
-      return !(k < blocked.length && blocked[k]!.start <= n.start);
+      while (k < blocked.length && blocked[k]!.start <= n.start) reach = Math.max(reach, blocked[k++]!.end);
+      return n.start >= reach;
     });
     for (const n of prose.slice(-MAX_TAIL)) tail.push({ answer: n.text, method: "number", plain: true, pos: n.end });
   }

@@ -65,7 +65,7 @@ const WRAPPERS = new Set([
   "overline", "bar", "hat", "tilde", "widehat", "widetilde", "dot", "ddot", "underline", "mathnormal", "pmb",
 ]);
 const TEXTS = new Set(["text", "textbf", "textrm", "textit", "textnormal", "textsf", "texttt", "mbox", "hbox", "emph", "textup", "textmd", "textsl"]);
-const KNOWN = new Set([...FUNCTIONS, ...Object.keys(ALIASES), ...GREEK, ...Object.keys(CONSTS), ...Object.keys(OPS), ...SKIP, ...SKIP_ARG, ...WRAPPERS, ...TEXTS, "mathrm", "mathbb", "operatorname", "begin", "end"]);
+const KNOWN = new Set([...FUNCTIONS, ...Object.keys(ALIASES), ...GREEK, ...Object.keys(CONSTS), ...Object.keys(OPS), ...SKIP, ...SKIP_ARG, ...WRAPPERS, ...TEXTS, "mathrm", "mathbb", "operatorname", "begin", "end", "euro", "pound", "yen"]);
 /** Known commands by length, longest first, for splitting `\arctanx`. */
 const KNOWN_BY_LENGTH = [...KNOWN].sort((a, b) => b.length - a.length);
 

@@ -69,8 +69,8 @@ function classify(toks: Tok[]): { toks: Tok[]; meaningful?: string } {
       }
       const after = valueish(lastReal());
       const next = toks[j];
-      // \text{e}, \text{C}: one letter is a name, not words.
-      if (j === i + 1 && /^\s*[A-Za-z]\s*$/.test(text)) {
+      // \text{e}, \text{C}: one letter is a name, not words (after a number it may be a unit: 5 \text{ m}).
+      if (j === i + 1 && /^\s*[A-Za-z]\s*$/.test(text) && !(after && classifyWords(text, true, true).kind === "unit")) {
         out.push({ t: "id", v: text.trim(), sp: t.sp });
         continue;
       }

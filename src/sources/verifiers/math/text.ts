@@ -252,7 +252,7 @@ export function mathRegions(s: string): { valid: Region[]; malformed: Region[] }
       const prev = s[i - 1] ?? "";
       const close = nextAt(dollars, i + 1);
       if (!/\d/.test(prev) && close > i + 1 && close < nextNewline(i) && s[close + 1] !== "$") {
-        out.push({ start: i, end: close + 1, content: s.slice(i + 1, close).trim(), display: false });
+        if (close - i > 2 || s[i + 1] !== " ") out.push({ start: i, end: close + 1, content: s.slice(i + 1, close).trim(), display: false });
         i = close + 1;
         continue;
       }
@@ -327,6 +327,11 @@ export function numbersIn(s: string, from = 0, to = s.length): NumberHit[] {
         text += s.slice(j, k);
         j = k;
       }
+    }
+    // A percent sign after it (`50%`, `50 %`) belongs to it.
+    if (s[j] === "%" || (s[j] === " " && s[j + 1] === "%")) {
+      j += s[j] === "%" ? 1 : 2;
+      text += "%";
     }
     out.push({ start, end: j, text: (start < i ? "-" : "") + text });
     i = j;
