@@ -201,6 +201,7 @@ function rng(seed: number): () => number {
 }
 
 const SAMPLES = 8;
+const NO_VARIABLES: Env = new Map();
 const pointCache = new Map<string, Env[]>();
 
 /** Rational points with small denominators: mixed signs, away from 0 and from small integers. */
@@ -306,8 +307,8 @@ function structural(a: Node, b: Node): Verdict {
 function nodesEqual(g: Node, p: Node, gl: Lit | undefined, pl: Lit | undefined, ctx: Ctx): Verdict {
   const symbols = [...freeSymbols(g, freeSymbols(p))].sort();
   if (symbols.length === 0) {
-    const gv = evaluate(g, new Map(), ctx.meter);
-    const pv = evaluate(p, new Map(), ctx.meter);
+    const gv = evaluate(g, NO_VARIABLES, ctx.meter);
+    const pv = evaluate(p, NO_VARIABLES, ctx.meter);
     if (!gv || !pv) return structural(g, p);
     return numbersEqual(gv, pv, gl, pl, ctx);
   }

@@ -107,7 +107,13 @@ function add(a: Val, b: Val, m: Meter): Val | undefined {
   return a.x && b.x ? fromX(xAdd(a.x, b.x), scale) : undefined;
 }
 
-const neg = (a: Val): Val => ({ ...(a.q ? { q: ratNeg(a.q) } : {}), ...(a.x ? { x: xNeg(a.x) } : {}), ...(a.inf ? { inf: (-a.inf) as 1 | -1 } : {}), scale: a.scale });
+function neg(a: Val): Val {
+  const v: Val = { scale: a.scale };
+  if (a.q) v.q = ratNeg(a.q);
+  if (a.x) v.x = xNeg(a.x);
+  if (a.inf) v.inf = -a.inf as 1 | -1;
+  return v;
+}
 
 function mul(a: Val, b: Val, m: Meter): Val | undefined {
   if (a.inf || b.inf) {

@@ -123,7 +123,7 @@ function inBase(digits: string, base: number): string | undefined {
  */
 export function lex(input: string, plain: boolean, m: Meter): Tok[] {
   const s = input.replace(UNICODE_RE, (c) => UNICODE[c]!);
-  const braces = s.includes("{") ? braceMatches(s) : undefined;
+  let braces: Int32Array | undefined;
   const toks: Tok[] = [];
   let sp = false;
   let depth = 0;
@@ -142,7 +142,8 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
   /** The index after a braced group opening at i (skipping spaces), or -1. */
   const groupEnd = (i: number): number => {
     while (s[i] === " ") i++;
-    if (s[i] !== "{" || !braces) return -1;
+    if (s[i] !== "{") return -1;
+    braces ??= braceMatches(s);
     const close = braces[i]!;
     return close < 0 ? -1 : close + 1;
   };
