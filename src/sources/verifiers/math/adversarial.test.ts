@@ -40,6 +40,10 @@ const HOSTILE: Record<string, string> = {
   "a huge binomial": "\\boxed{\\binom{1000000000}{500000000}}",
   "a long series": "\\boxed{\\sum_{k=1}^{1000000000} k}",
   "a tower of tens": "\\boxed{10^{10^{10^{10}}}}",
+  "a chain of powers with ±": `\\boxed{${"2^".repeat(4900)}2 \\pm 1}`,
+  "a chain of divisions with ±": `\\boxed{${"1/".repeat(4900)}1 \\pm 2}`,
+  "a chain of equalities": `\\boxed{${"1=".repeat(4900)}1}`,
+  "a product of 9,000 letters": `\\boxed{${"x".repeat(9000)}}`,
 };
 
 describe("hostile inputs", () => {

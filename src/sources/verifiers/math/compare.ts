@@ -24,7 +24,7 @@
 import type { AnswerFlags, MathValue, Node, NumLit, RelOp } from "./ast.js";
 import { type Env, evaluate, freeSymbols, fromRat, realOf, type Val, zeroish } from "./evaluate.js";
 import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
-import { Meter, type Rat, rat, ratAdd, ratCmp, ratDiv, ratEq, ratInt, ratMul, ratNeg, ratPowInt, ratSign, ratSub, ratToString, xClose, xFromRat, xIsZero, xLog2Abs, xnum, xSub, xToString } from "./numbers.js";
+import { Meter, rat, ratAdd, ratCmp, ratDiv, ratEq, ratInt, ratMul, ratNeg, ratPowInt, ratSign, ratSub, ratToString, xClose, xIsZero, xLog2Abs, xSub, xToString } from "./numbers.js";
 import type { ParsedAnswer } from "./parse.js";
 import { render } from "./parse.js";
 
@@ -356,7 +356,6 @@ function exprEqual(g: Extract<MathValue, { kind: "expr" }>, p: Extract<MathValue
 // -------------------------------------------------------------- relations ---
 
 type Rel = Extract<MathValue, { kind: "relation" }>;
-type Expr = Extract<MathValue, { kind: "expr" }>;
 
 /**
  * A name: a variable (`x`, `a_3`, `\text{Area}`), a function of simple arguments (`f(x)`), a
@@ -373,7 +372,8 @@ function nameOf(v: MathValue | undefined): string | undefined {
   return namedQuantity(v.node);
 }
 
-function namedQuantity(n: Node): string | undefined {
+function namedQuantity(n: Node, depth = 0): string | undefined {
+  if (depth > 50) return undefined;
   switch (n.k) {
     case "sym":
       return n.name;
@@ -382,12 +382,12 @@ function namedQuantity(n: Node): string | undefined {
     case "mul":
       return n.factors.every((f) => f.k === "sym" && /^[A-Z](?:_\w+)?'*$/.test(f.name)) ? n.factors.map((f) => (f as { name: string }).name).join("") : undefined;
     case "div": {
-      const a = namedQuantity(n.a);
-      const b = namedQuantity(n.b);
+      const a = namedQuantity(n.a, depth + 1);
+      const b = namedQuantity(n.b, depth + 1);
       return a !== undefined && b !== undefined ? `${a}/${b}` : undefined;
     }
     case "fn": {
-      const a = n.name === "abs" && n.args.length === 1 ? namedQuantity(n.args[0]!) : undefined;
+      const a = n.name === "abs" && n.args.length === 1 ? namedQuantity(n.args[0]!, depth + 1) : undefined;
       return a !== undefined ? `|${a}|` : undefined;
     }
     default:

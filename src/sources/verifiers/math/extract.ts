@@ -65,7 +65,7 @@ export const looksPlain = (s: string) => !s.includes("\\") && /\b(?:sqrt|sin|cos
 
 const MATH_WORDS = new Set(["sin", "cos", "tan", "sec", "csc", "cot", "log", "exp", "sqrt", "abs", "inf", "infty", "infinity", "and", "mod", "gcd", "lcm", "max", "min", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "deg", "rad", "pct"]);
 
-/** Prose: a word of three letters or more that is not a command (`\\frac`), a command's argument (`\\begin{pmatrix}`) or a function name. */
+/** Prose: a word of three letters or more that is not a command (`\frac`), a command's argument (`\begin{pmatrix}`) or a function name. */
 export function isProse(s: string): boolean {
   for (const m of s.slice(0, 2000).matchAll(/(?<![\\a-zA-Z])(?<!\\[a-zA-Z]+\{\s*)[A-Za-z]{3,}/g)) if (!MATH_WORDS.has(m[0].toLowerCase())) return true;
   return false;

@@ -6,7 +6,6 @@
  */
 import { RlxfError } from "../../../errors.js";
 import type { VerificationResult, Verifier, VerifyInput } from "../types.js";
-import type { MathValue } from "./ast.js";
 import { type Choice, choiceIn, choiceInLine, choiceLetter, normalizeChoices, normText } from "./choice.js";
 import { answersCompared, type CompareOptions, describe, makeCtx, type Verdict } from "./compare.js";
 import { type Candidate, type ExtractedAnswer, type ExtractionMethod, type ExtractOptions, findAnswer, looksPlain } from "./extract.js";

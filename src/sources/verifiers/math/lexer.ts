@@ -31,7 +31,7 @@ export const FUNCTIONS = new Set([
   "tanh", "coth", "sech", "csch", "arcsinh", "arccosh", "arctanh", "ln", "log", "lg", "exp", "sqrt", "frac", "binom",
   "gcd", "lcm", "max", "min", "sum", "prod", "int", "iint", "iiint", "oint", "lim", "limsup", "liminf", "det", "abs",
 ]);
-const ALIASES: Record<string, string> = { dfrac: "frac", tfrac: "frac", cfrac: "frac", dbinom: "binom", tbinom: "binom", arcsinh: "arcsinh", operatorname: "operatorname" };
+const ALIASES: Record<string, string> = { dfrac: "frac", tfrac: "frac", cfrac: "frac", dbinom: "binom", tbinom: "binom" };
 const GREEK = new Set([
   "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu",
   "nu", "xi", "omicron", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",

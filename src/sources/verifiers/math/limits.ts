@@ -30,7 +30,7 @@ export const MATH_LIMITS: Readonly<MathLimits> = Object.freeze({
   maxExactBits: 131_072,
   maxFractionBits: 4_096,
   maxSeriesTerms: 10_000,
-  maxWork: 200_000,
+  maxWork: 50_000,
 });
 
 /** Thrown inside the verifier when a ceiling is reached; callers turn it into a failed result. */

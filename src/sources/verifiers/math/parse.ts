@@ -344,7 +344,7 @@ class Parser {
     const node = p.parseExpr();
     if (p.pos < b) throw new NotMath(`unexpected ${describeTok(this.toks[p.pos]!)}`);
     if (hasMatrix(node, 0)) return matrixValue(reduceMatrix(node, this.limits), flags);
-    const nodes = expandPm(node, this.limits);
+    const nodes = expandPm(node);
     const make = (n: Node): MathValue => {
       const v: Extract<MathValue, { kind: "expr" }> = { kind: "expr", node: n, src: render(n) };
       const lit = literalOf(n, this.meter);
@@ -936,9 +936,9 @@ function numNode(digits: string, m: Meter): Node {
 // ------------------------------------------------------------- utilities ---
 
 /** `a ± b` as its two (or more) readings; at most 16. */
-export function expandPm(node: Node, limits: MathLimits = MATH_LIMITS): Node[] {
+export function expandPm(node: Node): Node[] {
   if (!hasPm(node, 0)) return [node];
-  const out = expand(node);
+  const out = expand(node, 0);
   if (out.length > 16) throw new LimitReached("maxElements", "more than four ± signs");
   return out;
 }
@@ -975,11 +975,13 @@ function product<T>(lists: T[][]): T[][] {
   return acc;
 }
 
-function expand(n: Node): Node[] {
+function expand(n: Node, depth: number): Node[] {
+  if (depth > 400) throw new LimitReached("maxDepth", "an expression with ± nested too deep");
+  const expand1 = (x: Node) => expand(x, depth + 1);
   switch (n.k) {
     case "pm": {
-      const bs = expand(n.b);
-      const as = n.a ? expand(n.a) : [undefined];
+      const bs = expand1(n.b);
+      const as = n.a ? expand1(n.a) : [undefined];
       const out: Node[] = [];
       for (const a of as) {
         for (const b of bs) {
@@ -991,17 +993,17 @@ function expand(n: Node): Node[] {
       return out;
     }
     case "add":
-      return product(n.terms.map(expand)).map((terms) => ({ k: "add", terms }));
+      return product(n.terms.map(expand1)).map((terms) => ({ k: "add", terms }));
     case "mul":
-      return product(n.factors.map(expand)).map((factors) => ({ k: "mul", factors }));
+      return product(n.factors.map(expand1)).map((factors) => ({ k: "mul", factors }));
     case "neg":
-      return expand(n.x).map((x) => ({ k: "neg", x }));
+      return expand1(n.x).map((x) => ({ k: "neg", x }));
     case "div":
-      return product([expand(n.a), expand(n.b)]).map(([a, b]) => ({ k: "div", a: a!, b: b! }));
+      return product([expand1(n.a), expand1(n.b)]).map(([a, b]) => ({ k: "div", a: a!, b: b! }));
     case "pow":
-      return product([expand(n.a), expand(n.b)]).map(([a, b]) => ({ k: "pow", a: a!, b: b! }));
+      return product([expand1(n.a), expand1(n.b)]).map(([a, b]) => ({ k: "pow", a: a!, b: b! }));
     case "fn":
-      return product(n.args.map(expand)).map((args) => ({ k: "fn", name: n.name, args }));
+      return product(n.args.map(expand1)).map((args) => ({ k: "fn", name: n.name, args }));
     default:
       return [n];
   }
@@ -1145,7 +1147,10 @@ export function parseAnswer(raw: string, opts: ParseOptions = {}): ParsedAnswer 
   try {
     const lexed = lex(text, opts.plain ?? false, meter);
     const { toks, meaningful } = classify(lexed);
-    if (meaningful !== undefined) return { value: textValue(text), flags: { text: true }, clean: textValue(text).kind === "text" ? (textValue(text) as { text: string }).text : text };
+    if (meaningful !== undefined) {
+      const value = textValue(text);
+      return { value, flags: { text: true }, clean: (value as { text: string }).text };
+    }
     if (toks.length === 0 || toks.every((t) => t.t === "mark")) return undefined;
     const p = new Parser(toks, limits, meter, opts.plain ?? false);
     const value = p.value(0, toks.length);
