@@ -98,7 +98,7 @@ export function choiceIn(raw: string, choices?: Choice[], acceptText = false): C
   if (whole) return { letter: whole };
   const m =
     /^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice|answer)\s*(?:is\s*)?:?\s*)?(?:\\text\s*\{\s*)?\(\s*([A-Za-z])\s*\)\}?(?:\s*|[.:,]\s*)([\s\S]*)$/i.exec(s) ??
-    /^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice)\s*(?:is\s*)?:?\s*)?\**([A-Z])\**(?:[).:,]\s*|\s*$|\s+-\s+)([\s\S]*)$/.exec(s) ??
+    /^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice)\s*(?:is\s*)?:?\s*)?\**([A-Z])\**(?:[).:,]\s*|\s*$|\s+-\s+|\s+(?=(?:because|since|as|which|for)\b))([\s\S]*)$/.exec(s) ??
     /^(?:the\s+)?(?:correct\s+)?(?:option|choice)\s+\**([A-Za-z])\**\b\s*([\s\S]*)$/i.exec(s);
   if (m) {
     const letter = m[1]!.toUpperCase();

@@ -7,9 +7,11 @@
  * 1. a short text with no math delimiters that parses as a whole (`-10/9`, `x <= 2`) is its own answer;
  * 2. the last of: a group of `\boxed{}` answers (several boxes separated only by `and`, commas
  *    or spacing are one answer: `\boxed{-2} and \boxed{1}` is the set {-2, 1}), and
- *    `final answer` phrases (the Minerva format); whichever comes later in the text wins;
+ *    `final answer` phrases (the Minerva format) or `#### X` (GSM8K); whichever comes later wins;
  * 3. the last `the answer is X` / `Answer: X` (a negated one, `the answer is not 5`, is no answer);
- * 4. the last math region or number near the end (`$$X$$`, `\[X\]`, `\(X\)`, `$X$`, `42`).
+ * 4. the last math region or number (`$$X$$`, `\[X\]`, `\(X\)`, `$X$`, `42`): the latest sentence
+ *    first, and in a sentence its math before its prose numbers;
+ * 5. for a multiple-choice gold, the closing lines (`Therefore, the correct statement is (B).`).
  *
  * A candidate that does not read as an answer is passed over for the next one. Every scan is
  * linear in the text and the number of candidates tried is capped.
@@ -240,7 +242,8 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   // 2. Boxes and final-answer phrases, last first.
   const tier1: Candidate[] = [];
   if (opts.latex) tier1.push(...groups(t, boxes, "boxed", regions.valid));
-  for (const end of phraseEnds(t, /\bfinal\s+answers?\b/gi, MAX_PER_TIER)) tier1.push(...answersAfter(t, end, opts, "final-answer", negated));
+  // `####` closes a GSM8K-style solution.
+  for (const end of phraseEnds(t, /\bfinal\s+answers?\b|####/gi, MAX_PER_TIER)) tier1.push(...answersAfter(t, end, opts, "final-answer", negated));
   tier1.sort((a, b) => b.pos - a.pos);
   for (const c of tier1) if (attempt(c)) return result;
 
@@ -271,7 +274,24 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
     });
     for (const n of prose.slice(-MAX_TAIL)) tail.push({ answer: n.text, method: "number", plain: true, pos: n.end });
   }
-  tail.sort((a, b) => b.pos - a.pos);
+  // Latest sentence first; within a sentence, its math before its prose numbers ("$\frac{1}{6}$, or about 16.7%").
+  const newlines: number[] = [];
+  for (const m of t.matchAll(/\n|[.!?](?=\s|$)/g)) newlines.push(m.index!);
+  // A displayed formula ends its sentence too.
+  for (const r of regions.valid) if (r.display) newlines.push(r.end - 1);
+  newlines.sort((a, b) => a - b);
+  const lineOf = (pos: number) => {
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newlines[mid]! < pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const key = (c: Candidate) => lineOf(c.pos - 1) * 2 + (c.method === "math" ? 1 : 0);
+  tail.sort((a, b) => key(b) - key(a) || b.pos - a.pos);
   for (const c of tail.slice(0, MAX_TAIL)) if (attempt(c)) return result;
 
   // 5. The closing lines.

@@ -384,3 +384,25 @@ describe("explanations", () => {
     expect(r).toMatchObject({ passed: true, details: { rule: "choice", explanation: { verdict: "equivalent", prediction: { read: "choice B" } } } });
   });
 });
+
+describe("where the answer is", () => {
+  it.each<[string, string, string]>([
+    ["42", "She earns 6 * 7 = 42 dollars.\n#### 42\nThat was 3 steps.", "final-answer"],
+    ["42", "**Answer:** 42", "answer-phrase"],
+    ["5", "Answer: $x = 5$", "answer-phrase"],
+    ["5", "So, the answer is 5 meters.", "answer-phrase"],
+    ["\\frac{1}{6}", "The probability is $\\frac{1}{6}$, or about 16.7%.", "math"],
+    ["12", "Here $d = \\frac{90}{n}$. Therefore, there are 12 sequences.", "number"],
+    ["3", "We find $x = \\boxed{3}$.", "boxed"],
+    ["\\frac{1}{2}", "The answer is 1/2.", "answer-phrase"],
+    ["12", "Total cost: \\$12.00", "math"],
+  ])("%s in %j (%s)", (gold, pred, method) => {
+    const r = mathEquivalent(gold, pred);
+    expect(r.equivalent, r.reason).toBe(true);
+    expect(r.pred?.method).toBe(method);
+  });
+
+  it("a choice letter in a sentence after the answer phrase", () => {
+    expect(eq("C", "The answer is C because of the reasons above.")).toBe(true);
+  });
+});
