@@ -395,7 +395,7 @@ describe("where the answer is", () => {
     ["12", "Here $d = \\frac{90}{n}$. Therefore, there are 12 sequences.", "number"],
     ["3", "We find $x = \\boxed{3}$.", "boxed"],
     ["\\frac{1}{2}", "The answer is 1/2.", "answer-phrase"],
-    ["12", "Total cost: \\$12.00", "math"],
+    ["12", "Total cost: \\$12.00", "number"],
   ])("%s in %j (%s)", (gold, pred, method) => {
     const r = mathEquivalent(gold, pred);
     expect(r.equivalent, r.reason).toBe(true);
