@@ -94,6 +94,8 @@ function finish(equivalent: boolean, rule: string, reason: string, gold: Side, p
 }
 
 const words = (s: string) => s.trim().split(/\s+/).length;
+/** Explanations stay small enough to store with every verdict. */
+const clip = (s: string) => (s.length > 2000 ? s.slice(0, 1999) + "…" : s);
 
 /**
  * Parses a candidate answer. Words are an answer when boxed, or when the gold is words too and
@@ -151,7 +153,7 @@ function equivalence(gold: string, pred: string, opts: MathEquivalenceOptions, l
 
   const g = readGold(gold, opts, choices, limits, meter, gs);
   if (!g) return finish(false, "no answer", "no answer found in the gold", gs, ps, undefined, undefined, true);
-  gs.extracted = g.answer.answer;
+  gs.extracted = clip(g.answer.answer);
   gs.method = g.answer.method;
   gs.read = g.kind === "choice" ? `choice ${g.letter}` : describe(g.parsed.value);
 
@@ -177,7 +179,7 @@ function equivalence(gold: string, pred: string, opts: MathEquivalenceOptions, l
     if (!r.found) return finish(false, "no answer", r.failure ?? "no answer found in the prediction", gs, ps, g.answer, undefined, true);
     const c = r.found.candidate;
     const p: ExtractedAnswer = { answer: c.answer, method: c.method, plain: c.plain };
-    ps.extracted = c.answer;
+    ps.extracted = clip(c.answer);
     ps.method = c.method;
     if ("none" in r.found.result) {
       ps.read = r.found.result.none;
@@ -200,7 +202,7 @@ function equivalence(gold: string, pred: string, opts: MathEquivalenceOptions, l
   if (!r.found) return finish(false, "no answer", r.failure ?? "no answer found in the prediction", gs, ps, g.answer, undefined, true);
   const c = r.found.candidate;
   const p: ExtractedAnswer = { answer: c.answer, method: c.method, plain: c.plain };
-  ps.extracted = c.answer;
+  ps.extracted = clip(c.answer);
   ps.method = c.method;
   const pp = r.found.result;
   ps.read = describe(pp.value);

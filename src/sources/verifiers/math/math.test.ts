@@ -406,3 +406,12 @@ describe("where the answer is", () => {
     expect(eq("C", "The answer is C because of the reasons above.")).toBe(true);
   });
 });
+
+describe("as a named verifier", () => {
+  it("takes the choice options from its spec and the choices from the reference", async () => {
+    const { createVerifier } = await import("../registry.js");
+    const reference = { answer: "B", choices: { label: ["A", "B"], text: ["uracil", "thymine"] } };
+    expect((await createVerifier("math").verify({ completion: "\\boxed{thymine}", reference })).passed).toBe(false);
+    expect((await createVerifier({ type: "math", choiceText: true }).verify({ completion: "\\boxed{thymine}", reference })).passed).toBe(true);
+  });
+});
