@@ -34,6 +34,11 @@ while (performance.now() - t0 < seconds * 1000) {
 }
 const mathSecs = (performance.now() - t0) / 1000;
 console.log(`\nmath: ${n} verifications in ${fmt(mathSecs, 2)} s = ${fmt(n / mathSecs, 0)} verifications/s (${fmt((1000 * mathSecs) / n, 3)} ms each); agreement ${agree}/${cases.length}`);
+// Hostile 1 MB predictions: every check is bounded and linear, however the input nests.
+const MB = 1_000_000;
+const hostile = { parentheses: "(".repeat(MB), "math openers": "\\(".repeat(MB / 2), "nested fractions": "\\frac{".repeat(MB / 6), "nested roots": "\\sqrt{".repeat(MB / 6), digits: "7".repeat(MB), "answer phrases": "the answer is ".repeat(MB / 14) };
+const hostileMs = Object.entries(hostile).map(([name, text]) => [name, (() => { const t = performance.now(); mathEquivalent("5", text); return performance.now() - t; })()]);
+console.log(`math, hostile 1 MB predictions (ms each): ${hostileMs.map(([name, ms]) => `${name} ${fmt(ms, 0)}`).join(", ")}`);
 
 // 2. code
 const info = sandboxInfo();

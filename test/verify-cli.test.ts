@@ -47,6 +47,30 @@ describe("rlxf verify", () => {
     expect(missing.stderr).toMatch(/--pred/);
   });
 
+  it("math --explain says what was read from each side and which rule decided", async () => {
+    const text = await rlxf(["verify", "math", "--gold", "2x+z=1", "--pred", "so the answer is \\boxed{1}", "--explain"]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^not equivalent \(rule: equation\)/);
+    expect(text.stdout).toContain("a value is not an equation");
+    expect(text.stdout).toContain('prediction: "1"  [boxed]');
+    expect(text.stdout).toContain("read as number 1");
+    const json = await rlxf(["verify", "math", "--gold", "\\frac{1}{3}", "--pred", "$0.33$", "--json", "--explain"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ equivalent: true, explanation: { verdict: "equivalent", rule: "rounded-decimal", prediction: { extracted: "0.33" } } });
+  });
+
+  it("math --input: a line that cannot be checked is that line's failure, and the batch goes on", async () => {
+    const input = join(tmp, "hostile.jsonl");
+    const deep = `\\boxed{${"\\frac{1}{".repeat(3000)}2${"}".repeat(3000)}}`;
+    writeFileSync(input, jsonl([{ gold: "1", pred: deep }, { pred: "2" }, { gold: "4", pred: "x".repeat(2_000_001) }, { gold: "4", pred: "\\boxed{4}" }]));
+    const r = await rlxf(["verify", "math", "--input", input, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { equivalent: boolean; error?: string });
+    expect(lines.map((l) => l.equivalent)).toEqual([false, false, false, true]);
+    expect(lines[1]!.error).toBe('line 2 lacks a string "gold"');
+    expect(lines[2]!.error).toMatch(/2000001 characters long/);
+    expect(r.stderr).toContain("4 pairs, 1 equivalent, 3 not compared");
+  });
+
   it.skipIf(!have)("math --input --json writes a line out per line in, adding `equivalent`", async () => {
     const r = await rlxf(["verify", "math", "--input", cases, "--json"]);
     expect(r.code, r.stderr).toBe(0);

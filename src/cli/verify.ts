@@ -1,7 +1,7 @@
 /**
  * `rlxf verify`: verifiable feedback from the command line.
  *
- *   rlxf verify math --gold G --pred P             one comparison
+ *   rlxf verify math --gold G --pred P [--explain]  one comparison (and why)
  *   rlxf verify math --input cases.jsonl --json    a line out per line in, with `equivalent`
  *   rlxf verify humaneval HumanEval.jsonl.gz [--completions samples.jsonl] --json
  *   rlxf verify check --verifier NAME|spec.json --input FILE --json
@@ -26,6 +26,7 @@ interface MathOpts {
   pred?: string;
   input?: string;
   json?: boolean;
+  explain?: boolean;
   precision?: number;
   relTol?: number;
 }
@@ -34,7 +35,7 @@ const matchTypes = (v: unknown): MatchType[] | undefined =>
   Array.isArray(v) && v.every((x) => x === "latex" || x === "expr") ? (v as MatchType[]) : undefined;
 
 async function runMath(opts: MathOpts): Promise<void> {
-  const { mathEquivalent, readJsonl } = await verifiers();
+  const { formatExplanation, mathEquivalent, readJsonl } = await verifiers();
   const base: MathEquivalenceOptions = {};
   if (opts.precision !== undefined) base.precision = opts.precision;
   if (opts.relTol !== undefined) base.relTol = opts.relTol;
@@ -42,7 +43,9 @@ async function runMath(opts: MathOpts): Promise<void> {
     if (opts.gold === undefined || opts.pred === undefined) throw new RlxfError("missing_argument", "give --gold and --pred, or --input FILE");
     const r = mathEquivalent(opts.gold, opts.pred, base);
     if (opts.json) {
-      out(JSON.stringify({ gold: opts.gold, pred: opts.pred, equivalent: r.equivalent, goldAnswer: r.gold?.answer, predAnswer: r.pred?.answer, reason: r.reason }) + "\n");
+      out(JSON.stringify({ gold: opts.gold, pred: opts.pred, equivalent: r.equivalent, goldAnswer: r.gold?.answer, predAnswer: r.pred?.answer, reason: r.reason, ...(opts.explain ? { explanation: r.explanation } : {}) }) + "\n");
+    } else if (opts.explain) {
+      out(formatExplanation(r.explanation));
     } else {
       out(`${r.equivalent ? "equivalent" : "not equivalent"} (${r.reason})\n`);
       out(`gold answer: ${r.gold ? `${r.gold.answer}  [${r.gold.method}]` : "(none)"}\n`);
@@ -55,25 +58,42 @@ async function runMath(opts: MathOpts): Promise<void> {
   let withExpected = 0;
   let agree = 0;
   let equivalent = 0;
+  let failed = 0;
   rows.forEach((row, i) => {
-    if (typeof row.gold !== "string" && typeof row.gold !== "number") throw new RlxfError("invalid_input", `${opts.input}: line ${i + 1} lacks a string "gold"`);
-    if (typeof row.pred !== "string" && typeof row.pred !== "number") throw new RlxfError("invalid_input", `${opts.input}: line ${i + 1} lacks a string "pred"`);
-    const o: MathEquivalenceOptions = { ...base };
-    if (typeof row.precision === "number" && o.precision === undefined) o.precision = row.precision;
-    const mt = matchTypes(row.match_types);
-    if (mt) {
-      o.goldMatch = mt;
-      o.predMatch = mt;
+    // One bad line is that line's failed result, never the end of the batch.
+    let line: Record<string, unknown>;
+    let explanation: unknown;
+    let eq = false;
+    if (typeof row.gold !== "string" && typeof row.gold !== "number") line = { ...row, equivalent: false, error: `line ${i + 1} lacks a string "gold"` };
+    else if (typeof row.pred !== "string" && typeof row.pred !== "number") line = { ...row, equivalent: false, error: `line ${i + 1} lacks a string "pred"` };
+    else {
+      const o: MathEquivalenceOptions = { ...base };
+      if (typeof row.precision === "number" && o.precision === undefined) o.precision = row.precision;
+      if (row.choices !== undefined) o.choices = row.choices;
+      const mt = matchTypes(row.match_types);
+      if (mt) {
+        o.goldMatch = mt;
+        o.predMatch = mt;
+      }
+      const r = mathEquivalent(String(row.gold), String(row.pred), o);
+      eq = r.equivalent;
+      explanation = r.explanation;
+      line = { ...row, equivalent: r.equivalent };
+      if (r.explanation.verdict === "failed") line.error = r.reason;
+      if (typeof row.expected === "boolean") {
+        withExpected++;
+        if (row.expected === r.equivalent) agree++;
+      }
     }
-    const r = mathEquivalent(String(row.gold), String(row.pred), o);
-    if (r.equivalent) equivalent++;
-    if (typeof row.expected === "boolean") {
-      withExpected++;
-      if (row.expected === r.equivalent) agree++;
-    }
-    if (opts.json) out(JSON.stringify({ ...row, equivalent: r.equivalent }) + "\n");
+    if (eq) equivalent++;
+    if (line.error !== undefined) failed++;
+    if (opts.json) out(JSON.stringify(opts.explain && explanation ? { ...line, explanation } : line) + "\n");
+    else if (opts.explain) out(`line ${i + 1}: ${explanation ? formatExplanation(explanation as Parameters<typeof formatExplanation>[0]) : `failed: ${String(line.error)}\n`}`);
   });
-  const summary = `${rows.length} pairs, ${equivalent} equivalent` + (withExpected ? `; agreement with "expected": ${agree}/${withExpected} (${((100 * agree) / withExpected).toFixed(1)}%)` : "");
+  const summary =
+    `${rows.length} pairs, ${equivalent} equivalent` +
+    (failed ? `, ${failed} not compared (see "error")` : "") +
+    (withExpected ? `; agreement with "expected": ${agree}/${withExpected} (${((100 * agree) / withExpected).toFixed(1)}%)` : "");
   if (opts.json) info(summary + "\n");
   else out(summary + "\n");
 }
@@ -145,11 +165,17 @@ async function runCheck(opts: CheckOpts): Promise<void> {
   });
   const bar = progress(verifier.name, rows.length);
   const results = await mapLimit(rows, opts.concurrency, async (r) => {
-    const v = await verifier.verify({
-      completion: r.completion as string,
-      ...(typeof r.prompt === "string" ? { prompt: r.prompt } : {}),
-      ...(r.reference !== undefined ? { reference: r.reference } : {}),
-    });
+    let v: Awaited<ReturnType<typeof verifier.verify>>;
+    try {
+      v = await verifier.verify({
+        completion: r.completion as string,
+        ...(typeof r.prompt === "string" ? { prompt: r.prompt } : {}),
+        ...(r.reference !== undefined ? { reference: r.reference } : {}),
+      });
+    } catch (e) {
+      // A line the verifier cannot check fails on its own; the batch goes on.
+      v = { passed: false, score: 0, details: { error: e instanceof Error ? e.message : String(e) } };
+    }
     bar.tick();
     return v;
   });
@@ -177,6 +203,7 @@ export function register(program: Command): void {
     .option("--precision <places>", "round numbers to this many decimal places before comparing", int("--precision"))
     .option("--rel-tol <x>", "relative tolerance for numbers (default 1e-9)", positive("--rel-tol"))
     .option("--json", "print JSON (with --input: each input line with `equivalent` added)")
+    .option("--explain", "say why: what was extracted from each side, how it was read, and which rule compared them (with --json: an `explanation` object)")
     .action(runMath);
 
   verify

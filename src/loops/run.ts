@@ -9,6 +9,7 @@ import { type Feedback, type Generation, type Item, DEFAULT_PROJECT } from "../f
 import { parseFeedback } from "../feedback/validate.js";
 import type { ChatMessage, ChatRequest } from "../providers/types.js";
 import { ProviderError } from "../providers/errors.js";
+import { extractAnswer } from "../sources/verifiers/math/index.js";
 import { toVerificationValue } from "../sources/verifiers/types.js";
 import type { LoopStepInput } from "../store/loops.js";
 import { FeedbackTimeoutError, ZERO_SPEND, addSpend, spendOf } from "./feedback.js";
@@ -49,28 +50,9 @@ export function itemIdOf(task: LoopTask): string {
   return `task-${createHash("sha256").update(task.prompt).update("\u0000").update(task.reference ?? "").digest("hex").slice(0, 20)}`;
 }
 
-/** A final answer to compare attempts by: the last \boxed{...}, else an "answer is/:" line, else the whole text; normalised. */
+/** A final answer to compare attempts by: the extracted final answer (see `extractAnswer`), else the whole text; normalised. */
 export function answerKey(text: string): string {
-  const boxed = text.lastIndexOf("\\boxed{");
-  let s = text;
-  if (boxed >= 0) {
-    let depth = 0;
-    let end = -1;
-    for (let i = boxed + 7; i < text.length; i++) {
-      if (text[i] === "{") depth++;
-      else if (text[i] === "}") {
-        if (depth === 0) {
-          end = i;
-          break;
-        }
-        depth--;
-      }
-    }
-    if (end > 0) s = text.slice(boxed + 7, end);
-  } else {
-    const m = /answer\s*(?:is|:)\s*(.+)$/im.exec(text);
-    if (m) s = m[1]!;
-  }
+  const s = extractAnswer(text)?.answer ?? text;
   return s.replace(/\s+/g, " ").trim().replace(/[.\s$]+$/, "").replace(/^\$+/, "").toLowerCase();
 }
 

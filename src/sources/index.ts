@@ -18,3 +18,5 @@ export * from "./run.js";
 export { type RecordSink, WorkerSink } from "./writer.js";
 export * from "./report.js";
 export * from "./judge-verifier.js";
+/** The final answer of a free-form solution (the one extractor every room uses). */
+export { extractAnswer, lastBoxed, type ExtractedAnswer, type ExtractionMethod } from "./verifiers/math/index.js";

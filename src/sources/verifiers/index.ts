@@ -3,7 +3,7 @@
  * has one shape, `verify({prompt?, completion, reference?}) => {passed, score, details}`, which
  * is a `verification` feedback value as it stands.
  *
- * - math: final-answer extraction, normalisation and equivalence (mathjs as the CAS);
+ * - math: final-answer extraction, exact and extended-range arithmetic, equivalence with explanations;
  * - code: Python and JavaScript against tests in a bubblewrap sandbox, HumanEval;
  * - text: exact and normalised match, regex, JSON Schema, contains/excludes, length;
  * - composite: weighted mean of several, with required members;

@@ -44,7 +44,7 @@ const Limits = z
 const CodeTestSpec = z.strictObject({ name: z.string().optional(), code: z.string() });
 
 export const LeafVerifierSpec = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("math"), name, gold: z.string().optional(), relTol: z.number().positive().optional(), precision: nonNeg.optional(), goldMatch: z.array(z.enum(["latex", "expr"])).optional(), predMatch: z.array(z.enum(["latex", "expr"])).optional() }),
+  z.strictObject({ type: z.literal("math"), name, gold: z.string().optional(), relTol: z.number().positive().optional(), precision: nonNeg.optional(), goldMatch: z.array(z.enum(["latex", "expr"])).optional(), predMatch: z.array(z.enum(["latex", "expr"])).optional(), choiceText: z.boolean().optional(), allowSetRelation: z.boolean().optional() }),
   z.strictObject({
     type: z.literal("code"),
     name,
