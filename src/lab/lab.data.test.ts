@@ -28,7 +28,7 @@ describe.skipIf(!hasData)("lab on real AlpacaEval outputs (every model, the firs
   let gold: LabRunResult;
   beforeAll(async () => {
     rows = await readLabAnnotations(files);
-    env = await loadLabEnvironment(files, { seed: 1, maxInstructions: 300 });
+    env = await loadLabEnvironment(files, { seed: 1, maxInstructions: 300, includeConstant: true });
     gold = await runLab(env, { methods: LAB_METHODS, feedback: "gold", labels: 600, seed: 1, settings: SETTINGS, lengthControlled: false });
   }, 300_000);
 
