@@ -7,7 +7,8 @@ import { RlxfError } from "../errors.js";
 import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
 import type { GenerationInfo } from "../eval/from-feedback.js";
 import { DIFFICULTY_MODES, type DifficultyMode } from "../eval/instruction-difficulty.js";
-import { type AlpacaEvalBoard, alpacaEvalBoard, alpacaEvalBoardFromPairs, alpacaEvalModelName } from "../eval/leaderboard.js";
+import { alpacaEvalBoardFromPairsThreaded, alpacaEvalBoardThreaded } from "../eval/board-threads.js";
+import { type AlpacaEvalBoard, alpacaEvalModelName } from "../eval/leaderboard.js";
 import type { Feedback } from "../feedback/index.js";
 import { detectFormat } from "../io/detect.js";
 import { readRawRecords } from "../io/records.js";
@@ -31,6 +32,7 @@ export function registerLeaderboard(p: Command): void {
         .choices([...DIFFICULTY_MODES])
         .default("auto"),
     )
+    .option("--threads <n>", "alpaca-eval method: worker threads for the length-controlled fits (default: one per core when estimating the instruction difficulty, else none)", int("--threads"))
     .option("--bootstrap <n>", "bt method: bootstrap rounds for confidence intervals", int("--bootstrap"), 200)
     .option("--seed <n>", "bt method: random seed", int("--seed"), 0)
     .option("--project <name>", "project, when reading the store", "default")
@@ -50,6 +52,7 @@ export interface LeaderboardCliOptions extends DbOptions {
   /** `--no-lc` sets it false: the win-rate columns alone. */
   lc?: boolean;
   difficulty?: DifficultyMode;
+  threads?: number;
 }
 
 const ALPACA_COLUMNS = [
@@ -74,22 +77,43 @@ const BT_COLUMNS = [
   { key: "win_share", title: "win share", digits: 3 },
 ];
 
-async function alpacaEvalRowsFromFiles(files: string[]): Promise<AlpacaEvalAnnotation[]> {
+/** A file's rows the ordinary way (any layout rlxf reads), checking that they are AlpacaEval annotations. */
+async function readAlpacaEvalRecords(file: string): Promise<AlpacaEvalAnnotation[]> {
   const rows: AlpacaEvalAnnotation[] = [];
-  const bar = progress("reading", files.length);
-  for (const file of files) {
-    const fileRows: AlpacaEvalAnnotation[] = [];
-    for await (const r of readRawRecords(file)) {
-      if (detectFormat(r.value) !== "alpaca-eval") {
-        throw new RlxfError("wrong_format", `${r.label} is not an AlpacaEval annotation (needs instruction, output_1, output_2, generator_2, preference)`);
-      }
-      fileRows.push(r.value as AlpacaEvalAnnotation);
+  for await (const r of readRawRecords(file)) {
+    if (detectFormat(r.value) !== "alpaca-eval") {
+      throw new RlxfError("wrong_format", `${r.label} is not an AlpacaEval annotation (needs instruction, output_1, output_2, generator_2, preference)`);
     }
-    const name = alpacaEvalModelName(file, new Set(fileRows.map((r) => r.generator_2)));
-    for (const r of fileRows) rows.push(name ? { ...r, generator_2: name } : r);
-    bar.tick(1, file);
+    rows.push(r.value as AlpacaEvalAnnotation);
   }
-  bar.done();
+  return rows;
+}
+
+async function alpacaEvalRowsFromFiles(files: string[]): Promise<AlpacaEvalAnnotation[]> {
+  const bar = progress("reading", files.length);
+  let perFile: AlpacaEvalAnnotation[][];
+  try {
+    // All at once: files decompress on libuv's threads while this one scans those already decompressed. The scanner
+    // counts the outputs' lengths without decoding them; files it does not accept are read the ordinary way.
+    perFile = await Promise.all(
+      files.map(async (file) => {
+        const rows = await readAlpacaEvalRecords(file);
+        bar.tick(1, file);
+        return rows;
+      }),
+    );
+  } finally {
+    bar.done();
+  }
+  const rows: AlpacaEvalAnnotation[] = [];
+  files.forEach((file, k) => {
+    const fileRows = perFile[k]!;
+    const name = alpacaEvalModelName(file, new Set(fileRows.map((r) => r.generator_2)));
+    for (const r of fileRows) {
+      if (name) r.generator_2 = name;
+      rows.push(r);
+    }
+  });
   return rows;
 }
 
@@ -160,6 +184,7 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     const lcOptions = {
       lengthControlled: withLC,
       ...(opts.difficulty ? { difficulty: opts.difficulty } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       onProgress: (done: number, total: number, note: string) => {
         bar ??= progress("length-controlled win rates", total);
         bar.tick(done - shown, note);
@@ -169,7 +194,10 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     let board: AlpacaEvalBoard;
     try {
       // Files are AlpacaEval's own (baseline first); stored comparisons may face either way.
-      board = files.length > 0 ? alpacaEvalBoard(rows, lcOptions) : alpacaEvalBoardFromPairs(rows, { ...lcOptions, ...(opts.baseline ? { baseline: opts.baseline } : {}) });
+      board =
+        files.length > 0
+          ? await alpacaEvalBoardThreaded(rows, lcOptions)
+          : await alpacaEvalBoardFromPairsThreaded(rows, { ...lcOptions, ...(opts.baseline ? { baseline: opts.baseline } : {}) });
     } finally {
       bar?.done();
     }

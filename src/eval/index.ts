@@ -10,6 +10,7 @@ export {
   averageOutputLength,
   codePointLength,
   isValidPreference,
+  outputLength,
   parsePreference,
   preferenceToProbability,
 } from "./alpaca-eval.js";
@@ -38,6 +39,7 @@ export {
   orientToBaseline,
   resolveBaseline,
 } from "./leaderboard.js";
+export { type ThreadOptions, alpacaEvalBoardFromPairsThreaded, alpacaEvalBoardThreaded } from "./board-threads.js";
 export {
   type DifficultyMode,
   type DifficultySource,

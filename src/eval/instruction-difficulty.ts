@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { ValidationError } from "../errors.js";
-import { type AlpacaEvalAnnotation, codePointLength, preferenceToProbability } from "./alpaca-eval.js";
+import { type AlpacaEvalAnnotation, outputLength, preferenceToProbability } from "./alpaca-eval.js";
 import shipped from "./alpaca-eval-difficulty.json" with { type: "json" };
 
 /** How γ is chosen: from the annotations, from the shipped AlpacaEval table, or by the rule of {@link chooseInstructionDifficulty}. */
@@ -96,7 +96,7 @@ export function shippedDifficultyFor(
 export function modelsForDifficulty(annotations: readonly AlpacaEvalAnnotation[], modelOf: (a: AlpacaEvalAnnotation) => string): Set<string> {
   const models = new Set<string>();
   for (const a of annotations) {
-    if (Number.isNaN(preferenceToProbability(a.preference)) || codePointLength(a.output_2 ?? "") === 0) continue;
+    if (Number.isNaN(preferenceToProbability(a.preference)) || outputLength(a, 2) === 0) continue;
     models.add(modelOf(a));
   }
   return models;

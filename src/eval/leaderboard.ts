@@ -283,7 +283,12 @@ export function orientToBaseline(rows: readonly AlpacaEvalAnnotation[], baseline
     if (r.generator_2 === baseline && r.generator_1 !== baseline) {
       const p = parsePreference(r.preference);
       const mirrored = Number.isNaN(p) ? null : p >= 1 && p <= 2 ? 3 - p : p;
-      return [{ ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: mirrored }];
+      const swapped: AlpacaEvalAnnotation = { ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: mirrored };
+      delete swapped.output_1_length;
+      delete swapped.output_2_length;
+      if (r.output_2_length !== undefined) swapped.output_1_length = r.output_2_length;
+      if (r.output_1_length !== undefined) swapped.output_2_length = r.output_1_length;
+      return [swapped];
     }
     return [];
   });

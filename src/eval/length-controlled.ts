@@ -22,7 +22,7 @@
  */
 
 import { ValidationError } from "../errors.js";
-import { type AlpacaEvalAnnotation, codePointLength, preferenceToProbability } from "./alpaca-eval.js";
+import { type AlpacaEvalAnnotation, outputLength, preferenceToProbability } from "./alpaca-eval.js";
 import { type FactorDesign, FactorDesignBuilder, factorFoldPath, fitL1LogisticFactorCV, refitFactorCV } from "./logistic-factor.js";
 import { groupKFoldIds } from "./logistic.js";
 import { logspace, mean, sem, sigmoid, std } from "./stats.js";
@@ -51,7 +51,7 @@ const defaultModel = (a: AlpacaEvalAnnotation): string => a.generator_2;
 
 /** Standardised, tanh-squashed length difference `tanh((len_1 − len_2) / sd)` for each annotation. */
 export function lengthFeature(rows: readonly AlpacaEvalAnnotation[]): Float64Array {
-  const delta = rows.map((a) => codePointLength(a.output_1 ?? "") - codePointLength(a.output_2 ?? ""));
+  const delta = rows.map((a) => outputLength(a, 1) - outputLength(a, 2));
   const sd = std(delta, 1);
   const out = new Float64Array(rows.length);
   if (!(sd > 0)) return out; // constant (or single) length difference: no usable length signal
@@ -101,7 +101,7 @@ export function instructionDifficultyProblem(annotations: readonly AlpacaEvalAnn
   const instrIndex = new Map<string, number>();
   for (const a of annotations) {
     const y = preferenceToProbability(a.preference);
-    if (Number.isNaN(y) || codePointLength(a.output_2 ?? "") === 0) continue;
+    if (Number.isNaN(y) || outputLength(a, 2) === 0) continue;
     const m = modelOf(a);
     let list = byModel.get(m);
     if (!list) byModel.set(m, (list = []));
@@ -166,7 +166,7 @@ export function difficultyFromPaths(problem: DifficultyProblem, paths: ReadonlyA
 }
 
 /** Tolerances of the joint fit: the folds only rank the Cs; the refit is the answer. */
-const DIFFICULTY_FOLD_TOL = 1e-5;
+export const DIFFICULTY_FOLD_TOL = 1e-5;
 const DIFFICULTY_TOL = 1e-9;
 
 /**
@@ -229,34 +229,36 @@ export interface LengthControlledResult {
   predictions: Float64Array;
 }
 
-/**
- * Length-controlled win rate of a single model (all annotations must share `generator_2`, or `modelOf`), following
- * AlpacaEval's `get_length_controlled_winrate` with GLM `length_controlled_v1` (see the module comment).
- * When the model is the baseline itself the result is 50 by construction.
- */
-export function lengthControlledWinRate(
-  annotations: readonly AlpacaEvalAnnotation[],
-  opts: LengthControlledOptions,
-): LengthControlledResult {
+/** A model's length-controlled GLM as numbers: what to fit (none for the baseline itself) and, per annotation, its
+ * difficulty, length term and soft label (NaN when missing). */
+export interface LengthControlledProblem {
+  fit?: { X: FactorDesign; y: Float64Array; weights?: Float64Array; Cs: number[]; folds: Int32Array };
+  gammas: Float64Array;
+  len: Float64Array;
+  labels: Float64Array;
+}
+
+const ALL_THREE = [0, 1, 2] as const;
+
+/** The numbers of {@link lengthControlledWinRate}'s GLM for one model (see the module comment). */
+export function lengthControlledProblem(annotations: readonly AlpacaEvalAnnotation[], opts: LengthControlledOptions): LengthControlledProblem {
   const keyOf = opts.instructionKey ?? defaultKey;
   const n = annotations.length;
   if (n === 0) throw new ValidationError([{ path: "annotations", message: "no annotations to compute a length-controlled win rate from" }]);
-  const gammaValues = [...opts.instructionDifficulty.values()];
-  const gammaDefault = gammaValues.length ? mean(gammaValues) : 0;
-  const gamma = (a: AlpacaEvalAnnotation): number => opts.instructionDifficulty.get(keyOf(a)) ?? gammaDefault;
-
-  const isBaseline = annotations.every((a) => a.generator_2 === a.generator_1);
-  if (isBaseline) {
-    const predictions = new Float64Array(n).fill(0.5);
-    return {
-      length_controlled_winrate: 50,
-      lc_standard_error: 0,
-      lc_standard_error_kind: "baseline",
-      coefficients: { length: 0, instruction_difficulty: 0, not_gamed_baseline: 0 },
-      C: NaN,
-      predictions,
-    };
+  let gammaDefault = 0;
+  if (opts.instructionDifficulty.size) {
+    for (const g of opts.instructionDifficulty.values()) gammaDefault += g;
+    gammaDefault /= opts.instructionDifficulty.size;
   }
+  const gamma = (a: AlpacaEvalAnnotation): number => opts.instructionDifficulty.get(keyOf(a)) ?? gammaDefault;
+  const gammas = new Float64Array(n);
+  const labels = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    gammas[i] = gamma(annotations[i]!);
+    labels[i] = preferenceToProbability(annotations[i]!.preference);
+  }
+  const len = lengthFeature(annotations);
+  if (annotations.every((a) => a.generator_2 === a.generator_1)) return { gammas, len, labels };
 
   // Training rows: gamed baselines first (as AlpacaEval concatenates them), then the model's own rows.
   // Features: [length term, instruction difficulty, not-gamed-baseline indicator].
@@ -275,37 +277,67 @@ export function lengthControlledWinRate(
     }
     const lambda = opts.regularizeToBaselineLambda ?? LC_REGULARIZE_TO_BASELINE_LAMBDA;
     for (const rows of groups.values()) {
-      const len = lengthFeature(rows);
+      const glen = lengthFeature(rows);
       rows.forEach((a, i) => {
         const p = preferenceToProbability(a.preference);
         if (Number.isNaN(p)) return;
-        builder.addRow([0, 1], [len[i]!, gamma(a)], -1);
+        builder.addRow([0, 1], [glen[i]!, gamma(a)], -1);
         y.push(p);
         w.push(lambda / groups.size);
       });
     }
   }
   const nGamed = y.length;
-  const len = lengthFeature(annotations);
-  const own: number[] = [];
-  annotations.forEach((a, i) => {
-    const p = preferenceToProbability(a.preference);
-    if (Number.isNaN(p)) return;
-    builder.addRow([0, 1, 2], [len[i]!, gamma(a), 1], -1);
-    y.push(p);
+  const own = [3, 3, 3];
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(labels[i]!)) continue;
+    own[0] = len[i]!;
+    own[1] = gammas[i]!;
+    own[2] = 1;
+    builder.addRow(ALL_THREE, own, -1);
+    y.push(labels[i]!);
     w.push(1);
-    own.push(i);
-  });
+  }
   const X = builder.build();
   if (X.nRows === nGamed) {
     throw new ValidationError([{ path: "preference", message: "no annotation of this model has a valid preference (a number from 1 to 2, or 0 for a draw)" }]);
   }
-  const weights = gamed.length > 0 ? Float64Array.from(w) : undefined;
-  const fit = fitL1LogisticFactorCV(X, y, weights, { Cs: opts.Cs ?? logspace(-4, 4, 10), folds: groupKFoldIds(X.nRows, opts.nFolds ?? 5), tol: LC_TOL });
-  const [bLen, bDiff, bNg] = [fit.coef[0]!, fit.coef[1]!, fit.coef[2]!];
+  return {
+    fit: {
+      X,
+      y: Float64Array.from(y),
+      ...(gamed.length > 0 ? { weights: Float64Array.from(w) } : {}),
+      Cs: [...(opts.Cs ?? logspace(-4, 4, 10))],
+      folds: groupKFoldIds(X.nRows, opts.nFolds ?? 5),
+    },
+    gammas,
+    len,
+    labels,
+  };
+}
 
+/** Fit a {@link LengthControlledProblem}'s GLM (cross-validated C); pure numbers in and out, so it can run anywhere. */
+export function solveLengthControlled(fit: NonNullable<LengthControlledProblem["fit"]>): { coef: Float64Array; C: number } {
+  const r = fitL1LogisticFactorCV(fit.X, fit.y, fit.weights, { Cs: fit.Cs, folds: fit.folds, tol: LC_TOL });
+  return { coef: r.coef, C: r.C };
+}
+
+/** The length-controlled win rate from a problem and its fitted coefficients (none for the baseline itself). */
+export function lengthControlledFromFit(problem: LengthControlledProblem, solved?: { coef: ArrayLike<number>; C: number }): LengthControlledResult {
+  const n = problem.gammas.length;
+  if (!problem.fit || !solved) {
+    return {
+      length_controlled_winrate: 50,
+      lc_standard_error: 0,
+      lc_standard_error_kind: "baseline",
+      coefficients: { length: 0, instruction_difficulty: 0, not_gamed_baseline: 0 },
+      C: NaN,
+      predictions: new Float64Array(n).fill(0.5),
+    };
+  }
+  const [bLen, bDiff, bNg] = [solved.coef[0]!, solved.coef[1]!, solved.coef[2]!];
   const predictions = new Float64Array(n);
-  for (let i = 0; i < n; i++) predictions[i] = sigmoid(bDiff * gamma(annotations[i]!) + bNg);
+  for (let i = 0; i < n; i++) predictions[i] = sigmoid(bDiff * problem.gammas[i]! + bNg);
   let se = sem(predictions) * 100;
   let kind: LengthControlledResult["lc_standard_error_kind"] = "instructions";
   if (bDiff === 0 || !(se > 1e-9)) {
@@ -313,11 +345,11 @@ export function lengthControlledWinRate(
     // intercept, Σ (y − p)² / (Σ p(1 − p))², through the delta method (≈ the soft labels' standard error).
     let num = 0;
     let den = 0;
-    for (const i of own) {
-      const a = annotations[i]!;
-      const p = sigmoid(bLen * len[i]! + bDiff * gamma(a) + bNg);
-      const r = preferenceToProbability(a.preference) - p;
-      num += r * r;
+    for (let i = 0; i < n; i++) {
+      const y = problem.labels[i]!;
+      if (Number.isNaN(y)) continue;
+      const p = sigmoid(bLen * problem.len[i]! + bDiff * problem.gammas[i]! + bNg);
+      num += (y - p) * (y - p);
       den += p * (1 - p);
     }
     const p0 = predictions[0]!;
@@ -329,9 +361,22 @@ export function lengthControlledWinRate(
     lc_standard_error: se,
     lc_standard_error_kind: kind,
     coefficients: { length: bLen, instruction_difficulty: bDiff, not_gamed_baseline: bNg },
-    C: fit.C,
+    C: solved.C,
     predictions,
   };
+}
+
+/**
+ * Length-controlled win rate of a single model (all annotations must share `generator_2`, or `modelOf`), following
+ * AlpacaEval's `get_length_controlled_winrate` with GLM `length_controlled_v1` (see the module comment).
+ * When the model is the baseline itself the result is 50 by construction.
+ */
+export function lengthControlledWinRate(
+  annotations: readonly AlpacaEvalAnnotation[],
+  opts: LengthControlledOptions,
+): LengthControlledResult {
+  const problem = lengthControlledProblem(annotations, opts);
+  return lengthControlledFromFit(problem, problem.fit && solveLengthControlled(problem.fit));
 }
 
 /** Tolerance of the per-model GLM's refit (its folds use the default, which only ranks the Cs). */

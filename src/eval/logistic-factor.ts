@@ -84,8 +84,8 @@ export interface FactorFitOptions {
   C: number;
   /** Penalty multipliers of the ordinary features (default all 1; levels always 1). */
   penaltyFactor?: ArrayLike<number>;
-  /** Warm start. */
-  init?: { coef: ArrayLike<number>; levelCoef: ArrayLike<number> };
+  /** Warm start (with the previous fit's `state` when it was on the same rows and weights, for another C). */
+  init?: { coef: ArrayLike<number>; levelCoef: ArrayLike<number>; state?: FactorState };
   /**
    * Stop when the largest violation of the optimality conditions of θ (γ is exactly optimal for every θ) is below
    * `tol` × the largest violation at zero, or when a Newton step no longer decreases the objective (default 1e-9).
@@ -101,6 +101,15 @@ export interface FactorFit {
   objective: number;
   iterations: number;
   converged: boolean;
+  /** Where the fit ended, to warm-start a fit of the same rows and weights at another C without recomputing it. */
+  state: FactorState;
+}
+
+/** Row offsets a_i·θ, probabilities and the unscaled data term Σ w ℓ at a solution (see {@link FactorFit.state}). */
+export interface FactorState {
+  u: Float64Array;
+  p: Float64Array;
+  dataLoss: number;
 }
 
 /** Numerically stable sigmoid. */
@@ -388,21 +397,68 @@ function newtonStep(theta: Float64Array, grad: Float64Array, H: Float64Array, pf
   }
 }
 
-/** Largest optimality violation at zero (over θ and γ, as the generic solver measures it). */
-function violationAtZero(X: FactorDesign, y: Float64Array, c: Float64Array, pf: Float64Array): number {
+/** Unscaled gradient of the data term at zero, Σ w_i (½ − y_i) a_i and per level: C times it, less the penalty, is the violation at zero. */
+function gradientAtZero(X: FactorDesign, y: Float64Array, w: Float64Array): { features: Float64Array; levels: Float64Array } {
   const { rowPtr, colIdx, vals } = X;
-  const gz = new Float64Array(X.nFeatures);
-  const lz = new Float64Array(X.nLevels);
+  const features = new Float64Array(X.nFeatures);
+  const levels = new Float64Array(X.nLevels);
   for (let i = 0; i < X.nRows; i++) {
-    const r = c[i]! * (0.5 - y[i]!);
-    for (let t = rowPtr[i]!; t < rowPtr[i + 1]!; t++) gz[colIdx[t]!]! += r * vals[t]!;
+    const r = w[i]! * (0.5 - y[i]!);
+    if (r === 0) continue;
+    for (let t = rowPtr[i]!; t < rowPtr[i + 1]!; t++) features[colIdx[t]!]! += r * vals[t]!;
     const l = X.level[i]!;
-    if (l >= 0) lz[l]! += r;
+    if (l >= 0) levels[l]! += r;
   }
-  let g0 = 0;
-  for (let j = 0; j < gz.length; j++) g0 = Math.max(g0, Math.abs(gz[j]!) - pf[j]!);
-  for (let k = 0; k < lz.length; k++) g0 = Math.max(g0, Math.abs(lz[k]!) - 1);
-  return Math.max(g0, 1e-12);
+  return { features, levels };
+}
+
+/**
+ * Buffers of one design and one set of weights, reused by the fits of a path over C (and holding the last fit's
+ * row offsets and probabilities, from which the next C starts).
+ */
+interface Workspace {
+  X: FactorDesign;
+  li: LevelIndex;
+  y: Float64Array;
+  w: Float64Array;
+  pf: Float64Array;
+  zero: { features: Float64Array; levels: Float64Array };
+  c: Float64Array;
+  u: Float64Array;
+  p: Float64Array;
+  uNew: Float64Array;
+  pNew: Float64Array;
+  D: Float64Array;
+  q: Float64Array;
+  /** Whether u, p and dataLoss hold the last solution (for `theta`, `gamma` of the next warm start). */
+  warm: boolean;
+  dataLoss: number;
+}
+
+function workspace(X: FactorDesign, y: Float64Array, weights: ArrayLike<number> | undefined, penaltyFactor: ArrayLike<number> | undefined): Workspace {
+  const n = X.nRows;
+  const w = new Float64Array(n);
+  if (weights) for (let i = 0; i < n; i++) w[i] = weights[i]!;
+  else w.fill(1);
+  const pf = new Float64Array(X.nFeatures).fill(1);
+  if (penaltyFactor) for (let j = 0; j < pf.length; j++) pf[j] = penaltyFactor[j]!;
+  return {
+    X,
+    li: levelIndex(X),
+    y,
+    w,
+    pf,
+    zero: gradientAtZero(X, y, w),
+    c: new Float64Array(n),
+    u: new Float64Array(n),
+    p: new Float64Array(n),
+    uNew: new Float64Array(n),
+    pNew: new Float64Array(n),
+    D: new Float64Array(n),
+    q: new Float64Array(n),
+    warm: false,
+    dataLoss: 0,
+  };
 }
 
 /**
@@ -411,45 +467,65 @@ function violationAtZero(X: FactorDesign, y: Float64Array, c: Float64Array, pf: 
  */
 export function fitL1LogisticFactor(X: FactorDesign, labels: ArrayLike<number>, weights: ArrayLike<number> | undefined, opts: FactorFitOptions): FactorFit {
   checkInputs(X, labels, weights);
+  if (!(opts.C > 0)) throw new RangeError(`C must be > 0, got ${opts.C}`);
   // Typed arrays throughout keep the hot loops monomorphic.
-  const y = labels instanceof Float64Array ? labels : Float64Array.from(labels);
-  const { C } = opts;
-  if (!(C > 0)) throw new RangeError(`C must be > 0, got ${C}`);
+  const ws = workspace(X, labels instanceof Float64Array ? labels : Float64Array.from(labels), weights, opts.penaltyFactor);
+  const carried = opts.init?.state;
+  if (carried && carried.u.length === X.nRows) {
+    ws.u.set(carried.u);
+    ws.p.set(carried.p);
+    ws.dataLoss = carried.dataLoss;
+    ws.warm = true;
+  }
+  const fit = fitIn(ws, opts.C, opts.init, opts.tol ?? 1e-9, opts.maxIter ?? 100);
+  return { ...fit, state: { u: ws.u, p: ws.p, dataLoss: ws.dataLoss } };
+}
+
+/** One fit in a workspace, from `init` (whose row offsets and probabilities the workspace holds when `ws.warm`). */
+function fitIn(ws: Workspace, C: number, init: { coef: ArrayLike<number>; levelCoef: ArrayLike<number> } | undefined, tol: number, maxIter: number): Omit<FactorFit, "state"> {
+  const { X, li, y, pf, c } = ws;
   const S = X.nFeatures;
   const K = X.nLevels;
   const n = X.nRows;
-  const tol = opts.tol ?? 1e-9;
-  const maxIter = opts.maxIter ?? 100;
-  const li = levelIndex(X);
-  const pf = new Float64Array(S).fill(1);
-  if (opts.penaltyFactor) for (let j = 0; j < S; j++) pf[j] = opts.penaltyFactor[j]!;
-  const c = new Float64Array(n);
-  if (weights) for (let i = 0; i < n; i++) c[i] = C * weights[i]!;
-  else c.fill(C);
+  for (let i = 0; i < n; i++) c[i] = C * ws.w[i]!;
 
   const theta = new Float64Array(S);
   let gamma = new Float64Array(K);
-  if (opts.init) {
-    for (let j = 0; j < S; j++) theta[j] = opts.init.coef[j]!;
-    for (let k = 0; k < K; k++) gamma[k] = opts.init.levelCoef[k]!;
+  if (init) {
+    for (let j = 0; j < S; j++) theta[j] = init.coef[j]!;
+    for (let k = 0; k < K; k++) gamma[k] = init.levelCoef[k]!;
   }
-  let u = new Float64Array(n);
-  rowsTimes(X, theta, u);
-  const g0 = violationAtZero(X, y, c, pf);
+  let g0 = 1e-12;
+  for (let j = 0; j < S; j++) g0 = Math.max(g0, C * Math.abs(ws.zero.features[j]!) - pf[j]!);
+  for (let k = 0; k < K; k++) g0 = Math.max(g0, C * Math.abs(ws.zero.levels[k]!) - 1);
   const tmp = new Float64Array(2);
-  let p = new Float64Array(n);
-  let obj = l1(pf, theta) + profile(X, li, y, c, u, gamma, p, tmp);
+  let u = ws.u;
+  let p = ws.p;
+  let uNew = ws.uNew;
+  let pNew = ws.pNew;
+  let obj: number;
+  if (init && ws.warm) {
+    // Same rows and weights at another C: θ, γ and the probabilities are as they were; the data term scales with C.
+    obj = l1(pf, theta) + l1Levels(gamma) + C * ws.dataLoss;
+  } else if (!init && K === 0) {
+    // From zero without levels: every probability is ½ and every row costs log 2.
+    u.fill(0);
+    p.fill(0.5);
+    let sc = 0;
+    for (let i = 0; i < n; i++) sc += c[i]!;
+    obj = Math.LN2 * sc;
+  } else {
+    rowsTimes(X, theta, u);
+    obj = l1(pf, theta) + profile(X, li, y, c, u, gamma, p, tmp);
+  }
 
   const grad = new Float64Array(S);
   const H = new Float64Array(S * S);
   const h = new Float64Array(S);
   const d = new Float64Array(S);
   const Hd = new Float64Array(S);
-  const D = new Float64Array(n);
-  const q = new Float64Array(n);
-  let uNew = new Float64Array(n);
+  const { D, q } = ws;
   let gammaNew = new Float64Array(K);
-  let pNew = new Float64Array(n);
   const thetaNew = new Float64Array(S);
 
   let iterations = 0;
@@ -501,7 +577,19 @@ export function fitL1LogisticFactor(X: FactorDesign, labels: ArrayLike<number>, 
       break;
     }
   }
+  ws.u = u;
+  ws.p = p;
+  ws.uNew = uNew;
+  ws.pNew = pNew;
+  ws.dataLoss = (obj - l1(pf, theta) - l1Levels(gamma)) / C;
+  ws.warm = true;
   return { coef: theta, levelCoef: gamma, objective: obj, iterations, converged };
+}
+
+function l1Levels(gamma: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < gamma.length; k++) s += Math.abs(gamma[k]!);
+  return s;
 }
 
 /** Linear predictor a_i·θ + γ_{k(i)} of every row. */
@@ -556,24 +644,24 @@ export function factorFoldPath(
     if (folds[i] === fold) test.push(i);
     else wTrain[i] = weights ? weights[i]! : 1;
   }
+  const yy = y instanceof Float64Array ? y : Float64Array.from(y);
+  const ws = workspace(X, yy, wTrain, opts.penaltyFactor);
   const scores: number[] = [];
   const coefs: Array<{ coef: Float64Array; levelCoef: Float64Array }> = [];
   let init: { coef: Float64Array; levelCoef: Float64Array } | undefined;
   for (const C of Cs) {
-    const fit = fitL1LogisticFactor(X, y, wTrain, {
-      C,
-      ...(opts.penaltyFactor ? { penaltyFactor: opts.penaltyFactor } : {}),
-      ...(opts.tol !== undefined ? { tol: opts.tol } : {}),
-      ...(opts.maxIter !== undefined ? { maxIter: opts.maxIter } : {}),
-      ...(init ? { init } : {}),
-    });
+    if (!(C > 0)) throw new RangeError(`C must be > 0, got ${C}`);
+    const fit = fitIn(ws, C, init, opts.tol ?? 1e-9, opts.maxIter ?? 100);
     init = { coef: fit.coef, levelCoef: fit.levelCoef };
     coefs.push(init);
-    const z = factorPredictor(X, fit.coef, fit.levelCoef);
     const eps = 1e-15;
     let s = 0;
     for (const i of test) {
-      const p = Math.min(1 - eps, Math.max(eps, sig(z[i]!)));
+      let z = 0;
+      for (let t = X.rowPtr[i]!; t < X.rowPtr[i + 1]!; t++) z += X.vals[t]! * fit.coef[X.colIdx[t]!]!;
+      const l = X.level[i]!;
+      if (l >= 0) z += fit.levelCoef[l]!;
+      const p = Math.min(1 - eps, Math.max(eps, sig(z)));
       s += (weights ? weights[i]! : 1) * (y[i]! * Math.log(p) + (1 - y[i]!) * Math.log(1 - p));
     }
     scores.push(test.length ? s / test.length : 0);

@@ -3,7 +3,7 @@
  * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
  */
 import type { Hono } from "hono";
-import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalBoardFromPairs, bradleyTerryLeaderboard } from "../eval/index.js";
+import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalBoardFromPairsThreaded, bradleyTerryLeaderboard } from "../eval/index.js";
 import type { Feedback } from "../feedback/schema.js";
 import { type ExportSource, alpacaEvalRow, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
@@ -38,7 +38,9 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, ["admin", "read"], "read the leaderboard");
     const q = parseQuery(c, LeaderboardQuery);
     if (q.method === "alpaca-eval") {
-      const board = alpacaEvalBoardFromPairs(await alpacaEvalPairs(store, key.project), {
+      // The fits run on worker threads, off the event loop.
+      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairs(store, key.project), {
+        minThreads: 1,
         ...(q.baseline !== undefined ? { baseline: q.baseline } : {}),
         ...(q.lc !== undefined ? { lengthControlled: q.lc } : {}),
         ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}),
