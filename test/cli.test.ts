@@ -156,6 +156,15 @@ describe("rlxf CLI", () => {
     expect(estimated.stderr).toMatch(/warning: instruction difficulty estimated from only 1 model/);
   });
 
+  it.skipIf(!hasData || !existsSync("/usr/bin/script"))("shows progress on a terminal while it reads and fits 20 files", async () => {
+    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
+    // script(1) gives the command a pseudo-terminal; its output is the terminal's
+    const cmd = [process.execPath, bin, "leaderboard", "--json", ...files].map((a) => `'${a}'`).join(" ");
+    const { stdout } = await run("/usr/bin/script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, CI: "", RLXF_DB: freshDb() }, maxBuffer: 64 * 1024 * 1024 });
+    expect(stdout).toMatch(/reading \[#{20}\] 20\/20 100%/);
+    expect(stdout).toMatch(/length-controlled win rates \[#{20}\] 20\/20 100%/);
+  });
+
   it("AlpacaEval from the store: the default baseline is the policy compared with every other", async () => {
     const db = freshDb();
     const file = join(tmp, "ab-cb.jsonl");
