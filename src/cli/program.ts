@@ -1,6 +1,6 @@
 /** The `rlxf` command line: one commander program; each command group lives in its own file. */
 import { Command, Option } from "commander";
-import { dbOption, int } from "./shared.js";
+import { dbOption } from "./shared.js";
 import { runDemo } from "./demo.js";
 import { runExport } from "./export.js";
 import { runImport } from "./import.js";

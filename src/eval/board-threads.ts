@@ -52,16 +52,27 @@ class LcPool {
         else p.resolve(m.result);
         this.release(w);
       });
-      w.on("error", (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
+      w.on("error", (e) => this.fail(e));
+      w.on("exit", (code) => {
+        if (code !== 0) this.fail(new Error(`a length-controlled fit's worker thread exited with code ${code}`));
       });
       this.workers.push(w);
       this.idle.push(w);
     }
   }
 
+  private failed: Error | undefined;
+
+  /** A dead worker fails what it held and everything after it (the caller's board fails as a whole). */
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    for (const q of this.queue.splice(0)) q.reject(e);
+  }
+
   run<T>(task: LcTask): Promise<T> {
+    if (this.failed) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ task, resolve: resolve as (v: unknown) => void, reject });
       this.pump();
@@ -84,6 +95,7 @@ class LcPool {
   }
 
   async close(): Promise<void> {
+    this.failed ??= new Error("closed");
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
