@@ -4,7 +4,7 @@
  */
 import { type Command, Option } from "commander";
 import { RlxfError } from "../errors.js";
-import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
+import { type AlpacaEvalAnnotation, withOutputLengths } from "../eval/alpaca-eval.js";
 import type { GenerationInfo } from "../eval/from-feedback.js";
 import { DIFFICULTY_MODES, type DifficultyMode } from "../eval/instruction-difficulty.js";
 import { alpacaEvalBoardFromPairsThreaded, alpacaEvalBoardThreaded } from "../eval/board-threads.js";
@@ -77,31 +77,34 @@ const BT_COLUMNS = [
   { key: "win_share", title: "win share", digits: 3 },
 ];
 
-/** A file's rows the ordinary way (any layout rlxf reads), checking that they are AlpacaEval annotations. */
+/**
+ * A file's AlpacaEval annotations (any layout rlxf reads), each with its outputs' lengths in place of their texts:
+ * the leaderboard needs no more, and 20 files' texts would otherwise stay in memory to be copied by every GC.
+ */
 async function readAlpacaEvalRecords(file: string): Promise<AlpacaEvalAnnotation[]> {
   const rows: AlpacaEvalAnnotation[] = [];
   for await (const r of readRawRecords(file)) {
     if (detectFormat(r.value) !== "alpaca-eval") {
       throw new RlxfError("wrong_format", `${r.label} is not an AlpacaEval annotation (needs instruction, output_1, output_2, generator_2, preference)`);
     }
-    rows.push(r.value as AlpacaEvalAnnotation);
+    rows.push(withOutputLengths(r.value as AlpacaEvalAnnotation));
   }
   return rows;
 }
 
 async function alpacaEvalRowsFromFiles(files: string[]): Promise<AlpacaEvalAnnotation[]> {
   const bar = progress("reading", files.length);
-  let perFile: AlpacaEvalAnnotation[][];
+  const perFile: AlpacaEvalAnnotation[][] = new Array(files.length);
   try {
-    // All at once: files decompress on libuv's threads while this one scans those already decompressed. The scanner
-    // counts the outputs' lengths without decoding them; files it does not accept are read the ordinary way.
-    perFile = await Promise.all(
-      files.map(async (file) => {
-        const rows = await readAlpacaEvalRecords(file);
-        bar.tick(1, file);
-        return rows;
-      }),
-    );
+    // A few at a time: files decompress on libuv's threads while this one parses those already decompressed.
+    let next = 0;
+    const reader = async () => {
+      for (let k = next++; k < files.length; k = next++) {
+        perFile[k] = await readAlpacaEvalRecords(files[k]!);
+        bar.tick(1, files[k]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, files.length) }, reader));
   } finally {
     bar.done();
   }

@@ -29,6 +29,26 @@ export interface AlpacaEvalAnnotation {
   output_2_length?: number;
 }
 
+/**
+ * The annotation with its output texts replaced by their lengths (`output_1_length`, `output_2_length`), which is
+ * all a leaderboard needs of them: holding thousands of annotations this way keeps memory (and garbage collection)
+ * small.
+ */
+export function withOutputLengths(a: AlpacaEvalAnnotation): AlpacaEvalAnnotation {
+  return {
+    ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
+    instruction: a.instruction,
+    output_1: "",
+    output_1_length: outputLength(a, 1),
+    generator_1: a.generator_1,
+    output_2: "",
+    output_2_length: outputLength(a, 2),
+    generator_2: a.generator_2,
+    ...(a.annotator !== undefined ? { annotator: a.annotator } : {}),
+    preference: a.preference,
+  };
+}
+
 /** Length in code points of output 1 or 2 of an annotation (its counted length when the reader kept only that). */
 export function outputLength(a: Pick<AlpacaEvalAnnotation, "output_1" | "output_2" | "output_1_length" | "output_2_length">, which: 1 | 2): number {
   if (which === 1) return a.output_1_length ?? codePointLength(a.output_1 ?? "");

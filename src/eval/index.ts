@@ -12,6 +12,7 @@ export {
   isValidPreference,
   outputLength,
   parsePreference,
+  withOutputLengths,
   preferenceToProbability,
 } from "./alpaca-eval.js";
 export {
