@@ -35,8 +35,7 @@ export interface AlpacaEvalAnnotation {
  * small.
  */
 export function withOutputLengths(a: AlpacaEvalAnnotation): AlpacaEvalAnnotation {
-  return {
-    ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
+  const out: AlpacaEvalAnnotation = {
     instruction: a.instruction,
     output_1: "",
     output_1_length: outputLength(a, 1),
@@ -44,9 +43,11 @@ export function withOutputLengths(a: AlpacaEvalAnnotation): AlpacaEvalAnnotation
     output_2: "",
     output_2_length: outputLength(a, 2),
     generator_2: a.generator_2,
-    ...(a.annotator !== undefined ? { annotator: a.annotator } : {}),
     preference: a.preference,
   };
+  if (a.dataset !== undefined) out.dataset = a.dataset;
+  if (a.annotator !== undefined) out.annotator = a.annotator;
+  return out;
 }
 
 /** Length in code points of output 1 or 2 of an annotation (its counted length when the reader kept only that). */
