@@ -13,10 +13,11 @@ import { adminUrl, createTestDatabase, postgresRequired, warnIfNoPostgres } from
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const bin = join(root, "dist", "cli", "main.js");
-const data = resolve(root, "..", "shared", "data");
+const data = process.env.RLXF_DATA ?? resolve(root, "..", "shared", "data");
 const hh = join(data, "hh-rlhf", "harmless-base-test.jsonl.gz");
 const alpacaDir = join(data, "alpaca_eval", "annotations");
 const hasData = existsSync(hh) && existsSync(alpacaDir);
+if (!hasData && process.env.RLXF_REQUIRE_DATA === "1") throw new Error(`RLXF_REQUIRE_DATA=1 but the shared data is not in ${data} (set RLXF_DATA)`);
 if (!hasData) console.warn("shared data not found beside the checkout: skipping the CLI tests that read it");
 
 warnIfNoPostgres("cli.test");

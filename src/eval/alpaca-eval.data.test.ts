@@ -12,12 +12,12 @@ import { type AlpacaEvalAnnotation, parsePreference } from "./alpaca-eval.js";
 import { type AlpacaEvalBoard, type LeaderboardRow, alpacaEvalBoard, alpacaEvalLeaderboard } from "./leaderboard.js";
 import { median, spearman } from "./stats.js";
 
-const candidates = [
-  process.env.RLXF_ALPACA_EVAL_DIR,
-  process.env.RLXF_DATA ? join(process.env.RLXF_DATA, "alpaca_eval") : undefined,
-  fileURLToPath(new URL("../../../shared/data/alpaca_eval", import.meta.url)),
-  "/work/shared/data/alpaca_eval",
-].filter((p): p is string => !!p);
+// RLXF_DATA (the shared data folder) overrides where the data is looked for.
+const candidates = (
+  process.env.RLXF_DATA
+    ? [join(process.env.RLXF_DATA, "alpaca_eval")]
+    : [process.env.RLXF_ALPACA_EVAL_DIR, fileURLToPath(new URL("../../../shared/data/alpaca_eval", import.meta.url)), "/work/shared/data/alpaca_eval"]
+).filter((p): p is string => !!p);
 const DATA_DIR = candidates.find((p) => existsSync(join(p, "leaderboard.csv")) && existsSync(join(p, "annotations")));
 if (!DATA_DIR && process.env.RLXF_REQUIRE_DATA === "1") {
   throw new Error(`RLXF_REQUIRE_DATA=1 but no AlpacaEval data in ${candidates.join(", ")} (set RLXF_DATA to the shared data folder)`);
