@@ -13,10 +13,11 @@ import { adminUrl, createTestDatabase, postgresRequired, warnIfNoPostgres } from
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const bin = join(root, "dist", "cli", "main.js");
-const data = resolve(root, "..", "shared", "data");
+const data = process.env.RLXF_DATA ?? resolve(root, "..", "shared", "data");
 const hh = join(data, "hh-rlhf", "harmless-base-test.jsonl.gz");
 const alpacaDir = join(data, "alpaca_eval", "annotations");
 const hasData = existsSync(hh) && existsSync(alpacaDir);
+if (!hasData && process.env.RLXF_REQUIRE_DATA === "1") throw new Error(`RLXF_REQUIRE_DATA=1 but the shared data is not in ${data} (set RLXF_DATA)`);
 if (!hasData) console.warn("shared data not found beside the checkout: skipping the CLI tests that read it");
 
 warnIfNoPostgres("cli.test");
@@ -131,6 +132,64 @@ describe("rlxf CLI", () => {
       }
       expect(typeof row!.length_controlled_winrate).toBe("number");
     }
+  });
+
+  it.skipIf(!hasData)("scores one AlpacaEval file alone as the 20-file leaderboard does, says which difficulty it used, and skips LC on --no-lc", async () => {
+    const file = join(alpacaDir, "alpaca-7b.json.gz");
+    const all = JSON.parse((await rlxf(["leaderboard", "--format", "alpaca-eval", "--json", ...readdirSorted(alpacaDir).map((f) => join(alpacaDir, f))], freshDb())).stdout);
+    const inAll = all.find((r: { model: string }) => r.model === "alpaca-7b");
+    const alone = await rlxf(["leaderboard", "--json", file], freshDb());
+    expect(alone.code, alone.stderr).toBe(0);
+    const [row] = JSON.parse(alone.stdout);
+    expect(row.length_controlled_winrate).toBeCloseTo(inAll.length_controlled_winrate, 9);
+    expect(row.lc_standard_error).toBeGreaterThan(0.1);
+    expect(alone.stderr).toMatch(/instruction difficulty shipped with rlxf for AlpacaEval's instructions, fitted on 20 models/);
+    const text = await rlxf(["leaderboard", file, join(alpacaDir, "claude-2.1.json.gz")], freshDb());
+    expect(text.stdout).toMatch(/lc_win_rate/);
+    expect(text.stdout).toMatch(/LC: instruction difficulty shipped with rlxf/);
+    expect(text.stderr).not.toContain("\r"); // no progress bar off a TTY
+    const noLc = await rlxf(["leaderboard", "--no-lc", file, join(alpacaDir, "claude-2.1.json.gz")], freshDb());
+    expect(noLc.code, noLc.stderr).toBe(0);
+    expect(noLc.stdout).not.toMatch(/lc_win_rate|lc_se|instruction difficulty/);
+    expect(noLc.stdout.split("\n")[2]).toMatch(/^claude-2\.1\s+15\.73/); // sorted by win rate
+    const estimated = await rlxf(["leaderboard", "--difficulty", "estimate", file], freshDb());
+    expect(estimated.code, estimated.stderr).toBe(0);
+    expect(estimated.stderr).toMatch(/warning: instruction difficulty estimated from only 1 model/);
+  });
+
+  it.skipIf(!hasData || !existsSync("/usr/bin/script"))("shows progress on a terminal while it reads and fits 20 files", async () => {
+    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
+    // script(1) gives the command a pseudo-terminal; its output is the terminal's
+    const cmd = [process.execPath, bin, "leaderboard", "--json", ...files].map((a) => `'${a}'`).join(" ");
+    const { stdout } = await run("/usr/bin/script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, CI: "", RLXF_DB: freshDb() }, maxBuffer: 64 * 1024 * 1024 });
+    expect(stdout).toMatch(/reading \[#{20}\] 20\/20 100%/);
+    expect(stdout).toMatch(/length-controlled win rates \[#{20}\] 20\/20 100%/);
+  });
+
+  it("AlpacaEval from the store: the default baseline is the policy compared with every other", async () => {
+    const db = freshDb();
+    const file = join(tmp, "ab-cb.jsonl");
+    const lines: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      lines.push(JSON.stringify({ id: `q${i}`, prompt: `made-up question ${i}` }));
+      for (const p of ["A", "B", "C"]) lines.push(JSON.stringify({ id: `q${i}-${p}`, itemId: `q${i}`, policy: p, output: `${p} answers ${"at length ".repeat(i + (p === "A" ? 3 : 1))}` }));
+      const pair = (id: string, a: string, b: string, pSecond: number) =>
+        JSON.stringify({ id, kind: "pairwise", targets: [a, b], source: { type: "human", id: "h" }, value: { choice: pSecond > 0.5 ? "second" : "first", pSecond } });
+      lines.push(pair(`ab${i}`, `q${i}-A`, `q${i}-B`, i % 3 ? 0.2 : 0.7)); // A first, B second
+      lines.push(pair(`cb${i}`, `q${i}-C`, `q${i}-B`, i % 4 ? 0.6 : 0.3)); // C first, B second
+    }
+    writeFileSync(file, lines.join("\n") + "\n");
+    expect((await rlxf(["import", file], db)).code).toBe(0);
+    const r = await rlxf(["leaderboard", "--method", "alpaca-eval", "--json"], db);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ model: string; n_total: number; win_rate: number }>;
+    expect(rows.map((x) => x.model).sort()).toEqual(["A", "C"]);
+    expect(rows.every((x) => x.n_total === 10)).toBe(true);
+    // A won 4 of 10 against B (stored with B second: 0.7 means B better, so A's win rate is 1 - mean(pSecond))
+    expect(rows.find((x) => x.model === "A")!.win_rate).toBeCloseTo(100 * (1 - (4 * 0.7 + 6 * 0.2) / 10), 9);
+    const bad = await rlxf(["leaderboard", "--method", "alpaca-eval", "--baseline", "Z"], db);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/baseline: no comparison involves "Z"; policies compared: A, B, C/);
   });
 
   it("ranks models by Bradley-Terry from a file, reproducibly for a seed", async () => {

@@ -66,7 +66,7 @@ describe.skipIf(!hasData)("rlxf lab", () => {
   }, 300_000);
 
   it("run: prints an AlpacaFarm-like table", async () => {
-    const r = await rlxf(["lab", "run", annotations, ...SMALL, "--methods", "ipo,rloo", "--labels", "100", "--curves", "-"]);
+    const r = await rlxf(["lab", "run", annotations, ...SMALL, "--methods", "ipo,rloo", "--labels", "100", "--curves", "-", "--include-constant"]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     const head = lines.find((l) => l.startsWith("method"))!;

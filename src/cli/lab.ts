@@ -46,6 +46,7 @@ interface CommonLabOptions {
   rounds?: number;
   evalEvery?: number;
   lc: boolean;
+  includeConstant?: boolean;
   json?: boolean;
   /** Keep the result in the store under this name (the web app plots it). */
   save?: string;
@@ -55,6 +56,7 @@ interface CommonLabOptions {
 }
 
 export interface LabRunCliOptions extends CommonLabOptions {
+  rmSeeds: number;
   pFlip?: number;
   labels: number;
   seed: number;
@@ -112,8 +114,10 @@ async function environment(paths: string[], o: CommonLabOptions, seed: number): 
     ...(o.models ? { models: listOf(o.models) } : {}),
     ...(o.exclude ? { excludeModels: listOf(o.exclude) } : {}),
     difficulty: o.lc,
+    ...(o.includeConstant ? { includeConstant: true } : {}),
   });
   bar.done(`${env.instructions.length} instructions`);
+  if (env.constant.leftOut.length) info(`left out as constant outputs (one string for every instruction): ${env.constant.leftOut.join(", ")}; --include-constant keeps them\n`);
   return env;
 }
 
@@ -121,6 +125,7 @@ const RUN_COLUMNS = [
   { key: "method" },
   { key: "winRate", title: "win_rate", digits: 2 },
   { key: "lcWinRate", title: "lc_win_rate", digits: 2 },
+  { key: "constantShare", title: "on_constant_%", digits: 1 },
   { key: "length", title: "avg_length", digits: 0 },
   { key: "kl", title: "kl", digits: 3 },
   { key: "proxyReward", title: "proxy_reward", digits: 3 },
@@ -153,6 +158,7 @@ export async function runLabRunCommand(paths: string[], o: LabRunCliOptions): Pr
     seed: o.seed,
     settings: settingsOf(o),
     lengthControlled: o.lc,
+    proxySeeds: o.rmSeeds,
   };
   checkRunOptions(runOptions);
   const env = await environment(paths, o, o.seed);
@@ -178,15 +184,24 @@ export async function runLabRunCommand(paths: string[], o: LabRunCliOptions): Pr
     `${e.instructions} instructions (${e.train} train, ${e.test} test), ${e.models} models + the reference, ${e.candidates} candidates\n` +
       `feedback ${result.feedback}${result.feedback === "gold" ? "" : ` (p-flip ${result.pFlip}${result.lengthBias ? `, length bias ${result.lengthBias}` : ""})`}, ` +
       `${result.labels} labels, seed ${result.seed}` +
-      (result.proxy ? `; proxy reward model: ${(100 * result.proxy.testAccuracy).toFixed(1)}% gold pairwise accuracy on test, ${result.proxy.seconds.toFixed(2)} s` : "") +
+      (result.proxy ? `; proxy reward model: ${proxyAccuracy(result.proxy)} gold pairwise accuracy on test, ${result.proxy.seconds.toFixed(2)} s` : "") +
       "\n\n",
   );
-  out(table(result.methods.map(rowOf), RUN_COLUMNS));
+  const columns = result.methods.some((m) => m.constantShare !== undefined) ? RUN_COLUMNS : RUN_COLUMNS.filter((c) => c.key !== "constantShare");
+  out(table(result.methods.map(rowOf), columns));
+  if (result.constant?.kept.length) out(`\non_constant_%: the policy's probability on ${result.constant.kept.join(", ")}, one string for every instruction that games the judge\n`);
   out(`\nwin rates in % against the reference on test instructions, exact under each policy; time includes the proxy's training where used; total ${result.seconds.toFixed(1)} s\n`);
   return result;
 }
 
 const rowOf = (m: LabMethodResult): Record<string, unknown> => ({ ...m, curve: undefined });
+
+/** "71.3% ± 1.2 (sd over 3 seeds; 72.0% for the proxy used)", or one figure with one seed. */
+export function proxyAccuracy(p: NonNullable<LabRunResult["proxy"]>): string {
+  const a = p.accuracy;
+  if (!a || a.seeds < 2) return `${(100 * p.testAccuracy).toFixed(1)}% (one seed)`;
+  return `${(100 * a.mean).toFixed(1)}% ± ${(100 * a.sd).toFixed(1)} (mean ± sd over ${a.seeds} seeds; ${(100 * p.testAccuracy).toFixed(1)}% for the proxy the methods used)`;
+}
 
 function describeRun(r: LabRunResult) {
   return { feedback: r.feedback, pFlip: r.pFlip, lengthBias: r.lengthBias, labels: r.labels, seed: r.seed, settings: r.settings, environment: r.environment };
@@ -273,7 +288,8 @@ function commonOptions(cmd: Command): Command {
     .option("--length-bias <b>", "share of simulated judgements decided by length alone (longer wins)", number01("--length-bias"))
     .option("--instructions <n>", "use only the first n instructions", int("--instructions"))
     .option("--models <list>", "use only these models' outputs (comma-separated file names without .json.gz; the reference is always a candidate)")
-    .option("--exclude <list>", "leave out these models' outputs (e.g. NullModel, a constant string that games the judge)")
+    .option("--exclude <list>", "leave out these models' outputs")
+    .option("--include-constant", "keep models whose output is one string for every instruction (AlpacaEval's NullModel, which games the judge); left out by default")
     .option("--test-fraction <f>", "share of instructions held out for measurement", number01("--test-fraction"), 0.2)
     .option("--steps <n>", "optimisation steps per method (default 200)", int("--steps"))
     .option("--lr <x>", "Adam learning rate on the policy (default 0.02)", positive("--lr"))
@@ -301,6 +317,7 @@ export function register(program: Command): void {
     .option("--p-flip <p>", "label-flip probability of the simulated annotator (default 0.25 for simulated and rm)", number01("--p-flip", 0.5))
     .option("--labels <n>", "label budget: pairs labelled by the annotator", int("--labels"), 1000)
     .option("--seed <n>", "seed of the split, the labelled pairs, the noise and the methods", int("--seed"), 0)
+    .option("--rm-seeds <n>", "seeds the proxy reward model's accuracy is reported over (mean ± sd; the methods use the first)", int("--rm-seeds"), 3)
     .option("--curves <file>", "where to write the curves (.json or .csv; - for nowhere)", "lab-curves.json")
     .option("--json", "print the run (with curves) as JSON on stdout")
     .action(async (paths: string[], o: LabRunCliOptions) => {

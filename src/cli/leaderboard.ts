@@ -1,15 +1,45 @@
-import { basename, dirname } from "node:path";
+/**
+ * `rlxf leaderboard`: AlpacaEval win rates (with length control) or Bradley-Terry ratings, from files or the
+ * store. It imports only what the files path needs up front, so that it starts fast (see main.ts).
+ */
+import { type Command, Option } from "commander";
 import { RlxfError } from "../errors.js";
-import {
-  type AlpacaEvalAnnotation,
-  type GenerationInfo,
-  alpacaEvalLeaderboard,
-  bradleyTerryLeaderboard,
-} from "../eval/index.js";
+import { type AlpacaEvalAnnotation, withOutputLengths } from "../eval/alpaca-eval.js";
+import type { GenerationInfo } from "../eval/from-feedback.js";
+import { DIFFICULTY_MODES, type DifficultyMode } from "../eval/instruction-difficulty.js";
+import { alpacaEvalBoardFromPairsThreaded, alpacaEvalBoardThreaded } from "../eval/board-threads.js";
+import { type AlpacaEvalBoard, alpacaEvalModelName } from "../eval/leaderboard.js";
 import type { Feedback } from "../feedback/index.js";
-import { type ImportFormat, alpacaEvalRow, detectFormat, mergeBatches, readImportFile, readRawRecords } from "../io/index.js";
-import { type DbOptions, out, table, withStore } from "./shared.js";
-import { progress } from "./progress.js";
+import { detectFormat } from "../io/detect.js";
+import { readRawRecords } from "../io/records.js";
+import { IMPORT_FORMATS, type ImportFormat } from "../io/types.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type Progress, progress } from "./progress.js";
+
+export function registerLeaderboard(p: Command): void {
+  p.command("leaderboard")
+    .description("rank models from pairwise feedback in files or in the store")
+    .argument("[files...]", "annotation files (read directly, not stored); the store when none are given")
+    .addOption(new Option("--format <format>", "format of the files").choices([...IMPORT_FORMATS]))
+    .addOption(new Option("--method <method>", "alpaca-eval: win rates against a baseline (with length control); bt: Bradley-Terry").choices(["alpaca-eval", "bt"]))
+    .option("--baseline <policy>", "alpaca-eval method, from the store: the reference policy (default: the one compared most often)")
+    .option("--no-lc", "alpaca-eval method: the win-rate columns alone, without the length-controlled win rate")
+    .addOption(
+      new Option(
+        "--difficulty <mode>",
+        "alpaca-eval method: instruction difficulty of the LC column; auto: rlxf's shipped estimate for AlpacaEval's instructions, else estimated from the annotations; estimate: always from the annotations",
+      )
+        .choices([...DIFFICULTY_MODES])
+        .default("auto"),
+    )
+    .option("--threads <n>", "alpaca-eval method: worker threads for the length-controlled fits (default: one per core when estimating the instruction difficulty, else none)", int("--threads"))
+    .option("--bootstrap <n>", "bt method: bootstrap rounds for confidence intervals", int("--bootstrap"), 200)
+    .option("--seed <n>", "bt method: random seed", int("--seed"), 0)
+    .option("--project <name>", "project, when reading the store", "default")
+    .addOption(dbOption())
+    .option("--json", "print a JSON array of rows and nothing else on stdout")
+    .action(runLeaderboard);
+}
 
 export interface LeaderboardCliOptions extends DbOptions {
   format?: ImportFormat;
@@ -19,6 +49,10 @@ export interface LeaderboardCliOptions extends DbOptions {
   seed: number;
   project: string;
   json?: boolean;
+  /** `--no-lc` sets it false: the win-rate columns alone. */
+  lc?: boolean;
+  difficulty?: DifficultyMode;
+  threads?: number;
 }
 
 const ALPACA_COLUMNS = [
@@ -44,62 +78,73 @@ const BT_COLUMNS = [
 ];
 
 /**
- * The model a file of AlpacaEval annotations is about. AlpacaEval names a
- * model by where its results live (`results/<model>/<annotator>/annotations.json`),
- * not by `generator_2` (NullModel's rows say "example"), so a file holding one
- * generator is named after its own name, or after its model directory when it
- * is called annotations.json; files holding several generators keep `generator_2`.
+ * A file's AlpacaEval annotations (any layout rlxf reads), each with its outputs' lengths in place of their texts:
+ * the leaderboard needs no more, and 20 files' texts would otherwise stay in memory to be copied by every GC.
  */
-export function modelNameOfFile(path: string, generators: ReadonlySet<string>): string | undefined {
-  if (generators.size !== 1) return undefined;
-  const stem = basename(path).replace(/(\.json|\.jsonl)?(\.gz)?$/i, "");
-  if (stem === "annotations") return basename(dirname(dirname(path))) || undefined;
-  return stem || undefined;
-}
-
-async function alpacaEvalRowsFromFiles(files: string[]): Promise<AlpacaEvalAnnotation[]> {
+async function readAlpacaEvalRecords(file: string): Promise<AlpacaEvalAnnotation[]> {
   const rows: AlpacaEvalAnnotation[] = [];
-  const bar = progress("reading", files.length);
-  for (const file of files) {
-    const fileRows: AlpacaEvalAnnotation[] = [];
-    for await (const r of readRawRecords(file)) {
-      if (detectFormat(r.value) !== "alpaca-eval") {
-        throw new RlxfError("wrong_format", `${r.label} is not an AlpacaEval annotation (needs instruction, output_1, output_2, generator_2, preference)`);
-      }
-      fileRows.push(r.value as AlpacaEvalAnnotation);
+  for await (const r of readRawRecords(file)) {
+    if (detectFormat(r.value) !== "alpaca-eval") {
+      throw new RlxfError("wrong_format", `${r.label} is not an AlpacaEval annotation (needs instruction, output_1, output_2, generator_2, preference)`);
     }
-    const name = modelNameOfFile(file, new Set(fileRows.map((r) => r.generator_2)));
-    for (const r of fileRows) rows.push(name ? { ...r, generator_2: name } : r);
-    bar.tick(1, file);
+    rows.push(withOutputLengths(r.value as AlpacaEvalAnnotation));
   }
-  bar.done();
   return rows;
 }
 
-/** AlpacaEval rows from stored pairwise feedback: every comparison with the baseline, baseline first. */
-async function alpacaEvalRowsFromStore(opts: LeaderboardCliOptions): Promise<AlpacaEvalAnnotation[]> {
+async function alpacaEvalRowsFromFiles(files: string[]): Promise<AlpacaEvalAnnotation[]> {
+  const bar = progress("reading", files.length);
+  const perFile: AlpacaEvalAnnotation[][] = new Array(files.length);
+  try {
+    // A few at a time: files decompress on libuv's threads while this one parses those already decompressed.
+    let next = 0;
+    const reader = async () => {
+      for (let k = next++; k < files.length; k = next++) {
+        perFile[k] = await readAlpacaEvalRecords(files[k]!);
+        bar.tick(1, files[k]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, files.length) }, reader));
+  } finally {
+    bar.done();
+  }
+  const rows: AlpacaEvalAnnotation[] = [];
+  files.forEach((file, k) => {
+    const fileRows = perFile[k]!;
+    const name = alpacaEvalModelName(file, new Set(fileRows.map((r) => r.generator_2)));
+    for (const r of fileRows) {
+      if (name) r.generator_2 = name;
+      rows.push(r);
+    }
+  });
+  return rows;
+}
+
+/** Stored pairwise feedback as AlpacaEval rows (in whatever order each comparison was stored). */
+async function alpacaEvalPairsFromStore(opts: LeaderboardCliOptions): Promise<AlpacaEvalAnnotation[]> {
+  const { alpacaEvalRow } = await import("../io/index.js");
   return withStore(opts, async (store) => {
     const rows: AlpacaEvalAnnotation[] = [];
     for await (const rf of store.iterateResolvedFeedback({ project: opts.project, kind: "pairwise" })) {
       const row = alpacaEvalRow(rf, false);
       if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
     }
-    const counts = new Map<string, number>();
-    for (const r of rows) counts.set(r.generator_1, (counts.get(r.generator_1) ?? 0) + 1);
-    const baseline = opts.baseline ?? [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-    if (baseline === undefined) return [];
-    return rows.flatMap((r): AlpacaEvalAnnotation[] => {
-      if (r.generator_1 === baseline && r.generator_2 !== baseline) return [r];
-      if (r.generator_2 === baseline && r.generator_1 !== baseline) {
-        const p = Number(r.preference);
-        return [{ ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: Number.isFinite(p) && p >= 1 ? 3 - p : p }];
-      }
-      return [];
-    });
+    return rows;
   });
 }
 
+/** One line saying what the LC column's instruction difficulty is. */
+export function difficultyNote(board: AlpacaEvalBoard): string | undefined {
+  const d = board.difficulty;
+  if (!d) return undefined;
+  const cover = d.covered < d.instructions ? ` (${d.covered} of ${d.instructions} instructions)` : "";
+  if (d.kind === "shipped") return `LC: instruction difficulty shipped with rlxf for AlpacaEval's instructions, fitted on ${d.models} models${cover}`;
+  if (d.kind === "estimated") return `LC: instruction difficulty estimated from these ${d.models} model${d.models === 1 ? "" : "s"} (C = ${d.C?.toPrecision(3)})`;
+  return `LC: instruction difficulty given${cover}`;
+}
+
 async function comparisonsFrom(files: string[], opts: LeaderboardCliOptions): Promise<{ feedback: Feedback[]; generations: Map<string, GenerationInfo> }> {
+  const { mergeBatches, readImportFile } = await import("../io/index.js");
   const generations = new Map<string, GenerationInfo>();
   const feedback: Feedback[] = [];
   if (files.length > 0) {
@@ -134,13 +179,46 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     if (files.length > 0 && opts.format && opts.format !== "alpaca-eval") {
       throw new RlxfError("wrong_format", `--method alpaca-eval reads AlpacaEval annotation files, not ${opts.format}`);
     }
-    const rows = files.length > 0 ? await alpacaEvalRowsFromFiles(files) : await alpacaEvalRowsFromStore(opts);
+    const withLC = opts.lc ?? true;
+    const rows = files.length > 0 ? await alpacaEvalRowsFromFiles(files) : await alpacaEvalPairsFromStore(opts);
     if (rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
-    const board = alpacaEvalLeaderboard(rows);
-    out(opts.json ? JSON.stringify(board) + "\n" : table(board as unknown as Record<string, unknown>[], ALPACA_COLUMNS));
+    let bar: Progress | undefined;
+    let shown = 0;
+    const lcOptions = {
+      lengthControlled: withLC,
+      ...(opts.difficulty ? { difficulty: opts.difficulty } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      onProgress: (done: number, total: number, note: string) => {
+        bar ??= progress("length-controlled win rates", total);
+        bar.tick(done - shown, note);
+        shown = done;
+      },
+    };
+    let board: AlpacaEvalBoard;
+    try {
+      // Files are AlpacaEval's own (baseline first); stored comparisons may face either way.
+      board =
+        files.length > 0
+          ? await alpacaEvalBoardThreaded(rows, lcOptions)
+          : await alpacaEvalBoardFromPairsThreaded(rows, { ...lcOptions, ...(opts.baseline ? { baseline: opts.baseline } : {}) });
+    } finally {
+      bar?.done();
+    }
+    if (board.rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
+    const note = difficultyNote(board);
+    const columns = withLC ? ALPACA_COLUMNS : ALPACA_COLUMNS.filter((c) => !c.key.startsWith("length_controlled") && !c.key.startsWith("lc_"));
+    if (opts.json) {
+      out(JSON.stringify(board.rows) + "\n");
+      if (note) info(`${note}\n`);
+    } else {
+      out(table(board.rows as unknown as Record<string, unknown>[], columns));
+      if (note) out(`\n${note}\n`);
+    }
+    for (const w of board.warnings) info(`warning: ${w}\n`);
     return;
   }
   const { feedback, generations } = await comparisonsFrom(files, opts);
+  const { bradleyTerryLeaderboard } = await import("../eval/from-feedback.js");
   const board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed });
   if (board.length === 0) throw new RlxfError("no_data", "no comparative feedback (pairwise, ranking or ratings of one item) was found");
   out(opts.json ? JSON.stringify(board) + "\n" : table(board as unknown as Record<string, unknown>[], BT_COLUMNS));

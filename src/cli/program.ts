@@ -1,10 +1,11 @@
 /** The `rlxf` command line: one commander program; each command group lives in its own file. */
 import { Command, Option } from "commander";
-import { dbOption, int } from "./shared.js";
+import { dbOption } from "./shared.js";
 import { runDemo } from "./demo.js";
 import { runExport } from "./export.js";
 import { runImport } from "./import.js";
-import { runLeaderboard } from "./leaderboard.js";
+import { registerLeaderboard } from "./leaderboard.js";
+import { baseProgram } from "./base.js";
 import { runStats } from "./stats.js";
 import { register as registerKeys } from "./keys.js";
 import { register as registerServe } from "./serve.js";
@@ -24,10 +25,7 @@ import { SOURCE_TYPES } from "../feedback/index.js";
 const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic];
 
 export function program(): Command {
-  const p = new Command("rlxf")
-    .description("Learning from feedback on the outputs of language models and agents.")
-    .version("0.1.0")
-    .showHelpAfterError();
+  const p = baseProgram();
 
   p.command("import")
     .description("import feedback files into the store (.gz read transparently; format detected from content)")
@@ -48,18 +46,7 @@ export function program(): Command {
     .addOption(dbOption())
     .action(runExport);
 
-  p.command("leaderboard")
-    .description("rank models from pairwise feedback in files or in the store")
-    .argument("[files...]", "annotation files (read directly, not stored); the store when none are given")
-    .addOption(new Option("--format <format>", "format of the files").choices([...IMPORT_FORMATS]))
-    .addOption(new Option("--method <method>", "alpaca-eval: win rates against a baseline (with length control); bt: Bradley-Terry").choices(["alpaca-eval", "bt"]))
-    .option("--baseline <policy>", "alpaca-eval method: the reference policy (default: the one in the first position)")
-    .option("--bootstrap <n>", "bt method: bootstrap rounds for confidence intervals", int("--bootstrap"), 200)
-    .option("--seed <n>", "bt method: random seed", int("--seed"), 0)
-    .option("--project <name>", "project, when reading the store", "default")
-    .addOption(dbOption())
-    .option("--json", "print a JSON array of rows and nothing else on stdout")
-    .action(runLeaderboard);
+  registerLeaderboard(p);
 
   p.command("stats")
     .description("count what the store holds")

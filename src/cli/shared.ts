@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from "commander";
-import { type OpenStoreOptions, openStore, type Store } from "../store/index.js";
+import type { OpenStoreOptions, Store } from "../store/index.js";
 
 export interface DbOptions {
   db?: string;
@@ -7,6 +7,8 @@ export interface DbOptions {
 
 /** Open the store named by `--db` (a path or a postgres:// URL), else the environment's default. */
 export async function storeFrom(opts: DbOptions, more: Pick<OpenStoreOptions, "durability"> = {}): Promise<Store> {
+  // Loaded on first use: commands that read files only start without the database drivers.
+  const { openStore } = await import("../store/index.js");
   if (!opts.db) return openStore(more);
   return /^postgres(ql)?:\/\//.test(opts.db) ? openStore({ url: opts.db, ...more }) : openStore({ path: opts.db, ...more });
 }

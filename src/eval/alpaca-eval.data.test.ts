@@ -9,15 +9,19 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AlpacaEvalAnnotation, parsePreference } from "./alpaca-eval.js";
-import { type LeaderboardRow, alpacaEvalLeaderboard } from "./leaderboard.js";
+import { type AlpacaEvalBoard, type LeaderboardRow, alpacaEvalBoard, alpacaEvalLeaderboard } from "./leaderboard.js";
 import { median, spearman } from "./stats.js";
 
-const candidates = [
-  process.env.RLXF_ALPACA_EVAL_DIR,
-  fileURLToPath(new URL("../../../shared/data/alpaca_eval", import.meta.url)),
-  "/work/shared/data/alpaca_eval",
-].filter((p): p is string => !!p);
+// RLXF_DATA (the shared data folder) overrides where the data is looked for.
+const candidates = (
+  process.env.RLXF_DATA
+    ? [join(process.env.RLXF_DATA, "alpaca_eval")]
+    : [process.env.RLXF_ALPACA_EVAL_DIR, fileURLToPath(new URL("../../../shared/data/alpaca_eval", import.meta.url)), "/work/shared/data/alpaca_eval"]
+).filter((p): p is string => !!p);
 const DATA_DIR = candidates.find((p) => existsSync(join(p, "leaderboard.csv")) && existsSync(join(p, "annotations")));
+if (!DATA_DIR && process.env.RLXF_REQUIRE_DATA === "1") {
+  throw new Error(`RLXF_REQUIRE_DATA=1 but no AlpacaEval data in ${candidates.join(", ")} (set RLXF_DATA to the shared data folder)`);
+}
 
 interface PublishedRow {
   model: string;
@@ -148,5 +152,53 @@ describe.skipIf(!DATA_DIR)("AlpacaEval 2 published leaderboard", () => {
       expect(ratio, p.model).toBeGreaterThan(0.5);
       expect(ratio, p.model).toBeLessThan(2.5);
     }
+  });
+});
+
+describe.skipIf(!DATA_DIR)("AlpacaEval 2 length-controlled win rate of a few models at a time", () => {
+  let annotations: AlpacaEvalAnnotation[];
+  let all: AlpacaEvalBoard;
+  let lcOf: Map<string, number>;
+  const models = () => all.rows.map((r) => r.model);
+  const rowsOf = (...names: string[]) => annotations.filter((a) => names.includes(a.generator_2));
+
+  beforeAll(() => {
+    annotations = readAnnotations(DATA_DIR!);
+    all = alpacaEvalBoard(annotations);
+    lcOf = new Map(all.rows.map((r) => [r.model, r.length_controlled_winrate!]));
+  });
+
+  it("the 20-model board uses the shipped instruction difficulty, which covers AlpacaEval's 805 instructions", () => {
+    expect(all.rows).toHaveLength(20);
+    expect(all.difficulty).toEqual({ kind: "shipped", models: 20, instructions: 805, covered: 805 });
+    expect(all.warnings).toEqual([]);
+  });
+
+  it("scores each model alone within a point of its 20-model LC, with a real standard error", () => {
+    const deviations: string[] = [];
+    for (const m of models()) {
+      const alone = alpacaEvalBoard(rowsOf(m));
+      expect(alone.difficulty?.kind, m).toBe("shipped");
+      const r = alone.rows[0]!;
+      deviations.push(`${m} ${Math.abs(r.length_controlled_winrate! - lcOf.get(m)!).toFixed(4)}`);
+      expect(Math.abs(r.length_controlled_winrate! - lcOf.get(m)!), m).toBeLessThan(1);
+      expect(r.lc_standard_error!, m).toBeGreaterThan(0.1);
+    }
+    console.log(`|LC alone − LC in the 20-model board|:\n${deviations.join("\n")}`);
+  });
+
+  it("a model's LC does not depend on which other files are passed", () => {
+    const a = alpacaEvalBoard(rowsOf("alpaca-7b", "claude-2.1", "vicuna-7b")).rows.find((r) => r.model === "alpaca-7b")!;
+    const b = alpacaEvalBoard(rowsOf("alpaca-7b", "NullModel", "gpt-3.5-turbo-1106")).rows.find((r) => r.model === "alpaca-7b")!;
+    expect(a.length_controlled_winrate).toBe(b.length_controlled_winrate);
+    expect(a.lc_standard_error).toBe(b.lc_standard_error);
+  });
+
+  it("refitting the difficulty from the 20 files reproduces the shipped table's LC; from one file it warns", () => {
+    const refit = alpacaEvalBoard(annotations, { difficulty: "estimate" });
+    expect(refit.difficulty).toMatchObject({ kind: "estimated", models: 20, instructions: 805 });
+    for (const r of refit.rows) expect(Math.abs(r.length_controlled_winrate! - lcOf.get(r.model)!), r.model).toBeLessThan(0.01);
+    const one = alpacaEvalBoard(rowsOf("alpaca-7b"), { difficulty: "estimate" });
+    expect(one.warnings.join("\n")).toMatch(/estimated from only 1 model/);
   });
 });

@@ -4,9 +4,12 @@ import {
   averageOutputLength,
   codePointLength,
   isValidPreference,
+  outputLength,
   parsePreference,
   preferenceToProbability,
+  withOutputLengths,
 } from "./alpaca-eval.js";
+import { lengthFeature } from "./length-controlled.js";
 
 describe("parsePreference", () => {
   it("parses numbers, numeric strings and missing values", () => {
@@ -70,5 +73,22 @@ describe("lengths", () => {
     expect("a😀b".length).toBe(4);
     expect(codePointLength("\ud800")).toBe(1); // lone surrogate
     expect(averageOutputLength([{ output_2: "ab" }, { output_2: "😀😀😀😀" }])).toBe(3);
+  });
+
+  it("keeps only the outputs' lengths when asked, and every length-based statistic agrees", () => {
+    const rows = ["ab", "日本語", "a😀b", "\u00e9\u0301", "x".repeat(50)].map((o, i) => ({
+      instruction: `q${i}`,
+      output_1: "ref😀".repeat(i + 1),
+      generator_1: "ref",
+      output_2: o,
+      generator_2: "m",
+      preference: 1.5,
+      dataset: "d",
+    }));
+    const compact = rows.map(withOutputLengths);
+    expect(compact[2]).toEqual({ dataset: "d", instruction: "q2", output_1: "", output_1_length: 12, generator_1: "ref", output_2: "", output_2_length: 3, generator_2: "m", preference: 1.5 });
+    compact.forEach((c, i) => expect([outputLength(c, 1), outputLength(c, 2)]).toEqual([outputLength(rows[i]!, 1), outputLength(rows[i]!, 2)]));
+    expect(averageOutputLength(compact)).toBe(averageOutputLength(rows));
+    expect(Array.from(lengthFeature(compact))).toEqual(Array.from(lengthFeature(rows)));
   });
 });

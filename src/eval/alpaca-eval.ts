@@ -21,6 +21,39 @@ export interface AlpacaEvalAnnotation {
   /** 1 = baseline better, 2 = model better, 1.5 or 0 = draw, null = missing. Strings are parsed defensively. */
   preference: number | null;
   dataset?: string;
+  /**
+   * Lengths of the outputs in code points, when a reader counted them without keeping the texts (rlxf's fast
+   * AlpacaEval file reader). They take precedence over `output_1` / `output_2`, which are then left empty.
+   */
+  output_1_length?: number;
+  output_2_length?: number;
+}
+
+/**
+ * The annotation with its output texts replaced by their lengths (`output_1_length`, `output_2_length`), which is
+ * all a leaderboard needs of them: holding thousands of annotations this way keeps memory (and garbage collection)
+ * small.
+ */
+export function withOutputLengths(a: AlpacaEvalAnnotation): AlpacaEvalAnnotation {
+  const out: AlpacaEvalAnnotation = {
+    instruction: a.instruction,
+    output_1: "",
+    output_1_length: outputLength(a, 1),
+    generator_1: a.generator_1,
+    output_2: "",
+    output_2_length: outputLength(a, 2),
+    generator_2: a.generator_2,
+    preference: a.preference,
+  };
+  if (a.dataset !== undefined) out.dataset = a.dataset;
+  if (a.annotator !== undefined) out.annotator = a.annotator;
+  return out;
+}
+
+/** Length in code points of output 1 or 2 of an annotation (its counted length when the reader kept only that). */
+export function outputLength(a: Pick<AlpacaEvalAnnotation, "output_1" | "output_2" | "output_1_length" | "output_2_length">, which: 1 | 2): number {
+  if (which === 1) return a.output_1_length ?? codePointLength(a.output_1 ?? "");
+  return a.output_2_length ?? codePointLength(a.output_2 ?? "");
 }
 
 /** The seven AlpacaEval win-rate statistics for one model. */
@@ -120,11 +153,14 @@ export function alpacaEvalWinRate(preferences: readonly unknown[]): AlpacaEvalWi
   };
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /**
  * Length in Unicode code points, i.e. Python's `len(str)` (JavaScript's `.length` counts UTF-16 units, which
  * double-counts characters outside the BMP such as emoji).
  */
 export function codePointLength(s: string): number {
+  if (!SURROGATE.test(s)) return s.length; // most texts: a native scan and done
   let n = s.length;
   for (let i = 0; i < s.length - 1; i++) {
     const c = s.charCodeAt(i);
@@ -140,6 +176,6 @@ export function codePointLength(s: string): number {
 }
 
 /** Mean length (code points) of the evaluated model's outputs (`output_2`), AlpacaEval's `avg_length`. */
-export function averageOutputLength(annotations: readonly Pick<AlpacaEvalAnnotation, "output_2">[]): number {
-  return mean(annotations.map((a) => codePointLength(a.output_2 ?? "")));
+export function averageOutputLength(annotations: readonly Pick<AlpacaEvalAnnotation, "output_2" | "output_2_length">[]): number {
+  return mean(annotations.map((a) => a.output_2_length ?? codePointLength(a.output_2 ?? "")));
 }

@@ -4,6 +4,7 @@
  * preferences they imply (the feedback room's conversions), then a
  * Bradley-Terry model ranks the players.
  */
+import { ValidationError } from "../errors.js";
 import type { Feedback, FeedbackOf } from "../feedback/index.js";
 import { pairwiseToComparisons, rankingToPairwise, ratingsToPairwise } from "../feedback/index.js";
 import {
@@ -65,11 +66,17 @@ export function bradleyTerryLeaderboard(
   generations: ReadonlyMap<string, GenerationInfo>,
   opts: { rounds?: number; seed?: number; alpha?: number } = {},
 ): BradleyTerryRow[] {
+  const rounds = opts.rounds ?? 200;
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new ValidationError([{ path: "rounds", message: `bootstrap rounds must be a positive integer, got ${rounds}` }], undefined, "leaderboard options");
+  }
+  const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new ValidationError([{ path: "alpha", message: `must lie in (0, 1), got ${alpha}` }], undefined, "leaderboard options");
   const info = (g: string) => generations.get(g);
   const pairs = toPairwise(feedback, (g) => info(g)?.itemId);
   const comparisons = pairwiseToComparisons(pairs, (g) => info(g)?.policy);
   if (comparisons.length === 0) return [];
-  const boot = bradleyTerryBootstrap(comparisons, { rounds: opts.rounds ?? 200, seed: opts.seed ?? 0, alpha: opts.alpha ?? 0.05, scale: "elo" });
+  const boot = bradleyTerryBootstrap(comparisons, { rounds, seed: opts.seed ?? 0, alpha, scale: "elo" });
   const n = new Map<string, number>();
   const won = new Map<string, number>();
   for (const c of comparisons) {

@@ -10,7 +10,9 @@ export {
   averageOutputLength,
   codePointLength,
   isValidPreference,
+  outputLength,
   parsePreference,
+  withOutputLengths,
   preferenceToProbability,
 } from "./alpaca-eval.js";
 export {
@@ -20,11 +22,44 @@ export {
   type LengthControlledOptions,
   type LengthControlledResult,
   LC_REGULARIZE_TO_BASELINE_LAMBDA,
+  type DifficultyProblem,
   estimateInstructionDifficulty,
+  instructionDifficultyProblem,
   lengthControlledWinRate,
   lengthFeature,
 } from "./length-controlled.js";
-export { type LeaderboardOptions, type LeaderboardRow, alpacaEvalLeaderboard } from "./leaderboard.js";
+export {
+  type AlpacaEvalBoard,
+  type LeaderboardOptions,
+  type LeaderboardRow,
+  alpacaEvalBoard,
+  alpacaEvalBoardFromPairs,
+  alpacaEvalLeaderboard,
+  alpacaEvalModelName,
+  defaultBaseline,
+  orientToBaseline,
+  resolveBaseline,
+} from "./leaderboard.js";
+export { type ThreadOptions, alpacaEvalBoardFromPairsThreaded, alpacaEvalBoardThreaded } from "./board-threads.js";
+export {
+  type DifficultyMode,
+  type DifficultySource,
+  DIFFICULTY_MODES,
+  MIN_MODELS_TO_ESTIMATE,
+  chooseInstructionDifficulty,
+  instructionHash,
+  normalizeInstruction,
+  shippedInstructionDifficulty,
+} from "./instruction-difficulty.js";
+export {
+  type FactorCVFit,
+  type FactorDesign,
+  type FactorFit,
+  type FactorFitOptions,
+  FactorDesignBuilder,
+  fitL1LogisticFactor,
+  fitL1LogisticFactorCV,
+} from "./logistic-factor.js";
 export {
   type DesignMatrix,
   type L1LogisticCVFit,

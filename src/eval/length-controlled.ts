@@ -21,8 +21,10 @@
  * over all of m's instructions (including those with a missing preference).
  */
 
-import { type AlpacaEvalAnnotation, codePointLength, preferenceToProbability } from "./alpaca-eval.js";
-import { DesignBuilder, fitL1LogisticCV } from "./logistic.js";
+import { ValidationError } from "../errors.js";
+import { type AlpacaEvalAnnotation, outputLength, preferenceToProbability } from "./alpaca-eval.js";
+import { type FactorDesign, FactorDesignBuilder, factorFoldPath, fitL1LogisticFactorCV, refitFactorCV } from "./logistic-factor.js";
+import { groupKFoldIds } from "./logistic.js";
 import { logspace, mean, sem, sigmoid, std } from "./stats.js";
 
 /** Regularisation-to-baseline strength used by AlpacaEval's `length_controlled_v1`. */
@@ -49,7 +51,7 @@ const defaultModel = (a: AlpacaEvalAnnotation): string => a.generator_2;
 
 /** Standardised, tanh-squashed length difference `tanh((len_1 − len_2) / sd)` for each annotation. */
 export function lengthFeature(rows: readonly AlpacaEvalAnnotation[]): Float64Array {
-  const delta = rows.map((a) => codePointLength(a.output_1 ?? "") - codePointLength(a.output_2 ?? ""));
+  const delta = rows.map((a) => outputLength(a, 1) - outputLength(a, 2));
   const sd = std(delta, 1);
   const out = new Float64Array(rows.length);
   if (!(sd > 0)) return out; // constant (or single) length difference: no usable length signal
@@ -75,6 +77,98 @@ export interface InstructionDifficulty {
   nRows: number;
 }
 
+/** The joint GLM's data: design, soft targets, folds, the grid of C, and what its rows and levels are. */
+export interface DifficultyProblem {
+  X: FactorDesign;
+  y: Float64Array;
+  folds: Int32Array;
+  Cs: number[];
+  models: string[];
+  instructions: string[];
+}
+
+/**
+ * The joint GLM of {@link estimateInstructionDifficulty} as a problem for {@link fitL1LogisticFactorCV}: ordinary
+ * features [not-gamed, bias per model, length slope per model], and the instruction as a factor whose first level
+ * is the reference. Rows with a missing preference or an empty model output are skipped, as in AlpacaEval's
+ * notebook; rows are ordered by model, then as given (which fixes the GroupKFold folds).
+ */
+export function instructionDifficultyProblem(annotations: readonly AlpacaEvalAnnotation[], opts: AnnotationKeys & GlmCvOptions = {}): DifficultyProblem {
+  const keyOf = opts.instructionKey ?? defaultKey;
+  const modelOf = opts.modelOf ?? defaultModel;
+  const byModel = new Map<string, AlpacaEvalAnnotation[]>();
+  const instructions: string[] = [];
+  const instrIndex = new Map<string, number>();
+  for (const a of annotations) {
+    const y = preferenceToProbability(a.preference);
+    if (Number.isNaN(y) || outputLength(a, 2) === 0) continue;
+    const m = modelOf(a);
+    let list = byModel.get(m);
+    if (!list) byModel.set(m, (list = []));
+    list.push(a);
+    const k = keyOf(a);
+    if (!instrIndex.has(k)) {
+      instrIndex.set(k, instructions.length);
+      instructions.push(k);
+    }
+  }
+  if (instructions.length === 0) {
+    const anyValid = annotations.some((a) => !Number.isNaN(preferenceToProbability(a.preference)));
+    throw new ValidationError([
+      anyValid
+        ? { path: "output_2", message: "every annotation with a preference has an empty output_2: instruction difficulty cannot be estimated from empty outputs" }
+        : { path: "preference", message: "no annotation has a valid preference (a number from 1 to 2, or 0 for a draw)" },
+    ]);
+  }
+  const models = [...byModel.keys()];
+  const nModels = models.length;
+  const builder = new FactorDesignBuilder(1 + 2 * nModels, instructions.length - 1);
+  const y: number[] = [];
+  models.forEach((m, mi) => {
+    const rows = byModel.get(m)!;
+    const len = lengthFeature(rows);
+    rows.forEach((a, i) => {
+      builder.addRow([0, 1 + mi, 1 + nModels + mi], [1, 1, len[i]!], instrIndex.get(keyOf(a))! - 1);
+      y.push(preferenceToProbability(a.preference));
+    });
+  });
+  const X = builder.build();
+  return { X, y: Float64Array.from(y), folds: groupKFoldIds(X.nRows, opts.nFolds ?? 5), Cs: [...(opts.Cs ?? logspace(-4, 4, 10))], models, instructions };
+}
+
+/** Number of fold paths of a {@link DifficultyProblem} (each can run on its own thread). */
+export function difficultyFolds(problem: DifficultyProblem): number {
+  let k = 0;
+  for (let i = 0; i < problem.folds.length; i++) k = Math.max(k, problem.folds[i]! + 1);
+  return k;
+}
+
+/** One fold's path over the grid of C (see {@link factorFoldPath}). */
+export function difficultyFoldPath(problem: DifficultyProblem, fold: number): ReturnType<typeof factorFoldPath> {
+  return factorFoldPath(problem.X, problem.y, undefined, problem.folds, fold, problem.Cs, { tol: DIFFICULTY_FOLD_TOL });
+}
+
+/** The refit at the chosen C, given every fold's path, read out as γ per instruction. */
+export function difficultyFromPaths(problem: DifficultyProblem, paths: ReadonlyArray<ReturnType<typeof factorFoldPath>>): InstructionDifficulty {
+  const fit = refitFactorCV(problem.X, problem.y, undefined, problem.Cs, paths, { tol: DIFFICULTY_TOL });
+  const nModels = problem.models.length;
+  const difficulty = new Map<string, number>();
+  problem.instructions.forEach((k, i) => difficulty.set(k, i === 0 ? 0 : fit.levelCoef[i - 1]!));
+  return {
+    difficulty,
+    reference: problem.instructions[0]!,
+    modelBias: new Map(problem.models.map((m, mi) => [m, fit.coef[1 + mi]!])),
+    lengthSlope: new Map(problem.models.map((m, mi) => [m, fit.coef[1 + nModels + mi]!])),
+    intercept: fit.coef[0]!,
+    C: fit.C,
+    nRows: problem.X.nRows,
+  };
+}
+
+/** Tolerances of the joint fit: the folds only rank the Cs; the refit is the answer. */
+export const DIFFICULTY_FOLD_TOL = 1e-5;
+const DIFFICULTY_TOL = 1e-9;
+
 /**
  * Estimate AlpacaEval's per-instruction difficulty γ from many models' annotations against the same baseline.
  *
@@ -89,71 +183,16 @@ export interface InstructionDifficulty {
  * logistic regression on soft targets with C chosen by 5-fold GroupKFold CV; γ_x is the fitted instruction effect.
  * This function refits exactly that model on the annotations it is given (rows with a missing preference or an
  * empty model output are skipped, as in the notebook), so with few models γ is noisier than AlpacaEval's, which
- * was fitted on the full early-2024 leaderboard. Only the shape of γ matters much downstream, because each model's
- * GLM learns its own θ_diff.
+ * was fitted on the full early-2024 leaderboard. The fit profiles the instruction effects out
+ * ({@link fitL1LogisticFactorCV}), which is exact and fast.
  */
 export function estimateInstructionDifficulty(
   annotations: readonly AlpacaEvalAnnotation[],
   opts: AnnotationKeys & GlmCvOptions = {},
 ): InstructionDifficulty {
-  const keyOf = opts.instructionKey ?? defaultKey;
-  const modelOf = opts.modelOf ?? defaultModel;
-
-  const byModel = new Map<string, AlpacaEvalAnnotation[]>();
-  const instructions: string[] = [];
-  const instrIndex = new Map<string, number>();
-  for (const a of annotations) {
-    const y = preferenceToProbability(a.preference);
-    if (Number.isNaN(y) || codePointLength(a.output_2 ?? "") === 0) continue;
-    const m = modelOf(a);
-    let list = byModel.get(m);
-    if (!list) byModel.set(m, (list = []));
-    list.push(a);
-    const k = keyOf(a);
-    if (!instrIndex.has(k)) {
-      instrIndex.set(k, instructions.length);
-      instructions.push(k);
-    }
-  }
-  if (instructions.length === 0) throw new RangeError("estimateInstructionDifficulty: no usable annotations");
-  const models = [...byModel.keys()];
-  const nModels = models.length;
-  // Columns: [not_gamed, bias_m (nModels), len_m (nModels), instruction k>0 (nInstr - 1)]
-  const nFeatures = 1 + 2 * nModels + (instructions.length - 1);
-  const builder = new DesignBuilder(nFeatures);
-  const y: number[] = [];
-  models.forEach((m, mi) => {
-    const rows = byModel.get(m)!;
-    const len = lengthFeature(rows);
-    rows.forEach((a, i) => {
-      const k = instrIndex.get(keyOf(a))!;
-      const cols = [0, 1 + mi, 1 + nModels + mi];
-      const vals = [1, 1, len[i]!];
-      if (k > 0) {
-        cols.push(1 + 2 * nModels + k - 1);
-        vals.push(1);
-      }
-      builder.addRow(cols, vals);
-      y.push(preferenceToProbability(a.preference));
-    });
-  });
-  const X = builder.build();
-  const fit = fitL1LogisticCV(X, y, undefined, {
-    Cs: opts.Cs ?? logspace(-4, 4, 10),
-    nFolds: opts.nFolds ?? 5,
-    tol: 1e-5,
-  });
-  const difficulty = new Map<string, number>();
-  instructions.forEach((k, i) => difficulty.set(k, i === 0 ? 0 : fit.coef[1 + 2 * nModels + i - 1]!));
-  return {
-    difficulty,
-    reference: instructions[0]!,
-    modelBias: new Map(models.map((m, mi) => [m, fit.coef[1 + mi]!])),
-    lengthSlope: new Map(models.map((m, mi) => [m, fit.coef[1 + nModels + mi]!])),
-    intercept: fit.coef[0]!,
-    C: fit.C,
-    nRows: X.nRows,
-  };
+  const problem = instructionDifficultyProblem(annotations, opts);
+  const paths = Array.from({ length: difficultyFolds(problem) }, (_, f) => difficultyFoldPath(problem, f));
+  return difficultyFromPaths(problem, paths);
 }
 
 /** Options for {@link lengthControlledWinRate}. */
@@ -175,6 +214,13 @@ export interface LengthControlledOptions extends AnnotationKeys, GlmCvOptions {
 export interface LengthControlledResult {
   length_controlled_winrate: number;
   lc_standard_error: number;
+  /**
+   * How `lc_standard_error` was computed: `instructions`, AlpacaEval's standard error of the per-instruction
+   * predictions; `intercept`, the delta-method (sandwich) standard error of the model's intercept, used when the
+   * predictions do not vary by instruction (the difficulty coefficient is 0), where the former would be a
+   * meaningless 0; `baseline`, the baseline against itself (50 by construction, no error).
+   */
+  lc_standard_error_kind: "instructions" | "intercept" | "baseline";
   /** GLM coefficients: length term, instruction difficulty, not-gamed-baseline intercept. */
   coefficients: { length: number; instruction_difficulty: number; not_gamed_baseline: number };
   /** C picked by cross-validation (NaN when no fit was needed). */
@@ -183,36 +229,40 @@ export interface LengthControlledResult {
   predictions: Float64Array;
 }
 
-/**
- * Length-controlled win rate of a single model (all annotations must share `generator_2`, or `modelOf`), following
- * AlpacaEval's `get_length_controlled_winrate` with GLM `length_controlled_v1` (see the module comment).
- * When the model is the baseline itself the result is 50 by construction.
- */
-export function lengthControlledWinRate(
-  annotations: readonly AlpacaEvalAnnotation[],
-  opts: LengthControlledOptions,
-): LengthControlledResult {
+/** A model's length-controlled GLM as numbers: what to fit (none for the baseline itself) and, per annotation, its
+ * difficulty, length term and soft label (NaN when missing). */
+export interface LengthControlledProblem {
+  fit?: { X: FactorDesign; y: Float64Array; weights?: Float64Array; Cs: number[]; folds: Int32Array };
+  gammas: Float64Array;
+  len: Float64Array;
+  labels: Float64Array;
+}
+
+const ALL_THREE = [0, 1, 2] as const;
+
+/** The numbers of {@link lengthControlledWinRate}'s GLM for one model (see the module comment). */
+export function lengthControlledProblem(annotations: readonly AlpacaEvalAnnotation[], opts: LengthControlledOptions): LengthControlledProblem {
   const keyOf = opts.instructionKey ?? defaultKey;
   const n = annotations.length;
-  if (n === 0) throw new RangeError("lengthControlledWinRate: no annotations");
-  const gammaValues = [...opts.instructionDifficulty.values()];
-  const gammaDefault = gammaValues.length ? mean(gammaValues) : 0;
-  const gamma = (a: AlpacaEvalAnnotation): number => opts.instructionDifficulty.get(keyOf(a)) ?? gammaDefault;
-
-  const isBaseline = annotations.every((a) => a.generator_2 === a.generator_1);
-  if (isBaseline) {
-    const predictions = new Float64Array(n).fill(0.5);
-    return {
-      length_controlled_winrate: 50,
-      lc_standard_error: 0,
-      coefficients: { length: 0, instruction_difficulty: 0, not_gamed_baseline: 0 },
-      C: NaN,
-      predictions,
-    };
+  if (n === 0) throw new ValidationError([{ path: "annotations", message: "no annotations to compute a length-controlled win rate from" }]);
+  let gammaDefault = 0;
+  if (opts.instructionDifficulty.size) {
+    for (const g of opts.instructionDifficulty.values()) gammaDefault += g;
+    gammaDefault /= opts.instructionDifficulty.size;
   }
+  const gamma = (a: AlpacaEvalAnnotation): number => opts.instructionDifficulty.get(keyOf(a)) ?? gammaDefault;
+  const gammas = new Float64Array(n);
+  const labels = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    gammas[i] = gamma(annotations[i]!);
+    labels[i] = preferenceToProbability(annotations[i]!.preference);
+  }
+  const len = lengthFeature(annotations);
+  if (annotations.every((a) => a.generator_2 === a.generator_1)) return { gammas, len, labels };
 
   // Training rows: gamed baselines first (as AlpacaEval concatenates them), then the model's own rows.
-  const builder = new DesignBuilder(3);
+  // Features: [length term, instruction difficulty, not-gamed-baseline indicator].
+  const builder = new FactorDesignBuilder(3, 0);
   const y: number[] = [];
   const w: number[] = [];
   const gamed = opts.gamedAnnotations ?? [];
@@ -227,36 +277,107 @@ export function lengthControlledWinRate(
     }
     const lambda = opts.regularizeToBaselineLambda ?? LC_REGULARIZE_TO_BASELINE_LAMBDA;
     for (const rows of groups.values()) {
-      const len = lengthFeature(rows);
+      const glen = lengthFeature(rows);
       rows.forEach((a, i) => {
         const p = preferenceToProbability(a.preference);
         if (Number.isNaN(p)) return;
-        builder.addRow([0, 1], [len[i]!, gamma(a)]);
+        builder.addRow([0, 1], [glen[i]!, gamma(a)], -1);
         y.push(p);
         w.push(lambda / groups.size);
       });
     }
   }
-  const len = lengthFeature(annotations);
-  annotations.forEach((a, i) => {
-    const p = preferenceToProbability(a.preference);
-    if (Number.isNaN(p)) return;
-    builder.addRow([0, 1, 2], [len[i]!, gamma(a), 1]);
-    y.push(p);
+  const nGamed = y.length;
+  const own = [3, 3, 3];
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(labels[i]!)) continue;
+    own[0] = len[i]!;
+    own[1] = gammas[i]!;
+    own[2] = 1;
+    builder.addRow(ALL_THREE, own, -1);
+    y.push(labels[i]!);
     w.push(1);
-  });
+  }
   const X = builder.build();
-  if (X.nRows === 0) throw new RangeError("lengthControlledWinRate: no valid preferences");
-  const fit = fitL1LogisticCV(X, y, w, { Cs: opts.Cs ?? logspace(-4, 4, 10), nFolds: opts.nFolds ?? 5 });
-  const [bLen, bDiff, bNg] = [fit.coef[0]!, fit.coef[1]!, fit.coef[2]!];
+  if (X.nRows === nGamed) {
+    throw new ValidationError([{ path: "preference", message: "no annotation of this model has a valid preference (a number from 1 to 2, or 0 for a draw)" }]);
+  }
+  return {
+    fit: {
+      X,
+      y: Float64Array.from(y),
+      ...(gamed.length > 0 ? { weights: Float64Array.from(w) } : {}),
+      Cs: [...(opts.Cs ?? logspace(-4, 4, 10))],
+      folds: groupKFoldIds(X.nRows, opts.nFolds ?? 5),
+    },
+    gammas,
+    len,
+    labels,
+  };
+}
 
+/** Fit a {@link LengthControlledProblem}'s GLM (cross-validated C); pure numbers in and out, so it can run anywhere. */
+export function solveLengthControlled(fit: NonNullable<LengthControlledProblem["fit"]>): { coef: Float64Array; C: number } {
+  const r = fitL1LogisticFactorCV(fit.X, fit.y, fit.weights, { Cs: fit.Cs, folds: fit.folds, tol: LC_TOL });
+  return { coef: r.coef, C: r.C };
+}
+
+/** The length-controlled win rate from a problem and its fitted coefficients (none for the baseline itself). */
+export function lengthControlledFromFit(problem: LengthControlledProblem, solved?: { coef: ArrayLike<number>; C: number }): LengthControlledResult {
+  const n = problem.gammas.length;
+  if (!problem.fit || !solved) {
+    return {
+      length_controlled_winrate: 50,
+      lc_standard_error: 0,
+      lc_standard_error_kind: "baseline",
+      coefficients: { length: 0, instruction_difficulty: 0, not_gamed_baseline: 0 },
+      C: NaN,
+      predictions: new Float64Array(n).fill(0.5),
+    };
+  }
+  const [bLen, bDiff, bNg] = [solved.coef[0]!, solved.coef[1]!, solved.coef[2]!];
   const predictions = new Float64Array(n);
-  for (let i = 0; i < n; i++) predictions[i] = sigmoid(bDiff * gamma(annotations[i]!) + bNg);
+  for (let i = 0; i < n; i++) predictions[i] = sigmoid(bDiff * problem.gammas[i]! + bNg);
+  let se = sem(predictions) * 100;
+  let kind: LengthControlledResult["lc_standard_error_kind"] = "instructions";
+  if (bDiff === 0 || !(se > 1e-9)) {
+    // Predictions constant across instructions: their spread says nothing. Use the sandwich variance of the
+    // intercept, Σ (y − p)² / (Σ p(1 − p))², through the delta method (≈ the soft labels' standard error).
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < n; i++) {
+      const y = problem.labels[i]!;
+      if (Number.isNaN(y)) continue;
+      const p = sigmoid(bLen * problem.len[i]! + bDiff * problem.gammas[i]! + bNg);
+      num += (y - p) * (y - p);
+      den += p * (1 - p);
+    }
+    const p0 = predictions[0]!;
+    se = den > 0 ? 100 * p0 * (1 - p0) * (Math.sqrt(num) / den) : NaN;
+    kind = "intercept";
+  }
   return {
     length_controlled_winrate: mean(predictions) * 100,
-    lc_standard_error: sem(predictions) * 100,
+    lc_standard_error: se,
+    lc_standard_error_kind: kind,
     coefficients: { length: bLen, instruction_difficulty: bDiff, not_gamed_baseline: bNg },
-    C: fit.C,
+    C: solved.C,
     predictions,
   };
 }
+
+/**
+ * Length-controlled win rate of a single model (all annotations must share `generator_2`, or `modelOf`), following
+ * AlpacaEval's `get_length_controlled_winrate` with GLM `length_controlled_v1` (see the module comment).
+ * When the model is the baseline itself the result is 50 by construction.
+ */
+export function lengthControlledWinRate(
+  annotations: readonly AlpacaEvalAnnotation[],
+  opts: LengthControlledOptions,
+): LengthControlledResult {
+  const problem = lengthControlledProblem(annotations, opts);
+  return lengthControlledFromFit(problem, problem.fit && solveLengthControlled(problem.fit));
+}
+
+/** Tolerance of the per-model GLM's refit (its folds use the default, which only ranks the Cs). */
+const LC_TOL = 1e-9;

@@ -6,9 +6,11 @@
  * the policy can be measured exactly against real judgements.
  */
 import { readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { RlxfError, ValidationError } from "../errors.js";
 import { codePointLength, preferenceToProbability } from "../eval/alpaca-eval.js";
+import { chooseInstructionDifficulty } from "../eval/instruction-difficulty.js";
+import { alpacaEvalModelName } from "../eval/leaderboard.js";
 import { estimateInstructionDifficulty } from "../eval/length-controlled.js";
 import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
 import { readRawRecords } from "../io/records.js";
@@ -68,8 +70,16 @@ export interface LabEnvironment {
   featurizer: SyncFeaturizer;
   /** Its vectors of every candidate, so reward models never featurize twice. */
   cache: FeatureCache;
-  /** AlpacaEval's per-instruction difficulty γ, fitted on all the environment's annotations. */
+  /**
+   * AlpacaEval's per-instruction difficulty γ: rlxf's shipped estimate for AlpacaEval's instructions, else fitted
+   * on all the environment's annotations.
+   */
   difficulty: Float64Array;
+  /**
+   * Models whose output is one string for every instruction (AlpacaEval's NullModel, built to game the judge), and
+   * those of them left out (all, unless `includeConstant` or named in `models`).
+   */
+  constant: { models: string[]; leftOut: string[] };
   seed: number;
 }
 
@@ -82,7 +92,7 @@ export interface EnvironmentOptions {
   maxInstructions?: number;
   /** Keep only these models' outputs (default all). */
   models?: readonly string[];
-  /** Leave out these models' outputs (e.g. NullModel, a constant string that games the judge). */
+  /** Leave out these models' outputs. */
   excludeModels?: readonly string[];
   /**
    * Hashed featurizer settings (default: the reward models' defaults with a 2^16-bucket space, which keeps the
@@ -91,6 +101,12 @@ export interface EnvironmentOptions {
   features?: Partial<Omit<HashedNgramSpec, "type">>;
   /** Fit AlpacaEval's instruction difficulty for the length-controlled win rate (default true). */
   difficulty?: boolean;
+  /**
+   * Keep the candidates of models whose output is one string for every instruction (default false: they are left
+   * out). Such an output (AlpacaEval's NullModel) games the judge; a policy that learns from the judge learns to
+   * always give it, which says nothing about a method but that the judge can be hacked.
+   */
+  includeConstant?: boolean;
 }
 
 /** log2 of the hashed feature space of the lab's policies (and proxies) by default. */
@@ -127,9 +143,7 @@ export async function readLabAnnotations(paths: readonly string[]): Promise<Alpa
       fileRows.push(v as unknown as AlpacaEvalAnnotation);
     }
     // AlpacaEval names a model by its results file, not by generator_2 (NullModel's rows say "example").
-    const generators = new Set(fileRows.map((r) => r.generator_2));
-    const stem = basename(file).replace(/(\.json|\.jsonl)?(\.gz)?$/i, "");
-    const name = generators.size === 1 && stem !== "annotations" && stem !== "" ? stem : undefined;
+    const name = alpacaEvalModelName(file, new Set(fileRows.map((r) => r.generator_2)));
     for (const r of fileRows) rows.push(name ? { ...r, generator_2: name } : r);
   }
   return rows;
@@ -150,6 +164,9 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
   }
   const keep = opts.models ? new Set(opts.models) : undefined;
   const drop = new Set(opts.excludeModels ?? []);
+  const constantModels = constantOutputModels(rows).filter((m) => (!keep || keep.has(m)) && !drop.has(m));
+  const leftOut = opts.includeConstant ? [] : constantModels.filter((m) => !keep?.has(m));
+  for (const m of leftOut) drop.add(m);
   const byInstruction = new Map<string, { reference: string; outputs: Map<string, { text: string; gold: number }> }>();
   for (const r of rows) {
     if ((keep && !keep.has(r.generator_2)) || drop.has(r.generator_2)) continue;
@@ -179,7 +196,10 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
     candidates.push({ model: REFERENCE_MODEL, text: e.reference, length: codePointLength(e.reference), words: Math.max(1, wordCount(e.reference)), gold: 0.5 });
     instructions.push({ index: instructions.length, text, candidates, reference: candidates.length - 1 });
   }
-  if (instructions.length < 2) throw new RlxfError("too_few_instructions", `the annotations give ${instructions.length} usable instruction(s); the lab needs at least 2`);
+  if (instructions.length < 2) {
+    const hint = leftOut.length ? ` (left out as constant outputs: ${leftOut.join(", ")}; includeConstant keeps them)` : "";
+    throw new RlxfError("too_few_instructions", `the annotations give ${instructions.length} usable instruction(s); the lab needs at least 2${hint}`);
+  }
 
   // Seeded split by instruction; both sides non-empty.
   const train: number[] = [];
@@ -201,8 +221,12 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
         annotations.push({ instruction: ins.text, output_1: ref.text, generator_1: "reference", output_2: c.text, generator_2: c.model, preference: 1 + c.gold });
       }
     }
-    const fit = estimateInstructionDifficulty(annotations);
-    for (const ins of instructions) difficulty[ins.index] = fit.difficulty.get(ins.text) ?? 0;
+    const keys = { instructionKey: (a: AlpacaEvalAnnotation) => a.instruction, modelOf: (a: AlpacaEvalAnnotation) => a.generator_2 };
+    const choice = chooseInstructionDifficulty(annotations, "auto", keys);
+    const byText = choice.use === "shipped" ? choice.difficulty : estimateInstructionDifficulty(annotations).difficulty;
+    const values = [...byText.values()];
+    const fallback = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+    for (const ins of instructions) difficulty[ins.index] = byText.get(ins.text) ?? fallback;
   }
   return {
     instructions,
@@ -214,8 +238,23 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
     featurizer,
     cache,
     difficulty,
+    constant: { models: constantModels, leftOut },
     seed,
   };
+}
+
+/** Models whose output is the same string for every instruction they answer (two or more). */
+export function constantOutputModels(rows: readonly AlpacaEvalAnnotation[]): string[] {
+  const outputs = new Map<string, { text: string; instructions: Set<string>; constant: boolean }>();
+  for (const r of rows) {
+    const o = outputs.get(r.generator_2);
+    if (!o) outputs.set(r.generator_2, { text: r.output_2, instructions: new Set([r.instruction]), constant: true });
+    else {
+      o.instructions.add(r.instruction);
+      if (o.text !== r.output_2) o.constant = false;
+    }
+  }
+  return [...outputs].filter(([, o]) => o.constant && o.instructions.size >= 2).map(([m]) => m).sort();
 }
 
 /** Read annotation files and build the environment. */

@@ -14,9 +14,10 @@ import { lengthControlledWinRate } from "./measure.js";
 import { LAB_METHODS } from "./methods.js";
 import { type LabRunResult, runLab } from "./run.js";
 
-const dir = resolve(import.meta.dirname, "..", "..", "..", "shared", "data", "alpaca_eval", "annotations");
+const dir = join(process.env.RLXF_DATA ?? resolve(import.meta.dirname, "..", "..", "..", "shared", "data"), "alpaca_eval", "annotations");
 const files = [dir];
 const hasData = existsSync(join(dir, "claude-2.1.json.gz")) && existsSync(join(dir, "alpaca-7b.json.gz"));
+if (!hasData && process.env.RLXF_REQUIRE_DATA === "1") throw new Error(`RLXF_REQUIRE_DATA=1 but no AlpacaEval annotations in ${dir} (set RLXF_DATA to the shared data folder)`);
 if (!hasData) console.warn("shared AlpacaEval annotations not found beside the checkout: skipping the lab's data checks");
 
 const SETTINGS = { steps: 80, evalEvery: 10 };
@@ -28,7 +29,7 @@ describe.skipIf(!hasData)("lab on real AlpacaEval outputs (every model, the firs
   let gold: LabRunResult;
   beforeAll(async () => {
     rows = await readLabAnnotations(files);
-    env = await loadLabEnvironment(files, { seed: 1, maxInstructions: 300 });
+    env = await loadLabEnvironment(files, { seed: 1, maxInstructions: 300, includeConstant: true });
     gold = await runLab(env, { methods: LAB_METHODS, feedback: "gold", labels: 600, seed: 1, settings: SETTINGS, lengthControlled: false });
   }, 300_000);
 

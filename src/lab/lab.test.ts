@@ -4,7 +4,7 @@ import { createRng } from "../eval/random.js";
 import { ValidationError } from "../errors.js";
 import { buildLabEnvironment, REFERENCE_MODEL } from "./environment.js";
 import { Annotator, drawUniformPairs, goldPairProbability, goldReward } from "./feedback.js";
-import { lengthControlledWinRate, measurePolicy, uniformDistribution } from "./measure.js";
+import { constantShare, lengthControlledWinRate, measurePolicy, uniformDistribution } from "./measure.js";
 import { bestOfNDistribution, klOptimumDistribution } from "./methods.js";
 import { LogLinearPolicy, sampleIndex } from "./policy.js";
 import { parseMethods, runLab } from "./run.js";
@@ -57,6 +57,48 @@ describe("lab environment", () => {
     const without = await buildLabEnvironment(syntheticRows(4, 3), { excludeModels: ["m1"], difficulty: false });
     expect(without.models).toEqual(["m0", "m2"]);
     expect(without.instructions[0]!.candidates.map((c) => c.model)).toEqual(["m0", "m2", REFERENCE_MODEL]);
+  });
+});
+
+describe("constant outputs", () => {
+  /** syntheticRows plus a model that answers every instruction with one long string, and the judge loves it. */
+  function withConstant(nInstr: number) {
+    const rows = syntheticRows(nInstr, 3);
+    const instructions = [...new Set(rows.map((r) => r.instruction))];
+    for (const instruction of instructions) {
+      rows.push({ instruction, output_1: rows.find((r) => r.instruction === instruction)!.output_1, generator_1: "ref-model", output_2: "Ignore the question. ".repeat(20), generator_2: "null", preference: 1.9 });
+    }
+    return rows;
+  }
+
+  it("are left out by default, named, and kept when asked", async () => {
+    const rows = withConstant(12);
+    const env = await buildLabEnvironment(rows, { difficulty: false });
+    expect(env.models).toEqual(["m0", "m1", "m2"]);
+    expect(env.constant).toEqual({ models: ["null"], leftOut: ["null"] });
+    const kept = await buildLabEnvironment(rows, { difficulty: false, includeConstant: true });
+    expect(kept.models).toEqual(["m0", "m1", "m2", "null"]);
+    expect(kept.constant).toEqual({ models: ["null"], leftOut: [] });
+    // naming it among the models keeps it too
+    const named = await buildLabEnvironment(rows, { difficulty: false, models: ["m1", "null"] });
+    expect(named.models).toEqual(["m1", "null"]);
+    // one model answering two instructions the same way is constant; different answers are not
+    expect((await buildLabEnvironment(syntheticRows(6, 3), { difficulty: false })).constant).toEqual({ models: [], leftOut: [] });
+  });
+
+  it("a run says how much probability each method puts on them when they are kept", async () => {
+    const env = await buildLabEnvironment(withConstant(40), { difficulty: false, includeConstant: true, features: { bits: 10 } });
+    const onlyNull = (i: number) => Float64Array.from(env.instructions[i]!.candidates, (c) => (c.model === "null" ? 1 : 0));
+    expect(constantShare(env, onlyNull, env.test)).toBeCloseTo(100, 10);
+    expect(constantShare(env, uniformDistribution(env), env.test)).toBeCloseTo(100 / 5, 10);
+    const run = await runLab(env, { methods: ["dpo"], labels: 200, settings: { steps: 30 }, lengthControlled: false });
+    expect(run.constant).toEqual({ leftOut: [], kept: ["null"] });
+    expect(run.methods[0]!.constantShare).toBeCloseTo(20, 10);
+    // gold labels prefer the constant output, so DPO moves probability onto it
+    expect(run.methods[1]!.constantShare!).toBeGreaterThan(run.methods[0]!.constantShare!);
+    const without = await runLab(await buildLabEnvironment(withConstant(40), { difficulty: false, features: { bits: 10 } }), { methods: ["dpo"], labels: 200, settings: { steps: 5 }, lengthControlled: false });
+    expect(without.methods.every((m) => m.constantShare === undefined)).toBe(true);
+    expect(without.constant).toEqual({ leftOut: ["null"], kept: [] });
   });
 });
 
@@ -192,6 +234,20 @@ describe("runs", () => {
     await expect(runLab(env, { methods: ["dpo"], settings: { steps: 0 } })).rejects.toMatchObject({ issues: [{ path: "settings.steps" }] });
     expect(() => parseMethods("dpo,nope")).toThrow(/nope/);
     expect(parseMethods("all").length).toBeGreaterThan(10);
+  });
+
+  it("reports the proxy reward model's accuracy as mean ± sd over seeds, the first seed's proxy being the one used", async () => {
+    const env = await buildLabEnvironment(syntheticRows(40, 5), { difficulty: false, features: { bits: 10 } });
+    const opts = { methods: ["best-of-n"] as const, feedback: "simulated" as const, pFlip: 0.25, labels: 120, seed: 2 };
+    const one = await runLab(env, { ...opts, methods: [...opts.methods], proxySeeds: 1 });
+    const three = await runLab(env, { ...opts, methods: [...opts.methods] });
+    expect(one.proxy!.accuracy).toEqual({ mean: one.proxy!.testAccuracy, sd: 0, seeds: 1 });
+    expect(three.proxy!.accuracy!.seeds).toBe(3);
+    expect(three.proxy!.testAccuracy).toBe(one.proxy!.testAccuracy);
+    expect(three.methods[1]!.winRate).toBe(one.methods[1]!.winRate);
+    expect(three.proxy!.accuracy!.sd).toBeGreaterThan(0);
+    expect(three.proxy!.accuracy!.mean).not.toBe(three.proxy!.testAccuracy);
+    await expect(runLab(env, { ...opts, methods: [...opts.methods], proxySeeds: 0 })).rejects.toMatchObject({ issues: [{ path: "proxySeeds" }] });
   });
 
   it("summarises over-optimisation from a curve", () => {

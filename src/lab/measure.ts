@@ -97,6 +97,23 @@ export function lengthControlledWinRate(env: LabEnvironment, dist: PolicyDistrib
   return (100 * s) / n;
 }
 
+/**
+ * The policy's probability (%) on candidates whose output is the same string for every instruction (the
+ * environment's `constant.models` kept in), averaged over `instructions`: how much of it went to gaming the judge.
+ */
+export function constantShare(env: LabEnvironment, dist: PolicyDistribution, instructions: readonly number[]): number {
+  const constant = new Set(env.constant.models.filter((m) => !env.constant.leftOut.includes(m)));
+  if (constant.size === 0 || instructions.length === 0) return 0;
+  let s = 0;
+  for (const i of instructions) {
+    const p = dist(i);
+    env.instructions[i]!.candidates.forEach((c, y) => {
+      if (constant.has(c.model)) s += p[y]!;
+    });
+  }
+  return (100 * s) / instructions.length;
+}
+
 /** The uniform (initial, reference) policy. */
 export const uniformDistribution =
   (env: LabEnvironment): PolicyDistribution =>

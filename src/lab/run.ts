@@ -6,7 +6,7 @@ import { ValidationError } from "../errors.js";
 import { createRng } from "../eval/random.js";
 import { type LabEnvironment, hashSeed } from "./environment.js";
 import { Annotator, type LabFeedbackSource, LAB_FEEDBACK_SOURCES, type LabelledPair, type ProxyReward, drawUniformPairs, trainProxyReward } from "./feedback.js";
-import { lengthControlledWinRate, measurePolicy, uniformDistribution } from "./measure.js";
+import { constantShare, lengthControlledWinRate, measurePolicy, uniformDistribution } from "./measure.js";
 import { DEFAULT_SETTINGS, LAB_METHODS, type LabMethod, type MethodSettings, runMethod } from "./methods.js";
 
 export interface LabRunOptions {
@@ -24,6 +24,12 @@ export interface LabRunOptions {
   settings?: Partial<MethodSettings>;
   /** Compute the length-controlled win rate of each final policy (default true). */
   lengthControlled?: boolean;
+  /**
+   * Seeds the proxy reward model's test accuracy is measured over (default 3): each draws its own labelled pairs
+   * and noise and trains its own proxy; the methods use the first (the run's seed). One seed's accuracy moves by
+   * points from seed to seed, so a single figure would overstate what a label budget buys.
+   */
+  proxySeeds?: number;
   onMethod?: (method: LabMethod, index: number, total: number) => void;
 }
 
@@ -42,6 +48,8 @@ export interface LabMethodResult {
   winRate: number;
   /** Length-controlled win rate (%). */
   lcWinRate?: number;
+  /** Probability (%) the policy puts on constant outputs (only when the environment keeps such candidates). */
+  constantShare?: number;
   /** Expected output length (characters). */
   length: number;
   /** KL(pi || reference), nats per instruction. */
@@ -63,8 +71,13 @@ export interface LabRunResult {
   seed: number;
   settings: MethodSettings;
   environment: { instructions: number; train: number; test: number; models: number; candidates: number };
-  /** The proxy reward model, when one was trained: gold pairwise accuracy on test instructions and training time. */
-  proxy?: { testAccuracy: number; seconds: number };
+  /**
+   * The proxy reward model, when one was trained: gold pairwise accuracy on test instructions of the proxy the
+   * methods used, training time, and the accuracy's mean and standard deviation over `proxySeeds` seeds.
+   */
+  proxy?: { testAccuracy: number; seconds: number; accuracy?: { mean: number; sd: number; seeds: number } };
+  /** Models left out of the environment as constant outputs, and those kept. */
+  constant?: { leftOut: string[]; kept: string[] };
   methods: LabMethodResult[];
   seconds: number;
 }
@@ -122,6 +135,8 @@ export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<
   const t0 = performance.now();
   const o = checkRunOptions(opts);
   const methods = parseMethods(opts.methods);
+  const proxySeeds = opts.proxySeeds ?? 3;
+  if (!Number.isInteger(proxySeeds) || proxySeeds < 1) throw new ValidationError([{ path: "proxySeeds", message: `must be a positive integer, got ${proxySeeds}` }]);
   const lc = opts.lengthControlled ?? true;
   const annotator = new Annotator(env, { pFlip: o.pFlip, lengthBias: o.lengthBias, seed: o.seed });
 
@@ -131,7 +146,20 @@ export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<
   const humanPairs: LabelledPair[] = drawn.map((q) => ({ ...q, pA: annotator.judge(q.instruction, q.a, q.b) }));
 
   let proxy: ProxyReward | undefined;
-  if (o.feedback === "rm" || methods.some((m) => USES_PROXY.has(m))) proxy = await trainProxyReward(env, humanPairs, { seed: o.seed });
+  let accuracy: { mean: number; sd: number; seeds: number } | undefined;
+  if (o.feedback === "rm" || methods.some((m) => USES_PROXY.has(m))) {
+    proxy = await trainProxyReward(env, humanPairs, { seed: o.seed });
+    const values = [proxy.testAccuracy];
+    for (let k = 1; k < proxySeeds; k++) {
+      const s = o.seed + k;
+      const ann = new Annotator(env, { pFlip: o.pFlip, lengthBias: o.lengthBias, seed: s });
+      const pairs = drawUniformPairs(env, o.labels, createRng(hashSeed(s, "offline-pairs"))).map((q) => ({ ...q, pA: ann.judge(q.instruction, q.a, q.b) }));
+      values.push((await trainProxyReward(env, pairs, { seed: s })).testAccuracy);
+    }
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
+    accuracy = { mean, sd, seeds: values.length };
+  }
   const proxyJudge = (i: number, a: number, b: number): number => {
     const r0 = env.features.start[i]!;
     const d = proxy!.reward[r0 + a]! - proxy!.reward[r0 + b]!;
@@ -143,9 +171,15 @@ export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<
       ? drawUniformPairs(env, o.labels, createRng(hashSeed(o.seed, "rm-pairs"))).map((q) => ({ ...q, pA: proxyJudge(q.instruction, q.a, q.b) }))
       : humanPairs;
 
+  const keptConstant = env.constant.models.filter((m) => !env.constant.leftOut.includes(m));
   const measureFinal = (method: LabMethodResult["method"], dist: Parameters<typeof measurePolicy>[1]) => {
     const m = measurePolicy(env, dist, env.test, proxy?.reward);
-    return { method, ...m, ...(lc ? { lcWinRate: lengthControlledWinRate(env, dist, env.test) } : {}) };
+    return {
+      method,
+      ...m,
+      ...(lc ? { lcWinRate: lengthControlledWinRate(env, dist, env.test) } : {}),
+      ...(keptConstant.length ? { constantShare: constantShare(env, dist, env.test) } : {}),
+    };
   };
 
   const results: LabMethodResult[] = [{ ...measureFinal("initial", uniformDistribution(env)), labels: 0, seconds: 0, curve: [] }];
@@ -177,7 +211,8 @@ export async function runLab(env: LabEnvironment, opts: LabRunOptions): Promise<
     seed: o.seed,
     settings: o.settings,
     environment: environmentSummary(env),
-    ...(proxy ? { proxy: { testAccuracy: proxy.testAccuracy, seconds: proxy.seconds } } : {}),
+    ...(proxy ? { proxy: { testAccuracy: proxy.testAccuracy, seconds: proxy.seconds, ...(accuracy ? { accuracy } : {}) } } : {}),
+    ...(env.constant.models.length ? { constant: { leftOut: env.constant.leftOut, kept: keptConstant } } : {}),
     methods: results,
     seconds: (performance.now() - t0) / 1000,
   };
@@ -219,6 +254,8 @@ export async function runSweep(env: LabEnvironment, opts: SweepOptions): Promise
         const feedback = opts.feedback ?? (pFlip === 0 && !opts.lengthBias ? "gold" : "simulated");
         const r = await runLab(env, {
           ...opts,
+          // A sweep's spread comes from its own seeds.
+          proxySeeds: opts.proxySeeds ?? 1,
           methods,
           feedback,
           ...(feedback === "gold" ? {} : { pFlip }),

@@ -3,7 +3,7 @@
  * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
  */
 import type { Hono } from "hono";
-import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalLeaderboard, bradleyTerryLeaderboard } from "../eval/index.js";
+import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalBoardFromPairsThreaded, bradleyTerryLeaderboard } from "../eval/index.js";
 import type { Feedback } from "../feedback/schema.js";
 import { type ExportSource, alpacaEvalRow, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
@@ -18,29 +18,14 @@ function storeSource(store: Store, project: string): ExportSource {
   };
 }
 
-/** Pairwise comparisons against one baseline, baseline first (as AlpacaEval annotations). */
-async function alpacaEvalRows(store: Store, project: string, baseline?: string): Promise<{ rows: AlpacaEvalAnnotation[]; baseline?: string }> {
+/** Stored pairwise comparisons as AlpacaEval rows, in whatever order each was stored. */
+async function alpacaEvalPairs(store: Store, project: string): Promise<AlpacaEvalAnnotation[]> {
   const rows: AlpacaEvalAnnotation[] = [];
   for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
     const row = alpacaEvalRow(rf, false);
     if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
   }
-  const counts = new Map<string, number>();
-  for (const r of rows) {
-    counts.set(r.generator_1, (counts.get(r.generator_1) ?? 0) + 1);
-    counts.set(r.generator_2, (counts.get(r.generator_2) ?? 0) + 1);
-  }
-  const base = baseline ?? [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
-  if (base === undefined) return { rows: [] };
-  const out = rows.flatMap((r): AlpacaEvalAnnotation[] => {
-    if (r.generator_1 === base && r.generator_2 !== base) return [r];
-    if (r.generator_2 === base && r.generator_1 !== base) {
-      const p = Number(r.preference);
-      return [{ ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: Number.isFinite(p) && p >= 1 ? 3 - p : p }];
-    }
-    return [];
-  });
-  return { rows: out, baseline: base };
+  return rows;
 }
 
 const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
@@ -53,9 +38,14 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, ["admin", "read"], "read the leaderboard");
     const q = parseQuery(c, LeaderboardQuery);
     if (q.method === "alpaca-eval") {
-      const { rows, baseline } = await alpacaEvalRows(store, key.project, q.baseline);
-      const board = rows.length ? alpacaEvalLeaderboard(rows) : [];
-      return c.json({ method: "alpaca-eval", ...(baseline ? { baseline } : {}), rows: board });
+      // The fits run on worker threads, off the event loop.
+      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairs(store, key.project), {
+        minThreads: 1,
+        ...(q.baseline !== undefined ? { baseline: q.baseline } : {}),
+        ...(q.lc !== undefined ? { lengthControlled: q.lc } : {}),
+        ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}),
+      });
+      return c.json({ method: "alpaca-eval", ...board });
     }
     const feedback: Feedback[] = [];
     const generations = new Map<string, GenerationInfo>();

@@ -78,10 +78,15 @@ export const LeaderboardQuery = z.strictObject({
     .string()
     .regex(/^[0-9]{1,5}$/, "must be an integer")
     .transform(Number)
-    .pipe(z.number().int().min(0).max(2000, "must be at most 2000"))
+    .pipe(z.number().int().min(1, "must be at least 1").max(2000, "must be at most 2000"))
     .describe("bt: bootstrap rounds for the intervals (default 200, at most 2000)")
     .optional(),
   seed: z.string().regex(/^[0-9]{1,9}$/, "must be a non-negative integer").transform(Number).describe("bt: random seed (default 0)").optional(),
+  lc: z.enum(["true", "false"]).transform((v) => v === "true").describe("alpaca-eval: compute the length-controlled win rate (default true)").optional(),
+  difficulty: z
+    .enum(["auto", "estimate", "shipped"])
+    .describe("alpaca-eval: instruction difficulty of the LC; auto (default): rlxf's shipped estimate for AlpacaEval's instructions, else estimated from the comparisons")
+    .optional(),
 });
 
 export const ExportQuery = z.strictObject({
@@ -188,6 +193,11 @@ export const LeaderboardSchema = z.object({
   method: z.enum(["bt", "alpaca-eval"]),
   baseline: z.string().optional(),
   rows: z.array(z.record(z.string(), z.unknown())).describe("bt: {model, rating, lower, upper, n_comparisons, win_share}; alpaca-eval: AlpacaEval leaderboard columns"),
+  difficulty: z
+    .object({ kind: z.enum(["estimated", "shipped", "given"]), models: z.number(), instructions: z.number(), covered: z.number(), C: z.number().optional() })
+    .describe("alpaca-eval: where the instruction difficulty of the LC came from")
+    .optional(),
+  warnings: z.array(z.string()).describe("alpaca-eval: what to know before trusting the LC (few models, degenerate fits)").optional(),
 });
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });

@@ -564,6 +564,59 @@ export function apiContract(name: string, factory: StoreFactory, opts: { skip?: 
         expect(empty.body).toEqual({ method: "bt", rows: [] });
       });
 
+      it("AlpacaEval over stored comparisons: the baseline is the policy compared with every other, and the LC is real", async () => {
+        const { api } = await setup();
+        // 60 made-up instructions; "ref" is compared with "long" (stored ref first) and with "short" (stored ref
+        // second), so "ref" takes part in every comparison; the judge likes longer answers.
+        const items = [];
+        const generations = [];
+        const feedback = [];
+        for (let i = 0; i < 60; i++) {
+          items.push(item(`q${i}`, { prompt: `made-up question number ${i}` }));
+          const len = { ref: 40 + ((i * 7) % 50), long: 60 + ((i * 13) % 120), short: 10 + ((i * 5) % 30) };
+          for (const [policy, n] of Object.entries(len)) generations.push(gen(`q${i}-${policy}`, `q${i}`, policy, { output: "w ".repeat(n) }));
+          const pLong = Math.min(0.95, Math.max(0.05, 0.3 + 0.004 * (len.long - len.ref) + 0.1 * Math.sin(i)));
+          const pShort = Math.min(0.95, Math.max(0.05, 0.2 + 0.004 * (len.short - len.ref) + 0.1 * Math.cos(i)));
+          feedback.push(pairwise(`l${i}`, [`q${i}-ref`, `q${i}-long`], pLong > 0.5 ? "second" : "first", { value: { choice: pLong > 0.5 ? "second" : "first", pSecond: pLong } }));
+          feedback.push(pairwise(`s${i}`, [`q${i}-short`, `q${i}-ref`], pShort > 0.5 ? "first" : "second", { value: { choice: pShort > 0.5 ? "first" : "second", pSecond: 1 - pShort } }));
+        }
+        expect((await api("POST", "/v1/items", { batch: items })).status).toBe(201);
+        expect((await api("POST", "/v1/generations", { batch: generations })).status).toBe(201);
+        expect((await api("POST", "/v1/feedback", { batch: feedback })).status).toBe(201);
+        const ae = await api("GET", "/v1/leaderboard?method=alpaca-eval");
+        expect(ae.status, ae.text).toBe(200);
+        expect(ae.body.baseline).toBe("ref");
+        expect(ae.body.rows.map((r: { model: string }) => r.model).sort()).toEqual(["long", "short"]);
+        expect(ae.body.difficulty).toMatchObject({ kind: "estimated", models: 2, instructions: 60 });
+        expect(ae.body.warnings.join(" ")).toMatch(/estimated from only 2 models/);
+        for (const r of ae.body.rows) {
+          expect(r.n_total).toBe(60);
+          expect(r.length_controlled_winrate).not.toBeCloseTo(50, 1);
+          expect(r.lc_standard_error).toBeGreaterThan(0.1);
+        }
+        const noLc = await api("GET", "/v1/leaderboard?method=alpaca-eval&lc=false");
+        expect(noLc.body.rows.every((r: { length_controlled_winrate: unknown }) => r.length_controlled_winrate === null)).toBe(true);
+        expectErrorShape(await api("GET", "/v1/leaderboard?method=alpaca-eval&baseline=nobody"), 400, "validation_failed");
+        expectErrorShape(await api("GET", "/v1/leaderboard?method=alpaca-eval&difficulty=shipped"), 400, "validation_failed");
+      });
+
+      it("answers bad leaderboard input with a 400 naming the field", async () => {
+        const { api } = await seeded();
+        await api("POST", "/v1/feedback", { batch: [pairwise("f0", ["i0-a", "i0-b"], "second"), pairwise("f1", ["i1-a", "i1-b"], "first")] });
+        const zero = await api("GET", "/v1/leaderboard?bootstrap=0");
+        expectErrorShape(zero, 400, "validation_failed");
+        expect(zero.body.error.issues[0].path).toBe("bootstrap");
+        // every evaluated output an empty string: no length to control for, and no AlpacaEval instruction
+        const { api: api2 } = await setup();
+        await api2("POST", "/v1/items", { batch: [item("e0"), item("e1"), item("e2")] });
+        await api2("POST", "/v1/generations", { batch: ["e0", "e1", "e2"].flatMap((i) => [gen(`${i}-a`, i, "a"), gen(`${i}-b`, i, "b", { output: "" })]) });
+        await api2("POST", "/v1/feedback", { batch: ["e0", "e1", "e2"].map((i, k) => pairwise(`x${k}`, [`${i}-a`, `${i}-b`], k ? "first" : "second")) });
+        const empty = await api2("GET", "/v1/leaderboard?method=alpaca-eval&baseline=a");
+        expectErrorShape(empty, 400, "validation_failed");
+        expect(empty.body.error.issues[0].path).toBe("output_2");
+        expect((await api2("GET", "/v1/leaderboard?method=alpaca-eval&baseline=a&lc=false")).body.rows).toHaveLength(1);
+      });
+
       it("streams every export format exactly as the io room writes it", async () => {
         const { api, store } = await seeded();
         await api("POST", "/v1/feedback", { batch: [pairwise("f0", ["i0-a", "i0-b"], "second"), pairwise("f1", ["i1-a", "i1-b"], "tie"), { id: "b0", kind: "binary", targets: ["i2-a"], source: { type: "user", id: "u" }, value: { ok: true } }] });

@@ -34,7 +34,7 @@ interface RunResult {
   labels: number;
   seed: number;
   environment: { instructions: number; train: number; test: number; models: number; candidates: number };
-  proxy?: { testAccuracy: number; seconds: number };
+  proxy?: { testAccuracy: number; seconds: number; accuracy?: { mean: number; sd: number; seeds: number } };
   methods: MethodResult[];
   seconds: number;
 }
@@ -209,8 +209,15 @@ function RunView({ run }: { run: RunResult }) {
         </li>
         {run.proxy && (
           <li>
-            <span className="value">{f(100 * run.proxy.testAccuracy)}%</span>
-            <span className="name">proxy reward model's gold pairwise accuracy</span>
+            <span className="value">
+              {run.proxy.accuracy && run.proxy.accuracy.seeds > 1
+                ? `${f(100 * run.proxy.accuracy.mean)}% ± ${f(100 * run.proxy.accuracy.sd)}`
+                : `${f(100 * run.proxy.testAccuracy)}%`}
+            </span>
+            <span className="name">
+              proxy reward model's gold pairwise accuracy
+              {run.proxy.accuracy && run.proxy.accuracy.seeds > 1 ? ` (mean ± sd over ${run.proxy.accuracy.seeds} seeds)` : " (one seed)"}
+            </span>
           </li>
         )}
         <li>
