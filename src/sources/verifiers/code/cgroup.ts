@@ -26,6 +26,8 @@ export interface Cgroup {
   procsFiles: string[];
   /** Pids in the group now (to kill stragglers). */
   pids(): number[];
+  /** Most tasks (threads included) the group held at once (`pids.peak`); undefined where the kernel does not say. */
+  peakTasks(): number | undefined;
   /** Processes the kernel's OOM killer ended in this group, and its peak memory. */
   stats(): { oomKills: number; peakBytes?: number };
   /** Removes the group (it must be empty). */
@@ -161,6 +163,10 @@ function v2Backend(mount: string, own: string): CgroupBackend | undefined {
       return {
         procsFiles: [join(dir, "cgroup.procs")],
         pids: () => pidsOf(join(dir, "cgroup.procs")),
+        peakTasks() {
+          const text = tryRead(join(dir, "pids.peak")).trim();
+          return text === "" ? undefined : Number(text);
+        },
         stats() {
           const oom = /^oom_kill (\d+)$/m.exec(tryRead(join(dir, "memory.events")));
           const peak = Number(tryRead(join(dir, "memory.peak")).trim());
@@ -223,6 +229,11 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
       return {
         procsFiles: [join(mem, "cgroup.procs"), ...(pids ? [join(pids, "cgroup.procs")] : [])],
         pids: () => [...new Set([...pidsOf(join(mem, "cgroup.procs")), ...(pids ? pidsOf(join(pids, "cgroup.procs")) : [])])],
+        peakTasks() {
+          if (!pids) return undefined;
+          const text = tryRead(join(pids, "pids.peak")).trim();
+          return text === "" ? undefined : Number(text);
+        },
         stats() {
           const oom = /^oom_kill (\d+)$/m.exec(tryRead(join(mem, "memory.oom_control")));
           const peak = Number(tryRead(join(mem, "memory.max_usage_in_bytes")).trim());

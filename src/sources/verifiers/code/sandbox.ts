@@ -36,7 +36,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpat
 import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import { RlxfError, ValidationError } from "../../../errors.js";
-import { type CgroupBackend, type CgroupKind, detectCgroups } from "./cgroup.js";
+import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups } from "./cgroup.js";
 import { seccompFilter } from "./seccomp.js";
 
 export type Language = "python" | "javascript";
@@ -461,6 +461,15 @@ async function reap(list: () => number[]): Promise<void> {
   }
 }
 
+/** Removes a run's control group now, or a little later while the kernel still holds it. */
+function removeLater(group: Cgroup, tries = 0): void {
+  try {
+    group.remove();
+  } catch {
+    if (tries < 50) setTimeout(() => removeLater(group, tries + 1), 200).unref();
+  }
+}
+
 const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 8: "SIGFPE", 4: "SIGILL", 7: "SIGBUS", 13: "SIGPIPE" };
 
 /** Bytes the result channel may carry (values can be larger than what a program prints). */
@@ -642,25 +651,22 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
     clearTimeout(wall);
     clearInterval(disk);
     opts.signal?.removeEventListener("abort", onAbort);
+    let scan = true;
     if (group) {
+      // The group lists a task until it has let go of its memory and files: once empty, nothing of the run can act.
       await reap(() => group.pids());
       const st = group.stats();
       if (st.oomKills > 0 && !limit) limit = "memory";
       memoryPeakBytes = st.peakBytes;
-      for (let i = 0; ; i++) {
-        try {
-          group.remove();
-          break;
-        } catch {
-          if (i >= 50) break;
-          await reap(() => group.pids());
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
+      // A program that forked (or was killed) may leave a process the kernel is still ending: wait for the namespace too.
+      const peak = group.peakTasks();
+      scan = killed || peak === undefined || peak > 3;
+      // bubblewrap's init, once orphaned, waits as a zombie for the host's init to reap it: it does not
+      // block the removal, which is retried later if the kernel still holds the group.
+      removeLater(group);
     }
-    // A process the kernel is still ending may have left the group's list already: wait for the namespace too.
     const ns = /"pid-namespace"\s*:\s*(\d+)/.exec(status)?.[1];
-    if (ns) await reap(() => pidsIn(`pid:[${ns}]`));
+    if (ns && scan) await reap(() => pidsIn(`pid:[${ns}]`));
   }
   const wallMs = performance.now() - started;
 
