@@ -18,7 +18,7 @@ const write = fs.writeSync;
 const exit = process.exit.bind(process);
 const run = vm.runInThisContext;
 const { isArray } = Array;
-const { getPrototypeOf, keys, getOwnPropertyDescriptor } = Object;
+const { getPrototypeOf, keys, getOwnPropertyDescriptor, is } = Object;
 const ObjectProto = Object.prototype, ArrayProto = Array.prototype;
 const stringify = JSON.stringify;
 const toStr = String;
@@ -32,7 +32,7 @@ function enc(v) {
     if (t === "boolean") return v ? "true" : "false";
     if (v === null) return "null";
     if (t === "undefined") return '["u"]';
-    if (t === "number") return '["n","' + (Object.is(v, -0) ? "-0" : toStr(v)) + '"]';
+    if (t === "number") return '["n","' + (is(v, -0) ? "-0" : toStr(v)) + '"]';
     if (t === "bigint") return '["bi","' + toStr(v) + '"]';
     if (t !== "object") throw new Unplain("a " + t);
     const proto = getPrototypeOf(v);

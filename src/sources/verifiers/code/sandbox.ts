@@ -625,14 +625,13 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   child.stdin!.end(opts.stdin ?? "");
 
   const wall = setTimeout(() => kill("wall"), limits.wallMs);
-  // Files in the tmpfs (its size is capped by the kernel): seen through the sandbox's first process.
+  // Files in the tmpfs (its size the kernel caps: a full tmpfs is ENOSPC, not a kill): seen through the sandbox's first process.
   const disk = setInterval(() => {
     const pid = /"child-pid"\s*:\s*(\d+)/.exec(status)?.[1];
     if (!pid) return;
     try {
       const s = statfsSync(`/proc/${pid}/root/sandbox`);
       if (s.files - s.ffree > limits.diskFiles + 3) kill("disk");
-      else if (s.bfree === 0) kill("disk");
     } catch {
       /* not started, or over */
     }
