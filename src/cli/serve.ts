@@ -20,6 +20,8 @@ export interface ServeOptions extends DbOptions {
   judgeModel?: string;
   judgeBaseUrl?: string;
   judgeProvider?: ProviderKind;
+  sandboxCeilings?: string;
+  sandboxConcurrency?: number;
 }
 
 /**
@@ -75,6 +77,14 @@ async function seedDemo(store: Store): Promise<boolean> {
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
+  // Code sandboxes: what a request may ask for at most, and how many run at once (flags over RLXF_SANDBOX_*).
+  if (opts.sandboxCeilings !== undefined || opts.sandboxConcurrency !== undefined) {
+    const { configureSandbox, parseSandboxLimits } = await import("../sources/verifiers/index.js");
+    configureSandbox({
+      ...(opts.sandboxCeilings !== undefined ? { ceilings: parseSandboxLimits(opts.sandboxCeilings, "--sandbox-ceilings") } : {}),
+      ...(opts.sandboxConcurrency !== undefined ? { maxConcurrent: opts.sandboxConcurrency } : {}),
+    });
+  }
   const store = await storeFrom(opts);
   const judge = judgeModelOf(opts, store);
   let running;
@@ -143,6 +153,8 @@ export function register(program: Command): void {
     .option("--judge-model <name>", "model that judges in reward specs ask (default: $RLXF_JUDGE_MODEL, else $RLXF_MODEL)")
     .option("--judge-base-url <url>", "its OpenAI-compatible (or Anthropic) endpoint (default: $RLXF_JUDGE_BASE_URL, else $RLXF_BASE_URL); key from $RLXF_JUDGE_API_KEY or $RLXF_API_KEY")
     .addOption(new Option("--judge-provider <kind>", "its wire protocol (default: openai)").choices([...PROVIDERS]))
+    .option("--sandbox-ceilings <limits>", "most a code spec may ask of the sandbox, e.g. memoryBytes=1GiB,wallMs=30000 (default: the default limits; $RLXF_SANDBOX_CEILINGS)")
+    .option("--sandbox-concurrency <n>", "code sandboxes at once in this server; more wait in line (default: CPUs; $RLXF_SANDBOX_CONCURRENCY)", int("--sandbox-concurrency"))
     .addOption(dbOption())
     .action(runServe);
 }

@@ -116,6 +116,8 @@ export interface HumanEvalOptions {
   /** Sandboxed runs at once (default 2). */
   concurrency?: number;
   limits?: Partial<SandboxLimits>;
+  /** See `CodeRunSpec.isolation` (default auto). */
+  isolation?: CodeRunSpec["isolation"];
   /** Called after each sample, in completion order (progress). */
   onResult?: (r: HumanEvalSampleResult, done: number, total: number) => void;
   signal?: AbortSignal;
@@ -142,11 +144,12 @@ export async function runHumanEval(tasks: HumanEvalTask[], opts: HumanEvalOption
     const spec = humanEvalSpec(t, "");
     return { tests: (spec.tests as Array<{ code: string }>).map((x) => x.code), entry: t.entry_point, support: t.prompt };
   });
-  for (let i = 0; i < suites.length; i += PLAN_BATCH) await planPython(suites.slice(i, i + PLAN_BATCH), opts.signal ? { signal: opts.signal } : {});
+  if (opts.isolation !== "in-sandbox") for (let i = 0; i < suites.length; i += PLAN_BATCH) await planPython(suites.slice(i, i + PLAN_BATCH), opts.signal ? { signal: opts.signal } : {});
   let done = 0;
   const results = await mapLimit(jobs, opts.concurrency ?? 2, async (job) => {
     const spec = humanEvalSpec(job.task, job.completion, opts.limits);
     if (opts.signal) spec.signal = opts.signal;
+    if (opts.isolation) spec.isolation = opts.isolation;
     const r = await runCode(spec);
     const out: HumanEvalSampleResult = { task_id: job.task.task_id, sample: job.sample, passed: r.passed, status: r.status, wallMs: r.wallMs, result: r };
     if (r.error) out.error = r.error;
