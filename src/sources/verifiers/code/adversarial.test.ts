@@ -30,7 +30,8 @@ describe("reward hacking, Python", () => {
     }
     const byId = new Map(report.results.map((r, i) => [PYTHON_ATTACKS[i]!.id, r]));
     expect(byId.get("always-equal-object")!.error).toMatch(/object of type AlwaysEqual, not plain data/);
-    expect(byId.get("lying-float-subclass")!.error).toMatch(/object of type Lie, not plain data/);
+    // a float subclass is read as the float it holds: its lying __sub__, __abs__ and __eq__ never run outside
+    expect(byId.get("lying-float-subclass")!.result.failing?.traceback).toContain("(the program gave 42.0)");
     expect(byId.get("print-fake-records")!.error).toMatch(/record out of place/);
     expect(byId.get("read-tests-from-disk")!.failingLine).toBe("assert candidate(1) == 2654435761");
   });

@@ -34,8 +34,12 @@ def _rlxf_encoder():
     _str, _int, _float, _complex, _bool = str, int, float, complex, bool
     _list, _tuple, _set, _frozenset, _dict, _bytes, _bytearray = list, tuple, set, frozenset, dict, bytes, bytearray
     _none = type(None)
-    int_repr, float_repr = int.__repr__, float.__repr__
+    int_repr, float_repr, str_str = int.__repr__, float.__repr__, str.__str__
+    bytes_hex, bytearray_hex, dict_items = bytes.hex, bytearray.hex, dict.items
+    _issubclass = issubclass
     tags = {_list: '["l"', _tuple: '["t"', _set: '["s"', _frozenset: '["fs"'}
+    iters = {_list: list.__iter__, _tuple: tuple.__iter__, _set: set.__iter__, _frozenset: frozenset.__iter__}
+    bases = ((_int, "i"), (_float, "f"), (_str, "s"), (_bytes, "b"), (_bytearray, "ba"), (_list, "l"), (_tuple, "t"), (_dict, "d"), (_set, "s"), (_frozenset, "fs"))
     def enc(v, limit=2000000):
         out = []
         count = [0]
@@ -59,7 +63,7 @@ def _rlxf_encoder():
                 out.append('["f","' + float_repr(v) + '"]')
             elif t is _complex:
                 out.append('["c","' + float_repr(v.real) + '","' + float_repr(v.imag) + '"]')
-            elif t in tags:
+            elif t is _list or t is _tuple or t is _set or t is _frozenset:
                 out.append(tags[t])
                 for x in v:
                     out.append(",")
@@ -79,7 +83,40 @@ def _rlxf_encoder():
             elif t is _bytearray:
                 out.append('["ba","' + v.hex() + '"]')
             else:
+                # A subclass of a plain type is written as the data it holds, read with the base
+                # type's own methods: what it overrides (__eq__, __sub__, __abs__...) never runs here.
+                for base, tag in bases:
+                    if _issubclass(t, base):
+                        go_as(base, tag, v, d)
+                        return
                 raise _RlxfUnplain("an object of type " + _str(t.__name__))
+        def go_as(base, tag, v, d):
+            if base is _int:
+                try:
+                    out.append('["i","' + int_repr(v) + '"]')
+                except ValueError:
+                    raise _RlxfUnplain("an int too large to write out")
+            elif base is _float:
+                out.append('["f","' + float_repr(v) + '"]')
+            elif base is _str:
+                out.append(_rlxf_q(str_str(v)))
+            elif base is _bytes or base is _bytearray:
+                out.append('["' + tag + '","' + bytes_hex(v) + '"]' if base is _bytes else '["ba","' + bytearray_hex(v) + '"]')
+            elif base is _dict:
+                out.append('["d"')
+                for k, x in dict_items(v):
+                    out.append(",[")
+                    go(k, d + 1)
+                    out.append(",")
+                    go(x, d + 1)
+                    out.append("]")
+                out.append("]")
+            else:
+                out.append(tags[base])
+                for x in iters[base](v):
+                    out.append(",")
+                    go(x, d + 1)
+                out.append("]")
         go(v, 0)
         return "".join(out)
     return enc
@@ -137,6 +174,7 @@ for _m in ("__getattr__", "__call__", "__eq__", "__ne__", "__lt__", "__le__", "_
 SYMBOL = _Symbol()
 MUTABLE = (list, dict, set, bytearray)
 LIMIT_STEPS = 20000
+LIMIT_PLAN_BYTES = 4 * 1024 * 1024
 FOLD = {id(getattr(builtins, n)) for n in ("list", "tuple", "set", "frozenset", "sorted", "len", "str", "repr", "int", "float", "bool",
         "round", "abs", "min", "max", "sum", "dict", "any", "all", "isinstance", "type", "ord", "chr", "hash")}
 HOST_FN = {id(len): "len", id(tuple): "tuple", id(list): "list", id(set): "set", id(frozenset): "frozenset", id(sorted): "sorted", id(bool): "bool"}
@@ -432,8 +470,16 @@ class Planner:
             c = {"e": ["k", False], "line": ln, "source": src}
         else:
             mark = (len(self.steps), len(self.events), len(self.posts))
+            test = st.test
+            negate = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+            inner = test.operand if negate else test
             try:
-                e = self.decompose(st.test, sc)
+                if self.leafable(inner, sc):
+                    # "assert f(x)": the truth of the program's value, asked where the value lives.
+                    e = ["s", self.step("__rlxf_b.bool(" + self.render(inner, sc) + ")")]
+                    e = ["not", e] if negate else e
+                else:
+                    e = self.decompose(test, sc)
             except _NotPlain:
                 # A constant that is not plain data: the whole assertion becomes a post-check.
                 del self.steps[mark[0]:], self.events[mark[1]:], self.posts[mark[2]:]
@@ -557,8 +603,15 @@ class Planner:
         random.seed(0)
         if self.support:
             try:
-                exec(compile(self.support, "<support>", "exec"), self.g)
+                tree = ast.parse(self.support)
+                exec(compile(tree, "<support>", "exec"), self.g)
                 self.prelude.append(self.support)
+                # A definition with no body (a docstring, pass or ...) is for the program to write: it is the program's.
+                for st in tree.body:
+                    if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and all(
+                        isinstance(x, ast.Pass) or (isinstance(x, ast.Expr) and isinstance(x.value, ast.Constant)) for x in st.body
+                    ):
+                        self.g.pop(st.name, None)
             except Exception:
                 self.g = {"__name__": "__rlxf_tests__", "__builtins__": builtins}
         top = Scope(self.g, {})
@@ -580,6 +633,8 @@ class Planner:
                "programNames": sorted(n for n in self.program_names if n != self.entry)}
         if self.posts:
             out["prelude"] = "\n".join(self.prelude)
+        if len(json.dumps(out)) > LIMIT_PLAN_BYTES:
+            raise Unplannable("the plan is larger than %d bytes" % LIMIT_PLAN_BYTES)
         return out
 
 def _alarm(*_):

@@ -51,15 +51,28 @@ export function decodePy(x: unknown, depth = 0): PyValue {
   if (tag === "i" && x.length === 2 && typeof x[1] === "string" && /^-?\d+$/.test(x[1])) return { t: "int", v: BigInt(x[1]) };
   if (tag === "f" && x.length === 2 && typeof x[1] === "string") return { t: "float", v: parseFloatRepr(x[1]) };
   if (tag === "c" && x.length === 3 && typeof x[1] === "string" && typeof x[2] === "string") return { t: "complex", re: parseFloatRepr(x[1]), im: parseFloatRepr(x[2]) };
-  if (tag in SEQ_TAGS) return { t: SEQ_TAGS[tag as keyof typeof SEQ_TAGS], items: x.slice(1).map((y) => decodePy(y, depth + 1)) };
+  if (tag in SEQ_TAGS) {
+    const t = SEQ_TAGS[tag as keyof typeof SEQ_TAGS];
+    const items = x.slice(1).map((y) => decodePy(y, depth + 1));
+    // a set holds one of equal items (the first), as Python's would
+    return { t, items: t === "set" || t === "frozenset" ? dedupe(items) : items };
+  }
   if (tag === "d") {
-    return {
-      t: "dict",
-      entries: x.slice(1).map((e) => {
-        if (!Array.isArray(e) || e.length !== 2) throw new Error("malformed dict entry");
-        return [decodePy(e[0], depth + 1), decodePy(e[1], depth + 1)] as [PyValue, PyValue];
-      }),
-    };
+    const entries: Array<[PyValue, PyValue]> = [];
+    const at = new Map<string, number>();
+    for (const e of x.slice(1)) {
+      if (!Array.isArray(e) || e.length !== 2) throw new Error("malformed dict entry");
+      const k = decodePy(e[0], depth + 1);
+      const v = decodePy(e[1], depth + 1);
+      const key = hashKey(k);
+      if (key === undefined) throw new Error("unhashable dict key");
+      const i = at.get(key);
+      if (i === undefined) {
+        at.set(key, entries.length);
+        entries.push([k, v]);
+      } else entries[i]![1] = v; // the first key, the last value
+    }
+    return { t: "dict", entries };
   }
   if ((tag === "b" || tag === "ba") && x.length === 2 && typeof x[1] === "string" && /^([0-9a-f]{2})*$/.test(x[1])) return { t: tag === "b" ? "bytes" : "bytearray", hex: x[1] };
   throw new Error(`malformed value (tag ${JSON.stringify(tag)})`);
@@ -150,6 +163,41 @@ function complexOf(v: PyValue): { re: number; im: number } | undefined {
 
 // --------------------------------------------------------------- equality ---
 
+let nanKeys = 0;
+
+/**
+ * A string equal for two hashable values exactly when Python's `==` holds between them (1, 1.0
+ * and True share one), so that sets and dicts compare in linear time. Undefined: unhashable.
+ */
+export function hashKey(v: PyValue): string | undefined {
+  if (v === null) return "N";
+  const n = asNum(v);
+  if (n) {
+    if (n.k === "int") return `n${n.v}`;
+    if (Number.isNaN(n.v)) return `nan${nanKeys++}`; // NaN equals nothing, itself included
+    if (Number.isInteger(n.v)) return `n${BigInt(n.v)}`;
+    return n.v === Infinity ? "n+inf" : n.v === -Infinity ? "n-inf" : `f${n.v}`;
+  }
+  if (typeof v === "string") return `s${JSON.stringify(v)}`;
+  if (typeof v === "boolean") return undefined;
+  switch (v.t) {
+    case "complex":
+      return v.im === 0 ? hashKey({ t: "float", v: v.re }) : `c${v.re},${v.im}`;
+    case "bytes":
+      return `b${v.hex}`;
+    case "tuple": {
+      const keys = v.items.map(hashKey);
+      return keys.every((k) => k !== undefined) ? `t(${keys.join(",")})` : undefined;
+    }
+    case "frozenset": {
+      const keys = v.items.map(hashKey);
+      return keys.every((k) => k !== undefined) ? `z(${[...new Set(keys as string[])].sort().join(",")})` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 export function pyEq(a: PyValue, b: PyValue): boolean {
   const na = asNum(a);
   const nb = asNum(b);
@@ -171,9 +219,9 @@ export function pyEq(a: PyValue, b: PyValue): boolean {
   if (bytesLike(a) && bytesLike(b)) return (a as { hex: string }).hex === (b as { hex: string }).hex;
   const setLike = (x: { t: string }) => x.t === "set" || x.t === "frozenset";
   if (setLike(a) && setLike(b)) {
-    const ia = (a as { items: PyValue[] }).items;
-    const ib = (b as { items: PyValue[] }).items;
-    return ia.length === ib.length && ia.every((x) => ib.some((y) => pyEq(x, y)));
+    const ka = keySet((a as { items: PyValue[] }).items);
+    const kb = keySet((b as { items: PyValue[] }).items);
+    return ka.size === kb.size && [...ka].every((k) => kb.has(k));
   }
   if (a.t !== b.t) return false;
   if (a.t === "list" || a.t === "tuple") {
@@ -181,14 +229,37 @@ export function pyEq(a: PyValue, b: PyValue): boolean {
     return a.items.length === ib.length && a.items.every((x, i) => pyEq(x, ib[i]!));
   }
   if (a.t === "dict") {
-    const eb = (b as { entries: Array<[PyValue, PyValue]> }).entries;
-    if (a.entries.length !== eb.length) return false;
-    return a.entries.every(([k, v]) => {
-      const hit = eb.find(([k2]) => pyEq(k, k2));
-      return hit !== undefined && pyEq(v, hit[1]);
-    });
+    const ma = keyMap(a.entries);
+    const mb = keyMap((b as { entries: Array<[PyValue, PyValue]> }).entries);
+    if (ma.size !== mb.size) return false;
+    for (const [k, v] of ma) {
+      const w = mb.get(k);
+      if (w === undefined || !pyEq(v, w)) return false;
+    }
+    return true;
   }
   return false;
+}
+
+/** A set's (or dict's) elements by hash key (the last of equal keys wins, as in Python). */
+function keySet(items: PyValue[]): Set<string> {
+  const out = new Set<string>();
+  for (const x of items) {
+    const k = hashKey(x);
+    if (k === undefined) throw new PyError("TypeError", `unhashable type: '${pyType(x)}'`);
+    out.add(k);
+  }
+  return out;
+}
+
+function keyMap(entries: Array<[PyValue, PyValue]>): Map<string, PyValue> {
+  const out = new Map<string, PyValue>();
+  for (const [k, v] of entries) {
+    const key = hashKey(k);
+    if (key === undefined) throw new PyError("TypeError", `unhashable type: '${pyType(k)}'`);
+    out.set(key, v);
+  }
+  return out;
 }
 
 // --------------------------------------------------------------- ordering ---
@@ -239,13 +310,13 @@ export function pyOrder(op: Order, a: PyValue, b: PyValue): boolean {
     }
     const setLike = (x: { t: string }) => x.t === "set" || x.t === "frozenset";
     if (setLike(a) && setLike(b)) {
-      const ia = (a as { items: PyValue[] }).items;
-      const ib = (b as { items: PyValue[] }).items;
-      const sub = (x: PyValue[], y: PyValue[]) => x.every((e) => y.some((f) => pyEq(e, f)));
-      if (op === "<=") return sub(ia, ib);
-      if (op === ">=") return sub(ib, ia);
-      if (op === "<") return ia.length < ib.length && sub(ia, ib);
-      return ib.length < ia.length && sub(ib, ia);
+      const ka = keySet((a as { items: PyValue[] }).items);
+      const kb = keySet((b as { items: PyValue[] }).items);
+      const sub = (x: Set<string>, y: Set<string>) => [...x].every((k) => y.has(k));
+      if (op === "<=") return sub(ka, kb);
+      if (op === ">=") return sub(kb, ka);
+      if (op === "<") return ka.size < kb.size && sub(ka, kb);
+      return kb.size < ka.size && sub(kb, ka);
     }
   }
   throw unorderable(op, a, b);
@@ -288,15 +359,26 @@ function iterate(v: PyValue): PyValue[] {
 }
 
 function dedupe(items: PyValue[]): PyValue[] {
+  const seen = new Set<string>();
   const out: PyValue[] = [];
   for (const x of items) {
-    if (x !== null && typeof x === "object" && (x.t === "list" || x.t === "dict" || x.t === "set" || x.t === "bytearray")) throw new PyError("TypeError", `unhashable type: '${x.t}'`);
-    if (!out.some((y) => pyEq(x, y))) out.push(x);
+    const k = hashKey(x);
+    if (k === undefined) throw new PyError("TypeError", `unhashable type: '${pyType(x)}'`);
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(x);
+    }
   }
   return out;
 }
 
 export function pyIn(item: PyValue, container: PyValue): boolean {
+  if (container !== null && typeof container === "object" && (container.t === "set" || container.t === "frozenset" || container.t === "dict")) {
+    // a set looked up in a set stands for the frozenset of its items
+    const k = hashKey(item !== null && typeof item === "object" && item.t === "set" && container.t !== "dict" ? { t: "frozenset", items: item.items } : item);
+    if (k === undefined) throw new PyError("TypeError", `unhashable type: '${pyType(item)}'`);
+    return container.t === "dict" ? keyMap(container.entries).has(k) : keySet(container.items).has(k);
+  }
   if (typeof container === "string") {
     if (typeof item !== "string") throw new PyError("TypeError", `'in <string>' requires string as left operand, not ${pyType(item)}`);
     return container.includes(item);
@@ -324,18 +406,19 @@ export function pyLen(v: PyValue): PyValue {
 }
 
 export function pySorted(v: PyValue): PyValue {
-  const items = [...iterate(v)];
-  // insertion sort with Python's `<`: stable, and raises where Python would
-  for (let i = 1; i < items.length; i++) {
-    const x = items[i]!;
-    let j = i - 1;
-    while (j >= 0 && pyOrder("<", x, items[j]!)) {
-      items[j + 1] = items[j]!;
-      j--;
-    }
-    items[j + 1] = x;
-  }
-  return { t: "list", items };
+  // a stable merge sort with Python's `<` (raises where Python would)
+  const sort = (xs: PyValue[]): PyValue[] => {
+    if (xs.length < 2) return xs;
+    const mid = xs.length >> 1;
+    const left = sort(xs.slice(0, mid));
+    const right = sort(xs.slice(mid));
+    const out: PyValue[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < left.length && j < right.length) out.push(pyOrder("<", right[j]!, left[i]!) ? right[j++]! : left[i++]!);
+    return out.concat(left.slice(i), right.slice(j));
+  };
+  return { t: "list", items: sort([...iterate(v)]) };
 }
 
 /** `tuple(v)`, `list(v)`, `set(v)`, `frozenset(v)`, `bool(v)`, `len(v)`, `sorted(v)`. */
@@ -386,11 +469,21 @@ export function pyBinary(op: "+" | "-" | "*" | "/", a: PyValue, b: PyValue): PyV
     if (d === 0) throw new PyError("ZeroDivisionError", "complex division by zero");
     return { t: "complex", re: (x.re * y.re + x.im * y.im) / d, im: (x.im * y.re - x.re * y.im) / d };
   }
-  if (op === "*" && (typeof a === "string" || typeof b === "string")) {
-    const [s, n] = typeof a === "string" ? [a, asNum(b)] : [b as string, asNum(a)];
-    if (n?.k !== "int") throw new PyError("TypeError", `can't multiply sequence by non-int of type '${pyType(typeof a === "string" ? b : a)}'`);
-    if (n.v > 10_000_000n) throw new PyError("MemoryError", "repetition too large to check outside the sandbox");
-    return n.v <= 0n ? "" : s.repeat(Number(n.v));
+  const isSeq = (x: PyValue) => typeof x === "string" || (x !== null && typeof x === "object" && (x.t === "list" || x.t === "tuple" || x.t === "bytes" || x.t === "bytearray"));
+  if (op === "*" && (isSeq(a) || isSeq(b))) {
+    const [seq, other] = isSeq(a) ? [a, b] : [b, a];
+    const n = asNum(other);
+    if (n?.k !== "int") throw new PyError("TypeError", `can't multiply sequence by non-int of type '${pyType(other)}'`);
+    if (n.v >= 2n ** 63n || n.v < -(2n ** 63n)) throw new PyError("OverflowError", "cannot fit 'int' into an index-sized integer");
+    const count = n.v <= 0n ? 0 : n.v;
+    const len = typeof seq === "string" ? seq.length : "items" in (seq as object) ? (seq as { items: PyValue[] }).items.length : (seq as { hex: string }).hex.length / 2;
+    if (BigInt(len) * BigInt(count) > 10_000_000n) throw new PyError("MemoryError", "repetition too large to check outside the sandbox");
+    const times = Number(count);
+    if (typeof seq === "string") return seq.repeat(times);
+    const s = seq as Exclude<PyValue, null | boolean | string>;
+    if (s.t === "bytes" || s.t === "bytearray") return { t: s.t, hex: s.hex.repeat(times) };
+    const items = (s as { items: PyValue[] }).items;
+    return { t: (s as { t: "list" | "tuple" }).t, items: Array.from({ length: times }, () => items).flat() };
   }
   const x = numOf(a, op, b);
   const y = numOf(b, op, a);

@@ -16,7 +16,7 @@ import { planJavaScript, runSeparatedJs } from "./jsplan.js";
 import { JS_RUNNER } from "./js-side.js";
 import { RUNNER_PY } from "./python-side.js";
 import { type PyValue, decodePy, pyTruthy } from "./pyvalue.js";
-import { CheckError, type HostExpr, type Plan, type StepRecords, type StepValue, evalPy, planPython, pyRepr, readRecords, runPosts } from "./separated.js";
+import { CheckError, type HostExpr, OpaqueValue, type Plan, type StepRecords, type StepValue, evalPy, planPython, pyRepr, readRecords, runPosts } from "./separated.js";
 import { type Language, type LimitHit, type SandboxIsolation, type SandboxLimits, type SandboxRunResult, newNonce, runSandboxed } from "./sandbox.js";
 
 export type CodeStatus = "passed" | "failed" | "timeout" | "crashed";
@@ -307,7 +307,7 @@ function firstSlot(e: unknown): number | undefined {
   if (!Array.isArray(e)) return undefined;
   if (e[0] === "s" && typeof e[1] === "number") return e[1];
   if (e[0] === "k") return undefined;
-  for (const x of e.slice(1)) {
+  for (const x of typeof e[0] === "string" ? e.slice(1) : e) {
     const k = firstSlot(x);
     if (k !== undefined) return k;
   }
@@ -320,7 +320,7 @@ export function slotReader<V>(values: Map<number, StepValue<V>>): (k: number) =>
     const v = values.get(k);
     if (!v) throw new CheckError("Error", "the program's value did not come back");
     if (v.ok) return v.value;
-    if ("opaque" in v) throw new CheckError("TypeError", `the program returned ${v.opaque}, not plain data: it cannot be compared outside the program's sandbox`);
+    if ("opaque" in v) throw new OpaqueValue("TypeError", `the program returned ${v.opaque}, not plain data: it cannot be compared outside the program's sandbox`);
     throw new CheckError(v.error.type, v.error.message, { ...(v.error.traceback ? { traceback: v.error.traceback } : {}), ...(v.error.line ? { programLine: v.error.line } : {}) });
   };
 }

@@ -75,13 +75,33 @@ export interface PlanSuite {
 // ------------------------------------------------------------------ plans ---
 
 const PLAN_CACHE_SIZE = 2000;
+/** Plans kept, at most, in bytes of JSON (a plan is at most 4 MiB). */
+const PLAN_CACHE_BYTES = 64 * 1024 * 1024;
 const planCache = new Map<string, Promise<PlanResult>>();
+const planBytes = new Map<string, number>();
+let cachedBytes = 0;
 const suiteKey = (s: PlanSuite) => createHash("sha256").update(JSON.stringify(["py", s.tests, s.entry ?? null, s.support ?? null])).digest("hex");
 
-function remember(key: string, p: Promise<PlanResult>): void {
+function forget(key: string): void {
   planCache.delete(key);
+  cachedBytes -= planBytes.get(key) ?? 0;
+  planBytes.delete(key);
+}
+
+function remember(key: string, p: Promise<PlanResult>): void {
+  forget(key);
   planCache.set(key, p);
-  while (planCache.size > PLAN_CACHE_SIZE) planCache.delete(planCache.keys().next().value!);
+  p.then(
+    (plan) => {
+      if (planCache.get(key) !== p) return;
+      const n = JSON.stringify(plan).length;
+      planBytes.set(key, n);
+      cachedBytes += n;
+      while ((cachedBytes > PLAN_CACHE_BYTES || planCache.size > PLAN_CACHE_SIZE) && planCache.size > 1) forget(planCache.keys().next().value!);
+    },
+    () => forget(key),
+  );
+  while (planCache.size > PLAN_CACHE_SIZE) forget(planCache.keys().next().value!);
 }
 
 function isPlan(x: unknown): x is PlanResult {
@@ -151,13 +171,14 @@ export async function planPython(suites: PlanSuite[], opts: { limits?: Partial<S
       true,
     );
     todo.forEach((i, j) => {
-      const p = batch.then((r) => r[j]!);
-      // a failure to start the sandbox is not remembered
-      p.catch(() => planCache.delete(keys[i]!));
-      remember(keys[i]!, p);
+      // a failure to start the sandbox is not remembered (remember forgets a rejected plan)
+      remember(keys[i]!, batch.then((r) => r[j]!));
     });
   }
-  return Promise.all(keys.map((k) => planCache.get(k)!));
+  const pending = keys.map((k) => planCache.get(k));
+  // evicted meanwhile (a tiny cache): plan again
+  if (pending.some((p) => p === undefined)) return planBatch(suites, opts.limits, opts.signal, true);
+  return Promise.all(pending as Array<Promise<PlanResult>>);
 }
 
 // ------------------------------------------------------------- the run ---
@@ -267,6 +288,11 @@ export class CheckError extends Error {
   }
 }
 
+/** A value that is not plain data: only its identity can be checked (it is not None, True or False). */
+export class OpaqueValue extends CheckError {}
+
+const OPAQUE = { t: "tuple" as const, items: [] as PyValue[] };
+
 /** Evaluates a Python check's expression on the host. */
 export function evalPy(e: HostExpr, slot: (k: number) => PyValue, post: (i: number) => PyValue): PyValue {
   const go = (x: HostExpr): PyValue => evalPy(x, slot, post);
@@ -282,9 +308,19 @@ export function evalPy(e: HostExpr, slot: (k: number) => PyValue, post: (i: numb
       case "cmp": {
         const ops = e[1] as string[];
         const xs = e[2] as HostExpr[];
-        let left = go(xs[0]!);
+        // "x is None" holds for no object that is not plain data: such a value may stand there as itself.
+        const identity = ops.every((o) => o === "is" || o === "is not");
+        const side = (x: HostExpr): PyValue => {
+          try {
+            return go(x);
+          } catch (err) {
+            if (identity && err instanceof OpaqueValue) return OPAQUE;
+            throw err;
+          }
+        };
+        let left = side(xs[0]!);
         for (let i = 0; i < ops.length; i++) {
-          const right = go(xs[i + 1]!);
+          const right = side(xs[i + 1]!);
           if (!pyCompare(ops[i]!, left, right)) return false;
           left = right;
         }
