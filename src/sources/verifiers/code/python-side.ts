@@ -34,7 +34,7 @@ def _rlxf_encoder():
     _str, _int, _float, _complex, _bool = str, int, float, complex, bool
     _list, _tuple, _set, _frozenset, _dict, _bytes, _bytearray = list, tuple, set, frozenset, dict, bytes, bytearray
     _none = type(None)
-    int_repr, float_repr, str_str = int.__repr__, float.__repr__, str.__str__
+    int_repr, float_repr, str_str, int_format = int.__repr__, float.__repr__, str.__str__, int.__format__
     bytes_hex, bytearray_hex, dict_items = bytes.hex, bytearray.hex, dict.items
     _issubclass = issubclass
     tags = {_list: '["l"', _tuple: '["t"', _set: '["s"', _frozenset: '["fs"'}
@@ -43,6 +43,12 @@ def _rlxf_encoder():
     def enc(v, limit=2000000):
         out = []
         count = [0]
+        def write_int(v):
+            try:
+                out.append('["i","' + int_repr(v) + '"]')
+            except ValueError:
+                # past Python's limit on decimal digits: in hexadecimal, which has none
+                out.append('["ix","' + int_format(v, "x") + '"]')
         def go(v, d):
             count[0] += 1
             if count[0] > limit or d > 200:
@@ -55,10 +61,7 @@ def _rlxf_encoder():
             elif t is _none:
                 out.append("null")
             elif t is _int:
-                try:
-                    out.append('["i","' + int_repr(v) + '"]')
-                except ValueError:
-                    raise _RlxfUnplain("an int too large to write out")
+                write_int(v)
             elif t is _float:
                 out.append('["f","' + float_repr(v) + '"]')
             elif t is _complex:
@@ -92,10 +95,7 @@ def _rlxf_encoder():
                 raise _RlxfUnplain("an object of type " + _str(t.__name__))
         def go_as(base, tag, v, d):
             if base is _int:
-                try:
-                    out.append('["i","' + int_repr(v) + '"]')
-                except ValueError:
-                    raise _RlxfUnplain("an int too large to write out")
+                write_int(v)
             elif base is _float:
                 out.append('["f","' + float_repr(v) + '"]')
             elif base is _str:
@@ -127,6 +127,8 @@ def _rlxf_dec(x):
     tag = x[0]
     if tag == "i":
         return int(x[1])
+    if tag == "ix":
+        return int(x[1], 16)
     if tag == "f":
         return float(x[1])
     if tag == "c":
@@ -192,7 +194,7 @@ def lit(v, d=0):
         try:
             return repr(v)
         except ValueError:
-            raise Unplannable("an int too large to carry")
+            return ("-" if v < 0 else "") + "0x" + format(abs(v), "x")
     if t is float:
         if v != v:
             return "(1e999-1e999)"

@@ -49,6 +49,11 @@ export function decodePy(x: unknown, depth = 0): PyValue {
   if (!Array.isArray(x) || typeof x[0] !== "string") throw new Error("malformed value");
   const tag = x[0];
   if (tag === "i" && x.length === 2 && typeof x[1] === "string" && /^-?\d+$/.test(x[1])) return { t: "int", v: BigInt(x[1]) };
+  if (tag === "ix" && x.length === 2 && typeof x[1] === "string" && /^-?[0-9a-f]+$/.test(x[1])) {
+    const neg = x[1].startsWith("-");
+    const v = BigInt(`0x${neg ? x[1].slice(1) : x[1]}`);
+    return { t: "int", v: neg ? -v : v };
+  }
   if (tag === "f" && x.length === 2 && typeof x[1] === "string") return { t: "float", v: parseFloatRepr(x[1]) };
   if (tag === "c" && x.length === 3 && typeof x[1] === "string" && typeof x[2] === "string") return { t: "complex", re: parseFloatRepr(x[1]), im: parseFloatRepr(x[2]) };
   if (tag in SEQ_TAGS) {

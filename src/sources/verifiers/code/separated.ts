@@ -374,7 +374,8 @@ export async function runPosts(plan: Plan, values: Map<number, StepValue>, limit
     if (v === null || typeof v === "boolean" || typeof v === "string") return v;
     switch (v.t) {
       case "int":
-        return ["i", v.v.toString()];
+        // hexadecimal past Python's limit on decimal digits
+        return v.v.toString().replace("-", "").length > 4000 ? ["ix", v.v.toString(16)] : ["i", v.v.toString()];
       case "float":
         return ["f", Number.isNaN(v.v) ? "nan" : v.v === Infinity ? "inf" : v.v === -Infinity ? "-inf" : String(v.v)];
       case "complex":
