@@ -4,12 +4,17 @@
  * the honest solutions score 1, and a request cannot raise the sandbox's limits above the
  * server's ceilings or run more sandboxes at once than the server allows.
  */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/server/index.js";
 import { configureSandbox, DEFAULT_LIMITS, sandboxConfig } from "../../src/sources/verifiers/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { ATTACK_TASKS, JS_ATTACKS, JS_TASK, PYTHON_ATTACKS } from "../support/code-attacks.js";
-import { type Caller, caller, expectErrorShape, keyOf } from "./helpers.js";
+import { type Caller, caller, expectErrorShape, keyOf, requireBuiltCli } from "./helpers.js";
+import { startServer } from "./process.js";
 
 let store: Store;
 let ingest: Caller;
@@ -111,6 +116,41 @@ describe("sandbox ceilings and concurrency over HTTP", () => {
       for (const [start] of spans) expect(spans.filter(([s, e]) => s <= start && start < e).length).toBeLessThanOrEqual(2);
     } finally {
       configureSandbox({ maxConcurrent: before });
+    }
+  });
+
+  it("rlxf serve --sandbox-ceilings raises a ceiling for every request; a bad list stops the server with the reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rlxf-ceilings-"));
+    const db = join(dir, "s.db");
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [requireBuiltCli(), ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+      );
+    try {
+      const key = (await cli(["keys", "create", "--project", "p", "--role", "ingest", "--db", db])).stdout.trim();
+      const server = await startServer(["--db", db, "--no-demo", "--sandbox-ceilings", "memoryBytes=1GiB", "--sandbox-concurrency", "2"]);
+      try {
+        const post = (memoryBytes: number) =>
+          fetch(`${server.url}/v1/reward`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+            body: JSON.stringify({ spec: { type: "code", tests, limits: { memoryBytes } }, samples: [{ completion: program }] }),
+          });
+        const raised = await post(700 * 1024 * 1024);
+        expect(raised.status, await raised.clone().text()).toBe(200);
+        expect(((await raised.json()) as { results: Array<{ score: number }> }).results[0]!.score).toBe(1);
+        const above = await post(2 * 1024 ** 3);
+        expect(above.status).toBe(400);
+        expect(await above.text()).toContain(`ceiling of ${1024 ** 3}`);
+      } finally {
+        server.proc.kill("SIGTERM");
+        await server.exited;
+      }
+      const bad = await cli(["serve", "--db", db, "--port", "0", "--sandbox-ceilings", "memory=1"]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/--sandbox-ceilings.*memoryBytes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
