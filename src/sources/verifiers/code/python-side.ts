@@ -441,6 +441,11 @@ class Planner:
                     return ast.Subscript(value=ast.Name(id="__rlxf_v", ctx=ast.Load()), slice=ast.Constant(k), ctx=ast.Load())
                 if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                     inner.update(bound_inside(node))
+                # A call into the program (or into what it returned) with what only the tests can build: it cannot
+                # run in the program's sandbox (the arguments are not plain data), nor here (the program is not here).
+                target = node.func if isinstance(node, ast.Call) else node.value if isinstance(node, (ast.Attribute, ast.Subscript)) else None
+                if target is not None and planner.dep(target, sc) and (planner.leafable(target, sc) or isinstance(target, ast.Name)):
+                    raise Unplannable("line %d: calls into the program with values that are not plain data" % getattr(node, "lineno", 0))
                 return self.generic_visit(node)
         tree = T().visit(copy.deepcopy(n))
         src = ast.unparse(tree)

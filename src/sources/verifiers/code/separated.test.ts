@@ -59,6 +59,7 @@ describe("planning Python tests", () => {
       ["assert sum([1, 2]) == 3\n", /named like a builtin/],
       ["for x in f(3):\n    assert x > 0\n", /For statement/],
       ["assert all(f(x) == x for x in range(3))\n", /bound inside the assertion/],
+      ["class P:\n    pass\nassert f(P()) is not None\n", /not plain data/],
     ];
     for (const [tests, why] of cases) {
       const r = await py("def f(x):\n    return x\n", tests);
