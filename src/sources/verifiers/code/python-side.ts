@@ -234,6 +234,21 @@ def bound_inside(node):
             names.add(n.arg)
     return names
 
+def names_of(node):
+    """The names a node mentions, and those it reads from outside itself (cached on the node)."""
+    c = getattr(node, "_rlxf_names", None)
+    if c is None:
+        inner = bound_inside(node)
+        names, loads = set(), set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+                if isinstance(n.ctx, ast.Load) and n.id not in inner:
+                    loads.add(n.id)
+        c = (frozenset(names), frozenset(loads))
+        node._rlxf_names = c
+    return c
+
 class Scope:
     def __init__(self, env, sym, depth=0):
         self.env = env
@@ -259,13 +274,13 @@ class Planner:
 
     # -- dependence ---------------------------------------------------------
     def dep(self, node, sc):
-        inner = bound_inside(node)
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name):
-                if n.id in sc.sym:
-                    return True
-                if isinstance(n.ctx, ast.Load) and n.id not in inner and n.id not in sc.env and not hasattr(builtins, n.id):
-                    return True
+        names, loads = names_of(node)
+        for n in names:
+            if n in sc.sym:
+                return True
+        for n in loads:
+            if n not in sc.env and not hasattr(builtins, n):
+                return True
         return False
 
     def evaluate(self, node, sc):
