@@ -48,12 +48,13 @@ describe("reward hacking, Python", () => {
   });
 
   it("a verifier that requires separation refuses tests it cannot split instead of scoring them", async () => {
-    const tests = "def check(candidate):\n    try:\n        candidate(-1)\n        assert False\n    except ValueError:\n        pass\n";
-    const strict = codeVerifier({ prependPrompt: true, entryPoint: "sqrt_int", isolation: "required" });
-    await expect(strict.verify({ prompt: "def sqrt_int(n):\n", completion: "    raise ValueError\n", reference: { tests } })).rejects.toThrow(/cannot be verified apart from the program/);
-    const lenient = codeVerifier({ prependPrompt: true, entryPoint: "sqrt_int" });
-    const r = await lenient.verify({ prompt: "def sqrt_int(n):\n", completion: "    raise ValueError\n", reference: { tests } });
-    expect(r.details).toMatchObject({ isolation: "in-sandbox", verdict: "in-sandbox", fallbackReason: expect.stringContaining("Try statement") });
+    // a loop over the program's own values cannot be split
+    const tests = "def check(candidate):\n    for x in candidate(3):\n        assert x >= 0\n";
+    const strict = codeVerifier({ prependPrompt: true, entryPoint: "digits", isolation: "required" });
+    await expect(strict.verify({ prompt: "def digits(n):\n", completion: "    return [n]\n", reference: { tests } })).rejects.toThrow(/cannot be verified apart from the program/);
+    const lenient = codeVerifier({ prependPrompt: true, entryPoint: "digits" });
+    const r = await lenient.verify({ prompt: "def digits(n):\n", completion: "    return [n]\n", reference: { tests } });
+    expect(r).toMatchObject({ passed: true, details: { isolation: "in-sandbox", verdict: "in-sandbox", fallbackReason: expect.stringContaining("For statement") } });
   });
 });
 

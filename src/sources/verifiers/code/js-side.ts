@@ -68,7 +68,15 @@ function error(e) {
   } catch {}
   const m = /program\.js:(\d+)/.exec(stack);
   if (m) line = Number(m[1]);
-  return ',"e":' + stringify(name.slice(0, 200)) + ',"m":' + stringify(message.slice(0, 2000)) + ',"tb":' + stringify(stack.slice(-4000)) + ',"line":' + line;
+  // the names of the classes it is an instance of, nearest first
+  const mro = [];
+  try {
+    for (let p = e !== null && typeof e === "object" ? getPrototypeOf(e) : null; p && mro.length < 50; p = getPrototypeOf(p)) {
+      const d = getOwnPropertyDescriptor(p, "constructor");
+      if (d && "value" in d && typeof d.value === "function") mro.push(stringify(toStr(d.value.name).slice(0, 200)));
+    }
+  } catch {}
+  return ',"e":' + stringify(name.slice(0, 200)) + ',"m":' + stringify(message.slice(0, 2000)) + ',"tb":' + stringify(stack.slice(-4000)) + ',"line":' + line + ',"mro":[' + mro.join(",") + "]";
 }
 (async () => {
   const steps = JSON.parse(fs.readFileSync("/input/steps.json", "utf8")).steps;

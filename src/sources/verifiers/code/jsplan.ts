@@ -34,6 +34,7 @@ class Unplannable extends Error {}
 const LITERAL_GLOBALS = new Set(["undefined", "NaN", "Infinity"]);
 /** Globals of the language (not the program's): calls through them fold into a step. */
 const STANDARD = new Set(["Math", "JSON", "Number", "String", "Boolean", "Array", "Object", "BigInt", "parseInt", "parseFloat", "isNaN", "isFinite", "Promise", "console", "Symbol"]);
+const ERRORS = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError", "AggregateError"]);
 const ASSERT_2 = new Set(["equal", "notEqual", "strictEqual", "notStrictEqual", "deepEqual", "notDeepEqual", "deepStrictEqual", "notDeepStrictEqual"]);
 const LIMIT_STEPS = 20_000;
 
@@ -97,7 +98,7 @@ interface Scope {
 class Planner {
   steps: Plan["steps"] = [];
   checks: Plan["checks"] = [];
-  events: Array<["s" | "c", number]> = [];
+  events: Array<["s" | "x" | "c", number]> = [];
   programNames = new Set<string>();
   lines: string[] = [];
   code = "";
@@ -346,6 +347,17 @@ class Planner {
     if (method === undefined) return false;
     const args = call.arguments as N[];
     if (args.some((a) => a.type === "SpreadElement")) throw new Unplannable(`line ${this.line(call)}: assert with spread arguments`);
+    if (method === "throws" && args.length >= 1 && args.length <= 3) {
+      // assert.throws(() => f(x)[, TypeError][, message]): the call must throw (an instance of that class)
+      const fn = args[0]!;
+      const body = fn.type === "ArrowFunctionExpression" && !fn.async && fn.params.length === 0 ? (fn.expression ? fn.body : fn.body.body.length === 1 && fn.body.body[0].type === "ExpressionStatement" ? fn.body.body[0].expression : undefined) : undefined;
+      const cls = args.length >= 2 && args[1]!.type !== "Literal" ? args[1]! : undefined;
+      if (!body || !this.leafable(body, sc) || this.hasAwait(body) || (cls && !(cls.type === "Identifier" && ERRORS.has(cls.name)))) throw new Unplannable(`line ${this.line(call)}: assert.throws the planner does not follow (an arrow function calling the program, and a built-in error class)`);
+      const k = this.step(this.render(body, sc), false);
+      this.events[this.events.length - 1] = ["x", k];
+      this.check(["raises", k, cls ? [cls.name] : [], true], call, args.length === 3 ? args[2] : cls ? undefined : args[1], sc);
+      return true;
+    }
     if (method === "ok" && args.length >= 1) this.check(["ok", this.decompose(args[0]!, sc)], call, args[1], sc);
     else if (ASSERT_2.has(method) && args.length >= 2) this.check(["assert", method, this.decompose(args[0]!, sc), this.decompose(args[1]!, sc)], call, args[2], sc);
     else if (method === "fail" && args.every((a) => !this.dep(a, sc))) this.check(["k", false], call, args[0], sc);

@@ -512,6 +512,45 @@ class Planner:
         self.checks.append(c)
         self.events.append(["c", len(self.checks) - 1])
 
+    def expect_raise(self, st, sc):
+        """try: <one call into the program> [assert False] / except E: <nothing of the program>: the call must raise an E."""
+        why = "line %d: a Try statement the planner does not follow (one call into the program, then except clauses that do not involve it)" % st.lineno
+        if st.finalbody or not st.handlers:
+            raise Unplannable(why)
+        body = [x for x in st.body if not isinstance(x, ast.Pass)]
+        calls = [x for x in body if self.dep(x, sc)]
+        if len(calls) != 1 or body[0] is not calls[0]:
+            raise Unplannable(why)
+        call = calls[0]
+        value = call.value if isinstance(call, (ast.Expr, ast.Assign)) else None
+        if value is None or not self.leafable(value, sc) or (isinstance(call, ast.Assign) and not all(isinstance(t, ast.Name) for t in call.targets)):
+            raise Unplannable(why)
+        def fails(x):
+            if isinstance(x, ast.Assert) and not self.dep(x, sc):
+                return not self.evaluate(x.test, sc)
+            return isinstance(x, ast.Raise) and x.exc is not None and not self.dep(x.exc, sc)
+        rest = body[1:] + list(st.orelse)
+        if not all(fails(x) for x in rest):
+            raise Unplannable(why)
+        names = []
+        for h in st.handlers:
+            if any(self.dep(x, sc) for x in h.body) or (h.name and any(isinstance(n, ast.Name) and n.id == h.name for x in h.body for n in ast.walk(x))):
+                raise Unplannable(why)
+            kinds = [BaseException] if h.type is None else self.evaluate(h.type, sc)
+            kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+            for k in kinds:
+                if not (isinstance(k, type) and issubclass(k, BaseException)):
+                    raise Unplannable(why)
+                names.append(k.__name__)
+        k = self.step(self.render(value, sc))
+        self.events[-1] = ["x", k]
+        ln, src = self.line(st)
+        # required: a call that returns normally reaches a failing statement
+        self.checks.append({"e": ["raises", k, names, bool(rest)], "line": call.lineno, "source": self.lines[call.lineno - 1].strip() if 0 < call.lineno <= len(self.lines) else src})
+        self.events.append(["c", len(self.checks) - 1])
+        for h in st.handlers:
+            self.walk(h.body, sc)
+
     def inline(self, call, fn, sc):
         a = fn.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or call.keywords or any(isinstance(x, ast.Starred) for x in call.args):
@@ -609,6 +648,8 @@ class Planner:
                 if st.value is not None and self.dep(st.value, sc):
                     raise Unplannable("line %d: returns the program's value" % st.lineno)
                 raise _Return()
+            elif isinstance(st, ast.Try) and self.dep(st, sc):
+                self.expect_raise(st, sc)
             elif isinstance(st, ast.Pass):
                 pass
             elif not self.dep(st, sc):
@@ -730,7 +771,11 @@ def _rlxf_main():
             msg = str_(e)
         except BaseException:
             msg = ""
-        return ',"e":%s,"m":%s,"tb":%s,"line":%d' % (_rlxf_q(name[:200]), _rlxf_q(msg[:2000]), _rlxf_q(tb[-4000:]), line)
+        try:
+            mro = ",".join(_rlxf_q(str_(c.__name__)[:200]) for c in type_.__getattribute__(type_(e), "__mro__")[:50])
+        except BaseException:
+            mro = _rlxf_q(name[:200])
+        return ',"e":%s,"m":%s,"tb":%s,"line":%d,"mro":[%s]' % (_rlxf_q(name[:200]), _rlxf_q(msg[:2000]), _rlxf_q(tb[-4000:]), line, mro)
     env = {}
     with open_("/input/steps.py") as f:
         exec_(f.read(), env)

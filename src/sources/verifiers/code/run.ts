@@ -400,13 +400,13 @@ export function assemble<V>(
     const at = (line: number) => ({ file: `<test ${i + 1}>`, line, ...(code[line - 1]?.trim() ? { source: code[line - 1]!.trim() } : {}) });
     let outcome: TestOutcome = { name, passed: true };
     for (const [kind, n] of events) {
-      if (kind === "s") {
+      if (kind === "s" || kind === "x") {
         const v = records.values.get(n);
         if (!v) {
           running = name;
           return;
         }
-        if (!v.ok && "error" in v) {
+        if (kind === "s" && !v.ok && "error" in v) {
           const e = v.error;
           outcome = { name, passed: false, kind: "error", error: errorText(e.type, e.message), ...at(plan.steps[n]?.[2] ?? 0) };
           if (e.traceback) outcome.traceback = e.traceback;
@@ -415,6 +415,28 @@ export function assemble<V>(
         continue;
       }
       const check = plan.checks[n]!;
+      if (check.e[0] === "raises") {
+        // ["raises", step, class names (empty: any), required]: the step had to raise one of them
+        const [, k, names, required] = check.e as [string, number, string[], boolean];
+        const v = records.values.get(k)!;
+        if (!v.ok && "error" in v) {
+          const e = v.error;
+          const classes = e.classes.length ? e.classes : [e.type];
+          if (names.length === 0 || names.some((c) => classes.includes(c))) {
+            passedChecks++;
+            continue;
+          }
+          outcome = { name, passed: false, kind: "error", error: errorText(e.type, e.message), ...at(check.line) };
+          if (e.traceback) outcome.traceback = e.traceback;
+          break;
+        }
+        if (!required) {
+          passedChecks++;
+          continue;
+        }
+        outcome = { name, passed: false, kind: "assertion", error: errorText("AssertionError", `expected ${names.length ? names.join(" or ") : "an exception"}, nothing was raised`), ...at(check.line) };
+        break;
+      }
       try {
         if (evalCheck(check.e)) {
           passedChecks++;

@@ -55,7 +55,8 @@ describe("planning Python tests", () => {
 
   it("shapes it cannot split fall back to the program's sandbox, and say why", async () => {
     const cases: Array<[string, RegExp]> = [
-      ["try:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n", /Try statement/],
+      ["try:\n    f(-1)\n    print('no')\nexcept ValueError:\n    pass\n", /Try statement/],
+      ["try:\n    f(-1)\nexcept ValueError as e:\n    assert str(e) == 'x'\n", /Try statement/],
       ["assert sum([1, 2]) == 3\n", /named like a builtin/],
       ["for x in f(3):\n    assert x > 0\n", /For statement/],
       ["assert all(f(x) == x for x in range(3))\n", /bound inside the assertion/],
@@ -67,6 +68,18 @@ describe("planning Python tests", () => {
       expect(r.verdict, tests).toBe("in-sandbox");
       expect(r.fallbackReason, tests).toMatch(why);
     }
+  });
+
+  it("an expected exception: the call must raise one of the classes caught (subclasses count), or the test fails", async () => {
+    const tests = "try:\n    root(-1)\n    assert False, 'no error'\nexcept ValueError:\n    pass\nassert root(4) == 2\n";
+    const good = await py("import math\ndef root(x):\n    if x < 0:\n        raise ValueError('negative')\n    return math.isqrt(x)\n", tests);
+    expect(good).toMatchObject({ passed: true, isolation: "separated", checks: { total: 2, passed: 2 } });
+    const sub = await py("import math\nclass Neg(ValueError):\n    pass\ndef root(x):\n    if x < 0:\n        raise Neg()\n    return math.isqrt(x)\n", tests);
+    expect(sub).toMatchObject({ passed: true, isolation: "separated" });
+    const silent = await py("import math\ndef root(x):\n    return math.isqrt(max(x, 0))\n", tests);
+    expect(silent).toMatchObject({ passed: false, status: "failed", isolation: "separated", failing: { error: "AssertionError: expected ValueError, nothing was raised" } });
+    const other = await py("def root(x):\n    raise KeyError(x)\n", tests);
+    expect(other).toMatchObject({ passed: false, status: "crashed", failing: { error: "KeyError: -1" } });
   });
 
   it("big ints and plain-type subclasses cross as data", async () => {
@@ -90,9 +103,20 @@ describe("planning JavaScript tests", () => {
     expect(wrong).toMatchObject({ passed: false, isolation: "separated", failing: { name: "test 2", kind: "assertion" } });
   });
 
+  it("assert.throws: the call must throw, an instance of the class given", async () => {
+    const tests = "assert.throws(() => root(-1), RangeError);\nassert.throws(() => root(-2));\nassert.strictEqual(root(9), 3);";
+    const good = await runCode({ language: "javascript", program: "function root(x) { if (x < 0) throw new RangeError('negative'); return Math.sqrt(x); }", tests });
+    expect(good).toMatchObject({ passed: true, isolation: "separated", checks: { total: 3, passed: 3 } });
+    const wrong = await runCode({ language: "javascript", program: "function root(x) { if (x < 0) throw new TypeError('negative'); return Math.sqrt(x); }", tests });
+    expect(wrong).toMatchObject({ passed: false, isolation: "separated", failing: { error: "TypeError: negative" } });
+    const silent = await runCode({ language: "javascript", program: "function root(x) { return Math.sqrt(Math.abs(x)); }", tests });
+    expect(silent).toMatchObject({ passed: false, status: "failed", isolation: "separated" });
+  });
+
   it("falls back where the tests need running", () => {
     for (const [tests, why] of [
-      ["assert.throws(() => f(-1));", /assert.throws/],
+      ["assert.throws(() => { const y = 1; f(y); });", /assert.throws/],
+      ["assert.throws(() => f(-1), MyError);", /assert.throws/],
       ["let n = 0; n += f(1);", /not follow/],
       ["assert.strictEqual(f(1), new Date(0).getTime());", /not a literal|does not follow/],
     ] as const) {
@@ -107,7 +131,7 @@ describe("reading the values", () => {
   const read = (lines: string[], steps = 2) => readRecords(lines.join("\n") + "\n", steps, decodePy);
 
   it("takes the load record, one record per step in order, and the end", () => {
-    const r = read(['{"load":1}', '{"k":0,"v":["i","3"]}', '{"k":1,"e":"ValueError","m":"no","tb":"","line":2}', '{"done":1}']);
+    const r = read(['{"load":1}', '{"k":0,"v":["i","3"]}', '{"k":1,"e":"ValueError","m":"no","tb":"","line":2,"mro":["ValueError","Exception"]}', '{"done":1}']);
     expect(r).toMatchObject({ loaded: true, done: true });
     expect(r.protocol).toBeUndefined();
     expect(r.values.get(0)).toEqual({ ok: true, value: { t: "int", v: 3n } });

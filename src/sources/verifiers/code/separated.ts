@@ -49,8 +49,11 @@ export interface Plan {
   /** [slot, source, line]: evaluated in order in the program's sandbox. */
   steps: Array<[number, string, number]>;
   checks: PlanCheck[];
-  /** Per test, in order: `["s", k]` (step k must not raise) and `["c", i]` (check i must hold). */
-  tests: Array<Array<["s" | "c", number]>>;
+  /**
+   * Per test, in order: `["s", k]` (step k must not raise), `["x", k]` (step k may raise: a check
+   * says what it must raise) and `["c", i]` (check i must hold).
+   */
+  tests: Array<Array<["s" | "x" | "c", number]>>;
   /** Trusted test code over values (`__rlxf_v[k]`), evaluated without the program. */
   posts: Array<{ src: string; slots: number[] }>;
   /** The tests' own definitions, for post-checks. */
@@ -196,6 +199,8 @@ export interface StepRecords<V = PyValue> {
 
 export interface StepError {
   type: string;
+  /** The names of the classes the exception is an instance of (its own first). */
+  classes: string[];
   message: string;
   traceback?: string;
   /** Line in the program where it was raised. */
@@ -205,7 +210,8 @@ export interface StepError {
 export type StepValue<V = PyValue> = { ok: true; value: V } | { ok: false; opaque: string } | { ok: false; error: StepError };
 
 function stepError(r: Record<string, unknown>): StepError {
-  const e: StepError = { type: String(r.e).slice(0, 200), message: typeof r.m === "string" ? r.m : "" };
+  const classes = Array.isArray(r.mro) ? r.mro.filter((x): x is string => typeof x === "string").slice(0, 50) : [];
+  const e: StepError = { type: String(r.e).slice(0, 200), classes, message: typeof r.m === "string" ? r.m : "" };
   if (typeof r.tb === "string" && r.tb) e.traceback = r.tb;
   if (typeof r.line === "number" && r.line > 0) e.line = r.line;
   return e;
@@ -231,7 +237,7 @@ export function readRecords<V>(channel: string, steps: number, decode: (x: unkno
     const keys = Object.keys(r).sort().join(",");
     if (out.loaded === undefined) {
       if (keys === "load" && r.load === 1) out.loaded = true;
-      else if (r.load === 0 && keys === "e,line,load,m,tb") {
+      else if (r.load === 0 && keys === "e,line,load,m,mro,tb") {
         out.loaded = false;
         out.loadError = stepError(r);
         return out;
@@ -265,7 +271,7 @@ export function readRecords<V>(channel: string, steps: number, decode: (x: unkno
         return out;
       }
     } else if (keys === "k,opaque" && typeof r.opaque === "string") values.set(next, { ok: false, opaque: r.opaque.slice(0, 200) });
-    else if (keys === "e,k,line,m,tb") values.set(next, { ok: false, error: stepError(r) });
+    else if (keys === "e,k,line,m,mro,tb") values.set(next, { ok: false, error: stepError(r) });
     else {
       out.protocol = `record ${i + 1} has fields ${keys}`;
       return out;
