@@ -243,6 +243,8 @@ export function sandboxInfo(): SandboxInfo {
       cgroups = found.backend;
       chosen.memory = found.backend.kind;
       chosen.cgroupDir = found.backend.where;
+      // the group's pids limit holds where RLIMIT_NPROC does not
+      if (chosen.mode === "root-userns") chosen.warnings = chosen.warnings.map((w) => (w.startsWith("the process limit") ? `${w} (the control group's process limit still holds)` : w));
     } else {
       chosen.warnings.push(`no control group for sandboxes (${found.tried.join("; ")}): each sandbox is kept to one process, so that its memory limit is the sandbox's`);
     }
