@@ -93,7 +93,7 @@ for (let r = 0; r < rounds; r++) {
   let cold;
   if (r === 0) {
     const t = performance.now();
-    for (let i = 0; i < suites.length; i += 48) await planPython(suites.slice(i, i + 48));
+    for (let i = 0; i < suites.length; i += 256) await planPython(suites.slice(i, i + 256));
     planSecs = (performance.now() - t) / 1000;
     cold = await timeSandbox();
     cold.secs += planSecs;

@@ -123,7 +123,7 @@ export interface HumanEvalOptions {
   signal?: AbortSignal;
 }
 
-const PLAN_BATCH = 48;
+const PLAN_BATCH = 256;
 
 /** Checks HumanEval samples (or the canonical solutions) in the sandbox. */
 export async function runHumanEval(tasks: HumanEvalTask[], opts: HumanEvalOptions = {}): Promise<HumanEvalReport> {
