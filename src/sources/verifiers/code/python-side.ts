@@ -150,7 +150,29 @@ def _rlxf_dec(x):
     raise ValueError("unknown value tag %r" % (tag,))
 `;
 
-/** The planner: `/input/suites.json` in, one JSON plan a line on fd 3 out. */
+/**
+ * The planner: `/input/suites.json` in, one JSON plan a line on fd 3 out. A suite is separable
+ * when each statement (at the top of a test, or in a test function it calls with the program,
+ * such as HumanEval's `check(candidate)`) is one of:
+ *
+ * - `assert E[, msg]`, where E combines calls into the program (the entry point or `candidate`,
+ *   names the tests do not define, methods and items of what they return, and builtins such as
+ *   `tuple`, `sorted`, `len` applied to them; arguments the tests compute are passed as
+ *   literals) with values the tests compute, through `== != < <= > >= in is`, `not and or`,
+ *   `+ - * /`, `abs`, `math.fabs`, `math.isclose`, `len`, `tuple`, `list`, `set`, `sorted`,
+ *   `bool` (evaluated on the host) or any other function of the tests (a post-check);
+ * - assignments (of the tests' own values, or of one call into the program), imports,
+ *   definitions, `for` over the tests' own values, `if` on them, any statement that does not
+ *   involve the program;
+ * - a call into the program for its effect (it must not raise); a list the tests pass by name is
+ *   read back from the program afterwards;
+ * - `try:` one call into the program [`assert False`] `except E: <nothing of the program>`.
+ *
+ * Anything else (a loop over the program's values, `with`, a test helper that calls the program
+ * itself, an argument that is not plain data, an assertion that calls a builtin without the
+ * program: it may mean the program's function of that name) makes the suite unplannable, with
+ * the line and the reason.
+ */
 export const PLANNER_PY = String.raw`
 import ast, builtins, copy, json, math, os, random, signal, sys, types
 ` + VALUES_PY + String.raw`
