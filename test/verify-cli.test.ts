@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { ATTACK_TASKS, JS_ATTACKS, JS_TASK, PYTHON_ATTACKS } from "./support/code-attacks.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
@@ -132,5 +133,34 @@ describe("rlxf verify", () => {
     const bad = await rlxf(["verify", "check", "--verifier", "nope", "--input", input]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/no verifier "nope"/);
+  });
+
+  it("humaneval: reward hacks all fail through the CLI, each verified apart from the program; the honest solutions pass", async () => {
+    const tasks = join(tmp, "attack-tasks.jsonl");
+    writeFileSync(tasks, jsonl(ATTACK_TASKS));
+    const honest = await rlxf(["verify", "humaneval", tasks, "--json", "--timeout", "5000"]);
+    expect(honest.code, honest.stderr).toBe(0);
+    expect(JSON.parse(honest.stdout)).toMatchObject({ samples: ATTACK_TASKS.length, passed: ATTACK_TASKS.length, separated: ATTACK_TASKS.length, inSandbox: 0 });
+    const completions = join(tmp, "attacks.jsonl");
+    writeFileSync(completions, jsonl(PYTHON_ATTACKS.map((a) => ({ task_id: a.task, completion: a.completion }))));
+    const r = await rlxf(["verify", "humaneval", tasks, "--completions", completions, "--json", "--timeout", "5000"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { passed: number; separated: number; sandbox: { seccomp: boolean }; results: Array<{ passed: boolean; isolation: string; verdict: string }> };
+    const passed = report.results.flatMap((x, i) => (x.passed ? [PYTHON_ATTACKS[i]!.id] : []));
+    expect(passed).toEqual([]);
+    expect(report).toMatchObject({ passed: 0, separated: PYTHON_ATTACKS.length, sandbox: { seccomp: true } });
+    expect(report.results.every((x) => x.verdict === "host")).toBe(true);
+  });
+
+  it("check: JavaScript reward hacks fail through the CLI", async () => {
+    const input = join(tmp, "js-attacks.jsonl");
+    writeFileSync(input, jsonl([{ completion: JS_TASK.program, reference: { tests: JS_TASK.tests } }, ...JS_ATTACKS.map((a) => ({ completion: a.program, reference: { tests: JS_TASK.tests } }))]));
+    const spec = join(tmp, "js-spec.json");
+    writeFileSync(spec, JSON.stringify({ type: "code", name: "js", language: "javascript", extractFence: false, limits: { wallMs: 5000 } }));
+    const r = await rlxf(["verify", "check", "--verifier", spec, "--input", input, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { verification: { passed: boolean; details: { isolation: string } } });
+    expect(rows.map((x) => x.verification.passed)).toEqual([true, ...JS_ATTACKS.map(() => false)]);
+    expect(rows.every((x) => x.verification.details.isolation === "separated")).toBe(true);
   });
 });

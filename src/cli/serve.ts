@@ -21,6 +21,8 @@ export interface ServeOptions extends DbOptions {
   judgeBaseUrl?: string;
   judgeProvider?: ProviderKind;
   durability: Durability;
+  sandboxCeilings?: string;
+  sandboxConcurrency?: number;
 }
 
 /**
@@ -76,6 +78,14 @@ async function seedDemo(store: Store): Promise<boolean> {
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
+  // Code sandboxes: what a request may ask for at most, and how many run at once (flags over RLXF_SANDBOX_*).
+  if (opts.sandboxCeilings !== undefined || opts.sandboxConcurrency !== undefined) {
+    const { configureSandbox, parseSandboxLimits } = await import("../sources/verifiers/index.js");
+    configureSandbox({
+      ...(opts.sandboxCeilings !== undefined ? { ceilings: parseSandboxLimits(opts.sandboxCeilings, "--sandbox-ceilings") } : {}),
+      ...(opts.sandboxConcurrency !== undefined ? { maxConcurrent: opts.sandboxConcurrency } : {}),
+    });
+  }
   const store = await storeFrom(opts, { durability: opts.durability });
   const judge = judgeModelOf(opts, store);
   let running;
@@ -149,6 +159,8 @@ export function register(program: Command): void {
         .choices([...DURABILITIES])
         .default("full"),
     )
+    .option("--sandbox-ceilings <limits>", "most a code spec may ask of the sandbox, e.g. memoryBytes=1GiB,wallMs=30000 (default: the default limits; $RLXF_SANDBOX_CEILINGS)")
+    .option("--sandbox-concurrency <n>", "code sandboxes at once in this server; more wait in line (default: CPUs; $RLXF_SANDBOX_CONCURRENCY)", int("--sandbox-concurrency"))
     .addOption(dbOption())
     .action(runServe);
 }

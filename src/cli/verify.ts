@@ -103,10 +103,13 @@ interface HumanEvalOpts {
   json?: boolean;
   concurrency: number;
   timeout?: number;
+  isolation?: "auto" | "required" | "in-sandbox";
 }
 
 async function runHumanEvalCommand(file: string, opts: HumanEvalOpts): Promise<void> {
-  const { loadHumanEval, readJsonl, runHumanEval } = await verifiers();
+  const { configureSandbox, loadHumanEval, readJsonl, runHumanEval, sandboxConfig } = await verifiers();
+  // Whoever runs the command sets its limits: a --timeout above the ceiling raises it.
+  if (opts.timeout && opts.timeout > sandboxConfig().ceilings.wallMs) configureSandbox({ ceilings: { wallMs: opts.timeout } });
   const tasks = await loadHumanEval(file);
   let samples: HumanEvalSample[] | undefined;
   if (opts.completions) {
@@ -122,6 +125,7 @@ async function runHumanEvalCommand(file: string, opts: HumanEvalOpts): Promise<v
     ...(samples ? { samples } : {}),
     concurrency: opts.concurrency,
     ...(opts.timeout ? { limits: { wallMs: opts.timeout } } : {}),
+    ...(opts.isolation ? { isolation: opts.isolation } : {}),
     onResult: () => bar.tick(),
   });
   bar.done();
@@ -130,13 +134,18 @@ async function runHumanEvalCommand(file: string, opts: HumanEvalOpts): Promise<v
     sample: r.sample,
     passed: r.passed,
     status: r.status,
+    isolation: r.result.isolation,
+    verdict: r.result.verdict,
+    ...(r.result.fallbackReason ? { fallbackReason: r.result.fallbackReason } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.failingLine ? { failingLine: r.failingLine } : {}),
     ...(r.limit ? { limit: r.limit } : {}),
   }));
   const source = samples ? opts.completions : "canonical solutions";
+  const separated = results.filter((r) => r.isolation === "separated").length;
+  const sandbox = report.results[0]?.result.sandbox;
   if (opts.json) {
-    out(JSON.stringify({ source, tasks: report.tasks, samples: report.samples, passed: report.passed, passAt1: report.passAt1, perTask: report.perTask, results }) + "\n");
+    out(JSON.stringify({ source, tasks: report.tasks, samples: report.samples, passed: report.passed, passAt1: report.passAt1, separated, inSandbox: results.length - separated, ...(sandbox ? { sandbox } : {}), perTask: report.perTask, results }) + "\n");
     return;
   }
   out(
@@ -146,6 +155,7 @@ async function runHumanEvalCommand(file: string, opts: HumanEvalOpts): Promise<v
     ),
   );
   out(`\n${source}: ${report.passed}/${report.samples} samples passed over ${report.tasks} tasks; pass@1 ${(100 * report.passAt1).toFixed(2)}%\n`);
+  out(`verified apart from the program: ${separated}/${results.length}` + (separated < results.length ? ` (the rest ran their tests in the program's sandbox, where it can reach them)` : "") + "\n");
 }
 
 interface CheckOpts {
@@ -213,6 +223,7 @@ export function register(program: Command): void {
     .option("--completions <file>", "JSONL of {task_id, completion} (human-eval's samples format); default: canonical solutions")
     .option("--concurrency <n>", "sandboxed runs at once", int("--concurrency"), 2)
     .option("--timeout <ms>", "wall-clock limit of one run in milliseconds", int("--timeout"))
+    .addOption(new Option("--isolation <mode>", "auto: tests apart from the program where they allow it; required: refuse tests that do not; in-sandbox: tests in the program's process").choices(["auto", "required", "in-sandbox"]))
     .option("--json", "print one JSON report: pass@1, per-task and per-sample results")
     .action(runHumanEvalCommand);
 

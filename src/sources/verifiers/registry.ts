@@ -54,6 +54,7 @@ export const LeafVerifierSpec = z.discriminatedUnion("type", [
     prependPrompt: z.boolean().optional(),
     extractFence: z.boolean().optional(),
     limits: Limits.optional(),
+    isolation: z.enum(["auto", "required"]).optional(),
   }),
   z.strictObject({ type: z.literal("exact"), name, expected: strings.optional(), caseSensitive: z.boolean().optional(), trim: z.boolean().optional() }),
   z.strictObject({ type: z.literal("normalized"), name, expected: strings.optional(), partialCredit: z.boolean().optional() }),

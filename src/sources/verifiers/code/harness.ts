@@ -1,6 +1,8 @@
 /**
- * The harnesses that run inside the sandbox: they load the program, run each test in the
- * program's namespace, and report on fd 3, one JSON line per event, each carrying the run's
+ * The in-sandbox harnesses, for tests that cannot be verified apart from the program (see
+ * `separated.ts`; results say `isolation: "in-sandbox"`): the program shares their process and can
+ * reach them, so their verdicts are only as good as the program is honest. They load the
+ * program, run each test in the program's namespace, and report on fd 3, one JSON line per event, each carrying the run's
  * nonce (read from the first line of stdin before the program runs). The program's own
  * output goes to stdout and stderr untouched. A result without the nonce is not a result:
  * a program that prints a fake report, exits early (`sys.exit(0)`, `os._exit(0)`,

@@ -11,7 +11,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCode, runSandboxed, sandboxInfo } from "./index.js";
+import { ValidationError } from "../../../errors.js";
+import { DEFAULT_LIMITS, configureSandbox, parseSandboxLimits, resetSandboxInfo, resolveSandboxLimits, runCode, runSandboxed, sandboxConfig, sandboxInfo, sandboxLoad } from "./index.js";
 
 const tag = randomBytes(6).toString("hex");
 const hostDir = join(tmpdir(), `rlxf-hostile-${tag}`);
@@ -222,7 +223,7 @@ except OSError as e:
   });
 
   it("an infinite loop is stopped by the CPU limit, a sleeping one by the wall clock", async () => {
-    const cpu = await py("while True:\n    pass\n", { cpuSeconds: 1, wallMs: 15_000 });
+    const cpu = await py("while True:\n    pass\n", { cpuSeconds: 1, wallMs: 10_000 });
     expect(cpu).toMatchObject({ status: "timeout", limit: "cpu", passed: false });
     const wall = await py("import time\nwhile True:\n    time.sleep(1)\n", { wallMs: 1500 });
     expect(wall).toMatchObject({ status: "timeout", limit: "wall", passed: false });
@@ -287,5 +288,188 @@ print("still here")
     const after = readdirSync(tmpdir()).filter((d) => d.startsWith("rlxf-sandbox-") && !before.has(d));
     expect(after).toEqual([]);
     expect(readFileSync(secretFile, "utf8")).toBe(secret);
+  });
+
+  it("memory is limited for the sandbox as a whole: six processes of 300 MiB do not fit in 512 MiB", async () => {
+    const r = await py(
+      `
+import os, time
+kids, forked = [], 0
+for _ in range(6):
+    try:
+        pid = os.fork()
+    except OSError as e:
+        print("fork failed", type(e).__name__)
+        break
+    if pid == 0:
+        x = bytearray(300 * 1024 * 1024)
+        for i in range(0, len(x), 4096):
+            x[i] = 1
+        time.sleep(3)
+        os._exit(0)
+    kids.append(pid)
+ok = 0
+for k in kids:
+    _, st = os.waitpid(k, 0)
+    ok += st == 0
+print("forked", len(kids), "finished", ok)
+`,
+      { memoryBytes: 512 * 1024 * 1024, wallMs: 10_000 },
+    );
+    const m = /forked (\d+) finished (\d+)/.exec(r.stdout);
+    expect(m, all(r)).not.toBeNull();
+    // two at once would hold 600 MiB: at most one child ever held its 300 MiB to the end
+    expect(Number(m![2])).toBeLessThanOrEqual(1);
+    if (sandboxInfo().memory !== "single-process") {
+      expect(Number(m![1])).toBe(6);
+      expect(r.memoryPeakBytes).toBeLessThanOrEqual(512 * 1024 * 1024 + DEFAULT_LIMITS.diskBytes);
+      expect(r.sandbox.memory).toMatch(/^cgroup-v[12]$/);
+    } else expect(r.stdout).toContain("fork failed BlockingIOError");
+  });
+
+  it("every writable place shares one capped tmpfs: /, /dev, /tmp, /dev/shm, /sandbox and unlinked files", async () => {
+    const disk = 16 * 1024 * 1024;
+    const r = await py(
+      `
+import os
+def fill(f):
+    n = 0
+    try:
+        while True:
+            f.write(b"x" * 65536)
+            f.flush()
+            n += 65536
+    except OSError:
+        pass
+    return n
+total = 0
+for d in ("/", "/dev", "/tmp", "/dev/shm", "/sandbox", "/input"):
+    n = 0
+    try:
+        with open(d.rstrip("/") + "/fill", "wb") as f:
+            n = fill(f)
+    except OSError as e:
+        print("refused", d, type(e).__name__)
+    print("wrote", d, n)
+    total += n
+f = open("/tmp/unlinked", "wb")
+os.unlink("/tmp/unlinked")
+for d in ("/tmp", "/dev/shm", "/sandbox"):
+    try:
+        os.unlink(d + "/fill")
+    except OSError:
+        pass
+n = fill(f)
+print("wrote unlinked", n)
+print("TOTAL", total)
+`,
+      { diskBytes: disk, wallMs: 10_000 },
+    );
+    const wrote = Object.fromEntries([...r.stdout.matchAll(/wrote (\S+) (\d+)/g)].map((x) => [x[1], Number(x[2])]));
+    for (const d of ["/", "/dev", "/input"]) expect(wrote[d], d).toBe(0);
+    expect(Number(/TOTAL (\d+)/.exec(r.stdout)?.[1])).toBeLessThanOrEqual(disk);
+    // after the files were removed, an unlinked file still counts, and still stops at the cap
+    expect(wrote.unlinked).toBeGreaterThan(0);
+    expect(wrote.unlinked).toBeLessThanOrEqual(disk);
+  });
+
+  it("no nested user namespaces, and no ptrace, mount, bpf, keyring, perf_event_open or io_uring", async () => {
+    const r = await py(`
+import ctypes, errno, os, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+def call(name, nr, *args):
+    rc = libc.syscall(nr, *args)
+    print(name, rc, errno.errorcode.get(ctypes.get_errno(), "?") if rc < 0 else "ok")
+import platform
+x86 = platform.machine() == "x86_64"
+nr = dict(unshare=272, ptrace=101, mount=165, bpf=321, keyctl=250, perf_event_open=298, io_uring_setup=425, setns=308, clone3=435) if x86 else dict(unshare=97, ptrace=117, mount=40, bpf=280, keyctl=219, perf_event_open=241, io_uring_setup=425, setns=268, clone3=435)
+call("unshare", nr["unshare"], 0x10000000)
+call("ptrace", nr["ptrace"], 16, 1, 0, 0)
+call("mount", nr["mount"], 0, 0, 0, 0, 0)
+call("bpf", nr["bpf"], 0, 0, 0)
+call("keyctl", nr["keyctl"], 0, 0, 0)
+call("perf_event_open", nr["perf_event_open"], 0, 0, -1, -1, 0)
+call("io_uring_setup", nr["io_uring_setup"], 1, 0)
+call("setns", nr["setns"], 0, 0)
+call("clone3", nr["clone3"], 0, 0)
+p = subprocess.run(["/usr/bin/unshare", "-Ur", "id"], capture_output=True, text=True)
+print("unshare-cli", p.returncode)
+`);
+    expect(r.status, all(r)).toBe("passed");
+    for (const name of ["unshare", "ptrace", "mount", "bpf", "keyctl", "perf_event_open", "io_uring_setup", "setns"]) expect(r.stdout, name).toMatch(new RegExp(`^${name} -1 EPERM$`, "m"));
+    expect(r.stdout).toMatch(/^clone3 -1 ENOSYS$/m);
+    expect(r.stdout).toMatch(/^unshare-cli [1-9]/m);
+    expect(r.sandbox).toMatchObject({ seccomp: true });
+  });
+
+  it("sandboxes beyond the process-wide cap wait their turn", async () => {
+    const before = sandboxConfig().maxConcurrent;
+    configureSandbox({ maxConcurrent: 1 });
+    try {
+      const program = "import time\nprint(time.monotonic())\ntime.sleep(0.3)\nprint(time.monotonic())\n";
+      const runs = [py(program), py(program), py(program)];
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sandboxLoad()).toMatchObject({ running: 1, waiting: 2, maxConcurrent: 1 });
+      const spans = (await Promise.all(runs)).map((r) => r.stdout.trim().split("\n").map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+      // one at a time: each started after the one before had finished
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    } finally {
+      configureSandbox({ maxConcurrent: before });
+    }
+  });
+
+  it("limits above the ceilings are refused, naming the field and the ceiling; an operator raises them", async () => {
+    let err: unknown;
+    try {
+      resolveSandboxLimits({ memoryBytes: 700 * 1024 * 1024, wallMs: 20_000 }, "spec.limits");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(["spec.limits.memoryBytes", "spec.limits.wallMs"]);
+    expect((err as ValidationError).message).toContain(`ceiling of ${DEFAULT_LIMITS.memoryBytes}`);
+    await expect(py("print(1)", { memoryBytes: 700 * 1024 * 1024 })).rejects.toThrow(/limits.memoryBytes/);
+    expect(resolveSandboxLimits({ memoryBytes: 64 * 1024 * 1024 }).memoryBytes).toBe(64 * 1024 * 1024);
+    expect(parseSandboxLimits("memoryBytes=1GiB, wallMs=30000")).toEqual({ memoryBytes: 1024 ** 3, wallMs: 30_000 });
+    expect(() => parseSandboxLimits("memory=1")).toThrow(/memoryBytes/);
+    const saved = sandboxConfig().ceilings;
+    try {
+      configureSandbox({ ceilings: { memoryBytes: 1024 ** 3 } });
+      expect(resolveSandboxLimits({ memoryBytes: 700 * 1024 * 1024 }).memoryBytes).toBe(700 * 1024 * 1024);
+    } finally {
+      configureSandbox({ ceilings: saved });
+    }
+  });
+
+  it("without a control group, each sandbox is kept to one process (threads allowed)", async () => {
+    const saved = process.env.RLXF_SANDBOX_MEMORY;
+    process.env.RLXF_SANDBOX_MEMORY = "single-process";
+    resetSandboxInfo();
+    try {
+      expect(sandboxInfo().memory).toBe("single-process");
+      const r = await py(`
+import os, threading, subprocess
+try:
+    os.fork()
+    print("FORKED")
+except OSError as e:
+    print("fork", type(e).__name__)
+try:
+    subprocess.run(["/usr/bin/true"])
+    print("SPAWNED")
+except OSError as e:
+    print("spawn", type(e).__name__)
+t = threading.Thread(target=lambda: print("thread ran"))
+t.start(); t.join()
+`);
+      expect(r.stdout).toContain("fork BlockingIOError");
+      expect(r.stdout).toContain("spawn BlockingIOError");
+      expect(r.stdout).toContain("thread ran");
+      expect(r.sandbox.memory).toBe("single-process");
+    } finally {
+      if (saved === undefined) delete process.env.RLXF_SANDBOX_MEMORY;
+      else process.env.RLXF_SANDBOX_MEMORY = saved;
+      resetSandboxInfo();
+    }
   });
 });

@@ -36,10 +36,13 @@ describe.skipIf(!have)("HumanEval", () => {
   it("all 164 canonical solutions pass their tests", async () => {
     const report = await runHumanEval(tasks, { concurrency: 3 });
     const failed = report.results.filter((r) => !r.passed).map((r) => `${r.task_id}: ${r.status} ${r.error ?? ""}`);
-    console.log(`HumanEval canonical: ${report.passed}/${report.samples} passed, pass@1 ${report.passAt1}`);
+    const separated = report.results.filter((r) => r.result.isolation === "separated" && r.result.verdict === "host").length;
+    console.log(`HumanEval canonical: ${report.passed}/${report.samples} passed, pass@1 ${report.passAt1}; ${separated} verified apart from the program`);
     expect(report.tasks).toBe(164);
     expect(failed).toEqual([]);
     expect(report.passAt1).toBe(1);
+    // every task's tests split into calls and checks: none ran where the program could reach them
+    expect(report.results.filter((r) => r.result.isolation !== "separated").map((r) => `${r.task_id}: ${r.result.fallbackReason}`)).toEqual([]);
   });
 
   it("a broken variant of every task fails, and says how", async () => {
@@ -47,6 +50,7 @@ describe.skipIf(!have)("HumanEval", () => {
     const report = await runHumanEval(tasks, { samples, concurrency: 3 });
     console.log(`HumanEval broken variants: ${report.samples - report.passed}/${report.samples} failed`);
     expect(report.samples).toBe(164);
+    expect(report.results.every((r) => r.result.isolation === "separated")).toBe(true);
     expect(report.results.filter((r) => r.passed).map((r) => r.task_id)).toEqual([]);
     expect(report.passAt1).toBe(0);
     report.results.forEach((r, i) => {

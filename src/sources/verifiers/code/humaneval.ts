@@ -9,6 +9,7 @@ import { createGunzip } from "node:zlib";
 import { RlxfError } from "../../../errors.js";
 import { type CodeRunResult, type CodeRunSpec, runCode } from "./run.js";
 import type { SandboxLimits } from "./sandbox.js";
+import { planPython } from "./separated.js";
 
 export interface HumanEvalTask {
   task_id: string;
@@ -57,6 +58,9 @@ export function humanEvalSpec(task: HumanEvalTask, completion: string, limits?: 
     language: "python",
     program: task.prompt + completion,
     tests: [{ name: `check(${task.entry_point})`, code: `${task.test}\n\ncheck(${task.entry_point})\n` }],
+    entryPoint: task.entry_point,
+    // The prompt is the problem, not the answer: its helpers (HumanEval/32's `poly`) are trusted in the checks.
+    support: task.prompt,
   };
   if (limits) spec.limits = limits;
   return spec;
@@ -112,10 +116,14 @@ export interface HumanEvalOptions {
   /** Sandboxed runs at once (default 2). */
   concurrency?: number;
   limits?: Partial<SandboxLimits>;
+  /** See `CodeRunSpec.isolation` (default auto). */
+  isolation?: CodeRunSpec["isolation"];
   /** Called after each sample, in completion order (progress). */
   onResult?: (r: HumanEvalSampleResult, done: number, total: number) => void;
   signal?: AbortSignal;
 }
+
+const PLAN_BATCH = 256;
 
 /** Checks HumanEval samples (or the canonical solutions) in the sandbox. */
 export async function runHumanEval(tasks: HumanEvalTask[], opts: HumanEvalOptions = {}): Promise<HumanEvalReport> {
@@ -130,10 +138,18 @@ export async function runHumanEval(tasks: HumanEvalTask[], opts: HumanEvalOption
     counter.set(s.task_id, k + 1);
     return { task, completion: s.completion, sample: k };
   });
+  // Plan each task's tests once, several tasks to a planner sandbox (they come from one dataset).
+  const used = [...new Map(jobs.map((j) => [j.task.task_id, j.task])).values()];
+  const suites = used.map((t) => {
+    const spec = humanEvalSpec(t, "");
+    return { tests: (spec.tests as Array<{ code: string }>).map((x) => x.code), entry: t.entry_point, support: t.prompt };
+  });
+  if (opts.isolation !== "in-sandbox") for (let i = 0; i < suites.length; i += PLAN_BATCH) await planPython(suites.slice(i, i + PLAN_BATCH), opts.signal ? { signal: opts.signal } : {});
   let done = 0;
   const results = await mapLimit(jobs, opts.concurrency ?? 2, async (job) => {
     const spec = humanEvalSpec(job.task, job.completion, opts.limits);
     if (opts.signal) spec.signal = opts.signal;
+    if (opts.isolation) spec.isolation = opts.isolation;
     const r = await runCode(spec);
     const out: HumanEvalSampleResult = { task_id: job.task.task_id, sample: job.sample, passed: r.passed, status: r.status, wallMs: r.wallMs, result: r };
     if (r.error) out.error = r.error;

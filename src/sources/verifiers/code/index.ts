@@ -1,15 +1,21 @@
 /**
  * The code verifier: runs a completion against tests in the sandbox. Score: the fraction of
- * tests that passed (0 when the program does not load or a limit ends it).
+ * tests that passed (0 when the program does not load or a limit ends it). Its details say where
+ * each part ran: `isolation` (`separated`: the program only answered calls and the verdict was
+ * computed outside its sandbox; `in-sandbox`: the tests ran in the program's process, where it
+ * can reach them, with `fallbackReason`), `verdict`, `checks`, and the sandbox's containment.
  */
 import { RlxfError } from "../../../errors.js";
 import type { VerificationResult, Verifier, VerifyInput } from "../types.js";
 import { type CodeRunResult, type CodeTest, runCode } from "./run.js";
-import type { Language, SandboxLimits } from "./sandbox.js";
+import { type Language, type SandboxLimits, resolveSandboxLimits } from "./sandbox.js";
 
 export * from "./sandbox.js";
 export * from "./run.js";
 export * from "./humaneval.js";
+export { deniedSyscalls, seccompFilter } from "./seccomp.js";
+export { type Plan, type PlanResult, type PlanSuite, planPython } from "./separated.js";
+export { planJavaScript } from "./jsplan.js";
 
 /** What a code check runs: given when the verifier is built, or per input as `reference`. */
 export interface CodeReference {
@@ -30,7 +36,13 @@ export interface CodeVerifierOptions {
   prependPrompt?: boolean;
   /** Take the code out of a Markdown fence (```python ... ```) when the completion has one. Default true. */
   extractFence?: boolean;
+  /** Checked against the sandbox's ceilings when the verifier is built (a ValidationError at `limits.<name>`). */
   limits?: Partial<SandboxLimits>;
+  /**
+   * `auto` (default): tests apart from the program where their shape allows, else in its sandbox
+   * (labelled); `required`: a test suite that cannot be separated is an error, never a score.
+   */
+  isolation?: "auto" | "required";
 }
 
 /** The last fenced code block of a Markdown answer, or the text itself. */
@@ -49,7 +61,11 @@ const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) + `… [${s
 export function codeResultToVerification(r: CodeRunResult, testCount: number): VerificationResult {
   const passedTests = r.tests.filter((t) => t.passed).length;
   const score = r.passed ? 1 : testCount > 0 && (r.status === "failed" || r.status === "crashed") && !r.limit ? passedTests / testCount : 0;
-  const details: VerificationResult["details"] = { status: r.status, testsRun: r.testsRun, testsFailed: r.testsFailed };
+  const details: VerificationResult["details"] = { status: r.status, testsRun: r.testsRun, testsFailed: r.testsFailed, isolation: r.isolation, verdict: r.verdict };
+  if (r.fallbackReason) details.fallbackReason = r.fallbackReason;
+  if (r.checks) details.checks = r.checks;
+  if (r.programNames) details.programNames = r.programNames;
+  details.sandbox = { ...r.sandbox };
   if (r.error) details.error = r.error;
   if (r.failing) {
     details.failingTest = r.failing.name;
@@ -65,6 +81,8 @@ export function codeResultToVerification(r: CodeRunResult, testCount: number): V
 
 export function codeVerifier(opts: CodeVerifierOptions = {}): Verifier {
   const name = opts.name ?? "code";
+  // Over a ceiling: refused now, when the spec is read, not at the first sample.
+  if (opts.limits) resolveSandboxLimits(opts.limits, "limits");
   return {
     name,
     type: "code",
@@ -80,11 +98,16 @@ export function codeVerifier(opts: CodeVerifierOptions = {}): Verifier {
         tests = [{ name: `check(${entryPoint})`, code: `${tests}\n\ncheck(${entryPoint})\n` }];
       }
       const code = opts.extractFence === false ? input.completion : codeFromCompletion(input.completion, language);
-      const program = opts.prependPrompt && input.prompt ? input.prompt + code : code;
+      const withPrompt = opts.prependPrompt && input.prompt !== undefined;
+      const program = withPrompt ? input.prompt + code : code;
       const run = await runCode({
         language,
         program,
         tests,
+        ...(entryPoint ? { entryPoint } : {}),
+        // The prompt is the problem, not the answer: helpers it defines are trusted in the checks.
+        ...(withPrompt && language === "python" ? { support: input.prompt! } : {}),
+        ...(opts.isolation ? { isolation: opts.isolation } : {}),
         ...(r.stdin !== undefined ? { stdin: r.stdin } : {}),
         ...(opts.limits ? { limits: opts.limits } : {}),
         ...(input.signal ? { signal: input.signal } : {}),

@@ -60,7 +60,7 @@ describe("runCode (python)", () => {
   });
 
   it("times out on the wall clock and on CPU time, naming the running test", async () => {
-    const cpu = await runCode({ language: "python", program: "def spin():\n    while True: pass\n", tests: [{ name: "spins", code: "spin()" }], limits: { cpuSeconds: 1, wallMs: 20_000 } });
+    const cpu = await runCode({ language: "python", program: "def spin():\n    while True: pass\n", tests: [{ name: "spins", code: "spin()" }], limits: { cpuSeconds: 1, wallMs: 10_000 } });
     expect(cpu).toMatchObject({ status: "timeout", limit: "cpu", error: "CPU time limit exceeded while running spins" });
     const wall = await runCode({ language: "python", program: "import time\ntime.sleep(60)", limits: { wallMs: 1000 } });
     expect(wall).toMatchObject({ status: "timeout", limit: "wall" });

@@ -1,29 +1,43 @@
 /**
  * Running untrusted programs in a real sandbox: bubblewrap (Debian's `bubblewrap` package)
- * for isolation, util-linux `prlimit` for resource limits, `setpriv` to drop root.
+ * for isolation, a seccomp filter, a control group per sandbox, util-linux `prlimit` for
+ * per-process limits and `setpriv` to drop root.
  *
- * Isolation: every namespace unshared (`--unshare-all`: user, mount, pid, network, ipc,
- * uts, cgroup), so no network but a private loopback, no view of the host's processes;
- * the file system is read-only `/usr` (and the `/bin`, `/lib*` links into it), a few files of
- * `/etc`, fresh `/proc` and `/dev`, the run's inputs read-only at `/input`, and one private
- * writable directory at `/sandbox` (also `/tmp`), which is a fresh host temp dir removed
- * afterwards. The environment is cleared. `--die-with-parent` and a new session: the
- * sandbox dies with its parent and cannot reach the caller's terminal.
+ * Isolation: every namespace unshared (user, mount, pid, network, ipc, uts, cgroup), so no
+ * network but a private loopback and no view of the host's processes; no further user
+ * namespaces (`--disable-userns`, and the seccomp filter refuses `unshare`, `setns` and `clone`
+ * with namespace flags); the seccomp filter also refuses ptrace, mounts, bpf, the keyring,
+ * perf_event_open, io_uring and more (`seccomp.ts`). The file system: read-only `/usr` (and the
+ * `/bin`, `/lib*` links into it), a few files of `/etc`, fresh `/proc`, the null/zero/random
+ * devices, the run's inputs read-only at `/input` (copied in through pipes: nothing of the run
+ * is on the host's disk), and one writable tmpfs at `/sandbox` with a size cap, which `/tmp`
+ * and `/dev/shm` link into; the root (and `/dev`) is remounted read-only. Every byte the
+ * program can store, unlinked-but-open files included, is in that capped tmpfs. The environment
+ * is cleared; file descriptors the caller left open are closed before bubblewrap starts.
+ * `--die-with-parent` and a new session: the sandbox dies with its parent and cannot reach the
+ * caller's terminal.
  *
- * Limits: CPU seconds (SIGXCPU), address space (Python) or data segment (Node.js, whose
- * V8 reserves address space up front), processes and threads (RLIMIT_NPROC, counted within
- * the sandbox's own user namespace, which is why the sandbox runs as an unprivileged uid,
- * 65534, when the caller is root: the kernel exempts root from RLIMIT_NPROC), file size,
- * open files, no core dumps; wall-clock time (the whole sandbox is killed), output size
- * (stdout and stderr counted while they are read; the sandbox is killed when they exceed
- * the cap), and disk use of the writable directory (checked while it runs).
+ * Limits per sandbox: memory of all its processes together (its files included) and the number
+ * of its processes, through a control group made for the run (`cgroup.ts`), where one can be
+ * made; elsewhere the seccomp filter keeps the sandbox to one process, so that the per-process
+ * limit is the sandbox's. Per process: CPU seconds (SIGXCPU), address space (Python) or data
+ * segment (Node.js, whose V8 reserves address space up front), RLIMIT_NPROC, file size, open
+ * files, no core dumps. Wall-clock time (the whole sandbox is killed), output size (stdout and
+ * stderr counted while they are read), files in the tmpfs (polled). At most
+ * `maxConcurrent` sandboxes run at once in this process; the rest wait in line.
+ *
+ * Ceilings: `configureSandbox({ ceilings })` sets the most any caller may ask for (defaults: the
+ * default limits; `RLXF_SANDBOX_CEILINGS` or `rlxf serve --sandbox-ceilings` raise them). A
+ * request above a ceiling is a ValidationError naming the field.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { RlxfError } from "../../../errors.js";
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statfsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname } from "node:path";
+import { RlxfError, ValidationError } from "../../../errors.js";
+import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups } from "./cgroup.js";
+import { seccompFilter } from "./seccomp.js";
 
 export type Language = "python" | "javascript";
 
@@ -32,7 +46,10 @@ export interface SandboxLimits {
   wallMs: number;
   /** CPU seconds of each process (default 5). */
   cpuSeconds: number;
-  /** Memory: address space for Python, data segment for JavaScript (default 512 MiB). */
+  /**
+   * Memory (default 512 MiB): of all the sandbox's processes together where a control group can
+   * be made; each process's address space (Python) or data segment (JavaScript) also stays under it.
+   */
   memoryBytes: number;
   /** Processes and threads inside the sandbox (default 32; JavaScript gets at least 64 for V8's threads). */
   processes: number;
@@ -40,9 +57,9 @@ export interface SandboxLimits {
   outputBytes: number;
   /** Largest file the program may write (default 16 MiB). */
   fileBytes: number;
-  /** Bytes in the writable directory before the sandbox is killed (default 64 MiB). */
+  /** Size of the writable tmpfs (`/sandbox`, `/tmp`, `/dev/shm`), default 64 MiB. */
   diskBytes: number;
-  /** Files in the writable directory before the sandbox is killed (default 4096). */
+  /** Files in the writable tmpfs before the sandbox is killed (default 4096). */
   diskFiles: number;
   /** Open file descriptors (default 64). */
   openFiles: number;
@@ -60,6 +77,8 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   openFiles: 64,
 };
 
+const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as Array<keyof SandboxLimits>;
+
 /** Which limit ended a run. */
 export type LimitHit = "wall" | "cpu" | "memory" | "output" | "processes" | "disk";
 
@@ -75,6 +94,15 @@ export interface SandboxRunOptions {
   signal?: AbortSignal;
 }
 
+/** How a run was contained, for results to report. */
+export interface SandboxIsolation {
+  /** How memory and processes were limited for the sandbox as a whole. */
+  memory: CgroupKind | "single-process";
+  seccomp: boolean;
+  /** Whether bubblewrap's `--disable-userns` held (the seccomp filter refuses new namespaces either way). */
+  nestedUserns: "disabled" | "seccomp-only";
+}
+
 export interface SandboxRunResult {
   /** Exit code of the interpreter; for a signal, null with `signal` set. */
   exitCode: number | null;
@@ -87,11 +115,16 @@ export interface SandboxRunResult {
   limit?: LimitHit;
   outputTruncated: boolean;
   wallMs: number;
+  /** Peak memory of the whole sandbox, where a control group measured it. */
+  memoryPeakBytes?: number;
+  isolation: SandboxIsolation;
 }
 
 export interface SandboxInfo {
   bwrap: string;
   prlimit: string;
+  /** The launcher that enters the control group and closes inherited file descriptors. */
+  bash: string;
   /**
    * How the sandbox starts: `setpriv` (the caller is root: drop to uid 65534, then bwrap in an
    * unprivileged user namespace), `direct` (the caller is not root), or `root-userns` (root, when
@@ -110,6 +143,12 @@ export interface SandboxInfo {
   node: string;
   /** Extra directories bound read-only for interpreters outside /usr. */
   extraBinds: string[];
+  /** Per-sandbox memory and process limits: a control group, else one process per sandbox. */
+  memory: CgroupKind | "single-process";
+  /** Where the per-sandbox control groups are made. */
+  cgroupDir?: string;
+  /** Whether this bubblewrap has `--disable-userns` (0.8.0 and later). */
+  disableUserns: boolean;
 }
 
 const SANDBOX_UID = 65534;
@@ -129,10 +168,13 @@ function installRoot(bin: string): string | undefined {
 }
 
 let cachedInfo: SandboxInfo | undefined;
+let cgroups: CgroupBackend | undefined;
 
 /**
- * Finds the sandbox's tools and interpreters. Throws `sandbox_unavailable` naming what is
- * missing and how to install it.
+ * Finds the sandbox's tools and interpreters and how limits can hold here. Throws
+ * `sandbox_unavailable` naming what is missing and how to install it.
+ *
+ * `RLXF_SANDBOX_MEMORY=single-process` skips control groups (one process per sandbox).
  */
 export function sandboxInfo(): SandboxInfo {
   if (cachedInfo) return cachedInfo;
@@ -141,6 +183,8 @@ export function sandboxInfo(): SandboxInfo {
   if (!bwrap) missing.push("bwrap (apt-get install bubblewrap)");
   const prlimit = which("prlimit", ["/usr/bin/prlimit"]);
   if (!prlimit) missing.push("prlimit (apt-get install util-linux)");
+  const bash = which("bash", ["/bin/bash", "/usr/bin/bash"]);
+  if (!bash) missing.push("bash (apt-get install bash)");
   const root = process.getuid?.() === 0;
   const setpriv = root ? which("setpriv", ["/usr/bin/setpriv"]) : undefined;
   if (root && !setpriv) missing.push("setpriv (apt-get install util-linux)");
@@ -157,33 +201,68 @@ export function sandboxInfo(): SandboxInfo {
   const node = realpathSync(process.execPath);
   const nr = installRoot(node);
   if (nr && !extraBinds.includes(nr)) extraBinds.push(nr);
-  const info: SandboxInfo = { bwrap: bwrap!, prlimit: prlimit!, uid: root ? SANDBOX_UID : process.getuid?.() ?? 0, node, extraBinds, mode: root ? "setpriv" : "direct", warnings: [] };
+  const info: SandboxInfo = {
+    bwrap: bwrap!,
+    prlimit: prlimit!,
+    bash: bash!,
+    uid: root ? SANDBOX_UID : process.getuid?.() ?? 0,
+    node,
+    extraBinds,
+    mode: root ? "setpriv" : "direct",
+    warnings: [],
+    memory: "single-process",
+    disableUserns: true,
+  };
   if (setpriv) info.setpriv = setpriv;
   if (python) info.python = python;
-  // Probe: can we start a sandbox this way? Else (root) fall back to bwrap as root.
-  const probe = (i: SandboxInfo) => spawnSync(launcher(i)[0]!, [...launcher(i).slice(1), "--unshare-all", "--ro-bind", "/usr", "/usr", ...systemBinds().slice(3), "--proc", "/proc", "--dev", "/dev", "/usr/bin/true"], { encoding: "utf8", timeout: 20_000 });
+  // Probe: can we start a sandbox this way, and does this bubblewrap know --disable-userns?
+  const probe = (i: SandboxInfo, disable: boolean) =>
+    spawnSync(launcher(i)[0]!, [...launcher(i).slice(1), "--unshare-all", "--unshare-user", ...(disable ? ["--disable-userns"] : []), ...systemBinds(), "--proc", "/proc", "/usr/bin/true"], { encoding: "utf8", timeout: 20_000 });
+  const works = (i: SandboxInfo) => {
+    if (probe(i, true).status === 0) return true;
+    if (probe(i, false).status !== 0) return false;
+    i.disableUserns = false;
+    i.warnings.push("this bubblewrap has no --disable-userns (0.8.0 and later): only the seccomp filter refuses nested user namespaces");
+    return true;
+  };
   // RLXF_SANDBOX_MODE=root-userns forces the fallback (to see what it holds).
-  const p = process.env.RLXF_SANDBOX_MODE === "root-userns" && root ? { status: 1, stderr: "", error: undefined } : probe(info);
-  if (p.status !== 0 && root) {
-    const fallback: SandboxInfo = { ...info, mode: "root-userns", warnings: ["the process limit (RLIMIT_NPROC) does not apply: unprivileged user namespaces are unavailable, so the sandbox's uid maps onto root"] };
+  const forced = process.env.RLXF_SANDBOX_MODE === "root-userns" && root;
+  let chosen: SandboxInfo | undefined = !forced && works(info) ? info : undefined;
+  if (!chosen && root) {
+    const fallback: SandboxInfo = { ...info, mode: "root-userns", disableUserns: true, warnings: ["the process limit (RLIMIT_NPROC) does not apply: unprivileged user namespaces are unavailable, so the sandbox's uid maps onto root"] };
     delete fallback.setpriv;
-    const q = probe(fallback);
-    if (q.status === 0) {
-      cachedInfo = fallback;
-      return fallback;
-    }
+    if (works(fallback)) chosen = fallback;
   }
-  if (p.status !== 0) {
+  if (!chosen) {
+    const p = probe(info, false);
     throw new RlxfError("sandbox_unavailable", `bubblewrap could not start a sandbox (${(p.stderr || p.error?.message || `exit ${p.status}`).trim()}); it needs user namespaces (kernel.unprivileged_userns_clone=1, or run as root)`);
   }
-  cachedInfo = info;
-  return info;
+  if (process.env.RLXF_SANDBOX_MEMORY !== "single-process") {
+    const found = detectCgroups();
+    if (found.backend) {
+      cgroups = found.backend;
+      chosen.memory = found.backend.kind;
+      chosen.cgroupDir = found.backend.where;
+      // the group's pids limit holds where RLIMIT_NPROC does not
+      if (chosen.mode === "root-userns") chosen.warnings = chosen.warnings.map((w) => (w.startsWith("the process limit") ? `${w} (the control group's process limit still holds)` : w));
+    } else {
+      chosen.warnings.push(`no control group for sandboxes (${found.tried.join("; ")}): each sandbox is kept to one process, so that its memory limit is the sandbox's`);
+    }
+  }
+  cachedInfo = chosen;
+  return chosen;
+}
+
+/** Forget what `sandboxInfo` found (after changing RLXF_SANDBOX_* variables). */
+export function resetSandboxInfo(): void {
+  cachedInfo = undefined;
+  cgroups = undefined;
 }
 
 /** The command that starts bwrap: through setpriv when dropping root, with --uid when bwrap runs as root. */
 function launcher(info: SandboxInfo): string[] {
   if (info.mode === "setpriv") return [info.setpriv!, `--reuid=${info.uid}`, `--regid=${info.uid}`, "--clear-groups", "--inh-caps=-all", "--no-new-privs", "--", info.bwrap];
-  if (info.mode === "root-userns") return [info.bwrap, "--unshare-user", "--uid", String(SANDBOX_UID), "--gid", String(SANDBOX_UID)];
+  if (info.mode === "root-userns") return [info.bwrap, "--uid", String(SANDBOX_UID), "--gid", String(SANDBOX_UID)];
   return [info.bwrap];
 }
 
@@ -202,32 +281,152 @@ function systemBinds(): string[] {
   return args;
 }
 
-function dirUsage(dir: string, cap: { bytes: number; files: number }): { bytes: number; files: number } {
-  let bytes = 0;
-  let files = 0;
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    let entries: import("node:fs").Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
+/** A minimal /dev on the read-only root: the harmless character devices and the fd links. */
+function devices(): string[] {
+  const args = ["--dir", "/dev"];
+  for (const d of ["null", "zero", "full", "random", "urandom"]) if (existsSync(`/dev/${d}`)) args.push("--dev-bind", `/dev/${d}`, `/dev/${d}`);
+  args.push("--symlink", "/proc/self/fd", "/dev/fd", "--symlink", "/proc/self/fd/0", "/dev/stdin", "--symlink", "/proc/self/fd/1", "/dev/stdout", "--symlink", "/proc/self/fd/2", "/dev/stderr");
+  return args;
+}
+
+// ---------------------------------------------------------------- ceilings ---
+
+export interface SandboxConfig {
+  /** The most any caller may ask for, per limit. */
+  ceilings: SandboxLimits;
+  /** Sandboxes running at once in this process; more wait in line. */
+  maxConcurrent: number;
+}
+
+const BYTE_UNITS: Record<string, number> = { "": 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/**
+ * Parses `name=value,...` (`memoryBytes=1GiB,wallMs=30000`) into limits; byte-valued limits take
+ * K/M/G suffixes. Throws a ValidationError naming the bad entry.
+ */
+export function parseSandboxLimits(text: string, what = "sandbox ceilings"): Partial<SandboxLimits> {
+  const out: Partial<SandboxLimits> = {};
+  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z]+)\s*=\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(part);
+    const key = m?.[1] as keyof SandboxLimits | undefined;
+    if (!m || !key || !LIMIT_KEYS.includes(key)) {
+      throw new ValidationError([{ path: m?.[1] ?? part, message: `expected name=number with a name among ${LIMIT_KEYS.join(", ")}` }], undefined, what);
+    }
+    const unit = m[3]!.toLowerCase();
+    const scale = key.endsWith("Bytes") ? BYTE_UNITS[unit] : unit === "" ? 1 : undefined;
+    if (scale === undefined) throw new ValidationError([{ path: key, message: `unknown unit "${m[3]}"${key.endsWith("Bytes") ? " (use K, M or G)" : ""}` }], undefined, what);
+    out[key] = Math.floor(Number(m[2]) * scale);
+  }
+  return out;
+}
+
+function initialConfig(): SandboxConfig {
+  const ceilings = { ...DEFAULT_LIMITS };
+  const env = process.env.RLXF_SANDBOX_CEILINGS;
+  if (env) Object.assign(ceilings, parseSandboxLimits(env, "RLXF_SANDBOX_CEILINGS"));
+  const n = Number(process.env.RLXF_SANDBOX_CONCURRENCY);
+  return { ceilings, maxConcurrent: Number.isInteger(n) && n > 0 ? n : Math.max(1, availableParallelism()) };
+}
+
+let config: SandboxConfig | undefined;
+
+/** The ceilings and concurrency in force. */
+export function sandboxConfig(): SandboxConfig {
+  config ??= initialConfig();
+  return { ceilings: { ...config.ceilings }, maxConcurrent: config.maxConcurrent };
+}
+
+/** Raises or lowers the ceilings (those given) and the number of sandboxes at once. */
+export function configureSandbox(c: { ceilings?: Partial<SandboxLimits>; maxConcurrent?: number }): SandboxConfig {
+  config ??= initialConfig();
+  if (c.ceilings) {
+    const issues = Object.entries(c.ceilings)
+      .filter(([k, v]) => !LIMIT_KEYS.includes(k as keyof SandboxLimits) || !Number.isInteger(v) || (v as number) <= 0)
+      .map(([k]) => ({ path: k, message: "expected a positive integer ceiling for a known limit" }));
+    if (issues.length) throw new ValidationError(issues, undefined, "sandbox ceilings");
+    Object.assign(config.ceilings, c.ceilings);
+  }
+  if (c.maxConcurrent !== undefined) {
+    if (!Number.isInteger(c.maxConcurrent) || c.maxConcurrent < 1) throw new ValidationError([{ path: "maxConcurrent", message: "expected a positive integer" }], undefined, "sandbox configuration");
+    config.maxConcurrent = c.maxConcurrent;
+    pump();
+  }
+  return sandboxConfig();
+}
+
+/**
+ * The limits a run gets: the defaults (lowered to the ceilings), then what was asked for. Asking
+ * above a ceiling is a ValidationError at `<path>.<limit>`, naming the ceiling.
+ */
+export function resolveSandboxLimits(asked: Partial<SandboxLimits> | undefined, path = "limits"): SandboxLimits {
+  const { ceilings } = sandboxConfig();
+  const out = { ...DEFAULT_LIMITS };
+  for (const k of LIMIT_KEYS) out[k] = Math.min(out[k], ceilings[k]);
+  const issues: Array<{ path: string; message: string }> = [];
+  for (const [k, v] of Object.entries(asked ?? {})) {
+    if (v === undefined) continue;
+    const key = k as keyof SandboxLimits;
+    if (!LIMIT_KEYS.includes(key)) {
+      issues.push({ path: `${path}.${k}`, message: `unknown limit; use ${LIMIT_KEYS.join(", ")}` });
       continue;
     }
-    for (const e of entries) {
-      files++;
-      const p = join(d, e.name);
-      try {
-        if (e.isDirectory()) stack.push(p);
-        else bytes += lstatSync(p).size;
-      } catch {
-        /* removed meanwhile */
-      }
-      if (files > cap.files || bytes > cap.bytes) return { bytes, files };
-    }
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) issues.push({ path: `${path}.${k}`, message: "expected a positive number" });
+    else if (v > ceilings[key]) {
+      issues.push({ path: `${path}.${k}`, message: `${v} is above this server's ceiling of ${ceilings[key]} (an operator raises it with rlxf serve --sandbox-ceilings or RLXF_SANDBOX_CEILINGS)` });
+    } else out[key] = v;
   }
-  return { bytes, files };
+  if (issues.length) throw new ValidationError(issues, undefined, "sandbox limits");
+  return out;
 }
+
+// ------------------------------------------------------------- the queue ---
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+function pump(): void {
+  const max = sandboxConfig().maxConcurrent;
+  while (running < max && waiting.length) {
+    running++;
+    waiting.shift()!();
+  }
+}
+
+/** Waits for a sandbox slot; the returned function gives it back. */
+function acquire(signal?: AbortSignal): Promise<() => void> {
+  const release = () => {
+    running--;
+    pump();
+  };
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new RlxfError("aborted", "aborted"));
+    const go = () => {
+      signal?.removeEventListener("abort", onAbort);
+      let done = false;
+      resolve(() => {
+        if (!done) {
+          done = true;
+          release();
+        }
+      });
+    };
+    const onAbort = () => {
+      const i = waiting.indexOf(go);
+      if (i >= 0) waiting.splice(i, 1);
+      reject(signal?.reason ?? new RlxfError("aborted", "aborted"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    waiting.push(go);
+    pump();
+  });
+}
+
+/** Sandboxes running and waiting now in this process. */
+export function sandboxLoad(): { running: number; waiting: number; maxConcurrent: number } {
+  return { running, waiting: waiting.length, maxConcurrent: sandboxConfig().maxConcurrent };
+}
+
+// ------------------------------------------------------------------ runs ---
 
 /** Host pids of the live (not zombie) processes in a pid namespace (`pid:[inode]`). */
 function pidsIn(ns: string): number[] {
@@ -249,9 +448,9 @@ function pidsIn(ns: string): number[] {
  * The kernel kills a pid namespace's processes when its init dies; make sure they are gone
  * (killing any straggler) before the run counts as over.
  */
-async function reapNamespace(ns: string): Promise<void> {
+async function reap(list: () => number[]): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const pids = pidsIn(ns);
+    const pids = list();
     if (pids.length === 0) return;
     for (const p of pids) {
       try {
@@ -264,42 +463,61 @@ async function reapNamespace(ns: string): Promise<void> {
   }
 }
 
+/** Removes a run's control group now, or a little later while the kernel still holds it. */
+function removeLater(group: Cgroup, tries = 0): void {
+  try {
+    group.remove();
+  } catch {
+    if (tries < 50) setTimeout(() => removeLater(group, tries + 1), 200).unref();
+  }
+}
+
 const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 8: "SIGFPE", 4: "SIGILL", 7: "SIGBUS", 13: "SIGPIPE" };
+
+/** Bytes the result channel may carry (values can be larger than what a program prints). */
+const CHANNEL_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Enters the control group (writing its own pid into each `cgroup.procs`), closes every file
+ * descriptor above the ones the sandbox is given, then execs the rest of its arguments.
+ */
+const LAUNCH = 'k=$1; n=$2; shift 2; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; for f in /proc/$$/fd/*; do d=${f##*/}; if [ "$d" -gt "$k" ] 2>/dev/null; then eval "exec $d>&-"; fi; done; exec "$@"';
 
 /** Runs one interpreter in the sandbox and collects what it did. */
 export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunResult> {
   const info = sandboxInfo();
-  const limits: SandboxLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const limits = resolveSandboxLimits(opts.limits);
   const interpreter = opts.language === "python" ? info.python : info.node;
   if (!interpreter) throw new RlxfError("sandbox_unavailable", "no python3 for the sandbox: apt-get install python3 (or set RLXF_SANDBOX_PYTHON)");
-
-  const base = mkdtempSync(join(tmpdir(), "rlxf-sandbox-"));
-  const inputDir = join(base, "input");
-  const workDir = join(base, "work");
-  mkdirSync(inputDir);
-  mkdirSync(workDir);
-  mkdirSync(join(workDir, "tmp"));
-  for (const [name, content] of Object.entries(opts.inputs)) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new RlxfError("invalid_input", `sandbox input name ${JSON.stringify(name)}`);
-    writeFileSync(join(inputDir, name), content, { mode: 0o444 });
+  const names = Object.keys(opts.inputs);
+  for (const name of names) if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new RlxfError("invalid_input", `sandbox input name ${JSON.stringify(name)}`);
+  const release = await acquire(opts.signal);
+  try {
+    return await runOnce(info, limits, opts, interpreter);
+  } finally {
+    release();
   }
-  chmodSync(base, 0o711);
-  chmodSync(inputDir, 0o555);
-  if (info.mode === "setpriv") {
-    chownSync(workDir, info.uid, info.uid);
-    chownSync(join(workDir, "tmp"), info.uid, info.uid);
-  }
-  chmodSync(workDir, 0o700);
+}
 
+async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRunOptions, interpreter: string): Promise<SandboxRunResult> {
+  const names = Object.keys(opts.inputs);
+  const single = info.memory === "single-process";
+  const isolation: SandboxIsolation = { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only" };
   const memFlag = opts.language === "python" ? `--as=${limits.memoryBytes}` : `--data=${limits.memoryBytes}`;
   const nproc = opts.language === "javascript" ? Math.max(64, limits.processes) : limits.processes;
   const interpArgs =
     opts.language === "javascript"
       ? [`--max-old-space-size=${Math.max(16, Math.floor((limits.memoryBytes / 1024 / 1024) * 0.75))}`, "--stack-size=984", ...opts.args]
       : ["-I", "-B", ...opts.args];
+  // fds: 0-2 stdio, 3 the result channel, 4 bwrap's status, 5 the seccomp program, 6... the inputs.
+  const SECCOMP_FD = 5;
+  const firstInput = 6;
+  const inputArgs = names.flatMap((name, i) => ["--perms", "0444", "--ro-bind-data", String(firstInput + i), `/input/${name}`]);
   const bwrapArgs = [
     "--json-status-fd", "4",
     "--unshare-all",
+    "--unshare-user",
+    ...(info.disableUserns ? ["--disable-userns"] : []),
     "--die-with-parent",
     "--new-session",
     "--cap-drop", "ALL",
@@ -307,10 +525,16 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
     ...systemBinds(),
     ...info.extraBinds.flatMap((d) => ["--ro-bind", d, d]),
     "--proc", "/proc",
-    "--dev", "/dev",
-    "--ro-bind", inputDir, "/input",
-    "--bind", workDir, "/sandbox",
-    "--bind", join(workDir, "tmp"), "/tmp",
+    ...devices(),
+    "--perms", "01777", "--size", String(limits.diskBytes), "--tmpfs", "/sandbox",
+    "--perms", "01777", "--dir", "/sandbox/tmp",
+    "--perms", "01777", "--dir", "/sandbox/.shm",
+    "--symlink", "/sandbox/tmp", "/tmp",
+    "--symlink", "/sandbox/.shm", "/dev/shm",
+    "--dir", "/input",
+    ...inputArgs,
+    "--remount-ro", "/",
+    "--seccomp", String(SECCOMP_FD),
     "--chdir", "/sandbox",
     "--clearenv",
     "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
@@ -331,10 +555,14 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
     interpreter,
     ...interpArgs,
   ];
-  const argv = [...launcher(info), ...bwrapArgs];
+  // The group holds the program's memory and its tmpfs; bubblewrap's own two or three processes count too.
+  const group = cgroups?.create({ memoryBytes: limits.memoryBytes + limits.diskBytes, processes: nproc + 4 });
+  const procs = group?.procsFiles ?? [];
+  const argv = [info.bash, "--norc", "--noprofile", "-c", LAUNCH, "rlxf-sandbox", String(firstInput + names.length - 1), String(procs.length), ...procs, ...launcher(info), ...bwrapArgs];
 
   const started = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"], detached: true, env: {} });
+  const stdio = Array.from({ length: firstInput + names.length }, () => "pipe" as const);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: true, env: {} });
   let limit: LimitHit | undefined;
   let outputTruncated = false;
   const out: Buffer[] = [];
@@ -377,28 +605,44 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
   child.stderr!.on("data", take(err));
   const channelStream = child.stdio[3] as NodeJS.ReadableStream;
   channelStream.on("data", (b: Buffer) => {
-    if (chanBytes > 4 * 1024 * 1024) return;
-    chan.push(b);
     chanBytes += b.length;
+    if (chanBytes > CHANNEL_BYTES) {
+      outputTruncated = true;
+      kill("output");
+      return;
+    }
+    chan.push(b);
   });
-  // bwrap's own report: the sandbox's pid namespace (to make sure nothing outlives it).
+  // bwrap's own report: the sandbox's first process and pid namespace.
   let status = "";
   const statusStream = child.stdio[4] as NodeJS.ReadableStream;
   statusStream.on("data", (b: Buffer) => {
     if (status.length < 64 * 1024) status += b.toString("utf8");
   });
-  for (const s of [child.stdin!, child.stdout!, child.stderr!, channelStream, statusStream]) (s as NodeJS.EventEmitter).on("error", () => {});
+  const pipes = child.stdio as unknown as Array<NodeJS.ReadableStream & NodeJS.WritableStream>;
+  const writers = [child.stdin!, pipes[SECCOMP_FD]!, ...names.map((_, i) => pipes[firstInput + i]!)];
+  for (const s of [child.stdout!, child.stderr!, channelStream, statusStream, ...writers]) (s as NodeJS.EventEmitter).on("error", () => {});
+  pipes[SECCOMP_FD]!.end(seccompFilter({ noNewProcesses: single }));
+  names.forEach((name, i) => pipes[firstInput + i]!.end(opts.inputs[name]!));
   child.stdin!.end(opts.stdin ?? "");
 
   const wall = setTimeout(() => kill("wall"), limits.wallMs);
+  // Files in the tmpfs (its size the kernel caps: a full tmpfs is ENOSPC, not a kill): seen through the sandbox's first process.
   const disk = setInterval(() => {
-    const u = dirUsage(workDir, { bytes: limits.diskBytes, files: limits.diskFiles });
-    if (u.bytes > limits.diskBytes || u.files > limits.diskFiles) kill("disk");
+    const pid = /"child-pid"\s*:\s*(\d+)/.exec(status)?.[1];
+    if (!pid) return;
+    try {
+      const s = statfsSync(`/proc/${pid}/root/sandbox`);
+      if (s.files - s.ffree > limits.diskFiles + 3) kill("disk");
+    } catch {
+      /* not started, or over */
+    }
   }, 200);
   const onAbort = () => kill();
   opts.signal?.addEventListener("abort", onAbort);
 
   let exit: { code: number | null; signal: NodeJS.Signals | null };
+  let memoryPeakBytes: number | undefined;
   try {
     exit = await new Promise((resolve, reject) => {
       child.on("error", reject);
@@ -408,13 +652,22 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
     clearTimeout(wall);
     clearInterval(disk);
     opts.signal?.removeEventListener("abort", onAbort);
-    const ns = /"pid-namespace"\s*:\s*(\d+)/.exec(status)?.[1];
-    if (ns) await reapNamespace(`pid:[${ns}]`);
-    try {
-      rmSync(base, { recursive: true, force: true });
-    } catch {
-      /* best effort */
+    let scan = true;
+    if (group) {
+      // The group lists a task until it has let go of its memory and files: once empty, nothing of the run can act.
+      await reap(() => group.pids());
+      const st = group.stats();
+      if (st.oomKills > 0 && !limit) limit = "memory";
+      memoryPeakBytes = st.peakBytes;
+      // A program that forked (or was killed) may leave a process the kernel is still ending: wait for the namespace too.
+      const peak = group.peakTasks();
+      scan = killed || peak === undefined || peak > 3;
+      // bubblewrap's init, once orphaned, waits as a zombie for the host's init to reap it: it does not
+      // block the removal, which is retried later if the kernel still holds the group.
+      removeLater(group);
     }
+    const ns = /"pid-namespace"\s*:\s*(\d+)/.exec(status)?.[1];
+    if (ns && scan) await reap(() => pidsIn(`pid:[${ns}]`));
   }
   const wallMs = performance.now() - started;
 
@@ -429,12 +682,13 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
   const stderr = Buffer.concat(err).toString("utf8");
   if (!limit) {
     if (signal === "SIGXCPU") limit = "cpu";
-    else if (signal === "SIGXFSZ" || /File too large|EFBIG/.test(stderr)) limit = "disk";
+    else if (signal === "SIGXFSZ" || /File too large|EFBIG|No space left on device|ENOSPC/.test(stderr)) limit = "disk";
     else if (/MemoryError|JavaScript heap out of memory|Array buffer allocation failed|Fatal process out of memory|Cannot allocate memory|Fatal process OOM/.test(stderr)) limit = "memory";
     else if (/Resource temporarily unavailable|EAGAIN|BlockingIOError: \[Errno 11\]/.test(stderr)) limit = "processes";
   }
-  const r: SandboxRunResult = { exitCode, signal, stdout, stderr, channel: Buffer.concat(chan).toString("utf8"), outputTruncated, wallMs };
+  const r: SandboxRunResult = { exitCode, signal, stdout, stderr, channel: Buffer.concat(chan).toString("utf8"), outputTruncated, wallMs, isolation };
   if (limit) r.limit = limit;
+  if (memoryPeakBytes !== undefined) r.memoryPeakBytes = memoryPeakBytes;
   return r;
 }
 

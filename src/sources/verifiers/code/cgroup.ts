@@ -1,0 +1,293 @@
+/**
+ * One control group per sandbox, so that memory and processes are limited for the sandbox as a
+ * whole (every process it forks, and the files it keeps in its tmpfs), not per process.
+ *
+ * cgroup v2 where this process's cgroup has the memory and pids controllers delegated to its
+ * subtree (`memory.max`, `memory.swap.max`, `pids.max`; OOM kills read from `memory.events`);
+ * else cgroup v1 where the memory (and pids) hierarchies are writable, as root usually
+ * (`memory.limit_in_bytes`, `memory.memsw.limit_in_bytes`, `pids.max`; OOM kills read from
+ * `memory.oom_control`). Groups live under this process's own group, in `rlxf-<pid>/s<n>`; the
+ * sandbox enters its group before anything in it runs (the launcher writes its pid into
+ * `cgroup.procs` and then execs bubblewrap), and the group is removed after the run. Without a
+ * usable cgroup the sandbox falls back to one process (see `seccomp.ts`).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export type CgroupKind = "cgroup-v2" | "cgroup-v1";
+
+export interface CgroupLimits {
+  memoryBytes: number;
+  processes: number;
+}
+
+export interface Cgroup {
+  /** `cgroup.procs` files the launcher writes its pid into. */
+  procsFiles: string[];
+  /** Pids in the group now (to kill stragglers). */
+  pids(): number[];
+  /** Most tasks (threads included) the group held at once (`pids.peak`); undefined where the kernel does not say. */
+  peakTasks(): number | undefined;
+  /** Processes the kernel's OOM killer ended in this group, and its peak memory. */
+  stats(): { oomKills: number; peakBytes?: number };
+  /** Removes the group (it must be empty). */
+  remove(): void;
+}
+
+export interface CgroupBackend {
+  kind: CgroupKind;
+  /** The directory holding this process's sandbox groups (for messages). */
+  where: string;
+  create(limits: CgroupLimits): Cgroup;
+}
+
+interface Mount {
+  path: string;
+  fstype: string;
+  superOptions: string[];
+}
+
+function mounts(): Mount[] {
+  const out: Mount[] = [];
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const sep = line.indexOf(" - ");
+    if (sep < 0) continue;
+    const pre = line.slice(0, sep).split(" ");
+    const post = line.slice(sep + 3).split(" ");
+    const path = pre[4]?.replace(/\\040/g, " ");
+    if (!path || !post[0]) continue;
+    out.push({ path, fstype: post[0], superOptions: (post[2] ?? "").split(",") });
+  }
+  return out;
+}
+
+/** This process's group per hierarchy: `0::/a/b` (v2) and `4:memory:/x` (v1). */
+function ownGroups(): { v2?: string; v1: Map<string, string> } {
+  const v1 = new Map<string, string>();
+  let v2: string | undefined;
+  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === "0" && m[2] === "") v2 = m[3];
+    else for (const c of m[2]!.split(",")) v1.set(c, m[3]!);
+  }
+  return v2 === undefined ? { v1 } : { v2, v1 };
+}
+
+const read = (f: string) => readFileSync(f, "utf8");
+const tryRead = (f: string) => {
+  try {
+    return read(f);
+  } catch {
+    return "";
+  }
+};
+const pidsOf = (procs: string) =>
+  tryRead(procs)
+    .split("\n")
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+
+/** Removes `rlxf-<pid>` groups of processes that are gone (best effort). */
+function sweepStale(dir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = /^rlxf-(\d+)$/.exec(e);
+    if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
+    const base = join(dir, e);
+    try {
+      for (const s of readdirSync(base)) if (/^s\d+$/.test(s)) rmdirSync(join(base, s));
+      rmdirSync(base);
+    } catch {
+      /* in use, or not ours to remove */
+    }
+  }
+}
+
+let counter = 0;
+const made = new Set<string>();
+let exitHook = false;
+function track(dir: string): void {
+  made.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const d of [...made].reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* still busy */
+      }
+    }
+  });
+}
+
+function baseDir(parent: string): string {
+  sweepStale(parent);
+  const base = join(parent, `rlxf-${process.pid}`);
+  if (!existsSync(base)) mkdirSync(base);
+  track(base);
+  return base;
+}
+
+function v2Backend(mount: string, own: string): CgroupBackend | undefined {
+  const parent = join(mount, own);
+  const needs = ["memory", "pids"];
+  const available = tryRead(join(parent, "cgroup.controllers")).trim().split(/\s+/);
+  if (!needs.every((c) => available.includes(c))) return undefined;
+  const enabled = () => tryRead(join(parent, "cgroup.subtree_control")).trim().split(/\s+/);
+  // A group with processes of its own cannot hand controllers to children (unless it is the root).
+  if (!needs.every((c) => enabled().includes(c))) writeFileSync(join(parent, "cgroup.subtree_control"), needs.map((c) => `+${c}`).join(" "));
+  const base = baseDir(parent);
+  if (!needs.every((c) => tryRead(join(base, "cgroup.subtree_control")).includes(c))) writeFileSync(join(base, "cgroup.subtree_control"), needs.map((c) => `+${c}`).join(" "));
+  return {
+    kind: "cgroup-v2",
+    where: base,
+    create(limits) {
+      const dir = join(base, `s${++counter}`);
+      mkdirSync(dir);
+      track(dir);
+      try {
+        writeFileSync(join(dir, "memory.max"), String(limits.memoryBytes));
+        if (existsSync(join(dir, "memory.swap.max"))) writeFileSync(join(dir, "memory.swap.max"), "0");
+        writeFileSync(join(dir, "pids.max"), String(limits.processes));
+      } catch (e) {
+        rmdirSync(dir);
+        throw e;
+      }
+      return {
+        procsFiles: [join(dir, "cgroup.procs")],
+        pids: () => pidsOf(join(dir, "cgroup.procs")),
+        peakTasks() {
+          const text = tryRead(join(dir, "pids.peak")).trim();
+          return text === "" ? undefined : Number(text);
+        },
+        stats() {
+          const oom = /^oom_kill (\d+)$/m.exec(tryRead(join(dir, "memory.events")));
+          const peak = Number(tryRead(join(dir, "memory.peak")).trim());
+          return { oomKills: oom ? Number(oom[1]) : 0, ...(peak > 0 ? { peakBytes: peak } : {}) };
+        },
+        remove() {
+          if (existsSync(join(dir, "cgroup.kill"))) {
+            try {
+              writeFileSync(join(dir, "cgroup.kill"), "1");
+            } catch {
+              /* gone */
+            }
+          }
+          rmdirSync(dir);
+          made.delete(dir);
+        },
+      };
+    },
+  };
+}
+
+function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefined, pidsOwn: string | undefined): CgroupBackend {
+  const memBase = baseDir(join(memMount, memOwn));
+  let pidsBase: string | undefined;
+  try {
+    if (pidsMount !== undefined && pidsOwn !== undefined) pidsBase = baseDir(join(pidsMount, pidsOwn));
+  } catch {
+    /* no pids hierarchy to write to: the process limit stays RLIMIT_NPROC's */
+  }
+  return {
+    kind: "cgroup-v1",
+    where: memBase,
+    create(limits) {
+      const n = ++counter;
+      const mem = join(memBase, `s${n}`);
+      mkdirSync(mem);
+      track(mem);
+      let pids: string | undefined;
+      try {
+        writeFileSync(join(mem, "memory.limit_in_bytes"), String(limits.memoryBytes));
+        // No swapping out of the limit (memsw exists when swap accounting is on).
+        if (existsSync(join(mem, "memory.memsw.limit_in_bytes"))) writeFileSync(join(mem, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
+        if (pidsBase) {
+          pids = join(pidsBase, `s${n}`);
+          mkdirSync(pids);
+          track(pids);
+          writeFileSync(join(pids, "pids.max"), String(limits.processes));
+        }
+      } catch (e) {
+        for (const d of [pids, mem]) {
+          if (!d) continue;
+          try {
+            rmdirSync(d);
+          } catch {
+            /* best effort */
+          }
+        }
+        throw e;
+      }
+      return {
+        procsFiles: [join(mem, "cgroup.procs"), ...(pids ? [join(pids, "cgroup.procs")] : [])],
+        pids: () => [...new Set([...pidsOf(join(mem, "cgroup.procs")), ...(pids ? pidsOf(join(pids, "cgroup.procs")) : [])])],
+        peakTasks() {
+          if (!pids) return undefined;
+          const text = tryRead(join(pids, "pids.peak")).trim();
+          return text === "" ? undefined : Number(text);
+        },
+        stats() {
+          const oom = /^oom_kill (\d+)$/m.exec(tryRead(join(mem, "memory.oom_control")));
+          const peak = Number(tryRead(join(mem, "memory.max_usage_in_bytes")).trim());
+          return { oomKills: oom ? Number(oom[1]) : 0, ...(peak > 0 ? { peakBytes: peak } : {}) };
+        },
+        remove() {
+          for (const d of [pids, mem]) {
+            if (!d) continue;
+            rmdirSync(d);
+            made.delete(d);
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A backend that can make per-sandbox groups here, tried by making (and removing) one; undefined
+ * when none is usable, with the reasons.
+ */
+export function detectCgroups(): { backend?: CgroupBackend; tried: string[] } {
+  const tried: string[] = [];
+  let ms: Mount[];
+  let own: ReturnType<typeof ownGroups>;
+  try {
+    ms = mounts();
+    own = ownGroups();
+  } catch (e) {
+    return { tried: [`cannot read /proc/self/mountinfo or /proc/self/cgroup: ${(e as Error).message}`] };
+  }
+  const probe = (b: CgroupBackend) => {
+    const g = b.create({ memoryBytes: 64 * 1024 * 1024, processes: 8 });
+    g.remove();
+    return b;
+  };
+  const v2 = ms.find((m) => m.fstype === "cgroup2");
+  if (v2 && own.v2 !== undefined) {
+    try {
+      const b = v2Backend(v2.path, own.v2);
+      if (b) return { backend: probe(b), tried };
+      tried.push(`cgroup v2 at ${v2.path}: the memory and pids controllers are not available to ${own.v2}`);
+    } catch (e) {
+      tried.push(`cgroup v2 at ${v2.path}${own.v2}: ${(e as Error).message}`);
+    }
+  }
+  const mem = ms.find((m) => m.fstype === "cgroup" && m.superOptions.includes("memory"));
+  const pids = ms.find((m) => m.fstype === "cgroup" && m.superOptions.includes("pids"));
+  if (mem && own.v1.has("memory")) {
+    try {
+      return { backend: probe(v1Backend(mem.path, own.v1.get("memory")!, pids?.path, pids ? own.v1.get("pids") : undefined)), tried };
+    } catch (e) {
+      tried.push(`cgroup v1 memory at ${mem.path}: ${(e as Error).message}`);
+    }
+  } else if (!v2) tried.push("no cgroup file system is mounted");
+  return { tried };
+}
