@@ -120,7 +120,7 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
   );
   if (built.train.length === 0) {
     throw new RlxfError(
-      "empty_dataset",
+      "no_data",
       `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})`,
     );
   }
@@ -150,10 +150,10 @@ async function runC3po(opts: C3poCliOptions): Promise<void> {
   try {
     spec = JSON.parse(await readFile(opts.spec, "utf8")) as C3poSpec;
   } catch (e) {
-    throw new RlxfError("bad_c3po", `cannot read the C3PO spec ${opts.spec}: ${(e as Error).message}`);
+    throw new RlxfError("invalid_input", `cannot read the C3PO spec ${opts.spec}: ${(e as Error).message}`);
   }
   if (typeof spec.feedback !== "string" || !Array.isArray(spec.inScope) || !Array.isArray(spec.outOfScope)) {
-    throw new RlxfError("bad_c3po", `${opts.spec} must hold {feedback, inScope: [{prompt, baseline, revised}], outOfScope: [{prompt, baseline}]}`);
+    throw new RlxfError("invalid_input", `${opts.spec} must hold {feedback, inScope: [{prompt, baseline, revised}], outOfScope: [{prompt, baseline}]}`);
   }
   const set = buildC3po(spec);
   const pairRows = set.pairs.map((p) => (opts.format === "openai-dpo" ? openAiDpoRow(p) : trlPreferenceRow(p)));

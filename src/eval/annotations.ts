@@ -1,26 +1,18 @@
 /**
- * What the dashboards show: a queue's progress and agreement per question (Krippendorff's alpha over every
- * annotator, Cohen's kappa for each pair of annotators with overlap, and agreement of AI judgements with the
- * human consensus on the same targets), and distributions of ratings and of the lengths of preferred vs
- * rejected outputs. The metrics are the eval room's (src/eval/agreement.ts, stats.ts).
+ * Agreement of annotations: Krippendorff's alpha over every annotator, Cohen's kappa for each pair of
+ * annotators with overlap (the F1 of labelled spans, the word similarity of corrections), and agreement of
+ * AI judgements with the human consensus on the same targets. What a queue's dashboard shows per question.
  */
-import type { Hono } from "hono";
-import { z } from "zod";
-import { type AlphaLevel, type RaterValue, cohenKappa, krippendorffAlpha, matchSpans, wordSimilarity } from "../eval/agreement.js";
-import { mean, median } from "../eval/stats.js";
-import { rubricToScalar } from "../feedback/convert.js";
-import { type Feedback, Id } from "../feedback/schema.js";
-import type { QueueRecord, Store } from "../store/index.js";
-import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
-import { notFound } from "./errors.js";
-import type { Question } from "./queue-spec.js";
-import { definitionOf } from "./queues.js";
+import { type Feedback, type FeedbackKind, rubricToScalar } from "../feedback/index.js";
+import { type AlphaLevel, type RaterValue, cohenKappa, krippendorffAlpha, matchSpans, wordSimilarity } from "./agreement.js";
+import type { AnnotationAgreement, PairAgreement } from "./schema.js";
+import { mean } from "./stats.js";
 
 /** NaN (undefined statistic) as null in JSON. */
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-/** The level a question's answers are measured at, or undefined when they have none to agree on. */
-export function levelOf(kind: Question["kind"]): AlphaLevel | undefined {
+/** The level answers of a feedback kind are measured at, or undefined when they have none to agree on. */
+export function levelOf(kind: FeedbackKind): AlphaLevel | undefined {
   if (kind === "pairwise" || kind === "binary" || kind === "critique") return "nominal";
   if (kind === "rating" || kind === "rubric" || kind === "ranking") return "interval";
   return undefined;
@@ -54,15 +46,6 @@ export function unitValues(f: Feedback, taskId: string): { unit: string; value: 
   }
 }
 
-interface PairAgreement {
-  annotators: [string, string];
-  /** Units both annotated. */
-  n: number;
-  /** Share of those with the same answer. */
-  agreement: number | null;
-  kappa: number | null;
-}
-
 /** Alpha over every rater and kappa for each pair, from unit → rater → value. */
 export function agreementOf(byUnit: Map<string, Map<string, RaterValue>>, level: AlphaLevel): { alpha: number | null; pairs: PairAgreement[]; units: number; raters: string[] } {
   const raters = [...new Set([...byUnit.values()].flatMap((m) => [...m.keys()]))].sort();
@@ -93,7 +76,7 @@ export function agreementOf(byUnit: Map<string, Map<string, RaterValue>>, level:
  * Span and correction questions, pair by pair over the outputs both annotators answered: spans by the pairwise
  * F1 of labelled spans (null when neither marked any), corrections by the mean word similarity of the edits.
  */
-export function textAgreement(kind: "span" | "correction", records: readonly Feedback[]): PairAgreement[] {
+export function textAgreement(kind: "spans" | "correction", records: readonly Feedback[]): PairAgreement[] {
   const byRater = new Map<string, Map<string, Feedback>>();
   for (const f of records) {
     let m = byRater.get(f.source.id);
@@ -123,16 +106,16 @@ export function textAgreement(kind: "span" | "correction", records: readonly Fee
         }
       }
       if (n === 0) continue;
-      const agreement = kind === "span" ? (total > 0 ? (2 * matched) / total : null) : similarity / n;
+      const agreement = kind === "spans" ? (total > 0 ? (2 * matched) / total : null) : similarity / n;
       pairs.push({ annotators: [raters[i]!, raters[j]!], n, agreement, kappa: null });
     }
   }
   return pairs;
 }
 
-/** How a question's agreement is measured, for readers of the statistics. */
-export function agreementMeasure(kind: Question["kind"]): string {
-  if (kind === "span") return "pairwise F1 of labelled spans (same label, overlapping)";
+/** How agreement on feedback of a kind is measured, for readers of the statistics. */
+export function agreementMeasure(kind: FeedbackKind): string {
+  if (kind === "spans") return "pairwise F1 of labelled spans (same label, overlapping)";
   if (kind === "correction") return "mean word similarity of the corrected texts (2·LCS / words)";
   return `Krippendorff's alpha (${levelOf(kind)}) and Cohen's kappa per pair`;
 }
@@ -179,200 +162,70 @@ function judgeValue(f: Feedback, human: Feedback): RaterValue {
   }
 }
 
-export interface QuestionStats {
-  id: string;
-  kind: Question["kind"];
-  /** Feedback records submitted for this question. */
-  records: number;
-  level: AlphaLevel | null;
-  /** Units (a task, or a task's generation) with at least one answer. */
-  units: number;
-  alpha: number | null;
-  pairs: PairAgreement[];
-  judges: { source: { type: string; id: string }; n: number; agreement: number | null; kappa: number | null; alpha: number | null }[];
-  /** What `pairs[].agreement` (and alpha) measure for this kind of question. */
-  measure: string;
+/** Whether judgements of other sources on the same targets can be compared with the humans' for a kind. */
+export function comparableWithJudges(kind: FeedbackKind): boolean {
+  return levelOf(kind) !== undefined && kind !== "ranking" && kind !== "rubric";
 }
 
-export async function queueStats(store: Store, project: string, q: QueueRecord, now: number): Promise<Record<string, unknown>> {
-  const progress = await store.queues.progress(project, q.id, now);
-  const claims = await store.queues.claims(project, q.id);
-  const submitted = claims.filter((c) => c.status === "submitted");
-  const feedback = await store.queues.feedbackByIds(project, submitted.flatMap((c) => c.feedbackIds ?? []));
-  const annotators = new Map<string, { submitted: number; skipped: number }>();
-  for (const c of claims) {
-    const a = annotators.get(c.annotator) ?? { submitted: 0, skipped: 0 };
-    if (c.status === "submitted") a.submitted++;
-    if (c.status === "skipped") a.skipped++;
-    annotators.set(c.annotator, a);
+/**
+ * Agreement of the human records of one question (all of `kind`, each with its task id in
+ * `metadata.taskId`), and of `judgements` (AI feedback on the same targets) with their consensus.
+ */
+export function annotationAgreement(kind: FeedbackKind, records: readonly Feedback[], judgements: readonly Feedback[] = []): AnnotationAgreement {
+  const level = levelOf(kind);
+  const out: AnnotationAgreement = { level: level ?? null, units: 0, alpha: null, pairs: [], judges: [], measure: agreementMeasure(kind) };
+  if (!level) {
+    out.units = new Set(records.map((f) => `${String(f.metadata?.taskId)}|${f.targets.join(",")}`)).size;
+    if (kind === "spans" || kind === "correction") out.pairs = textAgreement(kind, records);
+    return out;
   }
-  const judgeTypes = ["judge", "simulated", "critic"];
-
-  const questions: QuestionStats[] = [];
-  for (const question of definitionOf(q).questions) {
-    const mine = feedback.filter((f) => f.metadata?.questionId === question.id);
-    const level = levelOf(question.kind);
-    const st: QuestionStats = { id: question.id, kind: question.kind, records: mine.length, level: level ?? null, units: 0, alpha: null, pairs: [], judges: [], measure: agreementMeasure(question.kind) };
-    if (level) {
-      const byUnit = new Map<string, Map<string, RaterValue>>();
-      for (const f of mine) {
-        for (const { unit, value } of unitValues(f, String(f.metadata?.taskId))) {
-          let m = byUnit.get(unit);
-          if (!m) byUnit.set(unit, (m = new Map()));
-          m.set(f.source.id, value);
-        }
-      }
-      const ag = agreementOf(byUnit, level);
-      st.units = ag.units;
-      st.alpha = ag.alpha;
-      st.pairs = ag.pairs;
-
-      // AI judgements on the same targets against the human consensus.
-      if (question.kind !== "ranking" && question.kind !== "rubric") {
-        const genIds = [...new Set(mine.flatMap((f) => f.targets))];
-        const ai = await store.queues.feedbackOnGenerations(project, genIds, judgeTypes);
-        const humanByUnit = new Map<string, Feedback[]>();
-        for (const f of mine) {
-          const key = f.targets.join("\u0000");
-          const list = humanByUnit.get(key) ?? [];
-          list.push(f);
-          humanByUnit.set(key, list);
-        }
-        const perJudge = new Map<string, { type: string; id: string; human: RaterValue[]; judge: RaterValue[] }>();
-        for (const [, hs] of humanByUnit) {
-          const h0 = hs[0]!;
-          const values = hs.flatMap((h) => unitValues(h, "").map((u) => u.value)).filter((v) => v !== null && v !== undefined);
-          if (!values.length) continue;
-          const human = consensus(values, level);
-          if (human === null || human === undefined) continue;
-          for (const j of ai) {
-            const v = judgeValue(j, h0);
-            if (v === undefined || v === null) continue;
-            const k = `${j.source.type}:${j.source.id}`;
-            const e = perJudge.get(k) ?? { type: j.source.type, id: j.source.id, human: [], judge: [] };
-            e.human.push(human);
-            e.judge.push(v);
-            perJudge.set(k, e);
-          }
-        }
-        st.judges = [...perJudge.values()]
-          .sort((a, b) => (a.type + a.id < b.type + b.id ? -1 : 1))
-          .map((e) => ({
-            source: { type: e.type, id: e.id },
-            n: e.human.length,
-            agreement: level === "nominal" ? e.human.filter((h, i) => String(h) === String(e.judge[i])).length / e.human.length : null,
-            kappa: level === "nominal" ? finiteOrNull(cohenKappa(e.human, e.judge)) : null,
-            alpha: finiteOrNull(krippendorffAlpha([e.human, e.judge], level)),
-          }));
-      }
-    } else {
-      st.units = new Set(mine.map((f) => `${String(f.metadata?.taskId)}|${f.targets.join(",")}`)).size;
-      if (question.kind === "span" || question.kind === "correction") st.pairs = textAgreement(question.kind, mine);
-    }
-    questions.push(st);
-  }
-  return {
-    queueId: q.id,
-    progress,
-    tasks: progress.tasks,
-    annotators: [...annotators].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([id, v]) => ({ id, ...v })),
-    questions,
-  };
-}
-
-// --------------------------------------------------------- distributions ---
-
-export const DistributionsQuery = z.strictObject({
-  dataset: Id.describe("only feedback on items of this dataset").optional(),
-  queueId: Id.describe("only feedback submitted through this queue").optional(),
-  sourceType: z.enum(["human", "judge", "critic", "verifier", "simulated", "user"]).describe("only feedback from this kind of source").optional(),
-  bins: z.string().regex(/^[0-9]{1,3}$/, "must be an integer").transform(Number).pipe(z.number().int().min(1).max(100)).describe("length histogram bins (default 10)").optional(),
-});
-
-function summary(xs: number[]): { n: number; mean: number | null; median: number | null } {
-  return { n: xs.length, mean: xs.length ? mean(xs) : null, median: xs.length ? median(xs) : null };
-}
-
-export async function distributions(store: Store, project: string, q: z.output<typeof DistributionsQuery>): Promise<Record<string, unknown>> {
-  const ratings = new Map<string, { name: string; scale: { min: number; max: number }; scores: Map<number, number>; all: number[] }>();
-  const preferred: number[] = [];
-  const rejected: number[] = [];
-  let ties = 0;
-  let longerPreferred = 0;
-  let comparable = 0;
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["rating", "pairwise"], ...(q.sourceType ? { sourceType: q.sourceType } : {}) })) {
-    if (q.dataset !== undefined && rf.item.dataset !== q.dataset) continue;
-    if (q.queueId !== undefined && rf.feedback.metadata?.queueId !== q.queueId) continue;
-    const f = rf.feedback;
-    if (f.kind === "rating") {
-      const name = f.value.dimension ?? "rating";
-      const key = `${name}\u0000${f.value.scale.min}\u0000${f.value.scale.max}`;
-      let e = ratings.get(key);
-      if (!e) ratings.set(key, (e = { name, scale: { min: f.value.scale.min, max: f.value.scale.max }, scores: new Map(), all: [] }));
-      e.scores.set(f.value.score, (e.scores.get(f.value.score) ?? 0) + 1);
-      e.all.push(f.value.score);
-    } else if (f.kind === "pairwise") {
-      if (f.value.choice === "tie") {
-        ties++;
-        continue;
-      }
-      const [a, b] = rf.targets;
-      const win = f.value.choice === "first" ? a! : b!;
-      const lose = f.value.choice === "first" ? b! : a!;
-      preferred.push(win.output.length);
-      rejected.push(lose.output.length);
-      if (win.output.length !== lose.output.length) {
-        comparable++;
-        if (win.output.length > lose.output.length) longerPreferred++;
-      }
+  const byUnit = new Map<string, Map<string, RaterValue>>();
+  for (const f of records) {
+    for (const { unit, value } of unitValues(f, String(f.metadata?.taskId))) {
+      let m = byUnit.get(unit);
+      if (!m) byUnit.set(unit, (m = new Map()));
+      m.set(f.source.id, value);
     }
   }
-  const nBins = q.bins ?? 10;
-  const top = Math.max(1, ...preferred, ...rejected);
-  const width = Math.ceil(top / nBins);
-  const bins = Array.from({ length: nBins }, (_, i) => ({ from: i * width, to: (i + 1) * width, preferred: 0, rejected: 0 }));
-  const binOf = (x: number) => Math.min(nBins - 1, Math.floor(x / width));
-  for (const x of preferred) bins[binOf(x)]!.preferred++;
-  for (const x of rejected) bins[binOf(x)]!.rejected++;
-  return {
-    ratings: [...ratings.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.scale.min - b.scale.min))
-      .map((e) => ({
-        name: e.name,
-        scale: e.scale,
-        n: e.all.length,
-        mean: mean(e.all),
-        histogram: [...e.scores].sort((a, b) => a[0] - b[0]).map(([value, count]) => ({ value, count })),
-      })),
-    lengths: {
-      unit: "characters (UTF-16 code units)",
-      pairs: preferred.length,
-      ties,
-      preferred: summary(preferred),
-      rejected: summary(rejected),
-      /** Among pairs of different lengths, how often the longer output was preferred. */
-      longerPreferred: comparable ? longerPreferred / comparable : null,
-      bins,
-    },
-  };
-}
+  const ag = agreementOf(byUnit, level);
+  out.units = ag.units;
+  out.alpha = ag.alpha;
+  out.pairs = ag.pairs;
+  if (!comparableWithJudges(kind)) return out;
 
-// ---------------------------------------------------------------- routes ---
-
-export function dashboardRoutes(app: Hono<Env>, s: Settings): void {
-  const { store } = s;
-
-  app.get("/v1/queues/:id/stats", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read queue statistics");
-    const id = c.req.param("id");
-    const q = await store.queues.get(key.project, id);
-    if (!q) throw notFound(`queue "${id}" not found`);
-    return c.json(await queueStats(store, key.project, q, Date.now()));
-  });
-
-  app.get("/v1/analysis/distributions", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read distributions");
-    const q = parseQuery(c, DistributionsQuery);
-    return c.json(await distributions(store, key.project, q));
-  });
+  // AI judgements on the same targets against the human consensus.
+  const humanByUnit = new Map<string, Feedback[]>();
+  for (const f of records) {
+    const key = f.targets.join("\u0000");
+    const list = humanByUnit.get(key) ?? [];
+    list.push(f);
+    humanByUnit.set(key, list);
+  }
+  const perJudge = new Map<string, { type: string; id: string; human: RaterValue[]; judge: RaterValue[] }>();
+  for (const [, hs] of humanByUnit) {
+    const h0 = hs[0]!;
+    const values = hs.flatMap((h) => unitValues(h, "").map((u) => u.value)).filter((v) => v !== null && v !== undefined);
+    if (!values.length) continue;
+    const human = consensus(values, level);
+    if (human === null || human === undefined) continue;
+    for (const j of judgements) {
+      const v = judgeValue(j, h0);
+      if (v === undefined || v === null) continue;
+      const k = `${j.source.type}:${j.source.id}`;
+      const e = perJudge.get(k) ?? { type: j.source.type, id: j.source.id, human: [], judge: [] };
+      e.human.push(human);
+      e.judge.push(v);
+      perJudge.set(k, e);
+    }
+  }
+  out.judges = [...perJudge.values()]
+    .sort((a, b) => (a.type + a.id < b.type + b.id ? -1 : 1))
+    .map((e) => ({
+      source: { type: e.type, id: e.id },
+      n: e.human.length,
+      agreement: level === "nominal" ? e.human.filter((h, i) => String(h) === String(e.judge[i])).length / e.human.length : null,
+      kappa: level === "nominal" ? finiteOrNull(cohenKappa(e.human, e.judge)) : null,
+      alpha: finiteOrNull(krippendorffAlpha([e.human, e.judge], level)),
+    }));
+  return out;
 }

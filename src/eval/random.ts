@@ -33,6 +33,19 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
+ * FNV-1a over the UTF-16 code units of `s`, its offset basis mixed with `seed`: a fast deterministic 32-bit
+ * hash (feature hashing, per-name seeds). Not cryptographic.
+ */
+export function fnv1a(s: string, seed = 0): number {
+  let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
  * Hash an arbitrary (possibly non-integer or huge) seed into 32 bits, so `createRng(1.5)` and
  * `createRng(2 ** 40)` behave sensibly and nearby seeds give unrelated streams.
  */

@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { RlxfError, ValidationError } from "../errors.js";
 import { codePointLength, preferenceToProbability } from "../eval/alpaca-eval.js";
 import { estimateInstructionDifficulty } from "../eval/length-controlled.js";
+import { fnv1a } from "../eval/random.js";
 import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
 import { readRawRecords } from "../io/records.js";
 import type { HashedNgramSpec, SyncFeaturizer } from "../learn/features/featurizer.js";
@@ -101,7 +102,7 @@ export const LAB_LENGTH_FEATURES = ["kchars", "kchars_squared"] as const;
 
 /** Rows of AlpacaEval annotation files (directories are expanded to their .json/.json.gz/.jsonl files). */
 export async function readLabAnnotations(paths: readonly string[]): Promise<AlpacaEvalAnnotation[]> {
-  if (paths.length === 0) throw new RlxfError("no_input", "name AlpacaEval annotation files or a directory of them");
+  if (paths.length === 0) throw new RlxfError("no_data", "name AlpacaEval annotation files or a directory of them");
   const files: string[] = [];
   for (const p of paths) {
     let s;
@@ -112,7 +113,7 @@ export async function readLabAnnotations(paths: readonly string[]): Promise<Alpa
     }
     if (s.isDirectory()) {
       const names = (await readdir(p)).filter((n) => /\.(json|jsonl)(\.gz)?$/i.test(n)).sort();
-      if (names.length === 0) throw new RlxfError("no_input", `${p} holds no .json, .jsonl or .json.gz files`);
+      if (names.length === 0) throw new RlxfError("no_data", `${p} holds no .json, .jsonl or .json.gz files`);
       files.push(...names.map((n) => join(p, n)));
     } else files.push(p);
   }
@@ -146,7 +147,7 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
   if (!(testFraction > 0 && testFraction < 1)) throw new ValidationError([{ path: "testFraction", message: `must lie in (0, 1), got ${testFraction}` }]);
   const refs = new Set(rows.map((r) => r.generator_1));
   if (refs.size > 1) {
-    throw new RlxfError("mixed_reference", `the annotations compare against ${refs.size} references (${[...refs].slice(0, 3).join(", ")}): give files of one reference`);
+    throw new RlxfError("invalid_input", `the annotations compare against ${refs.size} references (${[...refs].slice(0, 3).join(", ")}): give files of one reference`);
   }
   const keep = opts.models ? new Set(opts.models) : undefined;
   const drop = new Set(opts.excludeModels ?? []);
@@ -179,7 +180,7 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
     candidates.push({ model: REFERENCE_MODEL, text: e.reference, length: codePointLength(e.reference), words: Math.max(1, wordCount(e.reference)), gold: 0.5 });
     instructions.push({ index: instructions.length, text, candidates, reference: candidates.length - 1 });
   }
-  if (instructions.length < 2) throw new RlxfError("too_few_instructions", `the annotations give ${instructions.length} usable instruction(s); the lab needs at least 2`);
+  if (instructions.length < 2) throw new RlxfError("no_data", `the annotations give ${instructions.length} usable instruction(s); the lab needs at least 2`);
 
   // Seeded split by instruction; both sides non-empty.
   const train: number[] = [];
@@ -254,10 +255,5 @@ async function featurizeCandidates(instructions: readonly LabInstruction[], feat
 
 /** A deterministic 32-bit hash of a string (FNV-1a), to derive per-method seeds from names. */
 export function hashSeed(seed: number, name: string): number {
-  let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1a(name, seed);
 }

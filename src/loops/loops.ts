@@ -133,7 +133,7 @@ export interface RetryOptions {
 export async function retryLoop(tasks: readonly LoopTask[], ctx: LoopContext, opts: RetryOptions = {}): Promise<LoopReport> {
   const message = opts.message ?? "That is not right. Try again.";
   const step = opts.temperatureStep ?? 0;
-  if (!(step >= 0)) throw new RlxfError("bad_option", "temperatureStep must be a non-negative number");
+  if (!(step >= 0)) throw new RlxfError("invalid_input", "temperatureStep must be a non-negative number");
   const start = opts.startTemperature ?? ctx.policy.temperature ?? (step > 0 ? 0 : undefined);
   const maxT = opts.maxTemperature ?? 2;
   const keyOf = opts.answerKey ?? answerKey;

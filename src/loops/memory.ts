@@ -340,7 +340,7 @@ export async function measureOvergeneralization(x: OvergeneralizationInput): Pro
     }
     return { forced: rateOf(inputs.length, forced), retrieved: { ...rateOf(inputs.length, changed), injected } };
   };
-  if (x.outOfScope.length === 0) throw new RlxfError("no_inputs", "over-generalisation needs out-of-scope inputs");
+  if (x.outOfScope.length === 0) throw new RlxfError("no_data", "over-generalisation needs out-of-scope inputs");
   const inn = await measure(x.inScope);
   const outt = await measure(x.outOfScope);
   return {

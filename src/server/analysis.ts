@@ -3,9 +3,8 @@
  * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
  */
 import type { Hono } from "hono";
-import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalLeaderboard, bradleyTerryLeaderboard } from "../eval/index.js";
-import type { Feedback } from "../feedback/schema.js";
-import { type ExportSource, alpacaEvalRow, exportRecords } from "../io/index.js";
+import { alpacaEvalLeaderboard, alpacaEvalRowsFromStore, bradleyTerryLeaderboard, comparisonsFromStore } from "../eval/index.js";
+import { type ExportSource, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { ExportQuery, LeaderboardQuery } from "./spec.js";
@@ -18,31 +17,6 @@ function storeSource(store: Store, project: string): ExportSource {
   };
 }
 
-/** Pairwise comparisons against one baseline, baseline first (as AlpacaEval annotations). */
-async function alpacaEvalRows(store: Store, project: string, baseline?: string): Promise<{ rows: AlpacaEvalAnnotation[]; baseline?: string }> {
-  const rows: AlpacaEvalAnnotation[] = [];
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
-    const row = alpacaEvalRow(rf, false);
-    if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
-  }
-  const counts = new Map<string, number>();
-  for (const r of rows) {
-    counts.set(r.generator_1, (counts.get(r.generator_1) ?? 0) + 1);
-    counts.set(r.generator_2, (counts.get(r.generator_2) ?? 0) + 1);
-  }
-  const base = baseline ?? [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
-  if (base === undefined) return { rows: [] };
-  const out = rows.flatMap((r): AlpacaEvalAnnotation[] => {
-    if (r.generator_1 === base && r.generator_2 !== base) return [r];
-    if (r.generator_2 === base && r.generator_1 !== base) {
-      const p = Number(r.preference);
-      return [{ ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: Number.isFinite(p) && p >= 1 ? 3 - p : p }];
-    }
-    return [];
-  });
-  return { rows: out, baseline: base };
-}
-
 const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
 const CHUNK_BYTES = 64 * 1024;
 
@@ -53,16 +27,11 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, ["admin", "read"], "read the leaderboard");
     const q = parseQuery(c, LeaderboardQuery);
     if (q.method === "alpaca-eval") {
-      const { rows, baseline } = await alpacaEvalRows(store, key.project, q.baseline);
+      const { rows, baseline } = await alpacaEvalRowsFromStore(store, key.project, q.baseline);
       const board = rows.length ? alpacaEvalLeaderboard(rows) : [];
       return c.json({ method: "alpaca-eval", ...(baseline ? { baseline } : {}), rows: board });
     }
-    const feedback: Feedback[] = [];
-    const generations = new Map<string, GenerationInfo>();
-    for await (const rf of store.iterateResolvedFeedback({ project: key.project, kind: ["pairwise", "ranking", "rating"] })) {
-      feedback.push(rf.feedback);
-      for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
-    }
+    const { feedback, generations } = await comparisonsFromStore(store, key.project);
     const rows = bradleyTerryLeaderboard(feedback, generations, { rounds: q.bootstrap ?? 200, seed: q.seed ?? 0 });
     return c.json({ method: "bt", rows });
   });

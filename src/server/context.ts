@@ -56,7 +56,7 @@ export function parseQuery<S extends z.ZodType>(c: Ctx, schema: S): z.output<S> 
   const r = schema.safeParse(obj);
   if (!r.success) issues.push(...zodIssues(r.error));
   if (issues.length || !r.success) {
-    throw new ApiError(400, "validation_failed", `invalid query: ${issues.map((i) => `${i.path || "(query)"}: ${i.message}`).join("; ")}`, { issues });
+    throw new ApiError("validation_failed", `invalid query: ${issues.map((i) => `${i.path || "(query)"}: ${i.message}`).join("; ")}`, { issues });
   }
   return r.data;
 }
@@ -66,6 +66,6 @@ export function idParam(c: Ctx, name = "id"): string {
   const raw = c.req.param(name) ?? "";
   const r = Id.safeParse(raw);
   const bad = r.success ? badKeyString(raw) : r.error.issues[0]?.message;
-  if (bad) throw new ApiError(400, "invalid_id", `invalid id in the path: ${bad}`, { issues: [{ path: name, message: bad }] });
+  if (bad) throw new ApiError("invalid_id", `invalid id in the path: ${bad}`, { issues: [{ path: name, message: bad }] });
   return raw;
 }

@@ -4,47 +4,11 @@
  */
 import { z } from "zod";
 import { Id } from "../feedback/schema.js";
-import { DistributionsQuery } from "./dashboards.js";
+import { Distributions } from "../eval/schema.js";
+import { CreateQueueBody, DeletedQueue, DraftBody, QueueStats, QueueTaskList, QueueView, ReleaseQuery, SubmitBody, SubmitResult, TaskView, TasksQuery } from "../queues/schema.js";
 import type { Op } from "./openapi.js";
-import { CreateExportBody, CreateQueueBody, DraftBody, Question, ReleaseQuery, SubmitBody, TasksQuery } from "./queue-spec.js";
+import { CreateExportBody, DistributionsQuery } from "./spec.js";
 import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "./results.js";
-
-const Progress = z.object({
-  tasks: z.number().int(),
-  done: z.number().int().describe("tasks with all the submissions they need"),
-  needed: z.number().int().describe("tasks × annotatorsPerItem"),
-  submitted: z.number().int(),
-  skipped: z.number().int(),
-  inProgress: z.number().int().describe("tasks locked to an annotator now"),
-});
-
-const Queue = z.object({
-  id: z.string(),
-  name: z.string(),
-  instructions: z.string().optional(),
-  selection: z.record(z.string(), z.unknown()),
-  questions: z.array(Question),
-  annotatorsPerItem: z.number().int(),
-  lockSeconds: z.number().int(),
-  annotators: z.array(z.string()).optional(),
-  createdAt: z.string(),
-  progress: Progress,
-  mine: z.object({ submitted: z.number().int(), skipped: z.number().int(), holding: z.number().int() }).optional().describe("annotate keys: their own counts"),
-});
-
-const Task = z.object({
-  id: z.string(),
-  queueId: z.string(),
-  item: z.object({ id: z.string(), prompt: z.unknown(), reference: z.string().optional(), dataset: z.string().optional() }),
-  generations: z.array(z.object({ slot: z.number().int(), output: z.string() })).describe("in the order shown to this annotator (random, recorded); answers refer to slots"),
-  questions: z.array(Question),
-  instructions: z.string().optional(),
-  draft: z.unknown().optional(),
-  lockedUntil: z.string(),
-  status: z.enum(["locked", "submitted", "skipped"]).optional(),
-});
-
-const Agreement = z.object({ annotators: z.tuple([z.string(), z.string()]), n: z.number().int(), agreement: z.number().nullable(), kappa: z.number().nullable() });
 
 const ExportJob = z.object({
   id: z.string(),
@@ -62,72 +26,17 @@ export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Re
   return {
     inputs: { CreateQueueBody, DraftBody, SubmitBody, CreateExportBody },
     outputs: {
-      QueueResponse: z.object({ queue: Queue }),
-      QueueList: z.object({ queues: z.array(Queue) }),
-      NextTask: z.object({ task: Task.nullable() }),
-      TaskResponse: z.object({ task: Task }),
-      SubmitResult: z.object({
-        feedback: z.array(Id).describe("ids of the feedback records stored (or already stored under this submissionId)"),
-        generations: z.array(Id).describe("generations made by corrections"),
-        replayed: z.boolean().describe("true when this submissionId was already stored: nothing was written"),
-      }),
-      QueueStats: z.object({
-        queueId: z.string(),
-        progress: Progress,
-        tasks: z.number().int(),
-        annotators: z.array(z.object({ id: z.string(), submitted: z.number().int(), skipped: z.number().int() })),
-        questions: z.array(
-          z.object({
-            id: z.string(),
-            kind: z.string(),
-            records: z.number().int(),
-            level: z.enum(["nominal", "interval", "ratio"]).nullable(),
-            units: z.number().int(),
-            alpha: z.number().nullable().describe("Krippendorff's alpha over every annotator"),
-            pairs: z.array(Agreement).describe("each pair of annotators with overlap: share agreeing and Cohen's kappa; span questions: F1 of labelled spans; corrections: word similarity of the edits"),
-            measure: z.string().describe("what agreement means for this question's kind"),
-            judges: z.array(
-              z.object({ source: z.object({ type: z.string(), id: z.string() }), n: z.number().int(), agreement: z.number().nullable(), kappa: z.number().nullable(), alpha: z.number().nullable() }),
-            ),
-          }),
-        ),
-      }),
-      Distributions: z.object({
-        ratings: z.array(z.object({ name: z.string(), scale: z.object({ min: z.number(), max: z.number() }), n: z.number().int(), mean: z.number(), histogram: z.array(z.object({ value: z.number(), count: z.number().int() })) })),
-        lengths: z.object({
-          unit: z.string(),
-          pairs: z.number().int(),
-          ties: z.number().int(),
-          preferred: z.object({ n: z.number().int(), mean: z.number().nullable(), median: z.number().nullable() }),
-          rejected: z.object({ n: z.number().int(), mean: z.number().nullable(), median: z.number().nullable() }),
-          longerPreferred: z.number().nullable(),
-          bins: z.array(z.object({ from: z.number(), to: z.number(), preferred: z.number().int(), rejected: z.number().int() })),
-        }),
-      }),
+      QueueResponse: z.object({ queue: QueueView }),
+      QueueList: z.object({ queues: z.array(QueueView) }),
+      NextTask: z.object({ task: TaskView.nullable() }),
+      TaskResponse: z.object({ task: TaskView }),
+      SubmitResult,
+      QueueStats,
+      Distributions,
       ExportJob,
-      QueueTaskList: z.object({
-        total: z.number().int().describe("tasks in the queue"),
-        offset: z.number().int(),
-        tasks: z.array(
-          z.object({
-            id: z.string(),
-            position: z.number().int(),
-            itemId: z.string(),
-            generationIds: z.array(z.string()),
-            claims: z.array(
-              z.object({
-                annotator: z.string(),
-                status: z.enum(["locked", "expired", "submitted", "skipped"]).describe("expired: a lock that ran out (it holds nothing)"),
-                lockedUntil: z.string().optional().describe("live locks: until when"),
-                hasDraft: z.boolean(),
-                updatedAt: z.string(),
-              }),
-            ),
-          }),
-        ),
-      }),
+      QueueTaskList,
       Released: z.object({ released: z.number().int().describe("live locks freed") }),
-      DeletedQueue: z.object({ queue: z.string(), tasks: z.number().int(), claims: z.number().int() }),
+      DeletedQueue,
       LabResultList: z.object({ results: z.array(LabResultSummary) }),
       LabResult: LabResultSummary.extend({
         versions: z.array(z.number().int()).describe("every saved version of this name, newest first"),

@@ -40,7 +40,7 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     if (!env.success) {
       const tooMany = Array.isArray(raw.batch) && raw.batch.length > s.maxBatch;
       const issues = zodIssues(env.error);
-      throw new ApiError(tooMany ? 413 : 400, tooMany ? "batch_too_large" : "validation_failed", issues.map((i) => `${i.path}: ${i.message}`).join("; "), { issues });
+      throw new ApiError(tooMany ? "batch_too_large" : "validation_failed", issues.map((i) => `${i.path}: ${i.message}`).join("; "), { issues });
     }
     inputs = env.data.batch;
   } else {
@@ -61,7 +61,7 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     }
     const rec: Record<string, unknown> = { ...input };
     if (typeof rec.project === "string" && rec.project !== key.project) {
-      throw new ApiError(404, "not_found", `project "${rec.project}" not found`, {
+      throw new ApiError("not_found", `project "${rec.project}" not found`, {
         issues: [{ path: [prefix(i), "project"].filter(Boolean).join("."), message: "no such project" }],
         ...(isBatch ? { record: prefix(i), index: i } : {}),
       });
@@ -82,7 +82,7 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     const shown = issues.slice(0, MAX_ISSUES);
     const where = isBatch ? `${badRecords} of ${inputs.length} records` : kind;
     const first = shown.map((i) => `${i.path || "(body)"}: ${i.message}`).slice(0, 3).join("; ");
-    throw new ApiError(400, "validation_failed", `invalid ${where}: ${first}${shown.length > 3 ? `; and ${issues.length - 3} more` : ""}`, {
+    throw new ApiError("validation_failed", `invalid ${where}: ${first}${shown.length > 3 ? `; and ${issues.length - 3} more` : ""}`, {
       issues: shown,
       ...(isBatch && firstBad !== undefined ? { record: prefix(firstBad), index: firstBad } : {}),
     });
@@ -98,7 +98,7 @@ function asAnnotator(rec: Record<string, unknown>, key: ApiKey, prefix: string, 
   }
   const src = rec.source as { type?: unknown; id?: unknown } | null;
   if (!isObject(src) || src.type !== "human" || src.id !== key.name) {
-    throw new ApiError(403, "forbidden", `an annotate key gives feedback as source {"type": "human", "id": "${key.name}"}; omit source or send that`, {
+    throw new ApiError("forbidden", `an annotate key gives feedback as source {"type": "human", "id": "${key.name}"}; omit source or send that`, {
       issues: [{ path: [prefix, "source"].filter(Boolean).join("."), message: `must be {"type": "human", "id": "${key.name}"} or absent` }],
       ...(index !== undefined ? { record: prefix, index } : {}),
     });
@@ -118,7 +118,7 @@ async function checkAssigned(store: Store, key: ApiKey, records: Feedback[], isB
   records.forEach((f, i) => {
     const prefix = isBatch ? `batch.${i}` : "";
     const refuse = (path: string, what: string) => {
-      throw new ApiError(404, "missing_reference", `${isBatch ? `feedback ${prefix}: ` : ""}${what} does not exist among the items assigned to "${key.name}"`, {
+      throw new ApiError("missing_reference", `${isBatch ? `feedback ${prefix}: ` : ""}${what} does not exist among the items assigned to "${key.name}"`, {
         issues: [{ path: [prefix, path].filter(Boolean).join("."), message: `${what} does not exist` }],
         ...(isBatch ? { record: prefix, index: i } : {}),
       });

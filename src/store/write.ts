@@ -24,6 +24,7 @@ export class MissingReferenceError extends NotFoundError {
     super(
       `${where}: ${args.path}: ${args.refKind} "${args.refId}" does not exist in project "${args.project}" ` +
         `(neither stored nor in this batch)`,
+      { code: "missing_reference" },
     );
     this.name = "MissingReferenceError";
     this.record = args.record;

@@ -469,7 +469,7 @@ export async function collectExamples(source: ExampleSource, opts: ExampleOption
   // Critiques with their refinements: the refinement is preferred to the criticised output (ILF).
   if (want.has("refinement") && critiqued.size > 0) {
     if (!source.generations) {
-      throw new RlxfError("no_generations", "refinement pairs need the source's generations (pass an ExampleSource with generations())");
+      throw new RlxfError("no_data", "refinement pairs need the source's generations (pass an ExampleSource with generations())");
     }
     for await (const r of source.generations()) {
       const from = r.metadata?.refinedFrom;

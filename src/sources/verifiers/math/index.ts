@@ -72,7 +72,7 @@ export function mathVerifier(opts: MathVerifierOptions = {}): Verifier {
     type: "math",
     async verify(input: VerifyInput): Promise<VerificationResult> {
       const gold = input.reference ?? fixedGold;
-      if (typeof gold !== "string" && typeof gold !== "number") throw new RlxfError("missing_reference", `verifier "${name}": the gold answer (reference) must be a string`);
+      if (typeof gold !== "string" && typeof gold !== "number") throw new RlxfError("no_reference", `verifier "${name}": the gold answer (reference) must be a string`);
       const r = mathEquivalent(String(gold), input.completion, compare);
       const details: VerificationResult["details"] = { reason: r.reason };
       if (r.pred) details.extracted = r.pred.answer;

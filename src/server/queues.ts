@@ -1,0 +1,133 @@
+/**
+ * Annotation queues over HTTP (the queues room does the work): admins make, list, inspect and delete queues;
+ * annotators (annotate keys, whose name is the annotator) take tasks, keep drafts, skip and submit.
+ */
+import type { Hono } from "hono";
+import {
+  CreateQueueBody,
+  DraftBody,
+  ReleaseQuery,
+  SubmitBody,
+  TasksQuery,
+  createQueue,
+  deleteQueue,
+  heldTask,
+  nextTask,
+  openTo,
+  queueTasks,
+  queueView,
+  releaseTask,
+  saveDraft,
+  skipTask,
+  submitAnswers,
+  taskView,
+} from "../queues/index.js";
+import type { ApiKey, QueueRecord, Store } from "../store/index.js";
+import { jsonBody } from "./body.js";
+import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { notFound } from "./errors.js";
+
+/** A path segment as an id (queue and task ids are plain). */
+function segment(c: Ctx, name: string): string {
+  const v = c.req.param(name) ?? "";
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(v)) throw notFound(`${name === "id" ? "queue" : "task"} "${v.slice(0, 100)}" not found`);
+  return v;
+}
+
+/** The annotator an annotate key works as; other keys see every queue and have no counts of their own. */
+const annotatorOf = (key: ApiKey): string | undefined => (key.role === "annotate" ? key.name : undefined);
+
+/** The queue in the key's project, visible to the key (annotators: only queues open to them); 404 otherwise. */
+async function queueFor(store: Store, key: ApiKey, id: string): Promise<QueueRecord> {
+  const q = await store.queues.get(key.project, id);
+  const annotator = annotatorOf(key);
+  if (!q || (annotator !== undefined && !openTo(q, annotator))) throw notFound(`queue "${id}" not found`);
+  return q;
+}
+
+export function queueRoutes(app: Hono<Env>, s: Settings): void {
+  const { store } = s;
+
+  app.post("/v1/queues", async (c) => {
+    const key = requireRole(c, ["admin"], "create queues");
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateQueueBody);
+    const q = await createQueue(store, key.project, b);
+    return c.json({ queue: await queueView(store, key.project, q, Date.now()) }, 201);
+  });
+
+  app.get("/v1/queues", async (c) => {
+    const key = requireRole(c, ["admin", "read", "annotate"], "list queues");
+    const now = Date.now();
+    const annotator = annotatorOf(key);
+    const queues = (await store.queues.list(key.project)).filter((q) => annotator === undefined || openTo(q, annotator));
+    const out = [];
+    for (const q of queues) out.push(await queueView(store, key.project, q, now, annotator));
+    return c.json({ queues: out });
+  });
+
+  app.get("/v1/queues/:id", async (c) => {
+    const key = requireRole(c, ["admin", "read", "annotate"], "read queues");
+    const q = await queueFor(store, key, segment(c, "id"));
+    return c.json({ queue: await queueView(store, key.project, q, Date.now(), annotatorOf(key)) });
+  });
+
+  app.delete("/v1/queues/:id", async (c) => {
+    const key = requireRole(c, ["admin"], "delete queues");
+    return c.json(await deleteQueue(store, key.project, segment(c, "id")));
+  });
+
+  app.get("/v1/queues/:id/tasks", async (c) => {
+    const key = requireRole(c, ["admin", "read"], "list a queue's tasks");
+    const q = await queueFor(store, key, segment(c, "id"));
+    const page = parseQuery(c, TasksQuery);
+    return c.json(await queueTasks(store, key.project, q, page, Date.now()));
+  });
+
+  app.post("/v1/queues/:id/tasks/:taskId/release", async (c) => {
+    const key = requireRole(c, ["admin"], "release tasks");
+    const q = await queueFor(store, key, segment(c, "id"));
+    const taskId = segment(c, "taskId");
+    const { annotator } = parseQuery(c, ReleaseQuery);
+    return c.json({ released: await releaseTask(store, key.project, q, taskId, Date.now(), annotator) });
+  });
+
+  app.post("/v1/queues/:id/next", async (c) => {
+    const key = requireRole(c, ["annotate", "admin"], "take tasks");
+    const q = await queueFor(store, key, segment(c, "id"));
+    return c.json({ task: await nextTask(store, key.project, q, key.name, Date.now()) });
+  });
+
+  /** The queue, and the task with this annotator's claim on it; 404 when they hold none. */
+  const held = async (c: Ctx, key: ApiKey) => {
+    const q = await queueFor(store, key, segment(c, "id"));
+    return { q, held: await heldTask(store, key.project, q, segment(c, "taskId"), key.name) };
+  };
+
+  app.get("/v1/queues/:id/tasks/:taskId", async (c) => {
+    const key = requireRole(c, ["annotate", "admin"], "read tasks");
+    const { q, held: h } = await held(c, key);
+    return c.json({ task: { ...(await taskView(store, key.project, q, h.task, h.claim)), status: h.claim.status } });
+  });
+
+  app.put("/v1/queues/:id/tasks/:taskId/draft", async (c) => {
+    const key = requireRole(c, ["annotate", "admin"], "save drafts");
+    const { q, held: h } = await held(c, key);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, DraftBody);
+    await saveDraft(store, key.project, q, h, key.name, b.answers, Date.now());
+    return c.body(null, 204);
+  });
+
+  app.post("/v1/queues/:id/tasks/:taskId/skip", async (c) => {
+    const key = requireRole(c, ["annotate", "admin"], "skip tasks");
+    const { q, held: h } = await held(c, key);
+    await skipTask(store, key.project, q, h, key.name, Date.now());
+    return c.body(null, 204);
+  });
+
+  app.post("/v1/queues/:id/tasks/:taskId/submit", async (c) => {
+    const key = requireRole(c, ["annotate", "admin"], "submit tasks");
+    const { q, held: h } = await held(c, key);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitBody);
+    return c.json(await submitAnswers(store, key.project, q, h, key.name, b, Date.now()));
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * The reward service over HTTP (the rewards room does the work): `POST /v1/reward` scores a batch of
+ * samples, `POST /v1/reward/openrlhf` speaks OpenRLHF's remote reward-model protocol (so that
+ * `--remote_rm_url` can point here), and `/v1/reward/specs` keeps a project's named specs.
+ */
+import type { Hono } from "hono";
+import {
+  OpenRlhfBody,
+  OpenRlhfQuery,
+  RewardBody,
+  RewardService,
+  RewardSpecQuery,
+  SaveRewardSpecBody,
+  deleteRewardSpec,
+  getRewardSpec,
+  listRewardSpecs,
+  saveRewardSpec,
+  scoreBatch,
+  scoreOpenRlhf,
+} from "../rewards/index.js";
+import { jsonBody } from "./body.js";
+import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
+
+export const REWARD_ROLES = ["admin", "ingest", "read"] as const;
+
+export function rewardRoutes(app: Hono<Env>, s: Settings): void {
+  const service = new RewardService(s.store, s.judgeModel ? { judgeModel: s.judgeModel } : {});
+  const rewardBody = RewardBody(s.maxBatch);
+  const openRlhfBody = OpenRlhfBody(s.maxBatch);
+
+  app.post("/v1/reward", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "compute rewards");
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, rewardBody);
+    if (b.store) requireRole(c, ["admin", "ingest"], "store rewards (store: true)");
+    return c.json(await scoreBatch(service, s.store, key.project, b));
+  });
+
+  app.post("/v1/reward/specs", async (c) => {
+    const key = requireRole(c, ["admin"], "save reward specs");
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, SaveRewardSpecBody);
+    return c.json(await saveRewardSpec(s.store, service.specs, key.project, b), 201);
+  });
+
+  app.get("/v1/reward/specs", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "read reward specs");
+    return c.json({ specs: await listRewardSpecs(s.store, key.project) });
+  });
+
+  app.get("/v1/reward/specs/:name", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "read reward specs");
+    const q = parseQuery(c, RewardSpecQuery);
+    return c.json(await getRewardSpec(s.store, key.project, c.req.param("name"), q.version));
+  });
+
+  app.delete("/v1/reward/specs/:name", async (c) => {
+    const key = requireRole(c, ["admin"], "delete reward specs");
+    const q = parseQuery(c, RewardSpecQuery);
+    return c.json({ deleted: await deleteRewardSpec(s.store, service.specs, key.project, c.req.param("name"), q.version) });
+  });
+
+  app.post("/v1/reward/openrlhf", async (c) => {
+    const key = requireRole(c, REWARD_ROLES, "compute rewards");
+    const q = parseQuery(c, OpenRlhfQuery);
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, openRlhfBody);
+    return c.json(await scoreOpenRlhf(service, key.project, b, q.spec));
+  });
+}
