@@ -19,7 +19,7 @@
  *
  * The client uses `fetch` and imports no server code.
  */
-import { ValidationError, issuesFromZod } from "../errors.js";
+import { RlxfError, ValidationError, issuesFromZod } from "../errors.js";
 import type { LabResultBody, LabResultSummary } from "../lab/saved.js";
 import type { LoopRunReport } from "../loops/report.js";
 import type { LoopRun } from "../store/loops.js";
@@ -217,7 +217,7 @@ export class Rlxf {
     this.url = (opts.url ?? env("RLXF_URL") ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
     this.#key = opts.key ?? env("RLXF_API_KEY");
     const f = opts.fetch ?? globalThis.fetch;
-    if (!f) throw new Error("no fetch available: pass options.fetch");
+    if (!f) throw new RlxfError("missing_option", "no fetch available: pass options.fetch", { field: "fetch" });
     this.#fetch = f;
     this.#o = {
       timeoutMs: opts.timeoutMs ?? 30_000,
@@ -345,7 +345,7 @@ export class Rlxf {
    * It is sent in a batch; `flush()` or `close()` waits for it.
    */
   feedback(record: NewFeedback): string {
-    if (this.#closed) throw new Error("this Rlxf client is closed");
+    if (this.#closed) throw new RlxfError("conflict", "this Rlxf client is closed");
     if (this.#queue.length >= this.#o.maxQueue) {
       throw new RlxfApiError(0, "queue_full", `${this.#queue.length} feedback records are waiting to be sent; await flush() before adding more`);
     }

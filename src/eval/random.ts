@@ -4,6 +4,7 @@
  * Everything in `src/eval` that needs randomness (bootstrap resampling, synthetic test data) takes a seed and
  * uses these generators, so results are reproducible bit-for-bit across runs and platforms.
  */
+import { ArgumentError } from "../errors.js";
 
 /** A seeded source of uniform numbers in [0, 1) with a few convenience draws. */
 export interface Rng {
@@ -50,7 +51,7 @@ export function fnv1a(s: string, seed = 0): number {
  * `createRng(2 ** 40)` behave sensibly and nearby seeds give unrelated streams.
  */
 function mixSeed(seed: number): number {
-  if (!Number.isFinite(seed)) throw new RangeError(`seed must be finite, got ${seed}`);
+  if (!Number.isFinite(seed)) throw new ArgumentError("seed", `seed must be finite, got ${seed}`);
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 4294967296) >>> 0;
   let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(hi + 0x7f4a7c15, 0xc2b2ae35);
@@ -69,7 +70,7 @@ export function createRng(seed: number): Rng {
   return {
     next: u,
     int(n: number): number {
-      if (!(n > 0) || !Number.isInteger(n)) throw new RangeError(`int(n) needs a positive integer, got ${n}`);
+      if (!(n > 0) || !Number.isInteger(n)) throw new ArgumentError("n", `int(n) needs a positive integer, got ${n}`);
       return Math.floor(u() * n);
     },
     normal(): number {

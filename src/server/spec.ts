@@ -3,6 +3,7 @@
  * and the OpenAPI document (openapi.ts) is generated from them.
  */
 import { z } from "zod";
+import { API_ERROR_CODES } from "../errors.js";
 import { FEEDBACK_KINDS, Feedback, Generation, Id, Item, SOURCE_TYPES } from "../feedback/schema.js";
 import { EXPORT_FORMATS } from "../io/types.js";
 import { ROLES } from "../store/access.js";
@@ -149,9 +150,7 @@ export {
 export const FieldIssueSchema = z.object({ path: z.string(), message: z.string() });
 export const ErrorSchema = z.object({
   error: z.object({
-    code: z.string().describe(
-      "machine-readable: validation_failed, invalid_json, payload_too_large, unsupported_media_type, unauthorized, forbidden, not_found, missing_reference, conflict, not_assigned, method_not_allowed, unavailable, internal_error",
-    ),
+    code: z.string().describe(`machine-readable: ${API_ERROR_CODES.join(", ")}`),
     message: z.string(),
     issues: z.array(FieldIssueSchema).describe("each offending field, by its path in the body or the query").optional(),
     record: z.string().describe("the offending record of a batch, e.g. batch.3").optional(),

@@ -123,7 +123,7 @@ export class RewardModel {
 
   async #memberScores(inputs: readonly FeatureInput[]): Promise<Float64Array[]> {
     const p = this.params;
-    if (p.type !== "ensemble") throw new Error("not an ensemble");
+    if (p.type !== "ensemble") throw new RlxfError("internal_error", "not an ensemble");
     const out: Float64Array[] = [];
     for (const m of p.members) {
       const xs = await this.cache.vectors(m.featurizer, inputs);
