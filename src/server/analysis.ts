@@ -24,7 +24,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
 
   app.get("/v1/leaderboard", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read the leaderboard");
+    const key = requireRole(c, "leaderboard.read");
     const q = parseQuery(c, LeaderboardQuery);
     if (q.method === "alpaca-eval") {
       const { rows, baseline } = await alpacaEvalRowsFromStore(store, key.project, q.baseline);
@@ -37,7 +37,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/export", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "export");
+    const key = requireRole(c, "export");
     const { format } = parseQuery(c, ExportQuery);
     const it = exportRecords(format, storeSource(store, key.project))[Symbol.asyncIterator]();
     const encoder = new TextEncoder();

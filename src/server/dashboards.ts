@@ -13,7 +13,7 @@ export function dashboardRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
 
   app.get("/v1/queues/:id/stats", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read queue statistics");
+    const key = requireRole(c, "queues.stats");
     const id = c.req.param("id");
     const q = await store.queues.get(key.project, id);
     if (!q) throw notFound(`queue "${id}" not found`);
@@ -21,7 +21,7 @@ export function dashboardRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/analysis/distributions", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read distributions");
+    const key = requireRole(c, "distributions.read");
     const q = parseQuery(c, DistributionsQuery);
     return c.json(await feedbackDistributions(store, key.project, q));
   });

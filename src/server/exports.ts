@@ -129,7 +129,7 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
   const running = new Map<string, Promise<void>>();
 
   app.post("/v1/exports", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "export");
+    const key = requireRole(c, "export");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateExportBody);
     const id = randomUUID();
     const job = await store.queues.createExport({ project: key.project, id, format: b.format, request: { ...(b.filters ? { filters: b.filters } : {}) }, now: Date.now() });
@@ -174,12 +174,12 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
   };
 
   app.get("/v1/exports/:id", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read exports");
+    const key = requireRole(c, "exports.read");
     return c.json(view(await jobOf(key.project, c.req.param("id"))));
   });
 
   app.get("/v1/exports/:id/file", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "download exports");
+    const key = requireRole(c, "exports.download");
     const job = await jobOf(key.project, c.req.param("id"));
     if (job.status !== "done" || !job.file) {
       throw new ApiError("not_ready", job.status === "running" ? `export "${job.id}" is still running; poll GET /v1/exports/${job.id}` : `export "${job.id}" failed: ${job.error ?? "unknown error"}`);

@@ -49,14 +49,14 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
 
   app.post("/v1/queues", async (c) => {
-    const key = requireRole(c, ["admin"], "create queues");
+    const key = requireRole(c, "queues.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateQueueBody);
     const q = await createQueue(store, key.project, b);
     return c.json({ queue: await queueView(store, key.project, q, Date.now()) }, 201);
   });
 
   app.get("/v1/queues", async (c) => {
-    const key = requireRole(c, ["admin", "read", "annotate"], "list queues");
+    const key = requireRole(c, "queues.list");
     const now = Date.now();
     const annotator = annotatorOf(key);
     const queues = (await store.queues.list(key.project)).filter((q) => annotator === undefined || openTo(q, annotator));
@@ -66,25 +66,25 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/queues/:id", async (c) => {
-    const key = requireRole(c, ["admin", "read", "annotate"], "read queues");
+    const key = requireRole(c, "queues.read");
     const q = await queueFor(store, key, segment(c, "id"));
     return c.json({ queue: await queueView(store, key.project, q, Date.now(), annotatorOf(key)) });
   });
 
   app.delete("/v1/queues/:id", async (c) => {
-    const key = requireRole(c, ["admin"], "delete queues");
+    const key = requireRole(c, "queues.delete");
     return c.json(await deleteQueue(store, key.project, segment(c, "id")));
   });
 
   app.get("/v1/queues/:id/tasks", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "list a queue's tasks");
+    const key = requireRole(c, "queues.tasks");
     const q = await queueFor(store, key, segment(c, "id"));
     const page = parseQuery(c, TasksQuery);
     return c.json(await queueTasks(store, key.project, q, page, Date.now()));
   });
 
   app.post("/v1/queues/:id/tasks/:taskId/release", async (c) => {
-    const key = requireRole(c, ["admin"], "release tasks");
+    const key = requireRole(c, "tasks.release");
     const q = await queueFor(store, key, segment(c, "id"));
     const taskId = segment(c, "taskId");
     const { annotator } = parseQuery(c, ReleaseQuery);
@@ -92,7 +92,7 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.post("/v1/queues/:id/next", async (c) => {
-    const key = requireRole(c, ["annotate", "admin"], "take tasks");
+    const key = requireRole(c, "tasks.take");
     const q = await queueFor(store, key, segment(c, "id"));
     return c.json({ task: await nextTask(store, key.project, q, key.name, Date.now()) });
   });
@@ -104,13 +104,13 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   };
 
   app.get("/v1/queues/:id/tasks/:taskId", async (c) => {
-    const key = requireRole(c, ["annotate", "admin"], "read tasks");
+    const key = requireRole(c, "tasks.read");
     const { q, held: h } = await held(c, key);
     return c.json({ task: { ...(await taskView(store, key.project, q, h.task, h.claim)), status: h.claim.status } });
   });
 
   app.put("/v1/queues/:id/tasks/:taskId/draft", async (c) => {
-    const key = requireRole(c, ["annotate", "admin"], "save drafts");
+    const key = requireRole(c, "tasks.draft");
     const { q, held: h } = await held(c, key);
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, DraftBody);
     await saveDraft(store, key.project, q, h, key.name, b.answers, Date.now());
@@ -118,14 +118,14 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.post("/v1/queues/:id/tasks/:taskId/skip", async (c) => {
-    const key = requireRole(c, ["annotate", "admin"], "skip tasks");
+    const key = requireRole(c, "tasks.skip");
     const { q, held: h } = await held(c, key);
     await skipTask(store, key.project, q, h, key.name, Date.now());
     return c.body(null, 204);
   });
 
   app.post("/v1/queues/:id/tasks/:taskId/submit", async (c) => {
-    const key = requireRole(c, ["annotate", "admin"], "submit tasks");
+    const key = requireRole(c, "tasks.submit");
     const { q, held: h } = await held(c, key);
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitBody);
     return c.json(await submitAnswers(store, key.project, q, h, key.name, b, Date.now()));

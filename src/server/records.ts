@@ -21,6 +21,7 @@ import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery,
 
 const MAX_ISSUES = 100;
 const PLURAL = { item: "items", generation: "generations", feedback: "feedback" } as const;
+const WRITE_ACTION = { item: "items.write", generation: "generations.write", feedback: "feedback.write" } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -132,7 +133,7 @@ async function checkAssigned(store: Store, key: ApiKey, records: Feedback[], isB
 }
 
 async function write(c: Ctx, s: Settings, kind: RecordKind): Promise<Response> {
-  const key = requireRole(c, kind === "feedback" ? ["admin", "ingest", "annotate"] : ["admin", "ingest"], `write ${PLURAL[kind]}`);
+  const key = requireRole(c, WRITE_ACTION[kind]);
   const { records, isBatch } = await parseWrite(c, s, kind, key);
   if (key.role === "annotate") await checkAssigned(s.store, key, records as Feedback[], isBatch);
   if (!isBatch) {
@@ -148,7 +149,6 @@ async function write(c: Ctx, s: Settings, kind: RecordKind): Promise<Response> {
   return c.json({ results, inserted: r.inserted, existing: r.existing, recordedAt: report.recordedAt }, r.inserted > 0 ? 201 : 200);
 }
 
-const READ_ROLES = ["admin", "read"] as const;
 
 export function recordRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
@@ -160,13 +160,13 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/items", async (c) => {
     const key = c.get("key");
     if (key.role === "annotate") throw forbidden("an annotate key lists its items with GET /v1/assignments");
-    requireRole(c, READ_ROLES, "read items");
+    requireRole(c, "items.list");
     const q = parseQuery(c, ListItemsQuery);
     return c.json(await store.listItems({ ...q, project: key.project }));
   });
 
   app.get("/v1/items/:id{.+}", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read items");
+    const key = requireRole(c, "items.read");
     const id = idParam(c);
     const item = await store.getItem(key.project, id);
     if (!item || !(await visibleItem(store, key, item))) throw notFound(`item "${id}" not found`);
@@ -174,7 +174,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/generations", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read generations");
+    const key = requireRole(c, "generations.read");
     const q = parseQuery(c, ListGenerationsQuery);
     if (key.role === "annotate") {
       if (q.itemId === undefined) throw forbidden("an annotate key lists generations of one assigned item: pass itemId");
@@ -184,7 +184,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/generations/:id{.+}", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read generations");
+    const key = requireRole(c, "generations.read");
     const id = idParam(c);
     const g: Generation | undefined = await store.getGeneration(key.project, id);
     if (!g || (key.role === "annotate" && !(await store.assignments.assigned(key.project, key.name, [g.itemId])).has(g.itemId))) {
@@ -194,7 +194,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/feedback", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read feedback");
+    const key = requireRole(c, "feedback.read");
     const q = parseQuery(c, ListFeedbackQuery);
     if (key.role === "annotate") {
       if ((q.sourceType !== undefined && q.sourceType !== "human") || (q.sourceId !== undefined && q.sourceId !== key.name)) {
@@ -207,7 +207,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/feedback/:id{.+}", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read feedback");
+    const key = requireRole(c, "feedback.read");
     const id = idParam(c);
     const f = await store.getFeedback(key.project, id);
     if (!f || (key.role === "annotate" && (f.source.type !== "human" || f.source.id !== key.name))) throw notFound(`feedback "${id}" not found`);

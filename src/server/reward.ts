@@ -21,45 +21,43 @@ import {
 import { jsonBody } from "./body.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 
-export const REWARD_ROLES = ["admin", "ingest", "read"] as const;
-
 export function rewardRoutes(app: Hono<Env>, s: Settings): void {
   const service = new RewardService(s.store, s.judgeModel ? { judgeModel: s.judgeModel } : {});
   const rewardBody = RewardBody(s.maxBatch);
   const openRlhfBody = OpenRlhfBody(s.maxBatch);
 
   app.post("/v1/reward", async (c) => {
-    const key = requireRole(c, REWARD_ROLES, "compute rewards");
+    const key = requireRole(c, "reward.compute");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, rewardBody);
-    if (b.store) requireRole(c, ["admin", "ingest"], "store rewards (store: true)");
+    if (b.store) requireRole(c, "reward.store");
     return c.json(await scoreBatch(service, s.store, key.project, b));
   });
 
   app.post("/v1/reward/specs", async (c) => {
-    const key = requireRole(c, ["admin"], "save reward specs");
+    const key = requireRole(c, "rewardSpecs.save");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SaveRewardSpecBody);
     return c.json(await saveRewardSpec(s.store, service.specs, key.project, b), 201);
   });
 
   app.get("/v1/reward/specs", async (c) => {
-    const key = requireRole(c, REWARD_ROLES, "read reward specs");
+    const key = requireRole(c, "rewardSpecs.read");
     return c.json({ specs: await listRewardSpecs(s.store, key.project) });
   });
 
   app.get("/v1/reward/specs/:name", async (c) => {
-    const key = requireRole(c, REWARD_ROLES, "read reward specs");
+    const key = requireRole(c, "rewardSpecs.read");
     const q = parseQuery(c, RewardSpecQuery);
     return c.json(await getRewardSpec(s.store, key.project, c.req.param("name"), q.version));
   });
 
   app.delete("/v1/reward/specs/:name", async (c) => {
-    const key = requireRole(c, ["admin"], "delete reward specs");
+    const key = requireRole(c, "rewardSpecs.delete");
     const q = parseQuery(c, RewardSpecQuery);
     return c.json({ deleted: await deleteRewardSpec(s.store, service.specs, key.project, c.req.param("name"), q.version) });
   });
 
   app.post("/v1/reward/openrlhf", async (c) => {
-    const key = requireRole(c, REWARD_ROLES, "compute rewards");
+    const key = requireRole(c, "reward.compute");
     const q = parseQuery(c, OpenRlhfQuery);
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, openRlhfBody);
     return c.json(await scoreOpenRlhf(service, key.project, b, q.spec));

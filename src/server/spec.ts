@@ -6,7 +6,7 @@ import { z } from "zod";
 import { API_ERROR_CODES } from "../errors.js";
 import { FEEDBACK_KINDS, Feedback, Generation, Id, Item, SOURCE_TYPES } from "../feedback/schema.js";
 import { EXPORT_FORMATS } from "../io/types.js";
-import { ROLES } from "../store/access.js";
+import { ROLES } from "../roles.js";
 
 export const API_VERSION = "v1";
 export const DEFAULT_MAX_BATCH = 5000;
