@@ -1,11 +1,14 @@
 /**
- * The API's schemas, in one place: the handlers validate requests with them,
- * and the OpenAPI document (openapi.ts) is generated from them.
+ * The HTTP API's own schemas (queries, key and assignment bodies, pages, write results, errors): the handlers
+ * validate requests with them and the OpenAPI document is generated from them. With the rooms' schemas
+ * (src/api/index.ts) they are the only declaration of the API's shapes.
  */
 import { z } from "zod";
 import { API_ERROR_CODES } from "../errors.js";
 import { FEEDBACK_KINDS, Feedback, Generation, Id, Item, SOURCE_TYPES } from "../feedback/schema.js";
-import { EXPORT_FORMATS } from "../io/types.js";
+import { AlpacaEvalRowSchema, BradleyTerryRowSchema } from "../eval/schema.js";
+import { EXPORT_FORMATS } from "../io/schema.js";
+import { LoopSummary, ReportedTask } from "../loops/schema.js";
 import { ROLES } from "../roles.js";
 
 export const API_VERSION = "v1";
@@ -129,22 +132,6 @@ export const writeBody = (record: z.ZodType, max: number) =>
 
 export const RECORD_SCHEMAS = { item: Item, generation: Generation, feedback: Feedback } as const;
 
-// ---------------------------------------------------------------- reward ---
-
-export {
-  MAX_REWARD_TEXT,
-  OpenRlhfBody,
-  OpenRlhfQuery,
-  OpenRlhfResponseSchema,
-  RewardBody,
-  RewardResponseSchema,
-  RewardSpecListSchema,
-  RewardSpecQuery,
-  RewardSpecRecordSchema,
-  RewardSpecSchema,
-  SaveRewardSpecBody,
-} from "../rewards/index.js";
-
 // ------------------------------------------------------------ responses ---
 
 export const FieldIssueSchema = z.object({ path: z.string(), message: z.string() });
@@ -195,11 +182,14 @@ export const AssignmentPage = page(AssignmentSchema);
 export const AssignResultSchema = z.object({ inserted: z.number().int(), existing: z.number().int() });
 export const UnassignResultSchema = z.object({ removed: z.number().int() });
 
-export const LeaderboardSchema = z.object({
-  method: z.enum(["bt", "alpaca-eval"]),
-  baseline: z.string().optional(),
-  rows: z.array(z.record(z.string(), z.unknown())).describe("bt: {model, rating, lower, upper, n_comparisons, win_share}; alpaca-eval: AlpacaEval leaderboard columns"),
-});
+export const LeaderboardSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("bt"), rows: z.array(BradleyTerryRowSchema).describe("Bradley-Terry ratings with bootstrap intervals, best first") }),
+  z.object({
+    method: z.literal("alpaca-eval"),
+    baseline: z.string().optional(),
+    rows: z.array(AlpacaEvalRowSchema).describe("AlpacaEval leaderboard columns against the baseline, best first"),
+  }),
+]);
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
 
@@ -230,3 +220,94 @@ export const DistributionsQuery = z.strictObject({
   sourceType: z.enum(SOURCE_TYPES).describe("only feedback from this kind of source").optional(),
   bins: z.string().regex(/^[0-9]{1,3}$/, "must be an integer").transform(Number).pipe(z.number().int().min(1).max(100)).describe("length histogram bins (default 10)").optional(),
 });
+
+// ---------------------------------------------------------------- results ---
+
+export const Released = z.object({ released: z.number().int().describe("live locks freed") });
+
+export const ExportJob = z.object({
+  id: z.string(),
+  format: z.string(),
+  status: z.enum(["running", "done", "failed"]),
+  rows: z.number().int(),
+  error: z.string().optional(),
+  filters: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+
+export const LabResultQuery = z.strictObject({
+  version: z.coerce.number().int().positive().optional().describe("a saved version (default: the latest)"),
+});
+
+export const LoopRunsQuery = z.strictObject({
+  loop: z.string().min(1).optional().describe("only runs of this loop (refine, retry, reflexion, best-of-n, multi-turn)"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe("most runs returned, newest first"),
+});
+
+export const LoopRunQuery = z.strictObject({
+  outputs: z.enum(["true", "false"]).default("false").describe("include each attempt's output text"),
+});
+
+export const LabResultSummary = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  type: z.enum(["run", "sweep"]),
+  description: z.string().optional(),
+  createdAt: z.string(),
+  feedback: z.string(),
+  pFlips: z.array(z.number()),
+  labels: z.array(z.number().int()),
+  seeds: z.array(z.number().int()),
+  methods: z.array(z.string()),
+  best: z.object({ method: z.string(), winRate: z.number() }).optional().describe("the best final test win rate (%) (sweeps: of one cell's mean over seeds)"),
+});
+
+export const LoopRun = z.object({
+  id: z.string(),
+  project: z.string(),
+  loop: z.string(),
+  status: z.enum(["running", "done", "failed"]),
+  config: z.record(z.string(), z.unknown()),
+  summary: LoopSummary.partial().optional().describe("set when the run finishes (runs stored by older versions may lack some fields)"),
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+
+export const LabResultList = z.object({ results: z.array(LabResultSummary) });
+export const LabResult = LabResultSummary.extend({
+  versions: z.array(z.number().int()).describe("every saved version of this name, newest first"),
+  result: z
+    .object({ type: z.enum(["run", "sweep"]) })
+    .catchall(z.unknown())
+    .describe('a run: {type: "run", run: {feedback, pFlip, labels, seed, settings, environment, proxy?, methods: [{method, winRate, lcWinRate?, length, kl, proxyReward?, labels, seconds, curve: [{step, winRate, length, kl, proxyReward?}]}], seconds}}; a sweep: {type: "sweep", grid, rows, seconds} as `rlxf lab ... --json` prints them'),
+});
+export const LoopRunList = z.object({ runs: z.array(LoopRun) });
+export const LoopRunReport = z.object({
+  run: LoopRun,
+  summary: LoopSummary.describe("accuracy, accuracyPerTurn, friction, selfCorrection (confidence / critique), tokens and cost per solved task, stops"),
+  tasks: z.array(ReportedTask),
+});
+
+// ------------------------------------------------------------------ types ---
+
+export type WriteResult = z.infer<typeof WriteResultSchema>;
+/** One page of a list: `nextCursor` is present when more records may follow. */
+export type Page<T> = Omit<z.infer<typeof ItemPage>, "records"> & { records: T[] };
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+export type CreatedKey = z.infer<typeof CreatedKeySchema>;
+export type Assignment = z.infer<typeof AssignmentSchema>;
+export type AssignResult = z.infer<typeof AssignResultSchema>;
+export type UnassignResult = z.infer<typeof UnassignResultSchema>;
+export type Leaderboard = z.infer<typeof LeaderboardSchema>;
+export type LeaderboardQuery = z.input<typeof LeaderboardQuery>;
+export type Health = z.infer<typeof HealthSchema>;
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+export type CreateExportBody = z.infer<typeof CreateExportBody>;
+export type ExportJob = z.infer<typeof ExportJob>;
+export type Released = z.infer<typeof Released>;
+export type LabResultSummary = z.infer<typeof LabResultSummary>;
+export type LabResult = z.infer<typeof LabResult>;
+export type LoopRun = z.infer<typeof LoopRun>;
+export type LoopRunReport = z.infer<typeof LoopRunReport>;
+export type LoopRunList = z.infer<typeof LoopRunList>;

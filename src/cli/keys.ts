@@ -47,7 +47,7 @@ export async function runKeysList(opts: ListOptions): Promise<void> {
     return;
   }
   out(
-    table(keys as unknown as Record<string, unknown>[], [
+    table(keys, [
       { key: "id" },
       { key: "project" },
       { key: "role" },

@@ -57,3 +57,29 @@ export const Distributions = z.object({
   }),
 });
 export type Distributions = z.infer<typeof Distributions>;
+
+/** A row of a Bradley-Terry leaderboard, with percentile bootstrap intervals. */
+export const BradleyTerryRowSchema = z.object({
+  model: z.string(),
+  rating: z.number().describe("Elo-like: 1000 + 400/ln(10) times the centred log-strength"),
+  lower: z.number(),
+  upper: z.number(),
+  n_comparisons: z.number().int(),
+  win_share: z.number().describe("mean share of its comparisons won (ties count one half)"),
+});
+/** A row of an AlpacaEval leaderboard (AlpacaEval's column names). */
+export const AlpacaEvalRowSchema = z.object({
+  model: z.string(),
+  win_rate: z.number(),
+  standard_error: z.number(),
+  n_wins: z.number(),
+  n_wins_base: z.number(),
+  n_draws: z.number(),
+  n_total: z.number(),
+  discrete_win_rate: z.number(),
+  avg_length: z.number(),
+  length_controlled_winrate: z.number().nullable(),
+  lc_standard_error: z.number().nullable(),
+});
+export type BradleyTerryRow = z.infer<typeof BradleyTerryRowSchema>;
+export type AlpacaEvalLeaderboardRow = z.infer<typeof AlpacaEvalRowSchema>;

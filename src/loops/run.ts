@@ -361,6 +361,6 @@ export async function runLoop(loop: LoopKind, tasks: readonly LoopTask[], ctx: L
     throw e;
   }
   const summary = loopMetrics(loop, await ctx.store.loops.steps(project, runId));
-  await ctx.store.loops.finish(project, runId, "done", summary as unknown as Record<string, unknown>);
+  await ctx.store.loops.finish(project, runId, "done", summary);
   return { runId, loop, project, tasks: results, summary };
 }

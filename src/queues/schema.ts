@@ -267,7 +267,7 @@ export const TaskView = z.object({
   generations: z.array(ShownGeneration).describe("in the order shown to this annotator (random, recorded); answers refer to slots"),
   questions: z.array(Question),
   instructions: z.string().optional(),
-  draft: z.unknown().optional(),
+  draft: z.record(z.string(), z.unknown()).optional().describe("the answers saved with PUT .../draft, as sent"),
   lockedUntil: z.string(),
   status: z.enum(["locked", "submitted", "skipped"]).optional(),
 });

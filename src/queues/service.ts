@@ -70,6 +70,9 @@ export async function queueView(store: Store, project: string, q: QueueRecord, n
   };
 }
 
+/** A draft as kept: the answers by question id (drafts are saved from `DraftBody`, so nothing else is stored). */
+const isAnswers = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
 /** Generations as shown: blind (no id, no policy), in the claim's order. */
 export async function taskView(store: Store, project: string, q: QueueRecord, task: QueueTask, claim: Claim): Promise<TaskView> {
   const item = await store.getItem(project, task.itemId);
@@ -83,7 +86,7 @@ export async function taskView(store: Store, project: string, q: QueueRecord, ta
     generations: claim.shownOrder.map((i, slot) => ({ slot, output: gens[i]?.output ?? "" })),
     questions: d.questions,
     ...(d.instructions !== undefined ? { instructions: d.instructions } : {}),
-    ...(claim.draft !== undefined ? { draft: claim.draft } : {}),
+    ...(isAnswers(claim.draft) ? { draft: claim.draft } : {}),
     lockedUntil: new Date(claim.lockedUntil).toISOString(),
   };
 }

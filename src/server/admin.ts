@@ -7,7 +7,7 @@ import type { Item } from "../feedback/schema.js";
 import { jsonBody } from "./body.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { forbidden, notFound } from "./errors.js";
-import { AssignBody, CreateKeyBody, ListAssignmentsQuery, ListKeysQuery } from "./spec.js";
+import { AssignBody, CreateKeyBody, ListAssignmentsQuery, ListKeysQuery } from "../api/index.js";
 
 export function adminRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;

@@ -7,7 +7,7 @@ import { alpacaEvalLeaderboard, alpacaEvalRowsFromStore, bradleyTerryLeaderboard
 import { type ExportSource, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
-import { ExportQuery, LeaderboardQuery } from "./spec.js";
+import { ExportQuery, type Leaderboard, LeaderboardQuery } from "../api/index.js";
 
 function storeSource(store: Store, project: string): ExportSource {
   return {
@@ -29,11 +29,11 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     if (q.method === "alpaca-eval") {
       const { rows, baseline } = await alpacaEvalRowsFromStore(store, key.project, q.baseline);
       const board = rows.length ? alpacaEvalLeaderboard(rows) : [];
-      return c.json({ method: "alpaca-eval", ...(baseline ? { baseline } : {}), rows: board });
+      return c.json({ method: "alpaca-eval", ...(baseline ? { baseline } : {}), rows: board } satisfies Leaderboard);
     }
     const { feedback, generations } = await comparisonsFromStore(store, key.project);
     const rows = bradleyTerryLeaderboard(feedback, generations, { rounds: q.bootstrap ?? 200, seed: q.seed ?? 0 });
-    return c.json({ method: "bt", rows });
+    return c.json({ method: "bt", rows } satisfies Leaderboard);
   });
 
   app.get("/v1/export", async (c) => {

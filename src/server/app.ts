@@ -18,7 +18,7 @@ import { dashboardRoutes } from "./dashboards.js";
 import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
 import { serveStatic } from "./static.js";
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "../api/index.js";
 
 export const SERVER_VERSION = "0.1.0";
 

@@ -11,7 +11,7 @@ import type { ApiKey, Store } from "../store/index.js";
 import { badKeyString } from "../store/codec.js";
 import type { WriteCoalescer } from "./coalesce.js";
 import { ApiError, forbidden, zodIssues } from "./errors.js";
-import { REPEATABLE } from "./spec.js";
+import { REPEATABLE } from "../api/index.js";
 
 export interface Env {
   Variables: { key: ApiKey };

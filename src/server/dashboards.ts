@@ -7,7 +7,7 @@ import { feedbackDistributions } from "../eval/index.js";
 import { queueStats } from "../queues/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { notFound } from "./errors.js";
-import { DistributionsQuery } from "./spec.js";
+import { DistributionsQuery } from "../api/index.js";
 
 export function dashboardRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;

@@ -18,7 +18,7 @@ import { type ExportFormat, type ExportSource, writeExportFile } from "../io/ind
 import type { ExportJob, FeedbackFilter, Store } from "../store/index.js";
 import { type Env, type Settings, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
-import { CreateExportBody } from "./spec.js";
+import { CreateExportBody } from "../api/index.js";
 import { jsonBody } from "./body.js";
 
 export function exportDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { Feedback, Generation, Item } from "../feedback/schema.js";
 import { ROLES, ROLE_SUMMARIES, type Role, rolesFor } from "../roles.js";
-import * as S from "./spec.js";
+import * as S from "../api/index.js";
 import { queueOperations, queueSchemas } from "./queue-openapi.js";
 
 type Json = Record<string, unknown>;

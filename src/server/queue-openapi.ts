@@ -8,19 +8,7 @@ import { Distributions } from "../eval/schema.js";
 import { CreateQueueBody, DeletedQueue, DraftBody, QueueStats, QueueTaskList, QueueView, ReleaseQuery, SubmitBody, SubmitResult, TaskView, TasksQuery } from "../queues/schema.js";
 import { rolesFor } from "../roles.js";
 import type { Op } from "./openapi.js";
-import { CreateExportBody, DistributionsQuery } from "./spec.js";
-import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "./results.js";
-
-const ExportJob = z.object({
-  id: z.string(),
-  format: z.string(),
-  status: z.enum(["running", "done", "failed"]),
-  rows: z.number().int(),
-  error: z.string().optional(),
-  filters: z.record(z.string(), z.unknown()).optional(),
-  createdAt: z.string(),
-  finishedAt: z.string().optional(),
-});
+import { CreateExportBody, DistributionsQuery, ExportJob, LabResult, LabResultList, LabResultQuery, LoopRunList, LoopRunQuery, LoopRunReport, LoopRunsQuery, Released } from "../api/index.js";
 
 /** Schemas to register: request bodies (inputs) and responses (outputs). */
 export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Record<string, z.ZodType> } {
@@ -36,50 +24,15 @@ export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Re
       Distributions,
       ExportJob,
       QueueTaskList,
-      Released: z.object({ released: z.number().int().describe("live locks freed") }),
+      Released,
       DeletedQueue,
-      LabResultList: z.object({ results: z.array(LabResultSummary) }),
-      LabResult: LabResultSummary.extend({
-        versions: z.array(z.number().int()).describe("every saved version of this name, newest first"),
-        result: z
-          .object({ type: z.enum(["run", "sweep"]) })
-          .catchall(z.unknown())
-          .describe('a run: {type: "run", run: {feedback, pFlip, labels, seed, settings, environment, proxy?, methods: [{method, winRate, lcWinRate?, length, kl, proxyReward?, labels, seconds, curve: [{step, winRate, length, kl, proxyReward?}]}], seconds}}; a sweep: {type: "sweep", grid, rows, seconds} as `rlxf lab ... --json` prints them'),
-      }),
-      LoopRunList: z.object({ runs: z.array(LoopRun) }),
-      LoopRunReport: z.object({
-        run: LoopRun,
-        summary: z.record(z.string(), z.unknown()).describe("accuracy, accuracyPerTurn, friction, selfCorrection (confidence / critique), tokens and cost per solved task, stops"),
-        tasks: z.array(z.object({ taskId: z.string(), solved: z.boolean(), stop: z.string(), attempts: z.number().int(), tokens: z.number(), costUsd: z.number(), error: z.string().optional(), steps: z.array(z.record(z.string(), z.unknown())) })),
-      }),
+      LabResultList,
+      LabResult,
+      LoopRunList,
+      LoopRunReport,
     },
   };
 }
-
-const LabResultSummary = z.object({
-  name: z.string(),
-  version: z.number().int(),
-  type: z.enum(["run", "sweep"]),
-  description: z.string().optional(),
-  createdAt: z.string(),
-  feedback: z.string(),
-  pFlips: z.array(z.number()),
-  labels: z.array(z.number().int()),
-  seeds: z.array(z.number().int()),
-  methods: z.array(z.string()),
-  best: z.object({ method: z.string(), winRate: z.number() }).optional().describe("the best final test win rate (%) (sweeps: of one cell's mean over seeds)"),
-});
-
-const LoopRun = z.object({
-  id: z.string(),
-  project: z.string(),
-  loop: z.string(),
-  status: z.enum(["running", "done", "failed"]),
-  config: z.record(z.string(), z.unknown()),
-  summary: z.record(z.string(), z.unknown()).optional(),
-  createdAt: z.string(),
-  finishedAt: z.string().optional(),
-});
 
 export function queueOperations(): Op[] {
   return [

@@ -17,7 +17,7 @@ import type { ApiKey, RecordKind, Store } from "../store/index.js";
 import { readJson } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { ApiError, forbidden, notFound, zodIssues } from "./errors.js";
-import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery, RECORD_SCHEMAS } from "./spec.js";
+import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery, RECORD_SCHEMAS } from "../api/index.js";
 
 const MAX_ISSUES = 100;
 const PLURAL = { item: "items", generation: "generations", feedback: "feedback" } as const;

@@ -3,24 +3,11 @@
  * loop runs with their metrics recomputed from their steps. The web app plots both.
  */
 import type { Hono } from "hono";
-import { z } from "zod";
 import { LAB_RESULT_KIND, getLabResult, listLabResults, summarizeLabResult } from "../lab/index.js";
 import { loopRunReport } from "../loops/report.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 
-
-export const LabResultQuery = z.strictObject({
-  version: z.coerce.number().int().positive().optional().describe("a saved version (default: the latest)"),
-});
-
-export const LoopRunsQuery = z.strictObject({
-  loop: z.string().min(1).optional().describe("only runs of this loop (refine, retry, reflexion, best-of-n, multi-turn)"),
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe("most runs returned, newest first"),
-});
-
-export const LoopRunQuery = z.strictObject({
-  outputs: z.enum(["true", "false"]).default("false").describe("include each attempt's output text"),
-});
+import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "../api/index.js";
 
 export function resultRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/lab/results", async (c) => {
