@@ -4,7 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { RlxfError } from "../errors.js";
-import { cachedEmbedder, openAiEmbedder } from "../learn/features/embedding.js";
+import { cachedEmbedder, openAiEmbedder } from "../learn/index.js";
 import {
   type FeedbackSource,
   type LoopContext,

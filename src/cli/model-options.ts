@@ -1,7 +1,7 @@
 /** The options every command that calls a model takes, and the `Model` they make. */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Model, PROVIDERS, type ProviderKind, type ResponseCache, StoreResponseCache, createModel } from "../providers/index.js";
-import type { ModelStats } from "../providers/model.js";
+import type { ModelStats } from "../providers/index.js";
 import { type RecordSink, WorkerSink } from "../sources/index.js";
 import { type Store, resolveTarget } from "../store/index.js";
 import { type DbOptions, storeFrom } from "./shared.js";

@@ -7,7 +7,7 @@
  *   rlxf verify check --verifier NAME|spec.json --input FILE --json
  */
 import { existsSync, readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { RlxfError } from "../errors.js";
 import type { HumanEvalSample, MatchType, MathEquivalenceOptions, Verifier } from "../sources/verifiers/index.js";
 // The verifiers (and the CAS behind them) load only when a verify command runs, keeping every other command's start fast.

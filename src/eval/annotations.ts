@@ -33,7 +33,7 @@ export function unitValues(f: Feedback, taskId: string): { unit: string; value: 
       return f.value.verdict === undefined ? [] : [{ unit: `${taskId}|${f.targets[0]}`, value: f.value.verdict }];
     case "rubric": {
       // A rubric whose weights are all 0 has no total: no value.
-      let v: number | null = null;
+      let v: number | null;
       try {
         v = rubricToScalar(f);
       } catch {

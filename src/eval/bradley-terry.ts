@@ -12,7 +12,7 @@
  */
 
 import { ArgumentError, RlxfError } from "../errors.js";
-import type { Comparison } from "../feedback/convert.js";
+import type { Comparison } from "../feedback/index.js";
 import { createRng } from "./random.js";
 import { quantile, sigmoid, softplus } from "./stats.js";
 

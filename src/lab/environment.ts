@@ -8,16 +8,16 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { RlxfError, ValidationError } from "../errors.js";
-import { codePointLength, preferenceToProbability } from "../eval/alpaca-eval.js";
-import { estimateInstructionDifficulty } from "../eval/length-controlled.js";
-import { fnv1a } from "../eval/random.js";
-import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
-import { readRawRecords } from "../io/records.js";
-import type { HashedNgramSpec, SyncFeaturizer } from "../learn/features/featurizer.js";
-import { FeatureCache } from "../learn/features/cache.js";
-import { hashedNgramFeaturizer } from "../learn/features/hashed.js";
-import { wordCount } from "../learn/features/tokenize.js";
-import { itemUnit } from "../learn/datasets/filters.js";
+import { codePointLength, preferenceToProbability } from "../eval/index.js";
+import { estimateInstructionDifficulty } from "../eval/index.js";
+import { fnv1a } from "../eval/index.js";
+import type { AlpacaEvalAnnotation } from "../eval/index.js";
+import { readRawRecords } from "../io/index.js";
+import type { HashedNgramSpec, SyncFeaturizer } from "../learn/index.js";
+import { FeatureCache } from "../learn/index.js";
+import { hashedNgramFeaturizer } from "../learn/index.js";
+import { wordCount } from "../learn/index.js";
+import { itemUnit } from "../learn/index.js";
 
 /** The name the reference output's candidate carries. */
 export const REFERENCE_MODEL = "reference";

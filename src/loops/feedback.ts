@@ -5,13 +5,13 @@
  */
 import { RlxfError } from "../errors.js";
 import type { Feedback, FeedbackValue, Source, SourceType } from "../feedback/schema.js";
-import type { Pricing } from "../providers/model.js";
-import type { ChatModel, ChatRequest, ChatResponse } from "../providers/types.js";
-import type { JudgeConfig } from "../sources/config.js";
-import { critique, gradeRubric, gradeWithReference } from "../sources/judge.js";
-import { toVerificationValue, type Verifier } from "../sources/verifiers/types.js";
-import type { RewardModel } from "../learn/reward/model.js";
-import type { Store } from "../store/types.js";
+import type { Pricing } from "../providers/index.js";
+import type { ChatModel, ChatRequest, ChatResponse } from "../providers/index.js";
+import type { JudgeConfig } from "../sources/index.js";
+import { critique, gradeRubric, gradeWithReference } from "../sources/index.js";
+import { toVerificationValue, type Verifier } from "../sources/verifiers/index.js";
+import type { RewardModel } from "../learn/index.js";
+import type { Store } from "../store/index.js";
 import type { EvaluateInput, FeedbackResult, FeedbackSource, Spend } from "./types.js";
 
 export const ZERO_SPEND: Spend = { inputTokens: 0, outputTokens: 0, costUsd: 0 };

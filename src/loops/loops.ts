@@ -13,8 +13,8 @@
  * - `multiTurnLoop` (MINT, ConvSim): a conversation in which a simulated user's natural-language feedback is the next turn.
  */
 import { RlxfError } from "../errors.js";
-import { parseFeedback } from "../feedback/validate.js";
-import type { ChatMessage } from "../providers/types.js";
+import { parseFeedback } from "../feedback/index.js";
+import type { ChatMessage } from "../providers/index.js";
 import { BudgetSpent, type Judged, type LoopReport, type StopReason, type TaskTrace, answerKey, runLoop } from "./run.js";
 import type { FeedbackResult, LoopContext, LoopTask } from "./types.js";
 

@@ -9,7 +9,7 @@
  *   P(wrong becomes correct) over consecutive attempts;
  * - tokens and cost per solved task, stop reasons, repeated answers (rejected before submission, or resubmitted).
  */
-import type { LoopStep } from "../store/loops.js";
+import type { LoopStep } from "../store/index.js";
 import type { LoopSummary } from "./schema.js";
 
 export type { LoopSummary };

@@ -3,8 +3,8 @@
  * the attempts with their outputs (read from the stored generations) and what the feedback said.
  */
 import { NotFoundError } from "../errors.js";
-import type { LoopRun } from "../store/loops.js";
-import type { Store } from "../store/types.js";
+import type { LoopRun } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { type LoopSummary, loopMetrics } from "./metrics.js";
 import type { ReportedAttempt, ReportedTask } from "./schema.js";
 

@@ -6,11 +6,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { RlxfError } from "../errors.js";
 import { type Feedback, type Generation, type Item, DEFAULT_PROJECT } from "../feedback/schema.js";
-import { parseFeedback } from "../feedback/validate.js";
-import type { ChatMessage, ChatRequest } from "../providers/types.js";
-import { ProviderError } from "../providers/errors.js";
-import { toVerificationValue } from "../sources/verifiers/types.js";
-import type { LoopStepInput } from "../store/loops.js";
+import { parseFeedback } from "../feedback/index.js";
+import type { ChatMessage, ChatRequest } from "../providers/index.js";
+import { ProviderError } from "../providers/index.js";
+import { toVerificationValue } from "../sources/verifiers/index.js";
+import type { LoopStepInput } from "../store/index.js";
 import { FeedbackTimeoutError, ZERO_SPEND, addSpend, spendOf } from "./feedback.js";
 import { type LoopSummary, loopMetrics } from "./metrics.js";
 import type { Budget, Called, FeedbackResult, LoopContext, LoopTask, Spend } from "./types.js";

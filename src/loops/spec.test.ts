@@ -4,15 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresForFile } from "../../test/support/postgres.js";
-import type { PreferencePair } from "../learn/datasets/examples.js";
-import { saveRewardModel } from "../learn/reward/artifacts.js";
-import { trainRewardModel } from "../learn/reward/train.js";
+import type { PreferencePair } from "../learn/index.js";
+import { saveRewardModel } from "../learn/index.js";
+import { trainRewardModel } from "../learn/index.js";
 import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
 import { RewardSpecs, saveRewardSpec } from "../rewards/index.js";
 import { openStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
+import type { Store } from "../store/index.js";
+import { createVerifier } from "../sources/verifiers/index.js";
 import { verifierFeedback } from "./feedback.js";
 import { refineLoop } from "./loops.js";
 import { feedbackFromSpec } from "./spec.js";

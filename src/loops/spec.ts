@@ -13,15 +13,15 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { RlxfError } from "../errors.js";
-import type { Embedder } from "../learn/features/embedding.js";
-import { loadRewardModel } from "../learn/reward/artifacts.js";
-import type { Pricing } from "../providers/model.js";
-import type { ChatModel } from "../providers/types.js";
-import { defaultJudges, resolveJudge } from "../sources/registry.js";
-import { createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/registry.js";
-import type { Verifier } from "../sources/verifiers/types.js";
+import type { Embedder } from "../learn/index.js";
+import { loadRewardModel } from "../learn/index.js";
+import type { Pricing } from "../providers/index.js";
+import type { ChatModel } from "../providers/index.js";
+import { defaultJudges, resolveJudge } from "../sources/index.js";
+import { createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/index.js";
+import type { Verifier } from "../sources/verifiers/index.js";
 import { rewardVerifier } from "../rewards/index.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
 import { humanFeedback, judgeFeedback, rewardModelFeedback, simulatedUserFeedback, verifierFeedback } from "./feedback.js";
 import type { FeedbackSource } from "./types.js";
 

@@ -12,6 +12,7 @@ import { definitionOf } from "./definition.js";
 
 function feedbackId(queueId: string, taskId: string, annotator: string, questionId: string, index?: number): string {
   const id = `queue:${queueId}:${taskId}:${annotator}:${questionId}${index !== undefined ? `:${index}` : ""}`;
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (id.length <= 400 && !/[\u0000-\u001f]/.test(id)) return id;
   return `queue:${queueId}:${taskId}:${createHash("sha256").update(`${annotator}\u0000${questionId}\u0000${index ?? ""}`).digest("hex").slice(0, 32)}`;
 }

@@ -3,7 +3,7 @@
  * drives with `app.request()` and `listen()` serves on a socket.
  */
 import { Hono } from "hono";
-import type { ChatModel } from "../providers/types.js";
+import type { ChatModel } from "../providers/index.js";
 import type { Store } from "../store/index.js";
 import { adminRoutes } from "./admin.js";
 import { WriteCoalescer } from "./coalesce.js";

@@ -5,10 +5,10 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { Id } from "../feedback/schema.js";
-import type { ChatModel } from "../providers/types.js";
+import type { ChatModel } from "../providers/index.js";
 import { type Action, PERMISSIONS, type Role } from "../roles.js";
 import type { ApiKey, Store } from "../store/index.js";
-import { badKeyString } from "../store/codec.js";
+import { badKeyString } from "../store/index.js";
 import type { WriteCoalescer } from "./coalesce.js";
 import { ApiError, forbidden, zodIssues } from "./errors.js";
 import { REPEATABLE } from "../api/index.js";

@@ -3,7 +3,6 @@
  * dashboards.ts, exports.ts, results.ts), generated from the schemas that validate their requests.
  */
 import { z } from "zod";
-import { Id } from "../feedback/schema.js";
 import { Distributions } from "../eval/schema.js";
 import { CreateQueueBody, DeletedQueue, DraftBody, QueueStats, QueueTaskList, QueueView, ReleaseQuery, SubmitBody, SubmitResult, TaskView, TasksQuery } from "../queues/schema.js";
 import { rolesFor } from "../roles.js";

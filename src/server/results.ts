@@ -4,7 +4,7 @@
  */
 import type { Hono } from "hono";
 import { LAB_RESULT_KIND, getLabResult, listLabResults, summarizeLabResult } from "../lab/index.js";
-import { loopRunReport } from "../loops/report.js";
+import { loopRunReport } from "../loops/index.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 
 import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "../api/index.js";

@@ -18,7 +18,7 @@
  * caller never mistakes it for a zero reward.
  */
 import { RlxfError } from "../errors.js";
-import type { ChatModel } from "../providers/types.js";
+import type { ChatModel } from "../providers/index.js";
 import type { CriterionSpec, JudgeConfig } from "./config.js";
 import { type Failed, critique, critiqueSteps, gradeRubric, gradeWithReference, judgePair } from "./judge.js";
 import type { VerificationResult, Verifier, VerifyInput } from "./verifiers/types.js";

@@ -5,10 +5,10 @@
  * judgements with the model's accounting.
  */
 import type { FeedbackKind, SourceType } from "../feedback/schema.js";
-import type { ModelStats } from "../providers/model.js";
-import type { ChatModel } from "../providers/types.js";
-import type { FailureReason } from "../store/judging.js";
-import type { Store } from "../store/types.js";
+import type { ModelStats } from "../providers/index.js";
+import type { ChatModel } from "../providers/index.js";
+import type { FailureReason } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { RlxfError } from "../errors.js";
 import type { JudgeConfig, JudgeKind, PairwiseOrder } from "./config.js";
 import type { OutputRow, PairRow } from "./inputs.js";

@@ -9,7 +9,7 @@
  * reproducible.
  */
 import { ArgumentError } from "../errors.js";
-import type { ChatModel } from "../providers/types.js";
+import type { ChatModel } from "../providers/index.js";
 import type { JudgeConfig } from "./config.js";
 import { seededIndex, seededUnit } from "./hash.js";
 import { type Failed, type PairInput, type PairwiseJudgement, judgePair } from "./judge.js";

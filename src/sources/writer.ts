@@ -10,9 +10,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { RlxfError, isErrorCode } from "../errors.js";
-import type { CacheStore } from "../providers/cache.js";
-import type { CachedResponse, ResponseCacheStore } from "../store/judging.js";
-import type { OpenStoreOptions } from "../store/types.js";
+import type { CacheStore } from "../providers/index.js";
+import type { CachedResponse, ResponseCacheStore } from "../store/index.js";
+import type { OpenStoreOptions } from "../store/index.js";
 import { type JudgeRecords, PendingRecords, type SinkReport } from "./records.js";
 
 export interface RecordSink {

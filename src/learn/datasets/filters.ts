@@ -5,8 +5,8 @@
  */
 import { ArgumentError } from "../../errors.js";
 import { createHash } from "node:crypto";
-import { createRng } from "../../eval/random.js";
-import { promptText } from "../../io/export-helpers.js";
+import { createRng } from "../../eval/index.js";
+import { promptText } from "../../io/index.js";
 import type { PreferencePair } from "./examples.js";
 
 /** The margin of a pair in [0, 1]: its strength when stated, else 2·pChosen − 1. */

@@ -18,7 +18,7 @@
  * (strings) when it is text.
  */
 import type { ChatMessage, Prompt } from "../../feedback/schema.js";
-import { promptMessages } from "../../io/export-helpers.js";
+import { promptMessages } from "../../io/index.js";
 import type { Completion, LabelledOutput, PreferencePair, StepExample } from "./examples.js";
 import { pairMargin } from "./filters.js";
 import type { Demonstration, HindsightRow } from "./hindsight.js";

@@ -11,9 +11,9 @@
  */
 import { createHash } from "node:crypto";
 import { RlxfError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import type { Prompt } from "../../feedback/schema.js";
-import { promptText } from "../../io/export-helpers.js";
+import { promptText } from "../../io/index.js";
 import type { Completion, LabelledOutput, PreferencePair } from "./examples.js";
 
 /** A prompt with one target output (supervised fine-tuning). */

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { RlxfError } from "../../errors.js";
-import { promptText } from "../../io/export-helpers.js";
+import { promptText } from "../../io/index.js";
 import type { EmbeddingSpec, FeatureInput, Featurizer } from "./featurizer.js";
 import { type SparseVector, sparseFromDense } from "./sparse.js";
 

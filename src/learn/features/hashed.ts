@@ -177,7 +177,7 @@ export function hashedNgramFeaturizer(partial: Partial<Omit<HashedNgramSpec, "ty
       const rt = new Set(tokens);
       let inPrompt = 0;
       for (const t of rt) if (pt.has(t)) inPrompt++;
-      dIdx.push(j++, j++);
+      dIdx.push(j, j + 1);
       dVal.push(rt.size ? inPrompt / rt.size : 0, pt.size ? inPrompt / pt.size : 0);
     }
     const dense = sparseFrom(dIdx, dVal);

@@ -12,7 +12,7 @@
  * from a small seeded random start (W = 0 is a saddle point).
  */
 import { ArgumentError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import { type CsrMatrix, type SparseVector } from "../features/sparse.js";
 import { sigmoid, softplus } from "./logistic.js";
 import { type OptimizeOptions, type SmoothObjective, lbfgs } from "./optimize.js";

@@ -30,7 +30,7 @@ export interface LogisticFit extends OptimizeResult {
   solver: Solver;
 }
 
-import { sigmoid, softplus } from "../../eval/stats.js";
+import { sigmoid, softplus } from "../../eval/index.js";
 
 export { sigmoid, softplus };
 

@@ -15,7 +15,7 @@
  * 2·P(label) under the reviewer (so a confidently contradicted pair counts little), capped at 1.
  */
 import { ArgumentError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import { type SparseVector, csrFromRows, sparseSub } from "../features/sparse.js";
 import { foldsByItem } from "../datasets/filters.js";
 import { type Solver, fitLogistic, sigmoid } from "./logistic.js";

@@ -6,7 +6,7 @@
  *     const [s] = await model.score([{ prompt, response }]);
  */
 import { RlxfError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import type { PreferencePair } from "../datasets/examples.js";
 import { foldsByItem, splitByItem } from "../datasets/filters.js";
 import { FeatureCache } from "../features/cache.js";

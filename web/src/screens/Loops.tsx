@@ -2,14 +2,12 @@
  * Test-time loop runs (`rlxf loop ...`): the list, and a run's report: accuracy per turn, feedback friction, the
  * confidence / critique decomposition, tokens and cost per solved task, why tasks stopped, and each task.
  */
-import type { LoopRunList, LoopRunReport, LoopSummary, ReportedTask } from "../../../src/api/index.js";
+import type { LoopRunList, LoopRunReport } from "../../../src/api/index.js";
 import { enc, request } from "../api";
 import { Link } from "../components/Link";
 import { Histogram, LinePlot } from "../components/Plots";
 import { useLoad } from "../hooks";
 
-type Summary = LoopSummary;
-type Task = ReportedTask;
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(100 * v).toFixed(1)}%`);
 const num = (v: number | null | undefined, d = 0) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(d));

@@ -6,7 +6,7 @@ import { Link } from "../components/Link";
 import { ProgressBar } from "../components/Progress";
 import { useLoad } from "../hooks";
 import { navigate } from "../router";
-import type { Progress, Queue } from "../types";
+import type { Queue } from "../types";
 import type { QueueStats as Stats, QueueTaskList, Released, TaskStatusView } from "../../../src/api/index.js";
 
 const num = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
