@@ -66,7 +66,7 @@ export function fleissKappa(counts: readonly (readonly number[])[]): number {
       if (!(c >= 0)) throw new ArgumentError("counts", "fleissKappa: counts must be >= 0");
       sum += c;
       agree += c * (c - 1);
-      colTotals[j] += c;
+      colTotals[j]! += c;
     }
     if (sum !== n) throw new ArgumentError("counts", "fleissKappa: every item needs the same number of ratings");
     pBar += agree / (n * (n - 1));
@@ -153,12 +153,12 @@ export function krippendorffAlpha(data: readonly (readonly RaterValue[])[], leve
   for (const ids of pairs) {
     const w = 1 / (ids.length - 1);
     for (let i = 0; i < ids.length; i++)
-      for (let j = 0; j < ids.length; j++) if (i !== j) o[ids[i]! * V + ids[j]!] += w;
+      for (let j = 0; j < ids.length; j++) if (i !== j) o[ids[i]! * V + ids[j]!]! += w;
   }
   const nc = new Float64Array(V);
   let n = 0;
   for (let c = 0; c < V; c++) {
-    for (let k = 0; k < V; k++) nc[c] += o[c * V + k]!;
+    for (let k = 0; k < V; k++) nc[c]! += o[c * V + k]!;
     n += nc[c]!;
   }
   if (n < 2) return NaN;

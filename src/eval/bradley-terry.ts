@@ -172,12 +172,12 @@ function fitIndexed(
       const q = sigmoid(s[b]! - s[a]!);
       const r = data.w[k]! * (data.p[k]! - q); // d ll / d s_b
       const h = data.w[k]! * q * (1 - q);
-      g[b] += r;
-      g[a] -= r;
-      H[a * n + a] += h;
-      H[b * n + b] += h;
-      H[a * n + b] -= h;
-      H[b * n + a] -= h;
+      g[b]! += r;
+      g[a]! -= r;
+      H[a * n + a]! += h;
+      H[b * n + b]! += h;
+      H[a * n + b]! -= h;
+      H[b * n + a]! -= h;
     }
     let gmax = 0;
     for (let i = 0; i < n; i++) gmax = Math.max(gmax, Math.abs(g[i]!));
@@ -298,7 +298,7 @@ export function bradleyTerryBootstrap(
   const samples: Float64Array[] = [];
   for (let r = 0; r < rounds; r++) {
     const counts = new Float64Array(m);
-    for (let k = 0; k < m; k++) counts[rng.int(m)] += 1;
+    for (let k = 0; k < m; k++) counts[rng.int(m)]! += 1;
     const w = new Float64Array(m);
     for (let k = 0; k < m; k++) w[k] = full.w[k]! * counts[k]!;
     const res = fitIndexed({ ...full, w }, l2, opts.maxIter ?? 100, opts.tol ?? 1e-10, start);

@@ -99,7 +99,7 @@ export function linearPredictor(X: DesignMatrix, coef: ArrayLike<number>): Float
     if (b === 0) continue;
     const r = X.colRows[j]!;
     const v = X.colVals[j]!;
-    for (let k = 0; k < r.length; k++) z[r[k]!] += v[k]! * b;
+    for (let k = 0; k < r.length; k++) z[r[k]!]! += v[k]! * b;
   }
   return z;
 }
@@ -265,7 +265,7 @@ export function fitL1Logistic(
         else step = -cur;
         if (Math.abs(step) < 1e-15) continue;
         d[j] = d[j]! + step;
-        for (let k = 0; k < rows.length; k++) q[rows[k]!] += step * vals[k]!;
+        for (let k = 0; k < rows.length; k++) q[rows[k]!]! += step * vals[k]!;
         maxStep = Math.max(maxStep, Math.abs(step) * Math.sqrt(H));
         maxScale = Math.max(maxScale, Math.abs(d[j]!) * Math.sqrt(H));
       }
@@ -382,7 +382,7 @@ export function fitL1LogisticCV(
       const fit = fitL1Logistic(X, y, wTrain, { C: Cs[c]!, ...common, ...(init ? { init } : {}) });
       init = fit.coef;
       const pr = predictProba(X, fit.coef);
-      scores[c] += -softLogLoss(
+      scores[c]! += -softLogLoss(
         testIdx.map((i) => y[i]!),
         testIdx.map((i) => pr[i]!),
         testIdx.map((i) => (weights ? weights[i]! : 1)),
