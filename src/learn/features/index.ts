@@ -7,9 +7,9 @@ import type { Featurizer, FeaturizerSpec } from "./featurizer.js";
 import { hashedNgramFeaturizer } from "./hashed.js";
 
 export * from "./featurizer.js";
-export * from "./sparse.js";
+export { type CsrMatrix, type SparseVector, csrFromRows, sparseSub } from "./sparse.js";
 export { FeatureCache } from "./cache.js";
-export { DEFAULT_HASHED_SPEC, DENSE_FEATURES, hashedNgramFeaturizer, hashedSpec } from "./hashed.js";
+export { DEFAULT_HASHED_SPEC, hashedNgramFeaturizer } from "./hashed.js";
 export {
   type Embedder,
   type OpenAiEmbedderOptions,
