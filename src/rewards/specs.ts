@@ -112,7 +112,7 @@ function rewardModelVerifier(model: RewardModel, ref: string, name: string): Ver
   };
 }
 
-/** Over HTTP a judge is a shipped name or an inline config: never a path on the server's disk. */
+/** In a spec a judge is a shipped name or an inline config: never a path on disk (specs come over HTTP). */
 function judgeConfigOf(ref: unknown, path: string): JudgeConfig {
   if (typeof ref === "string") {
     const found = defaultJudges().find((j) => j.name === ref);
@@ -168,14 +168,14 @@ export class RewardSpecs {
   #judgeChatModel(path: string, dryRun: boolean): ChatModel {
     if (dryRun) return { model: "(not asked)", chat: () => Promise.reject(new Error("not asked")) };
     if (!this.#judgeModel) {
-      throw new RewardSpecError(path, `reward spec at ${path} has a judge, but this server has no judge model: start it with --judge-model (and --judge-base-url for your endpoint)`, [
-        { path, message: "no judge model configured on the server" },
+      throw new RewardSpecError(path, `reward spec at ${path} has a judge, but no judge model is configured: start the server with --judge-model (and --judge-base-url for your endpoint), or set RLXF_JUDGE_MODEL`, [
+        { path, message: "no judge model configured" },
       ]);
     }
     try {
       this.#model ??= this.#judgeModel();
     } catch (e) {
-      throw new RewardSpecError(path, `reward spec at ${path} has a judge, but the server's judge model is not usable: ${(e as Error).message}`, [
+      throw new RewardSpecError(path, `reward spec at ${path} has a judge, but the judge model is not usable: ${(e as Error).message}`, [
         { path, message: "judge model not configured" },
       ]);
     }
