@@ -10,17 +10,10 @@
  * query parameter); `record`/`index` locate the record of a batch.
  */
 import { API_ERROR_CODES, CATEGORY_CODES, ERROR_CODES, type ErrorCategory, type ErrorCode, type FieldIssue, RlxfError, ValidationError, typedError, zodIssues } from "../errors.js";
+import type { ErrorBody } from "../api/index.js";
 import { MissingReferenceError, RecordConflictError } from "../store/index.js";
 
-export interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    issues?: FieldIssue[];
-    record?: string;
-    index?: number;
-  };
-}
+export type { ErrorBody };
 
 /** The HTTP status of each category of error: the one place where errors become statuses. */
 export const CATEGORY_STATUS: Record<ErrorCategory, number> = {
