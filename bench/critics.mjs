@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { evaluateCritic, readSolutions } from "../dist/critics/index.js";
-import { scriptedCriticResponder } from "../dist/critics/testing.js";
+import { scriptedCriticResponder } from "../dist/critics/testing/index.js";
 import { createModel } from "../dist/providers/index.js";
 import { startFakeModelServer } from "../dist/providers/testing/index.js";
 import { createVerifier } from "../dist/sources/verifiers/registry.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { program } from "../src/cli/program.js";
-import { scriptedCriticResponder } from "../src/critics/testing.js";
+import { scriptedCriticResponder } from "../src/critics/testing/index.js";
 import { type FakeServer, startFakeModelServer } from "../src/providers/testing/index.js";
 import { openStore } from "../src/store/index.js";
 

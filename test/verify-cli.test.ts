@@ -10,6 +10,8 @@ import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { ATTACK_TASKS, JS_ATTACKS, JS_TASK, PYTHON_ATTACKS } from "./support/code-attacks.js";
+import { RewardSpecs, saveRewardSpec } from "../src/rewards/index.js";
+import { openStore } from "../src/store/index.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
@@ -162,5 +164,34 @@ describe("rlxf verify", () => {
     const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { verification: { passed: boolean; details: { isolation: string } } });
     expect(rows.map((x) => x.verification.passed)).toEqual([true, ...JS_ATTACKS.map(() => false)]);
     expect(rows.every((x) => x.verification.details.isolation === "separated")).toBe(true);
+  });
+
+  it("check --spec scores with a reward spec saved in the project, any version of it, read from the store", async () => {
+    const db = join(tmp, "specs.db");
+    const store = await openStore({ path: db });
+    try {
+      const specs = new RewardSpecs(store);
+      // Version 1 needs the answer boxed as well as right; version 2 only right.
+      await saveRewardSpec(store, specs, "lab", { name: "answer", spec: { type: "composite", name: "boxed-answer", members: [{ verifier: "math", required: true }, { verifier: { type: "regex", pattern: "boxed" } }] } });
+      await saveRewardSpec(store, specs, "lab", { name: "answer", spec: { type: "composite", name: "right-answer", members: [{ verifier: "math" }] } });
+    } finally {
+      await store.close();
+    }
+    const input = join(tmp, "spec-answers.jsonl");
+    writeFileSync(input, jsonl([{ completion: "so $\\boxed{4}$", reference: "4" }, { completion: "it is 4", reference: "4" }, { completion: "it is 5", reference: "4" }]));
+    const latest = await rlxf(["verify", "check", "--spec", "answer", "--project", "lab", "--db", db, "--input", input, "--json"]);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(latest.stdout.trim().split("\n").map((l) => JSON.parse(l).verification.score)).toEqual([1, 1, 0]);
+    expect(latest.stderr).toContain("right-answer: 2/3 passed");
+    const first = await rlxf(["verify", "check", "--spec", "answer@1", "--project", "lab", "--db", db, "--input", input, "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.trim().split("\n").map((l) => JSON.parse(l).verification.score)).toEqual([1, 0.5, 0]);
+    // Saved specs are per project, and a name that resolves to nothing says what exists.
+    const elsewhere = await rlxf(["verify", "check", "--spec", "answer", "--db", db, "--input", input]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(/no reward spec "answer"/);
+    const both = await rlxf(["verify", "check", "--spec", "answer", "--verifier", "math", "--db", db, "--input", input]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/--verifier .* or --spec/);
   });
 });

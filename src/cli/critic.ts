@@ -17,7 +17,7 @@ import {
 import { ValidationError } from "../errors.js";
 import { Id } from "../feedback/schema.js";
 import { type Model, StoreResponseCache } from "../providers/index.js";
-import { badKeyString } from "../store/codec.js";
+import { badKeyString } from "../store/index.js";
 import type { Store } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom, modelSummary } from "./model-options.js";
 import { progress } from "./progress.js";

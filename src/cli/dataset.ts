@@ -104,7 +104,7 @@ interface BuildCliOptions extends DbOptions {
 /** `--task critic`: one critic prompt per labelled solution, with the ground truth the critic rewards read. */
 async function runCriticBuild(opts: BuildCliOptions, testFraction: number): Promise<void> {
   if (!(CRITIC_DATASET_FORMATS as readonly string[]).includes(opts.format)) {
-    throw new RlxfError("bad_option", `--task critic writes ${CRITIC_DATASET_FORMATS.join(", ")}, not ${opts.format}`);
+    throw new RlxfError("invalid_input", `--task critic writes ${CRITIC_DATASET_FORMATS.join(", ")}, not ${opts.format}`);
   }
   const built = await withStore(opts, (store) =>
     buildCriticDataset(
@@ -120,7 +120,7 @@ async function runCriticBuild(opts: BuildCliOptions, testFraction: number): Prom
     ),
   );
   if (built.train.length === 0) {
-    throw new RlxfError("empty_dataset", `no labelled solutions in project "${opts.project}" (items with a reference, generations with verification or binary feedback)${built.report.skipped.length ? `; skipped: ${built.report.skipped.map((s) => `${s.count} ${s.reason}`).join(", ")}` : ""}`);
+    throw new RlxfError("no_data", `no labelled solutions in project "${opts.project}" (items with a reference, generations with verification or binary feedback)${built.report.skipped.length ? `; skipped: ${built.report.skipped.map((s) => `${s.count} ${s.reason}`).join(", ")}` : ""}`);
   }
   await writeDatasetFile(opts.out, opts.format, built.train);
   if (opts.testOut && built.test.length) await writeDatasetFile(opts.testOut, opts.format, built.test);
@@ -162,7 +162,7 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
   );
   if (built.train.length === 0) {
     throw new RlxfError(
-      "empty_dataset",
+      "no_data",
       `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})`,
     );
   }
@@ -192,10 +192,10 @@ async function runC3po(opts: C3poCliOptions): Promise<void> {
   try {
     spec = JSON.parse(await readFile(opts.spec, "utf8")) as C3poSpec;
   } catch (e) {
-    throw new RlxfError("bad_c3po", `cannot read the C3PO spec ${opts.spec}: ${(e as Error).message}`);
+    throw new RlxfError("invalid_input", `cannot read the C3PO spec ${opts.spec}: ${(e as Error).message}`);
   }
   if (typeof spec.feedback !== "string" || !Array.isArray(spec.inScope) || !Array.isArray(spec.outOfScope)) {
-    throw new RlxfError("bad_c3po", `${opts.spec} must hold {feedback, inScope: [{prompt, baseline, revised}], outOfScope: [{prompt, baseline}]}`);
+    throw new RlxfError("invalid_input", `${opts.spec} must hold {feedback, inScope: [{prompt, baseline, revised}], outOfScope: [{prompt, baseline}]}`);
   }
   const set = buildC3po(spec);
   const pairRows = set.pairs.map((p) => (opts.format === "openai-dpo" ? openAiDpoRow(p) : trlPreferenceRow(p)));

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RlxfError } from "../errors.js";
 import { runImport } from "./import.js";
 import { runLeaderboard } from "./leaderboard.js";
 import { type DbOptions, out } from "./shared.js";
@@ -13,7 +14,7 @@ export function demoDatasetPath(): string {
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new Error("examples/demo.jsonl was not found beside the rlxf package");
+  throw new RlxfError("not_found", "examples/demo.jsonl was not found beside the rlxf package (reinstall rlxf)");
 }
 
 /** Import the bundled example and print both leaderboards: win rate against the reference, and Bradley-Terry. */

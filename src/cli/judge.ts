@@ -113,7 +113,7 @@ export function summaryText(what: string, r: RunReport): string {
 
 function checkKind(cli: CliKind, judge: JudgeConfig): void {
   if (judge.kind !== EXPECTED[cli]) {
-    throw new RlxfError("wrong_config", `judge "${judge.name}" is a ${judge.kind} judge; \`rlxf judge ${cli}\` needs a ${EXPECTED[cli]} judge`);
+    throw new RlxfError("invalid_config", `judge "${judge.name}" is a ${judge.kind} judge; \`rlxf judge ${cli}\` needs a ${EXPECTED[cli]} judge`);
   }
 }
 

@@ -1,7 +1,7 @@
 /** `rlxf keys`: create, list and revoke API keys (stored as hashes; a key is shown once). */
 import { type Command, Option } from "commander";
 import { RlxfError } from "../errors.js";
-import { ROLES, type Role } from "../store/index.js";
+import { ROLES, ROLE_SUMMARIES, type Role } from "../roles.js";
 import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
 
 interface CreateOptions extends DbOptions {
@@ -17,7 +17,7 @@ interface ListOptions extends DbOptions {
   json?: boolean;
 }
 
-const ROLE_HELP = "admin: everything in its project; ingest: write items, generations, feedback; annotate: read its assigned items, write feedback as a human; read: read and export";
+const ROLE_HELP = ROLES.map((r) => `${r}: ${ROLE_SUMMARIES[r]}`).join("; ");
 
 export async function runKeysCreate(opts: CreateOptions): Promise<void> {
   const created = await withStore(opts, (store) =>
@@ -47,7 +47,7 @@ export async function runKeysList(opts: ListOptions): Promise<void> {
     return;
   }
   out(
-    table(keys as unknown as Record<string, unknown>[], [
+    table(keys, [
       { key: "id" },
       { key: "project" },
       { key: "role" },

@@ -23,7 +23,7 @@ import {
 } from "../lab/index.js";
 import { ValidationError } from "../errors.js";
 import { Id } from "../feedback/schema.js";
-import { badKeyString } from "../store/codec.js";
+import { badKeyString } from "../store/index.js";
 import { number01 } from "./model-options.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";

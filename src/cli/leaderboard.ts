@@ -2,6 +2,7 @@
  * `rlxf leaderboard`: AlpacaEval win rates (with length control) or Bradley-Terry ratings, from files or the
  * store. It imports only what the files path needs up front, so that it starts fast (see main.ts).
  */
+/* eslint-disable rlxf/rooms -- the modules behind the eval and io doors, one by one: the doors would load every room they re-export */
 import { type Command, Option } from "commander";
 import { RlxfError } from "../errors.js";
 import { type AlpacaEvalAnnotation, withOutputLengths } from "../eval/alpaca-eval.js";
@@ -121,16 +122,9 @@ async function alpacaEvalRowsFromFiles(files: string[]): Promise<AlpacaEvalAnnot
 }
 
 /** Stored pairwise feedback as AlpacaEval rows (in whatever order each comparison was stored). */
-async function alpacaEvalPairsFromStore(opts: LeaderboardCliOptions): Promise<AlpacaEvalAnnotation[]> {
-  const { alpacaEvalRow } = await import("../io/index.js");
-  return withStore(opts, async (store) => {
-    const rows: AlpacaEvalAnnotation[] = [];
-    for await (const rf of store.iterateResolvedFeedback({ project: opts.project, kind: "pairwise" })) {
-      const row = alpacaEvalRow(rf, false);
-      if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
-    }
-    return rows;
-  });
+async function alpacaEvalPairsFrom(opts: LeaderboardCliOptions): Promise<AlpacaEvalAnnotation[]> {
+  const { alpacaEvalPairsFromStore } = await import("../eval/index.js");
+  return withStore(opts, (store) => alpacaEvalPairsFromStore(store, opts.project));
 }
 
 /** One line saying what the LC column's instruction difficulty is. */
@@ -155,13 +149,8 @@ async function comparisonsFrom(files: string[], opts: LeaderboardCliOptions): Pr
     feedback.push(...batch.feedback);
     return { feedback, generations };
   }
-  await withStore(opts, async (store) => {
-    for await (const rf of store.iterateResolvedFeedback({ project: opts.project, kind: ["pairwise", "ranking", "rating"] })) {
-      feedback.push(rf.feedback);
-      for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
-    }
-  });
-  return { feedback, generations };
+  const { comparisonsFromStore } = await import("../eval/index.js");
+  return withStore(opts, (store) => comparisonsFromStore(store, opts.project));
 }
 
 async function firstRecordFormat(file: string): Promise<ImportFormat | undefined> {
@@ -180,7 +169,7 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
       throw new RlxfError("wrong_format", `--method alpaca-eval reads AlpacaEval annotation files, not ${opts.format}`);
     }
     const withLC = opts.lc ?? true;
-    const rows = files.length > 0 ? await alpacaEvalRowsFromFiles(files) : await alpacaEvalPairsFromStore(opts);
+    const rows = files.length > 0 ? await alpacaEvalRowsFromFiles(files) : await alpacaEvalPairsFrom(opts);
     if (rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
     let bar: Progress | undefined;
     let shown = 0;

@@ -4,7 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { RlxfError } from "../errors.js";
-import { cachedEmbedder, openAiEmbedder } from "../learn/features/embedding.js";
+import { cachedEmbedder, openAiEmbedder } from "../learn/index.js";
 import {
   type FeedbackSource,
   type LoopContext,
@@ -119,7 +119,7 @@ async function embedderFor(opts: { embedUrl?: string; embedModel?: string }, sto
 export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promise<LoopReport> {
   const tasks = await readTasks(opts.tasks);
   const check = opts.check ? verifierFromSpec(opts.check) : undefined;
-  if (opts.check && !check) throw new RlxfError("unknown_verifier", `--check ${opts.check}: not a verifier name or spec (e.g. math, exact, normalized)`);
+  if (opts.check && !check) throw new RlxfError("unknown_name", `--check ${opts.check}: not a verifier name or spec (e.g. math, exact, normalized)`);
   const store = await storeFrom(opts);
   const models: Model[] = [];
   try {
@@ -226,7 +226,7 @@ function addLoopOptions(cmd: Command, cli: LoopCli): Command {
     .option("--policy <model>", "the policy's model name at --base-url (default: --model, else $RLXF_MODEL)")
     .requiredOption(
       "--feedback <spec>",
-      "a verifier (math, exact, normalized, json, python, javascript, humaneval, or a JSON spec), a judge (critique, reference, rubric, or a config file), rm:NAME[@V], human[:SECONDS] or user (a simulated user)",
+      "a verifier (math, exact, normalized, json, python, javascript, humaneval, or a JSON spec), a judge (critique, reference, rubric, or a config file), rm:NAME[@V], spec:NAME[@V] (a saved reward spec), human[:SECONDS] or user (a simulated user)",
     )
     .option("--feedback-model <name>", "model of LLM judges and simulated users (default: the policy's)")
     .option("--feedback-base-url <url>", "their endpoint (default: --base-url)")

@@ -1,7 +1,7 @@
 /** The options every command that calls a model takes, and the `Model` they make. */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Model, PROVIDERS, type ProviderKind, type ResponseCache, StoreResponseCache, createModel } from "../providers/index.js";
-import type { ModelStats } from "../providers/model.js";
+import type { ModelStats } from "../providers/index.js";
 import { type RecordSink, WorkerSink } from "../sources/index.js";
 import { type Store, resolveTarget } from "../store/index.js";
 import { type DbOptions, storeFrom } from "./shared.js";
@@ -132,4 +132,40 @@ export function modelSummary(m: ModelStats): string {
     `model: ${fmt(m.calls)} calls, ${fmt(m.cacheHits)} from cache, ${fmt(m.requests)} requests, ${fmt(m.retries)} retries` +
     `${errs ? ` (${errs})` : ""}${m.failed ? `, ${m.failed} gave up` : ""}, ${fmt(m.inputTokens)} input + ${fmt(m.outputTokens)} output tokens${cost}${lat}`
   );
+}
+
+export interface JudgeModelCliOptions {
+  judgeModel?: string;
+  judgeBaseUrl?: string;
+  judgeProvider?: ProviderKind;
+}
+
+/**
+ * The model judges in reward specs ask, made on first use: flags, then RLXF_JUDGE_* and then
+ * RLXF_* variables. Its responses are cached in the store, like the judge commands' are.
+ */
+export function judgeModelFrom(opts: JudgeModelCliOptions, store: Store) {
+  let made: { model: Model; cache: StoreResponseCache } | undefined;
+  const env = process.env;
+  return {
+    factory: (): Model => {
+      if (made) return made.model;
+      const cache = new StoreResponseCache(store.responseCache);
+      const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
+      const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
+      const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
+      const apiKey = env.RLXF_JUDGE_API_KEY;
+      const m = createModel(
+        { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) },
+        { cache },
+      );
+      made = { model: m, cache };
+      return m;
+    },
+    async close(): Promise<void> {
+      if (!made) return;
+      await made.model.close();
+      await made.cache.flush();
+    },
+  };
 }

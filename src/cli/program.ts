@@ -1,5 +1,5 @@
 /** The `rlxf` command line: one commander program; each command group lives in its own file. */
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import { dbOption } from "./shared.js";
 import { runDemo } from "./demo.js";
 import { runExport } from "./export.js";

@@ -156,7 +156,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
     );
     bar.done(`records: ${pairs.length} pairs`);
     if (pairs.length === 0) {
-      throw new RlxfError("no_pairs", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)`);
+      throw new RlxfError("no_data", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)`);
     }
     const embedder = embedderFrom(opts, store);
     const featurizer: Featurizer = embedder
@@ -248,10 +248,10 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
     if (opts.split !== "all") {
       const t = model.meta.training;
       const share = typeof t?.options.testFraction === "number" ? t.options.testFraction : 0;
-      if (!(share > 0)) throw new RlxfError("no_split", `model ${model.meta.name} was trained without a held-out split: use --split all`);
+      if (!(share > 0)) throw new RlxfError("invalid_input", `model ${model.meta.name} was trained without a held-out split: use --split all`);
       pairs = splitByItem(pairs, share, model.meta.seed)[opts.split];
     }
-    if (pairs.length === 0) throw new RlxfError("no_pairs", "no preference pairs to evaluate on with these filters");
+    if (pairs.length === 0) throw new RlxfError("no_data", "no preference pairs to evaluate on with these filters");
     const bar = progress("evaluating", pairs.length);
     const m = await evaluateRewardModel(model, pairs);
     bar.tick(pairs.length);
@@ -292,16 +292,16 @@ async function* jsonLines(path: string): AsyncGenerator<{ row: Record<string, un
     try {
       row = JSON.parse(text);
     } catch (e) {
-      throw new RlxfError("bad_input", `${path} line ${line}: not JSON (${(e as Error).message})`);
+      throw new RlxfError("invalid_input", `${path} line ${line}: not JSON (${(e as Error).message})`);
     }
-    if (!row || typeof row !== "object" || Array.isArray(row)) throw new RlxfError("bad_input", `${path} line ${line}: expected a JSON object`);
+    if (!row || typeof row !== "object" || Array.isArray(row)) throw new RlxfError("invalid_input", `${path} line ${line}: expected a JSON object`);
     yield { row: row as Record<string, unknown>, line };
   }
 }
 
 function promptOf(row: Record<string, unknown>, where: string): Prompt {
   const r = Prompt.safeParse(row.prompt);
-  if (!r.success) throw new RlxfError("bad_input", `${where}: "prompt" must be a string or a list of {role, content} messages`);
+  if (!r.success) throw new RlxfError("invalid_input", `${where}: "prompt" must be a string or a list of {role, content} messages`);
   return r.data;
 }
 
@@ -346,14 +346,14 @@ async function runScore(opts: ScoreCliOptions): Promise<void> {
           } else if (Array.isArray(row.responses) && row.responses.every((r) => typeof r === "string")) {
             await write({ ...row, scores: await model.rank(prompt, row.responses as string[]) });
           } else {
-            throw new RlxfError("bad_input", `${where}: needs "response", or "first" and "second", or "responses"`);
+            throw new RlxfError("invalid_input", `${where}: needs "response", or "first" and "second", or "responses"`);
           }
           n++;
           bar.tick();
         }
       } else {
         // Stored generations, a page at a time.
-        if (!model.scalar) throw new RlxfError("not_scalar", "a general preference model compares pairs: pass --in with {prompt, first, second} or {prompt, responses} rows");
+        if (!model.scalar) throw new RlxfError("wrong_kind", "a general preference model compares pairs: pass --in with {prompt, first, second} or {prompt, responses} rows");
         const items = new Map<string, Prompt>();
         let page: Array<{ id: string; itemId: string; policy: string; output: string }> = [];
         const flush = async () => {

@@ -3,12 +3,13 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
-import { type Model, PROVIDERS, type ProviderKind, StoreResponseCache, createModel } from "../providers/index.js";
+import { PROVIDERS, type ProviderKind } from "../providers/index.js";
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
 import { createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
 import { DURABILITIES, type Durability, redact, resolveTarget, type Store } from "../store/index.js";
 import { demoDatasetPath } from "./demo.js";
+import { judgeModelFrom } from "./model-options.js";
 import { type DbOptions, dbOption, info, int, out, storeFrom } from "./shared.js";
 
 export interface ServeOptions extends DbOptions {
@@ -23,36 +24,6 @@ export interface ServeOptions extends DbOptions {
   durability: Durability;
   sandboxCeilings?: string;
   sandboxConcurrency?: number;
-}
-
-/**
- * The model judges in reward specs ask, made on first use: flags, then RLXF_JUDGE_* and then
- * RLXF_* variables. Its responses are cached in the store, like the judge commands' are.
- */
-function judgeModelOf(opts: ServeOptions, store: Store) {
-  let made: { model: Model; cache: StoreResponseCache } | undefined;
-  const env = process.env;
-  return {
-    factory: (): Model => {
-      if (made) return made.model;
-      const cache = new StoreResponseCache(store.responseCache);
-      const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
-      const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
-      const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
-      const apiKey = env.RLXF_JUDGE_API_KEY;
-      const m = createModel(
-        { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) },
-        { cache },
-      );
-      made = { model: m, cache };
-      return m;
-    },
-    async close(): Promise<void> {
-      if (!made) return;
-      await made.model.close();
-      await made.cache.flush();
-    },
-  };
 }
 
 export const DEMO_PROJECT = "demo";
@@ -87,7 +58,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     });
   }
   const store = await storeFrom(opts, { durability: opts.durability });
-  const judge = judgeModelOf(opts, store);
+  const judge = judgeModelFrom(opts, store);
   let running;
   try {
     if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
@@ -97,9 +68,9 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   } catch (e) {
     await store.close();
     const code = (e as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new RlxfError("port_in_use", `port ${opts.port} on ${opts.host} is in use; pick another with --port`, { cause: e });
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new RlxfError("bad_host", `cannot listen on host "${opts.host}": ${(e as Error).message}`, { cause: e });
-    if (code === "EACCES") throw new RlxfError("port_denied", `not allowed to listen on port ${opts.port} (ports below 1024 need privileges)`, { cause: e });
+    if (code === "EADDRINUSE") throw new RlxfError("port_unavailable", `port ${opts.port} on ${opts.host} is in use; pick another with --port`, { cause: e });
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new RlxfError("invalid_input", `cannot listen on host "${opts.host}": ${(e as Error).message}`, { cause: e });
+    if (code === "EACCES") throw new RlxfError("port_unavailable", `not allowed to listen on port ${opts.port} (ports below 1024 need privileges)`, { cause: e });
     throw e;
   }
   if ((await store.keys.list()).length === 0) {

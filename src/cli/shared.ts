@@ -27,10 +27,10 @@ export const out = (s: string) => process.stdout.write(s);
 export const info = (s: string) => process.stderr.write(s);
 
 /** Format rows as an aligned text table. */
-export function table(rows: Record<string, unknown>[], columns: { key: string; title?: string; digits?: number }[]): string {
+export function table<T extends object>(rows: readonly T[], columns: { key: keyof T & string; title?: string; digits?: number }[]): string {
   const cells = rows.map((r) =>
     columns.map((c) => {
-      const v = r[c.key];
+      const v: unknown = r[c.key];
       if (v === null || v === undefined) return "";
       if (typeof v === "number") return Number.isInteger(v) && c.digits === undefined ? String(v) : v.toFixed(c.digits ?? 2);
       return String(v);

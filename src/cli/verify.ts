@@ -7,13 +7,14 @@
  *   rlxf verify check --verifier NAME|spec.json --input FILE --json
  */
 import { existsSync, readFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { RlxfError } from "../errors.js";
-import type { HumanEvalSample, MatchType, MathEquivalenceOptions } from "../sources/verifiers/index.js";
+import type { HumanEvalSample, MatchType, MathEquivalenceOptions, Verifier } from "../sources/verifiers/index.js";
 // The verifiers (and the CAS behind them) load only when a verify command runs, keeping every other command's start fast.
 const verifiers = () => import("../sources/verifiers/index.js");
 import { progress } from "./progress.js";
-import { info, int, out, table } from "./shared.js";
+import { judgeModelFrom } from "./model-options.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
 
 const positive = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -40,7 +41,7 @@ async function runMath(opts: MathOpts): Promise<void> {
   if (opts.precision !== undefined) base.precision = opts.precision;
   if (opts.relTol !== undefined) base.relTol = opts.relTol;
   if (opts.input === undefined) {
-    if (opts.gold === undefined || opts.pred === undefined) throw new RlxfError("missing_argument", "give --gold and --pred, or --input FILE");
+    if (opts.gold === undefined || opts.pred === undefined) throw new RlxfError("missing_option", "give --gold and --pred, or --input FILE");
     const r = mathEquivalent(opts.gold, opts.pred, base);
     if (opts.json) {
       out(JSON.stringify({ gold: opts.gold, pred: opts.pred, equivalent: r.equivalent, goldAnswer: r.gold?.answer, predAnswer: r.pred?.answer, reason: r.reason, ...(opts.explain ? { explanation: r.explanation } : {}) }) + "\n");
@@ -53,7 +54,7 @@ async function runMath(opts: MathOpts): Promise<void> {
     }
     return;
   }
-  if (opts.gold !== undefined || opts.pred !== undefined) throw new RlxfError("invalid_argument", "--input reads gold and pred from the file; do not also give --gold/--pred");
+  if (opts.gold !== undefined || opts.pred !== undefined) throw new RlxfError("invalid_input", "--input reads gold and pred from the file; do not also give --gold/--pred");
   const rows = await readJsonl<Record<string, unknown>>(opts.input);
   let withExpected = 0;
   let agree = 0;
@@ -158,17 +159,41 @@ async function runHumanEvalCommand(file: string, opts: HumanEvalOpts): Promise<v
   out(`verified apart from the program: ${separated}/${results.length}` + (separated < results.length ? ` (the rest ran their tests in the program's sandbox, where it can reach them)` : "") + "\n");
 }
 
-interface CheckOpts {
-  verifier: string;
+interface CheckOpts extends DbOptions {
+  verifier?: string;
+  spec?: string;
+  project: string;
   input: string;
   json?: boolean;
   concurrency: number;
 }
 
 async function runCheck(opts: CheckOpts): Promise<void> {
-  const { createVerifier, mapLimit, parseVerifierSpec, readJsonl, toVerificationValue } = await verifiers();
-  const ref = existsSync(opts.verifier) && opts.verifier.endsWith(".json") ? parseVerifierSpec(JSON.parse(readFileSync(opts.verifier, "utf8")), `verifier spec ${opts.verifier}`) : opts.verifier;
-  const verifier = createVerifier(ref);
+  if ((opts.verifier === undefined) === (opts.spec === undefined)) {
+    throw new RlxfError("missing_option", "give --verifier (a verifier name or spec file) or --spec (a saved reward spec), not both", { field: "--verifier" });
+  }
+  if (opts.spec === undefined) {
+    const { createVerifier, parseVerifierSpec } = await verifiers();
+    const name = opts.verifier ?? "";
+    const ref = existsSync(name) && name.endsWith(".json") ? parseVerifierSpec(JSON.parse(readFileSync(name, "utf8")), `verifier spec ${name}`) : name;
+    return check(createVerifier(ref), opts);
+  }
+  // A saved reward spec of the project (`name` or `name@N`), read from the store; judges in it ask
+  // $RLXF_JUDGE_MODEL (at $RLXF_JUDGE_BASE_URL), as those of `rlxf serve` do.
+  const { rewardVerifier } = await import("../rewards/index.js");
+  const spec = opts.spec;
+  await withStore(opts, async (store) => {
+    const judge = judgeModelFrom({}, store);
+    try {
+      await check(await rewardVerifier(store, opts.project, spec, { judgeModel: judge.factory, path: "--spec" }), opts);
+    } finally {
+      await judge.close();
+    }
+  });
+}
+
+async function check(verifier: Verifier, opts: CheckOpts): Promise<void> {
+  const { mapLimit, readJsonl, toVerificationValue } = await verifiers();
   const rows = await readJsonl<Record<string, unknown>>(opts.input);
   rows.forEach((r, i) => {
     if (typeof r.completion !== "string") throw new RlxfError("invalid_input", `${opts.input}: line ${i + 1} lacks a string "completion"`);
@@ -230,7 +255,10 @@ export function register(program: Command): void {
   verify
     .command("check")
     .description("run any verifier over a JSONL of {completion, prompt?, reference?}")
-    .addOption(new Option("--verifier <name-or-file>", "a verifier name (math, exact, normalized, json, python, javascript, humaneval) or a JSON spec file").makeOptionMandatory())
+    .option("--verifier <name-or-file>", "a verifier name (math, exact, normalized, json, python, javascript, humaneval) or a JSON spec file")
+    .option("--spec <name>", "a reward spec saved in the project (name, or name@N for one version; see POST /v1/reward/specs)")
+    .option("--project <name>", "the project of --spec", "default")
+    .addOption(dbOption())
     .requiredOption("--input <file>", "JSONL of {completion, prompt?, reference?} (.gz fine)")
     .option("--concurrency <n>", "checks at once", int("--concurrency"), 2)
     .option("--json", "print each input line with its `verification` value added")

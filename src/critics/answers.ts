@@ -5,8 +5,8 @@
  * that have no mathematical value to compare).
  */
 import { RlxfError } from "../errors.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
-import type { VerificationResult, Verifier, VerifyInput } from "../sources/verifiers/types.js";
+import { createVerifier } from "../sources/verifiers/index.js";
+import type { VerificationResult, Verifier, VerifyInput } from "../sources/verifiers/index.js";
 
 export type AnswerKind = "math" | "choice";
 export const ANSWER_KINDS = ["math", "choice"] as const;

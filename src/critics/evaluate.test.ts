@@ -7,7 +7,7 @@ import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
 import { openStore } from "../store/index.js";
 import { evaluateCritic, getCriticEval, listCriticEvals, saveCriticEval, type CriticSolution } from "./index.js";
-import { scriptedCriticResponder } from "./testing.js";
+import { scriptedCriticResponder } from "./testing/index.js";
 
 const sol = (task: string, i: number, correct: boolean, gold: string, kind: "math" | "choice", model = "solver-a"): CriticSolution => ({
   id: `g${task}${i}`,

@@ -10,12 +10,12 @@
  * cache); tokens and cost are counted per call (cached answers are free).
  */
 import { RlxfError } from "../errors.js";
-import type { Pricing } from "../providers/model.js";
-import { ProviderError } from "../providers/errors.js";
-import type { ChatModel, ChatRequest, ChatResponse } from "../providers/types.js";
-import type { JudgeConfig } from "../sources/config.js";
-import { critique } from "../sources/judge.js";
-import type { Verifier } from "../sources/verifiers/types.js";
+import type { Pricing } from "../providers/index.js";
+import { ProviderError } from "../providers/index.js";
+import type { ChatModel, ChatRequest, ChatResponse } from "../providers/index.js";
+import type { JudgeConfig } from "../sources/index.js";
+import { critique } from "../sources/index.js";
+import type { Verifier } from "../sources/verifiers/index.js";
 import { type AnswerKind, answerVerifier } from "./answers.js";
 import { type CriticMetrics, type RoundOutcome, type SolutionOutcome, type Spent, type TaskMetrics, criticReport } from "./metrics.js";
 import { critiqueText, resolveCriticJudge, revisionMessages } from "./prompts.js";
@@ -164,12 +164,12 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Pro
 /** Critique, revise and check every solution; metrics per task and overall. */
 export async function evaluateCritic(solutions: readonly CriticSolution[], opts: CriticEvalOptions): Promise<CriticEvalResult> {
   const rounds = opts.rounds ?? 1;
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS) throw new RlxfError("bad_option", `rounds must be an integer from 1 to ${MAX_ROUNDS}, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ROUNDS) throw new RlxfError("invalid_input", `rounds must be an integer from 1 to ${MAX_ROUNDS}, got ${rounds}`);
   const concurrency = opts.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RlxfError("bad_option", `concurrency must be a positive integer, got ${concurrency}`);
-  if (solutions.length === 0) throw new RlxfError("empty", "no solutions to critique");
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RlxfError("invalid_input", `concurrency must be a positive integer, got ${concurrency}`);
+  if (solutions.length === 0) throw new RlxfError("no_data", "no solutions to critique");
   const judge = opts.critic.judge ?? resolveCriticJudge();
-  if (judge.kind !== "critique") throw new RlxfError("wrong_config", `judge "${judge.name}" is a ${judge.kind} judge; a critic is a judge of kind critique`);
+  if (judge.kind !== "critique") throw new RlxfError("invalid_config", `judge "${judge.name}" is a ${judge.kind} judge; a critic is a judge of kind critique`);
   const verifiers = new Map<AnswerKind, Verifier>((["math", "choice"] as const).map((k) => [k, (opts.verifier ?? answerVerifier)(k)]));
   const t0 = performance.now();
   let done = 0;

@@ -4,10 +4,10 @@
  * the critique; the revised solution ends with its answer in \boxed{}, as RealCritic asks).
  */
 import { RlxfError } from "../errors.js";
-import type { JudgeConfig, JudgeConfigInput } from "../sources/config.js";
-import { parseJudgeConfig } from "../sources/config.js";
-import { resolveJudge } from "../sources/registry.js";
-import type { ChatMessage } from "../providers/types.js";
+import type { JudgeConfig, JudgeConfigInput } from "../sources/index.js";
+import { parseJudgeConfig } from "../sources/index.js";
+import { resolveJudge } from "../sources/index.js";
+import type { ChatMessage } from "../providers/index.js";
 import type { AnswerKind } from "./answers.js";
 
 export const DEFAULT_CRITIC_JUDGE = "solution-critique";
@@ -41,7 +41,7 @@ export const SOLUTION_CRITIQUE: JudgeConfigInput = {
 /** A critic config by name (the default `solution-critique`, a shipped judge, a JSON file) or object; it must be of kind critique. */
 export function resolveCriticJudge(ref?: string | JudgeConfigInput): JudgeConfig {
   const judge = ref === undefined || ref === DEFAULT_CRITIC_JUDGE ? parseJudgeConfig(SOLUTION_CRITIQUE, `critic "${DEFAULT_CRITIC_JUDGE}"`) : resolveJudge(ref);
-  if (judge.kind !== "critique") throw new RlxfError("wrong_config", `judge "${judge.name}" is a ${judge.kind} judge; a critic is a judge of kind critique`);
+  if (judge.kind !== "critique") throw new RlxfError("invalid_config", `judge "${judge.name}" is a ${judge.kind} judge; a critic is a judge of kind critique`);
   return judge;
 }
 

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedData } from "../../test/support/data.js";
 import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
+import { createVerifier } from "../sources/verifiers/index.js";
 import { type CriticMetrics, type CriticSolution, answerVerifier, evaluateCritic, readSolutions } from "./index.js";
-import { type ScriptedActor, type ScriptedCritic, scriptedCriticResponder } from "./testing.js";
+import { type ScriptedActor, type ScriptedCritic, scriptedCriticResponder } from "./testing/index.js";
 
 const dir = sharedData("critic evaluation on RealCritic", "realcritic");
 const CRITIC = { inputTokens: 700, outputTokens: 120 };

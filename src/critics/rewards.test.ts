@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
-import { createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/registry.js";
+import { createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/index.js";
 import { parseCriticReference } from "./rewards.js";
 
 const problem = { question: "What is 6 * 7?", solution: "6 * 7 = 48, so \\boxed{48}.", gold: "42" };

@@ -21,9 +21,9 @@
  */
 import { z } from "zod";
 import { RlxfError } from "../errors.js";
-import type { ChatModel } from "../providers/types.js";
-import { registerVerifier, registerVerifierType, type ExtensionVerifierSpec, type VerifierContext } from "../sources/verifiers/registry.js";
-import type { VerificationResult, Verifier, VerifyInput } from "../sources/verifiers/types.js";
+import type { ChatModel } from "../providers/index.js";
+import { registerVerifier, registerVerifierType, type ExtensionVerifierSpec, type VerifierContext } from "../sources/verifiers/index.js";
+import type { VerificationResult, Verifier, VerifyInput } from "../sources/verifiers/index.js";
 import { type AnswerKind, answerKindOf, answerVerifier, choiceVerifier } from "./answers.js";
 import { revisionMessages } from "./prompts.js";
 import { type Verdict, readVerdict, verdictOf } from "./verdict.js";
@@ -63,7 +63,7 @@ export interface CriticReference {
   revisions?: string[];
 }
 
-const bad = (message: string) => new RlxfError("bad_reference", `critic reward: ${message}`);
+const bad = (message: string) => new RlxfError("invalid_input", `critic reward: ${message}`);
 
 function str(o: Record<string, unknown>, ...keys: string[]): string | undefined {
   for (const k of keys) {

@@ -5,9 +5,9 @@
  */
 import { RlxfError } from "../errors.js";
 import type { Feedback, Generation, Item } from "../feedback/schema.js";
-import { mergeBatches, readImportFile } from "../io/import.js";
-import type { ImportOptions } from "../io/types.js";
-import { promptText } from "../io/export-helpers.js";
+import { mergeBatches, readImportFile } from "../io/index.js";
+import type { ImportOptions } from "../io/index.js";
+import { promptText } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type AnswerKind, answerKindOf } from "./answers.js";
 
@@ -92,7 +92,7 @@ export function solutionsFrom(records: { items: Iterable<Item>; generations: Ite
 
 /** Solutions from files in any import format (RealCritic's, or rlxf records). */
 export async function readSolutions(files: readonly string[], opts: ImportOptions = {}): Promise<SolutionSet> {
-  if (files.length === 0) throw new RlxfError("missing_input", "no solution files given (e.g. ../shared/data/realcritic/*.jsonl.gz)");
+  if (files.length === 0) throw new RlxfError("missing_option", "no solution files given (e.g. ../shared/data/realcritic/*.jsonl.gz)");
   const batches = [];
   for (const f of files) batches.push(await readImportFile(f, opts));
   return solutionsFrom(mergeBatches(batches));

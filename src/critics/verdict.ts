@@ -5,7 +5,7 @@
  * trained after Critique-Coder (a final judgement label True/False) and RealCritic ("The solution is
  * Correct/Incorrect") write it. Only the last statement counts, so writing both verdicts gains nothing.
  */
-import { extractJson } from "../sources/parse.js";
+import { extractJson } from "../sources/index.js";
 
 export type Verdict = "pass" | "fail";
 

@@ -2,6 +2,7 @@
  * Inter-rater agreement statistics: Cohen's kappa (Cohen 1960), Fleiss' kappa (Fleiss 1971) and Krippendorff's
  * alpha (Krippendorff 2011, "Computing Krippendorff's Alpha-Reliability").
  */
+import { ArgumentError } from "../errors.js";
 
 /** A rating: any nominal label or a number; `null`/`undefined` means missing. */
 export type RaterValue = string | number | boolean | null | undefined;
@@ -18,7 +19,7 @@ const labelKey = (v: Exclude<RaterValue, null | undefined>): string => `${typeof
  * are skipped. Returns NaN when p_e = 1 (both raters constant on the same label) or nothing is left.
  */
 export function cohenKappa(rater1: readonly RaterValue[], rater2: readonly RaterValue[]): number {
-  if (rater1.length !== rater2.length) throw new RangeError("cohenKappa: raters must rate the same items");
+  if (rater1.length !== rater2.length) throw new ArgumentError("rater2", "cohenKappa: raters must rate the same items");
   const m1 = new Map<string, number>();
   const m2 = new Map<string, number>();
   let n = 0;
@@ -53,21 +54,21 @@ export function fleissKappa(counts: readonly (readonly number[])[]): number {
   if (N === 0) return NaN;
   const k = counts[0]!.length;
   const n = counts[0]!.reduce((s, x) => s + x, 0);
-  if (n < 2) throw new RangeError("fleissKappa: need at least 2 ratings per item");
+  if (n < 2) throw new ArgumentError("counts", "fleissKappa: need at least 2 ratings per item");
   const colTotals = new Float64Array(k);
   let pBar = 0;
   for (const row of counts) {
-    if (row.length !== k) throw new RangeError("fleissKappa: ragged count matrix");
+    if (row.length !== k) throw new ArgumentError("counts", "fleissKappa: ragged count matrix");
     let sum = 0;
     let agree = 0;
     for (let j = 0; j < k; j++) {
       const c = row[j]!;
-      if (!(c >= 0)) throw new RangeError("fleissKappa: counts must be >= 0");
+      if (!(c >= 0)) throw new ArgumentError("counts", "fleissKappa: counts must be >= 0");
       sum += c;
       agree += c * (c - 1);
-      colTotals[j] += c;
+      colTotals[j]! += c;
     }
-    if (sum !== n) throw new RangeError("fleissKappa: every item needs the same number of ratings");
+    if (sum !== n) throw new ArgumentError("counts", "fleissKappa: every item needs the same number of ratings");
     pBar += agree / (n * (n - 1));
   }
   pBar /= N;
@@ -121,7 +122,7 @@ export type AlphaLevel = "nominal" | "interval" | "ratio";
 export function krippendorffAlpha(data: readonly (readonly RaterValue[])[], level: AlphaLevel = "nominal"): number {
   if (data.length === 0) return NaN;
   const nUnits = data[0]!.length;
-  for (const r of data) if (r.length !== nUnits) throw new RangeError("krippendorffAlpha: ragged data matrix");
+  for (const r of data) if (r.length !== nUnits) throw new ArgumentError("data", "krippendorffAlpha: ragged data matrix");
 
   const values: Exclude<RaterValue, null | undefined>[] = [];
   const index = new Map<string, number>();
@@ -142,7 +143,7 @@ export function krippendorffAlpha(data: readonly (readonly RaterValue[])[], leve
       const v = rater[u];
       if (isMissing(v)) continue;
       if (level !== "nominal" && (typeof v !== "number" || !Number.isFinite(v)))
-        throw new RangeError(`krippendorffAlpha: ${level} level needs finite numbers, got ${String(v)}`);
+        throw new ArgumentError("data", `krippendorffAlpha: ${level} level needs finite numbers, got ${String(v)}`);
       ids.push(valueId(v));
     }
     if (ids.length >= 2) pairs.push(ids);
@@ -152,12 +153,12 @@ export function krippendorffAlpha(data: readonly (readonly RaterValue[])[], leve
   for (const ids of pairs) {
     const w = 1 / (ids.length - 1);
     for (let i = 0; i < ids.length; i++)
-      for (let j = 0; j < ids.length; j++) if (i !== j) o[ids[i]! * V + ids[j]!] += w;
+      for (let j = 0; j < ids.length; j++) if (i !== j) o[ids[i]! * V + ids[j]!]! += w;
   }
   const nc = new Float64Array(V);
   let n = 0;
   for (let c = 0; c < V; c++) {
-    for (let k = 0; k < V; k++) nc[c] += o[c * V + k]!;
+    for (let k = 0; k < V; k++) nc[c]! += o[c * V + k]!;
     n += nc[c]!;
   }
   if (n < 2) return NaN;

@@ -11,7 +11,8 @@
  * (Σ s = 0), because the likelihood is invariant to a common shift.
  */
 
-import type { Comparison } from "../feedback/convert.js";
+import { ArgumentError, RlxfError } from "../errors.js";
+import type { Comparison } from "../feedback/index.js";
 import { createRng } from "./random.js";
 import { quantile, sigmoid, softplus } from "./stats.js";
 
@@ -63,8 +64,8 @@ export function bradleyTerryWinProbability(result: BradleyTerryResult, a: string
 
 function validate(comparisons: readonly PairwiseComparison[]): void {
   comparisons.forEach((c, i) => {
-    if (!(c.pB >= 0 && c.pB <= 1)) throw new RangeError(`comparison ${i}: pB = ${c.pB} not in [0, 1]`);
-    if (c.weight !== undefined && !(c.weight >= 0)) throw new RangeError(`comparison ${i}: weight must be >= 0`);
+    if (!(c.pB >= 0 && c.pB <= 1)) throw new ArgumentError(`comparisons.${i}.pB`, `comparison ${i}: pB = ${c.pB} not in [0, 1]`);
+    if (c.weight !== undefined && !(c.weight >= 0)) throw new ArgumentError(`comparisons.${i}.weight`, `comparison ${i}: weight must be >= 0`);
   });
 }
 
@@ -73,7 +74,7 @@ function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Arra
   for (let j = 0; j < n; j++) {
     let d = A[j * n + j]!;
     for (let k = 0; k < j; k++) d -= A[j * n + k]! * A[j * n + k]!;
-    if (!(d > 0)) throw new Error("Bradley-Terry Hessian is not positive definite (use l2 > 0)");
+    if (!(d > 0)) throw new RlxfError("internal_error", "Bradley-Terry Hessian is not positive definite (use l2 > 0)");
     const l = Math.sqrt(d);
     A[j * n + j] = l;
     for (let i = j + 1; i < n; i++) {
@@ -171,12 +172,12 @@ function fitIndexed(
       const q = sigmoid(s[b]! - s[a]!);
       const r = data.w[k]! * (data.p[k]! - q); // d ll / d s_b
       const h = data.w[k]! * q * (1 - q);
-      g[b] += r;
-      g[a] -= r;
-      H[a * n + a] += h;
-      H[b * n + b] += h;
-      H[a * n + b] -= h;
-      H[b * n + a] -= h;
+      g[b]! += r;
+      g[a]! -= r;
+      H[a * n + a]! += h;
+      H[b * n + b]! += h;
+      H[a * n + b]! -= h;
+      H[b * n + a]! -= h;
     }
     let gmax = 0;
     for (let i = 0; i < n; i++) gmax = Math.max(gmax, Math.abs(g[i]!));
@@ -238,7 +239,7 @@ export function bradleyTerry(
 ): BradleyTerryResult {
   validate(comparisons);
   const l2 = opts.l2 ?? 1e-4;
-  if (!(l2 > 0)) throw new RangeError("bradleyTerry: l2 must be > 0");
+  if (!(l2 > 0)) throw new ArgumentError("l2", "bradleyTerry: l2 must be > 0");
   const data = indexComparisons(comparisons, opts.players);
   const init = opts.init ? Float64Array.from(data.players, (p) => opts.init!.get(p) ?? 0) : undefined;
   const fit = fitIndexed(data, l2, opts.maxIter ?? 100, opts.tol ?? 1e-10, init);
@@ -283,8 +284,8 @@ export function bradleyTerryBootstrap(
 ): BradleyTerryBootstrapResult {
   const rounds = opts.rounds ?? 1000;
   const alpha = opts.alpha ?? 0.05;
-  if (!(rounds >= 1) || !Number.isInteger(rounds)) throw new RangeError("rounds must be a positive integer");
-  if (!(alpha > 0 && alpha < 1)) throw new RangeError("alpha must be in (0, 1)");
+  if (!(rounds >= 1) || !Number.isInteger(rounds)) throw new ArgumentError("rounds", "rounds must be a positive integer");
+  if (!(alpha > 0 && alpha < 1)) throw new ArgumentError("alpha", "alpha must be in (0, 1)");
   const fit = bradleyTerry(comparisons, opts);
   const l2 = opts.l2 ?? 1e-4;
   const full = indexComparisons(comparisons, fit.players);
@@ -297,7 +298,7 @@ export function bradleyTerryBootstrap(
   const samples: Float64Array[] = [];
   for (let r = 0; r < rounds; r++) {
     const counts = new Float64Array(m);
-    for (let k = 0; k < m; k++) counts[rng.int(m)] += 1;
+    for (let k = 0; k < m; k++) counts[rng.int(m)]! += 1;
     const w = new Float64Array(m);
     for (let k = 0; k < m; k++) w[k] = full.w[k]! * counts[k]!;
     const res = fitIndexed({ ...full, w }, l2, opts.maxIter ?? 100, opts.tol ?? 1e-10, start);

@@ -13,6 +13,7 @@ import {
   bradleyTerry,
   bradleyTerryBootstrap,
 } from "./bradley-terry.js";
+import type { BradleyTerryRow } from "./schema.js";
 
 /** What a leaderboard needs to know of a generation. */
 export interface GenerationInfo {
@@ -45,17 +46,7 @@ export function pairwiseToBradleyTerry(
   return bradleyTerry(pairwiseToComparisons(feedback, opts.playerOf), opts);
 }
 
-export interface BradleyTerryRow {
-  model: string;
-  /** Elo-like rating: 1000 + 400/ln(10) times the centred log-strength. */
-  rating: number;
-  lower: number;
-  upper: number;
-  /** Comparisons the model took part in (ties count). */
-  n_comparisons: number;
-  /** Mean share of its comparisons the model won (ties count one half). */
-  win_share: number;
-}
+export type { BradleyTerryRow };
 
 /**
  * A leaderboard of policies by Bradley-Terry rating with percentile bootstrap

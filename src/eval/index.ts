@@ -113,7 +113,7 @@ export {
   std,
   variance,
 } from "./stats.js";
-export { type Rng, createRng, mulberry32 } from "./random.js";
+export { type Rng, createRng, fnv1a, mulberry32 } from "./random.js";
 export {
   type BradleyTerryRow,
   type GenerationInfo,
@@ -142,3 +142,12 @@ export {
   positionBiasRate,
   routeToHumans,
 } from "./judges.js";
+export {
+  type AnnotationAgreement,
+  type Distributions,
+  type JudgeAgreementWithHumans,
+  type PairAgreement,
+} from "./schema.js";
+export { agreementMeasure, annotationAgreement, comparableWithJudges, levelOf, textAgreement, unitValues } from "./annotations.js";
+export { type DistributionFilter, feedbackDistributions } from "./distributions.js";
+export { alpacaEvalPairsFromStore, comparisonsFromStore } from "./from-store.js";

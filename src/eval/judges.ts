@@ -10,6 +10,7 @@
  * is better, 2 = the second, 1.5 = a tie; a soft p (from logprobs) is the
  * expected label, p − 1 the probability that the second is better.
  */
+import { ArgumentError } from "../errors.js";
 import { cohenKappa, krippendorffAlpha } from "./agreement.js";
 import { codePointLength } from "./alpaca-eval.js";
 
@@ -39,14 +40,14 @@ export interface Vote {
  * with its weight (default 1); when labels 1 and 2 draw, the vote is a tie.
  */
 export function majorityVote(prefs: readonly number[], weights?: readonly number[]): Vote {
-  if (weights && weights.length !== prefs.length) throw new RangeError("majorityVote: one weight per preference");
+  if (weights && weights.length !== prefs.length) throw new ArgumentError("weights", "majorityVote: one weight per preference");
   const counts = { 1: 0, 1.5: 0, 2: 0 };
   let sumW = 0;
   let sumP = 0;
   prefs.forEach((p, i) => {
     if (!Number.isFinite(p)) return;
     const w = weights ? weights[i]! : 1;
-    if (!(w >= 0)) throw new RangeError("majorityVote: weights must be >= 0");
+    if (!(w >= 0)) throw new ArgumentError("weights", "majorityVote: weights must be >= 0");
     counts[discretize(p)] += w;
     sumW += w;
     sumP += w * p;

@@ -16,6 +16,7 @@
  * O(nnz).
  */
 
+import { ArgumentError } from "../errors.js";
 import { logspace, sigmoid, softplus } from "./stats.js";
 
 /** Column-compressed sparse design matrix (nRows × nFeatures). */
@@ -36,7 +37,7 @@ export function denseDesign(rows: readonly (readonly number[])[], names?: readon
   const nFeatures = nRows === 0 ? (names?.length ?? 0) : rows[0]!.length;
   const b = new DesignBuilder(nFeatures, names);
   for (const r of rows) {
-    if (r.length !== nFeatures) throw new RangeError("denseDesign: ragged rows");
+    if (r.length !== nFeatures) throw new ArgumentError("rows", "denseDesign: ragged rows");
     const cols: number[] = [];
     const vals: number[] = [];
     for (let j = 0; j < nFeatures; j++) {
@@ -70,9 +71,9 @@ export class DesignBuilder {
     for (let k = 0; k < cols.length; k++) {
       const j = cols[k]!;
       const v = values[k]!;
-      if (!(j >= 0 && j < this.nFeatures)) throw new RangeError(`feature index ${j} out of range`);
+      if (!(j >= 0 && j < this.nFeatures)) throw new ArgumentError("index", `feature index ${j} out of range`);
       if (v === 0) continue;
-      if (!Number.isFinite(v)) throw new RangeError(`non-finite feature value at row ${i}, feature ${j}`);
+      if (!Number.isFinite(v)) throw new ArgumentError("value", `non-finite feature value at row ${i}, feature ${j}`);
       this.rows[j]!.push(i);
       this.vals[j]!.push(v);
     }
@@ -98,7 +99,7 @@ export function linearPredictor(X: DesignMatrix, coef: ArrayLike<number>): Float
     if (b === 0) continue;
     const r = X.colRows[j]!;
     const v = X.colVals[j]!;
-    for (let k = 0; k < r.length; k++) z[r[k]!] += v[k]! * b;
+    for (let k = 0; k < r.length; k++) z[r[k]!]! += v[k]! * b;
   }
   return z;
 }
@@ -134,12 +135,12 @@ export interface L1LogisticFit {
 }
 
 function checkInputs(X: DesignMatrix, y: ArrayLike<number>, w: ArrayLike<number> | undefined): void {
-  if (y.length !== X.nRows) throw new RangeError(`y has ${y.length} rows, X has ${X.nRows}`);
-  if (w && w.length !== X.nRows) throw new RangeError(`weights have ${w.length} rows, X has ${X.nRows}`);
+  if (y.length !== X.nRows) throw new ArgumentError("y", `y has ${y.length} rows, X has ${X.nRows}`);
+  if (w && w.length !== X.nRows) throw new ArgumentError("weights", `weights have ${w.length} rows, X has ${X.nRows}`);
   for (let i = 0; i < y.length; i++) {
     const v = y[i]!;
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`soft label y[${i}] = ${v} is not in [0, 1]`);
-    if (w && !(w[i]! >= 0)) throw new RangeError(`weight w[${i}] = ${w[i]} must be >= 0`);
+    if (!(v >= 0 && v <= 1)) throw new ArgumentError(`y.${i}`, `soft label y[${i}] = ${v} is not in [0, 1]`);
+    if (w && !(w[i]! >= 0)) throw new ArgumentError(`weights.${i}`, `weight w[${i}] = ${w[i]} must be >= 0`);
   }
 }
 
@@ -165,7 +166,7 @@ export function fitL1Logistic(
 ): L1LogisticFit {
   checkInputs(X, y, weights);
   const { C } = opts;
-  if (!(C > 0)) throw new RangeError(`C must be > 0, got ${C}`);
+  if (!(C > 0)) throw new ArgumentError("C", `C must be > 0, got ${C}`);
   const p = X.nFeatures;
   const n = X.nRows;
   const tol = opts.tol ?? 1e-7;
@@ -264,7 +265,7 @@ export function fitL1Logistic(
         else step = -cur;
         if (Math.abs(step) < 1e-15) continue;
         d[j] = d[j]! + step;
-        for (let k = 0; k < rows.length; k++) q[rows[k]!] += step * vals[k]!;
+        for (let k = 0; k < rows.length; k++) q[rows[k]!]! += step * vals[k]!;
         maxStep = Math.max(maxStep, Math.abs(step) * Math.sqrt(H));
         maxScale = Math.max(maxScale, Math.abs(d[j]!) * Math.sqrt(H));
       }
@@ -381,7 +382,7 @@ export function fitL1LogisticCV(
       const fit = fitL1Logistic(X, y, wTrain, { C: Cs[c]!, ...common, ...(init ? { init } : {}) });
       init = fit.coef;
       const pr = predictProba(X, fit.coef);
-      scores[c] += -softLogLoss(
+      scores[c]! += -softLogLoss(
         testIdx.map((i) => y[i]!),
         testIdx.map((i) => pr[i]!),
         testIdx.map((i) => (weights ? weights[i]! : 1)),

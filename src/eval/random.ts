@@ -4,6 +4,7 @@
  * Everything in `src/eval` that needs randomness (bootstrap resampling, synthetic test data) takes a seed and
  * uses these generators, so results are reproducible bit-for-bit across runs and platforms.
  */
+import { ArgumentError } from "../errors.js";
 
 /** A seeded source of uniform numbers in [0, 1) with a few convenience draws. */
 export interface Rng {
@@ -33,11 +34,24 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
+ * FNV-1a over the UTF-16 code units of `s`, its offset basis mixed with `seed`: a fast deterministic 32-bit
+ * hash (feature hashing, per-name seeds). Not cryptographic.
+ */
+export function fnv1a(s: string, seed = 0): number {
+  let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
  * Hash an arbitrary (possibly non-integer or huge) seed into 32 bits, so `createRng(1.5)` and
  * `createRng(2 ** 40)` behave sensibly and nearby seeds give unrelated streams.
  */
 function mixSeed(seed: number): number {
-  if (!Number.isFinite(seed)) throw new RangeError(`seed must be finite, got ${seed}`);
+  if (!Number.isFinite(seed)) throw new ArgumentError("seed", `seed must be finite, got ${seed}`);
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 4294967296) >>> 0;
   let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(hi + 0x7f4a7c15, 0xc2b2ae35);
@@ -56,7 +70,7 @@ export function createRng(seed: number): Rng {
   return {
     next: u,
     int(n: number): number {
-      if (!(n > 0) || !Number.isInteger(n)) throw new RangeError(`int(n) needs a positive integer, got ${n}`);
+      if (!(n > 0) || !Number.isInteger(n)) throw new ArgumentError("n", `int(n) needs a positive integer, got ${n}`);
       return Math.floor(u() * n);
     },
     normal(): number {

@@ -2,6 +2,7 @@
  * Basic descriptive statistics and correlations used across `src/eval`.
  * All functions are pure and ignore nothing silently: callers filter missing values first.
  */
+import { ArgumentError } from "../errors.js";
 
 /** Arithmetic mean; NaN for an empty input. */
 export function mean(xs: ArrayLike<number>): number {
@@ -47,7 +48,7 @@ export function median(xs: ArrayLike<number>): number {
 export function quantile(xs: ArrayLike<number>, q: number): number {
   const n = xs.length;
   if (n === 0) return NaN;
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile q must be in [0, 1], got ${q}`);
+  if (!(q >= 0 && q <= 1)) throw new ArgumentError("q", `quantile q must be in [0, 1], got ${q}`);
   const s = Float64Array.from(xs as ArrayLike<number>).sort();
   const h = (n - 1) * q;
   const lo = Math.floor(h);
@@ -78,7 +79,7 @@ export function averageRanks(xs: ArrayLike<number>): Float64Array {
 /** Pearson product-moment correlation. NaN if either input is constant or lengths are < 2. */
 export function pearson(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
   const n = xs.length;
-  if (ys.length !== n) throw new RangeError(`pearson: length mismatch ${n} vs ${ys.length}`);
+  if (ys.length !== n) throw new ArgumentError("ys", `pearson: length mismatch ${n} vs ${ys.length}`);
   if (n < 2) return NaN;
   const mx = mean(xs);
   const my = mean(ys);
@@ -98,7 +99,7 @@ export function pearson(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
 
 /** Spearman rank correlation: Pearson correlation of average ranks (ties handled like scipy's `spearmanr`). */
 export function spearman(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
-  if (ys.length !== xs.length) throw new RangeError(`spearman: length mismatch ${xs.length} vs ${ys.length}`);
+  if (ys.length !== xs.length) throw new ArgumentError("ys", `spearman: length mismatch ${xs.length} vs ${ys.length}`);
   return pearson(averageRanks(xs), averageRanks(ys));
 }
 

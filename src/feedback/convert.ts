@@ -82,7 +82,7 @@ export function ratingsToPairwise(
     const item = r.itemId ?? opts.itemOf?.(target);
     if (item === undefined) {
       throw new RlxfError(
-        "missing_item",
+        "invalid_input",
         `rating ${r.id} has no itemId and no item is known for generation ${target}: pass opts.itemOf or set itemId`,
       );
     }
@@ -126,7 +126,7 @@ export function correctionToPairwise(
   original: Generation,
 ): { generation: Generation; feedback: PairwiseFeedback } {
   if (original.id !== f.targets[0]) {
-    throw new RlxfError("wrong_target", `correction ${f.id} targets ${f.targets[0]}, not generation ${original.id}`);
+    throw new RlxfError("invalid_input", `correction ${f.id} targets ${f.targets[0]}, not generation ${original.id}`);
   }
   const generation: Generation = {
     id: `${f.id}:corrected`,
@@ -187,7 +187,7 @@ export function rubricToScalar(f: FeedbackOf<"rubric">): number {
     num += w * criterionScore(c);
     den += w;
   }
-  if (den === 0) throw new RlxfError("zero_weight", `rubric ${f.id}: all criterion weights are 0, so no total is defined`);
+  if (den === 0) throw new RlxfError("invalid_input", `rubric ${f.id}: all criterion weights are 0, so no total is defined`);
   return num / den;
 }
 
@@ -257,7 +257,7 @@ export function pairwiseToComparisons(
     const a = playerOf(f.targets[0]!);
     const b = playerOf(f.targets[1]!);
     if (a === undefined || b === undefined) {
-      throw new RlxfError("unknown_target", `pairwise feedback ${f.id}: no player is known for one of its targets`);
+      throw new RlxfError("invalid_input", `pairwise feedback ${f.id}: no player is known for one of its targets`);
     }
     if (a === b) continue;
     out.push({ a, b, pB: pSecondOf(f.value) });

@@ -295,3 +295,32 @@ export interface ResolvedFeedback {
   item: Item;
   targets: Generation[];
 }
+
+// ------------------------------------------------------------------ times ---
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * Epoch milliseconds of an ISO 8601 date (`2026-01-31`, midnight UTC) or date-time with its offset
+ * (`2026-01-31T12:00Z`, `2026-01-31T12:00:00.5+02:00`); undefined for anything else, including what
+ * `Date.parse` would guess at (`2001`, `Jan 1 2001`, a time without an offset, `2026-02-30`).
+ */
+export function isoTimeMs(s: string): number | undefined {
+  const m = ISO_TIME.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > new Date(Date.UTC(y!, mo!, 0)).getUTCDate() || h > 23 || mi > 59 || sec > 59) return undefined;
+  let ms = Date.UTC(y!, mo! - 1, d!, h, mi, sec) + (m[7] ? Number(`0.${m[7]}`) * 1000 : 0);
+  // Date.UTC maps years 0-99 to 1900-1999.
+  if (y! < 100) ms = new Date(ms).setUTCFullYear(y!);
+  const zone = m[8];
+  if (zone && zone !== "Z") {
+    const oh = Number(zone.slice(1, 3));
+    const om = Number(zone.slice(4, 6));
+    if (oh > 23 || om > 59) return undefined;
+    ms -= (zone[0] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  return Math.trunc(ms);
+}
+
+export const TIME_FORMAT_MESSAGE = "must be an ISO 8601 date (2026-01-31) or date-time with an offset (2026-01-31T12:00:00Z)";

@@ -17,8 +17,9 @@ export const parseFeedback = (input: unknown, record?: string): Feedback =>
 
 /** Checks that need the target's output: span offsets must lie inside it. */
 export function checkAgainstOutputs(f: Feedback, outputOf: (generationId: string) => string | undefined, record?: string): void {
-  if (f.kind !== "spans") return;
-  const out = outputOf(f.targets[0]);
+  const target = f.targets[0];
+  if (f.kind !== "spans" || target === undefined) return;
+  const out = outputOf(target);
   if (out === undefined) return;
   f.value.spans.forEach((s, i) => {
     if (s.end > out.length) {

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { ValidationError } from "../errors.js";
 import type { Feedback, Generation, Item, PairwiseValue, Prompt, Source } from "../feedback/schema.js";
-import { checkAgainstOutputs, parseFeedback, parseGeneration, parseItem } from "../feedback/validate.js";
+import { checkAgainstOutputs, parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import type { z } from "zod";
 import { OccurrenceCounter, contentHash, feedbackIdFromHash, generationIdFor, itemIdFor } from "./ids.js";
 import type { ImportBatch, ImportFormat, SkipCount } from "./types.js";

@@ -79,7 +79,7 @@ describe.skipIf(!qaFile)("Fine-Grained RLHF QA feedback (500 questions)", () => 
     const spans = of("spans") as FeedbackOf<"spans">[];
     let n = 0;
     spans.forEach((f, i) => {
-      const out = gens.get(f.targets[0])!.output;
+      const out = gens.get(f.targets[0]!)!.output;
       const cps = [...(rows[i]!["prediction 1"] as string)];
       expect(out).toBe(rows[i]!["prediction 1"]);
       const errs = rows[i]!.feedback.errors as Array<{ start: number; end: number; "error type": string }>;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
-import { parseFeedback, parseGeneration, parseItem } from "../feedback/validate.js";
+import { parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import { EMPTY_CORRECTION, EMPTY_SPAN, codePointToUtf16, detectFormat, exportToString, memorySource, readImportFile, taskFromFileName, type ImportBatch } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rlxf-io-critics-"));

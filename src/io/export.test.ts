@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Feedback, Generation, Item } from "../feedback/schema.js";
-import { parseFeedback, parseGeneration, parseItem } from "../feedback/validate.js";
+import { parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import { exportRecords, exportToString, memorySource, readImportFile, writeExportFile, type ExportFormat } from "./index.js";
 import { jsonErrorOffset } from "./records.js";
 

@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { RlxfError } from "../errors.js";
 import type { Feedback } from "../feedback/schema.js";
-import { snapshotIterable } from "../store/snapshot.js";
+import { snapshotIterable } from "../store/index.js";
 import type { ExportContext, Exporter } from "./export-helpers.js";
 import { exportAlpacaEval } from "./formats/alpaca-eval.js";
 import { exportOpenAiDpo } from "./formats/openai.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { RlxfError, ValidationError } from "../errors.js";
-import { parseFeedback, parseGeneration, parseItem } from "../feedback/validate.js";
+import { parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import {
   NULL_PREFERENCE,
   detectFormat,

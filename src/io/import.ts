@@ -106,7 +106,7 @@ async function* maybeGunzip(chunks: AsyncIterable<Buffer | Uint8Array>): AsyncGe
  * The format is the first batch's; skip counts are added up.
  */
 export function mergeBatches(batches: ImportBatch[]): ImportBatch {
-  if (batches.length === 0) throw new RlxfError("empty", "mergeBatches needs at least one batch");
+  if (batches.length === 0) throw new RlxfError("no_data", "mergeBatches needs at least one batch");
   const out: ImportBatch = {
     format: batches[0]!.format,
     items: [],

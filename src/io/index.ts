@@ -9,8 +9,8 @@ export { exportRecords, exportToString, writeExportFile, type ExportReport } fro
 export { memorySource, type MemoryRecords } from "./memory.js";
 export { detectFormat, FORMAT_SIGNATURES } from "./detect.js";
 export { readRawRecords, isGzipFile, type RawRecord } from "./records.js";
-export { itemIdFor, generationIdFor, feedbackIdFor } from "./ids.js";
-export { readPreference, NULL_PREFERENCE, alpacaEvalRow } from "./formats/alpaca-eval.js";
+export { contentHash, itemIdFor, generationIdFor, feedbackIdFor } from "./ids.js";
+export { readPreference, NULL_PREFERENCE, alpacaEvalRow, type AlpacaEvalRow } from "./formats/alpaca-eval.js";
 export { hhTurns, splitHhPair } from "./formats/anthropic-hh.js";
 export { REALCRITIC_SOURCE, REALCRITIC_ITEM_FIELDS, readPreviousScore, taskFromFileName } from "./formats/realcritic.js";
 export { QA_FEEDBACK_SOURCE, QA_FEEDBACK_DATASET, EMPTY_SPAN, EMPTY_CORRECTION, codePointToUtf16, preferencePairs } from "./formats/qa-feedback.js";

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { parseFeedback, parseGeneration, parseItem } from "../feedback/validate.js";
+import { parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import { exportRecords, exportToString, memorySource, mergeBatches, readImportFile, type ImportBatch } from "./index.js";
 
 const data = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");

@@ -24,7 +24,7 @@ export async function isGzipFile(path: string): Promise<boolean> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new NotFoundError(`cannot read ${path}: no such file`);
-    if (code === "EISDIR") throw new RlxfError("not_a_file", `cannot read ${path}: it is a directory`);
+    if (code === "EISDIR") throw new RlxfError("invalid_file", `cannot read ${path}: it is a directory`);
     throw e;
   }
   try {
@@ -54,7 +54,7 @@ export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === "string" && code.startsWith("Z_")) {
-      throw new RlxfError("bad_gzip", `cannot read ${path}: not a valid gzip stream (${(e as Error).message})`, { cause: e });
+      throw new RlxfError("invalid_file", `cannot read ${path}: not a valid gzip stream (${(e as Error).message})`, { cause: e });
     }
     throw e;
   } finally {

@@ -3,6 +3,7 @@
  * "Scaling Laws for Reward Model Overoptimization"): the gold win rate peaks and falls while the proxy reward the
  * policy is trained on keeps rising?
  */
+import { ArgumentError } from "../errors.js";
 import type { CurvePoint } from "./run.js";
 
 export interface Overoptimisation {
@@ -22,7 +23,7 @@ export interface Overoptimisation {
 /** Summarise a curve with proxy rewards (a method trained against a proxy reward). */
 export function overoptimisation(curve: readonly CurvePoint[], minDrop = 2): Overoptimisation {
   if (curve.length < 2 || curve.some((c) => c.proxyReward === undefined)) {
-    throw new RangeError("overoptimisation needs a curve of two or more points with proxy rewards");
+    throw new ArgumentError("curve", "overoptimisation needs a curve of two or more points with proxy rewards");
   }
   let peak = 0;
   for (let k = 1; k < curve.length; k++) if (curve[k]!.winRate > curve[peak]!.winRate) peak = k;

@@ -8,17 +8,16 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { RlxfError, ValidationError } from "../errors.js";
-import { codePointLength, preferenceToProbability } from "../eval/alpaca-eval.js";
-import { chooseInstructionDifficulty } from "../eval/instruction-difficulty.js";
-import { alpacaEvalModelName } from "../eval/leaderboard.js";
-import { estimateInstructionDifficulty } from "../eval/length-controlled.js";
-import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
-import { readRawRecords } from "../io/records.js";
-import type { HashedNgramSpec, SyncFeaturizer } from "../learn/features/featurizer.js";
-import { FeatureCache } from "../learn/features/cache.js";
-import { hashedNgramFeaturizer } from "../learn/features/hashed.js";
-import { wordCount } from "../learn/features/tokenize.js";
-import { itemUnit } from "../learn/datasets/filters.js";
+import { codePointLength, preferenceToProbability } from "../eval/index.js";
+import { alpacaEvalModelName, chooseInstructionDifficulty, estimateInstructionDifficulty } from "../eval/index.js";
+import { fnv1a } from "../eval/index.js";
+import type { AlpacaEvalAnnotation } from "../eval/index.js";
+import { readRawRecords } from "../io/index.js";
+import type { HashedNgramSpec, SyncFeaturizer } from "../learn/index.js";
+import { FeatureCache } from "../learn/index.js";
+import { hashedNgramFeaturizer } from "../learn/index.js";
+import { wordCount } from "../learn/index.js";
+import { itemUnit } from "../learn/index.js";
 
 /** The name the reference output's candidate carries. */
 export const REFERENCE_MODEL = "reference";
@@ -117,7 +116,7 @@ export const LAB_LENGTH_FEATURES = ["kchars", "kchars_squared"] as const;
 
 /** Rows of AlpacaEval annotation files (directories are expanded to their .json/.json.gz/.jsonl files). */
 export async function readLabAnnotations(paths: readonly string[]): Promise<AlpacaEvalAnnotation[]> {
-  if (paths.length === 0) throw new RlxfError("no_input", "name AlpacaEval annotation files or a directory of them");
+  if (paths.length === 0) throw new RlxfError("no_data", "name AlpacaEval annotation files or a directory of them");
   const files: string[] = [];
   for (const p of paths) {
     let s;
@@ -128,7 +127,7 @@ export async function readLabAnnotations(paths: readonly string[]): Promise<Alpa
     }
     if (s.isDirectory()) {
       const names = (await readdir(p)).filter((n) => /\.(json|jsonl)(\.gz)?$/i.test(n)).sort();
-      if (names.length === 0) throw new RlxfError("no_input", `${p} holds no .json, .jsonl or .json.gz files`);
+      if (names.length === 0) throw new RlxfError("no_data", `${p} holds no .json, .jsonl or .json.gz files`);
       files.push(...names.map((n) => join(p, n)));
     } else files.push(p);
   }
@@ -160,7 +159,7 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
   if (!(testFraction > 0 && testFraction < 1)) throw new ValidationError([{ path: "testFraction", message: `must lie in (0, 1), got ${testFraction}` }]);
   const refs = new Set(rows.map((r) => r.generator_1));
   if (refs.size > 1) {
-    throw new RlxfError("mixed_reference", `the annotations compare against ${refs.size} references (${[...refs].slice(0, 3).join(", ")}): give files of one reference`);
+    throw new RlxfError("invalid_input", `the annotations compare against ${refs.size} references (${[...refs].slice(0, 3).join(", ")}): give files of one reference`);
   }
   const keep = opts.models ? new Set(opts.models) : undefined;
   const drop = new Set(opts.excludeModels ?? []);
@@ -198,7 +197,7 @@ export async function buildLabEnvironment(rows: readonly AlpacaEvalAnnotation[],
   }
   if (instructions.length < 2) {
     const hint = leftOut.length ? ` (left out as constant outputs: ${leftOut.join(", ")}; includeConstant keeps them)` : "";
-    throw new RlxfError("too_few_instructions", `the annotations give ${instructions.length} usable instruction(s); the lab needs at least 2${hint}`);
+    throw new RlxfError("no_data", `the annotations give ${instructions.length} usable instruction(s); the lab needs at least 2${hint}`);
   }
 
   // Seeded split by instruction; both sides non-empty.
@@ -293,10 +292,5 @@ async function featurizeCandidates(instructions: readonly LabInstruction[], feat
 
 /** A deterministic 32-bit hash of a string (FNV-1a), to derive per-method seeds from names. */
 export function hashSeed(seed: number, name: string): number {
-  let h = (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnv1a(name, seed);
 }

@@ -4,9 +4,9 @@
  * some of that feedback (a proxy that can be over-optimised). Every label asked of an annotator is counted.
  */
 import { ValidationError } from "../errors.js";
-import { createRng, type Rng } from "../eval/random.js";
-import type { PreferencePair } from "../learn/datasets/examples.js";
-import { trainRewardModel } from "../learn/reward/train.js";
+import { createRng, type Rng } from "../eval/index.js";
+import type { PreferencePair } from "../learn/index.js";
+import { trainRewardModel } from "../learn/index.js";
 import { type LabEnvironment, hashSeed } from "./environment.js";
 
 export const LAB_FEEDBACK_SOURCES = ["gold", "simulated", "rm"] as const;

@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { lengthControlledWinRate as alpacaLc } from "../eval/length-controlled.js";
-import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
+import { lengthControlledWinRate as alpacaLc } from "../eval/index.js";
+import type { AlpacaEvalAnnotation } from "../eval/index.js";
 import { overoptimisation } from "./checks.js";
 import { type LabEnvironment, loadLabEnvironment, readLabAnnotations, REFERENCE_MODEL } from "./environment.js";
 import { lengthControlledWinRate } from "./measure.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { AlpacaEvalAnnotation } from "../eval/alpaca-eval.js";
-import { createRng } from "../eval/random.js";
+import type { AlpacaEvalAnnotation } from "../eval/index.js";
+import { createRng } from "../eval/index.js";
 import { ValidationError } from "../errors.js";
 import { buildLabEnvironment, REFERENCE_MODEL } from "./environment.js";
 import { Annotator, drawUniformPairs, goldPairProbability, goldReward } from "./feedback.js";

@@ -2,8 +2,8 @@
  * Exact measurement of a policy on the environment's instructions: expectations under pi(·|x) over the finite
  * candidate sets, so two policies are compared without sampling noise.
  */
-import { DesignBuilder, fitL1LogisticCV } from "../eval/logistic.js";
-import { logspace, sigmoid } from "../eval/stats.js";
+import { DesignBuilder, fitL1LogisticCV } from "../eval/index.js";
+import { logspace, sigmoid } from "../eval/index.js";
 import type { LabEnvironment } from "./environment.js";
 
 /** A policy's distribution over an instruction's candidates (probabilities in candidate order). */

@@ -4,7 +4,7 @@
  * their gradients with respect to log-probabilities are chained into θ exactly.
  */
 import { ValidationError } from "../errors.js";
-import { type Rng } from "../eval/random.js";
+import { type Rng } from "../eval/index.js";
 import {
   dpoLoss,
   grpoAdvantages,

@@ -4,7 +4,7 @@
  * c_y = dL/d log pi(y|x), i.e. Σ_y (c_y − pi(y|x) Σ_z c_z) φ(x, y): the objectives' gradients chain into θ through
  * {@link LogLinearPolicy.addGradient}.
  */
-import type { Rng } from "../eval/random.js";
+import type { Rng } from "../eval/index.js";
 import type { CandidateFeatures, LabEnvironment } from "./environment.js";
 
 export class LogLinearPolicy {

@@ -3,7 +3,7 @@
  * exactly on the test instructions, with curves over its training steps. A sweep repeats runs over a grid.
  */
 import { ValidationError } from "../errors.js";
-import { createRng } from "../eval/random.js";
+import { createRng } from "../eval/index.js";
 import { type LabEnvironment, hashSeed } from "./environment.js";
 import { Annotator, type LabFeedbackSource, LAB_FEEDBACK_SOURCES, type LabelledPair, type ProxyReward, drawUniformPairs, trainProxyReward } from "./feedback.js";
 import { constantShare, lengthControlledWinRate, measurePolicy, uniformDistribution } from "./measure.js";

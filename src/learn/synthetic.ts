@@ -3,7 +3,7 @@
  * a linear hidden reward over words (with optional label flips), and rock-paper-scissors (cyclic preferences
  * that no scalar reward can represent).
  */
-import { createRng } from "../eval/random.js";
+import { createRng } from "../eval/index.js";
 import type { PreferencePair } from "./datasets/examples.js";
 
 const FILLER = "the a of to and in it is that for on with as this was at by from or an be are".split(" ");

@@ -5,13 +5,13 @@
  */
 import { RlxfError } from "../errors.js";
 import type { Feedback, FeedbackValue, Source, SourceType } from "../feedback/schema.js";
-import type { Pricing } from "../providers/model.js";
-import type { ChatModel, ChatRequest, ChatResponse } from "../providers/types.js";
-import type { JudgeConfig } from "../sources/config.js";
-import { critique, gradeRubric, gradeWithReference } from "../sources/judge.js";
-import { toVerificationValue, type Verifier } from "../sources/verifiers/types.js";
-import type { RewardModel } from "../learn/reward/model.js";
-import type { Store } from "../store/types.js";
+import type { Pricing } from "../providers/index.js";
+import type { ChatModel, ChatRequest, ChatResponse } from "../providers/index.js";
+import type { JudgeConfig } from "../sources/index.js";
+import { critique, gradeRubric, gradeWithReference } from "../sources/index.js";
+import { toVerificationValue, type Verifier } from "../sources/verifiers/index.js";
+import type { RewardModel } from "../learn/index.js";
+import type { Store } from "../store/index.js";
 import type { EvaluateInput, FeedbackResult, FeedbackSource, Spend } from "./types.js";
 
 export const ZERO_SPEND: Spend = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -85,7 +85,7 @@ export interface JudgeFeedbackOptions {
  */
 export function judgeFeedback(model: ChatModel, judge: JudgeConfig, opts: JudgeFeedbackOptions = {}): FeedbackSource {
   if (!["critique", "reference", "rubric"].includes(judge.kind)) {
-    throw new RlxfError("wrong_config", `judge "${judge.name}" is a ${judge.kind} judge; loops take critique, reference or rubric judges`);
+    throw new RlxfError("invalid_config", `judge "${judge.name}" is a ${judge.kind} judge; loops take critique, reference or rubric judges`);
   }
   const sourceType: SourceType = judge.kind === "critique" ? "critic" : "judge";
   const source: Source = { type: judge.sourceType ?? sourceType, id: opts.sourceId ?? `${judge.name}/${model.model}` };
@@ -97,7 +97,7 @@ export function judgeFeedback(model: ChatModel, judge: JudgeConfig, opts: JudgeF
       const input = { instruction: task.prompt, output, ...(task.reference !== undefined ? { reference: task.reference } : {}) };
       if (judge.kind === "critique") {
         const c = await critique(m.model, judge, input);
-        if (!c.ok) throw new RlxfError("feedback_failed", `critic ${source.id} gave no usable critique (${c.reason}): ${c.error}`);
+        if (!c.ok) throw new RlxfError("model_failed", `critic ${source.id} gave no usable critique (${c.reason}): ${c.error}`);
         const value: FeedbackValue<"critique"> = { text: c.text, strengths: c.strengths, weaknesses: c.weaknesses, suggestions: c.suggestions, verdict: c.verdict };
         return {
           passed: c.verdict === "pass",
@@ -111,7 +111,7 @@ export function judgeFeedback(model: ChatModel, judge: JudgeConfig, opts: JudgeF
       }
       if (judge.kind === "reference") {
         const g = await gradeWithReference(m.model, judge, input);
-        if (!g.ok) throw new RlxfError("feedback_failed", `judge ${source.id} gave no usable grade (${g.reason}): ${g.error}`);
+        if (!g.ok) throw new RlxfError("model_failed", `judge ${source.id} gave no usable grade (${g.reason}): ${g.error}`);
         const frac = g.score !== undefined ? (g.score - g.scale.min) / (g.scale.max - g.scale.min) : g.correct ? 1 : 0;
         const passed = g.correct ?? frac >= passAt;
         const value: FeedbackValue<"rating"> | FeedbackValue<"binary"> =
@@ -125,7 +125,7 @@ export function judgeFeedback(model: ChatModel, judge: JudgeConfig, opts: JudgeF
         };
       }
       const r = await gradeRubric(m.model, judge, input);
-      if (!r.ok) throw new RlxfError("feedback_failed", `judge ${source.id} gave no usable grade (${r.reason}): ${r.error}`);
+      if (!r.ok) throw new RlxfError("model_failed", `judge ${source.id} gave no usable grade (${r.reason}): ${r.error}`);
       const failedCriteria = r.criteria.filter((c) => (c.passed !== undefined ? !c.passed : (c.score ?? 0) < (c.maxScore ?? 1) * passAt));
       const weaknesses = failedCriteria.map((c) => `${c.name}${c.rationale ? `: ${c.rationale}` : ""}`);
       const value: FeedbackValue<"rubric"> = {
@@ -161,7 +161,7 @@ export interface RewardFeedbackOptions {
 
 /** A stored reward model as feedback: score σ(reward); ensembles also give the members' mean and spread. */
 export function rewardModelFeedback(model: RewardModel, opts: RewardFeedbackOptions = {}): FeedbackSource {
-  if (!model.scalar) throw new RlxfError("not_scalar", `reward model "${model.meta.name}" is a ${model.type} model: it gives no per-response reward`);
+  if (!model.scalar) throw new RlxfError("wrong_kind", `reward model "${model.meta.name}" is a ${model.type} model: it gives no per-response reward`);
   const ref = `${model.meta.name}@${model.meta.version ?? "?"}`;
   const threshold = opts.threshold ?? 0.5;
   return {
@@ -237,7 +237,7 @@ export function feedbackResultOf(f: Feedback): FeedbackResult {
       return { ...base, passed: !bad, score: bad ? 0 : 1, text: bad ? "That is not right. Try again." : "That is right." };
     }
     default:
-      throw new RlxfError("unsupported_feedback", `a loop cannot use ${f.kind} feedback on a single output`);
+      throw new RlxfError("wrong_kind", `a loop cannot use ${f.kind} feedback on a single output`);
   }
 }
 

@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createModel } from "../providers/index.js";
 import { type FakeRequest, type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
-import { resolveJudge } from "../sources/registry.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
+import { resolveJudge } from "../sources/index.js";
+import { createVerifier } from "../sources/verifiers/index.js";
 import { openStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
-import { trainRewardModel } from "../learn/reward/train.js";
-import type { PreferencePair } from "../learn/datasets/examples.js";
+import type { Store } from "../store/index.js";
+import { trainRewardModel } from "../learn/index.js";
+import type { PreferencePair } from "../learn/index.js";
 import { humanFeedback, judgeFeedback, rewardModelFeedback, simulatedUserFeedback, verifierFeedback } from "./feedback.js";
 import { bestOfNLoop, multiTurnLoop, refineLoop, reflexionLoop, retryLoop } from "./loops.js";
 import { loopRunReport } from "./report.js";

@@ -13,8 +13,8 @@
  * - `multiTurnLoop` (MINT, ConvSim): a conversation in which a simulated user's natural-language feedback is the next turn.
  */
 import { RlxfError } from "../errors.js";
-import { parseFeedback } from "../feedback/validate.js";
-import type { ChatMessage } from "../providers/types.js";
+import { parseFeedback } from "../feedback/index.js";
+import type { ChatMessage } from "../providers/index.js";
 import { BudgetSpent, type Judged, type LoopReport, type StopReason, type TaskTrace, answerKey, runLoop } from "./run.js";
 import type { FeedbackResult, LoopContext, LoopTask } from "./types.js";
 
@@ -133,7 +133,7 @@ export interface RetryOptions {
 export async function retryLoop(tasks: readonly LoopTask[], ctx: LoopContext, opts: RetryOptions = {}): Promise<LoopReport> {
   const message = opts.message ?? "That is not right. Try again.";
   const step = opts.temperatureStep ?? 0;
-  if (!(step >= 0)) throw new RlxfError("bad_option", "temperatureStep must be a non-negative number");
+  if (!(step >= 0)) throw new RlxfError("invalid_input", "temperatureStep must be a non-negative number");
   const start = opts.startTemperature ?? ctx.policy.temperature ?? (step > 0 ? 0 : undefined);
   const maxT = opts.maxTemperature ?? 2;
   const keyOf = opts.answerKey ?? answerKey;

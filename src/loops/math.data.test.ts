@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
+import { createVerifier } from "../sources/verifiers/index.js";
 import { openStore } from "../store/index.js";
 import { verifierFeedback } from "./feedback.js";
 import { refineLoop } from "./loops.js";

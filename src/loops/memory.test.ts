@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createModel } from "../providers/index.js";
 import { type FakeRequest, type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
+import { createVerifier } from "../sources/verifiers/index.js";
 import { openStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
 import { verifierFeedback } from "./feedback.js";
 import { refineLoop } from "./loops.js";
 import { DISTILL_PROMPT, MemoryRetriever, distillMemory, embeddingSimilarity, measureOvergeneralization } from "./memory.js";
-import { openAiEmbedder } from "../learn/features/embedding.js";
+import { openAiEmbedder } from "../learn/index.js";
 
 const EMOJI = "\u{1F600}";
 const system = (r: FakeRequest) => r.messages.find((m) => m.role === "system")?.content ?? "";

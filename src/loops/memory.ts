@@ -14,12 +14,12 @@
  */
 import { RlxfError } from "../errors.js";
 import type { Prompt, ResolvedFeedback } from "../feedback/schema.js";
-import type { ChatMessage, ChatModel } from "../providers/types.js";
-import { extractJson } from "../sources/parse.js";
-import type { Embedder } from "../learn/features/embedding.js";
-import { hashedNgramFeaturizer } from "../learn/features/hashed.js";
-import type { MemoryEntry, MemoryEntryInput, MemoryKind } from "../store/loops.js";
-import type { Store } from "../store/types.js";
+import type { ChatMessage, ChatModel } from "../providers/index.js";
+import { extractJson } from "../sources/index.js";
+import type { Embedder } from "../learn/index.js";
+import { hashedNgramFeaturizer } from "../learn/index.js";
+import type { MemoryEntry, MemoryEntryInput, MemoryKind } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { memoryPrompt } from "./run.js";
 import type { MemorySource, Policy } from "./types.js";
 
@@ -340,7 +340,7 @@ export async function measureOvergeneralization(x: OvergeneralizationInput): Pro
     }
     return { forced: rateOf(inputs.length, forced), retrieved: { ...rateOf(inputs.length, changed), injected } };
   };
-  if (x.outOfScope.length === 0) throw new RlxfError("no_inputs", "over-generalisation needs out-of-scope inputs");
+  if (x.outOfScope.length === 0) throw new RlxfError("no_data", "over-generalisation needs out-of-scope inputs");
   const inn = await measure(x.inScope);
   const outt = await measure(x.outOfScope);
   return {

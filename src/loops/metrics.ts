@@ -9,41 +9,10 @@
  *   P(wrong becomes correct) over consecutive attempts;
  * - tokens and cost per solved task, stop reasons, repeated answers (rejected before submission, or resubmitted).
  */
-import type { LoopStep } from "../store/loops.js";
+import type { LoopStep } from "../store/index.js";
+import type { LoopSummary } from "./schema.js";
 
-export interface LoopSummary {
-  loop: string;
-  tasks: number;
-  solved: number;
-  /** solved / tasks. */
-  accuracy: number;
-  /** Mean attempts (best-of-n: candidates) per task. */
-  meanAttempts: number;
-  accuracyPerTurn: number[];
-  friction: { pointedAt: number; fixed: number; fixRate: number | null; friction: number | null } | null;
-  selfCorrection: {
-    correctBefore: number;
-    stayedCorrect: number;
-    /** Confidence: P(correct at t+1 | correct at t). */
-    confidence: number | null;
-    wrongBefore: number;
-    becameCorrect: number;
-    /** Critique: P(correct at t+1 | wrong at t). */
-    critique: number | null;
-  } | null;
-  tokens: number;
-  costUsd: number;
-  tokensPerSolved: number | null;
-  costPerSolvedUsd: number | null;
-  stops: Record<string, number>;
-  /** Answers the retry loop turned back because the policy had given them before (never shown to the feedback). */
-  rejectedRepeats: number;
-  /** Judged attempts whose answer equals an earlier judged answer of the same task. */
-  resubmitted: number;
-  reflections: number;
-  /** best-of-n: how often the picked candidate is correct, against the first candidate alone. */
-  selection?: { selectedCorrect: number; firstCorrect: number; anyCorrect: number };
-}
+export type { LoopSummary };
 
 const rate = (num: number, den: number): number | null => (den > 0 ? num / den : null);
 

@@ -3,32 +3,12 @@
  * the attempts with their outputs (read from the stored generations) and what the feedback said.
  */
 import { NotFoundError } from "../errors.js";
-import type { LoopRun } from "../store/loops.js";
-import type { Store } from "../store/types.js";
+import type { LoopRun } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { type LoopSummary, loopMetrics } from "./metrics.js";
+import type { ReportedAttempt, ReportedTask } from "./schema.js";
 
-export interface ReportedAttempt {
-  turn: number;
-  role: string;
-  generationId?: string;
-  output?: string;
-  correct?: boolean;
-  passed?: boolean;
-  score?: number;
-  feedback?: string;
-  selected?: boolean;
-}
-
-export interface ReportedTask {
-  taskId: string;
-  solved: boolean;
-  stop: string;
-  attempts: number;
-  tokens: number;
-  costUsd: number;
-  error?: string;
-  steps: ReportedAttempt[];
-}
+export type { ReportedAttempt, ReportedTask };
 
 export interface LoopRunReport {
   run: LoopRun;

@@ -6,12 +6,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { RlxfError } from "../errors.js";
 import { type Feedback, type Generation, type Item, DEFAULT_PROJECT } from "../feedback/schema.js";
-import { parseFeedback } from "../feedback/validate.js";
-import type { ChatMessage, ChatRequest } from "../providers/types.js";
-import { ProviderError } from "../providers/errors.js";
-import { extractAnswer } from "../sources/verifiers/math/index.js";
-import { toVerificationValue } from "../sources/verifiers/types.js";
-import type { LoopStepInput } from "../store/loops.js";
+import { parseFeedback } from "../feedback/index.js";
+import type { ChatMessage, ChatRequest } from "../providers/index.js";
+import { ProviderError } from "../providers/index.js";
+import { extractAnswer } from "../sources/index.js";
+import { toVerificationValue } from "../sources/verifiers/index.js";
+import type { LoopStepInput } from "../store/index.js";
 import { FeedbackTimeoutError, ZERO_SPEND, addSpend, spendOf } from "./feedback.js";
 import { type LoopSummary, loopMetrics } from "./metrics.js";
 import type { Budget, Called, FeedbackResult, LoopContext, LoopTask, Spend } from "./types.js";
@@ -72,7 +72,7 @@ export function checkBudget(b: Budget): void {
     const v = b[k];
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) bad.push(`${k} must be a positive number`);
   }
-  if (bad.length) throw new RlxfError("bad_budget", `invalid budget: ${bad.join("; ")}`);
+  if (bad.length) throw new RlxfError("invalid_input", `invalid budget: ${bad.join("; ")}`);
 }
 
 /** A budget ran out before the next model call. */
@@ -280,10 +280,10 @@ export type TaskBody = (t: TaskTrace) => Promise<{ solved: boolean; stop: StopRe
 /** Run `body` on every task (a few at a time) under one run record; returns the report, also stored as the run's summary. */
 export async function runLoop(loop: LoopKind, tasks: readonly LoopTask[], ctx: LoopContext, config: Record<string, unknown>, body: TaskBody): Promise<LoopReport> {
   checkBudget(ctx.budget);
-  if (tasks.length === 0) throw new RlxfError("no_tasks", "no tasks to run");
+  if (tasks.length === 0) throw new RlxfError("no_data", "no tasks to run");
   const ids = new Set<string>();
   for (const t of tasks) {
-    if (ids.has(t.id)) throw new RlxfError("duplicate_task", `task id "${t.id}" appears twice`);
+    if (ids.has(t.id)) throw new RlxfError("invalid_input", `task id "${t.id}" appears twice`);
     ids.add(t.id);
   }
   const project = ctx.project ?? DEFAULT_PROJECT;
@@ -328,7 +328,7 @@ export async function runLoop(loop: LoopKind, tasks: readonly LoopTask[], ctx: L
           // A spent budget ends the task with its latest judged output.
           if (e instanceof BudgetSpent) r = { solved: t.last?.correct ?? false, stop: "budget", ...(t.last ? { final: t.last.output } : {}), error: e.message };
           else if (e instanceof FeedbackTimeoutError) r = { solved: false, stop: "feedback-timeout", error: e.message };
-          else if (e instanceof ProviderError || (e instanceof RlxfError && e.code === "feedback_failed")) r = { solved: false, stop: "error", error: e.message };
+          else if (e instanceof ProviderError || (e instanceof RlxfError && e.code === "model_failed")) r = { solved: false, stop: "error", error: e.message };
           else throw e;
         }
         const tokens = t.spend.inputTokens + t.spend.outputTokens;
@@ -343,6 +343,6 @@ export async function runLoop(loop: LoopKind, tasks: readonly LoopTask[], ctx: L
     throw e;
   }
   const summary = loopMetrics(loop, await ctx.store.loops.steps(project, runId));
-  await ctx.store.loops.finish(project, runId, "done", summary as unknown as Record<string, unknown>);
+  await ctx.store.loops.finish(project, runId, "done", summary);
   return { runId, loop, project, tasks: results, summary };
 }

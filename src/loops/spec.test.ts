@@ -4,14 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresForFile } from "../../test/support/postgres.js";
-import type { PreferencePair } from "../learn/datasets/examples.js";
-import { saveRewardModel } from "../learn/reward/artifacts.js";
-import { trainRewardModel } from "../learn/reward/train.js";
+import type { PreferencePair } from "../learn/index.js";
+import { saveRewardModel } from "../learn/index.js";
+import { trainRewardModel } from "../learn/index.js";
 import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
+import { RewardSpecs, saveRewardSpec } from "../rewards/index.js";
 import { openStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
-import { createVerifier } from "../sources/verifiers/registry.js";
+import type { Store } from "../store/index.js";
+import { createVerifier } from "../sources/verifiers/index.js";
 import { verifierFeedback } from "./feedback.js";
 import { refineLoop } from "./loops.js";
 import { feedbackFromSpec } from "./spec.js";
@@ -68,6 +69,31 @@ describe("feedback specs", () => {
 
       await expect(feedbackFromSpec("nonsense", { store })).rejects.toThrow(/unknown feedback "nonsense"/);
       await expect(feedbackFromSpec("{not json", { store })).rejects.toThrow(/not valid JSON/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("a saved reward spec as feedback", () => {
+  it("reads spec:NAME from the project's saved specs and runs its judges on the feedback model", async () => {
+    const store = await openStore({ path: ":memory:" });
+    try {
+      const model = () => createModel({ baseUrl: server.baseUrl, model: "critic" });
+      await saveRewardSpec(store, new RewardSpecs(store), "lab", {
+        name: "checked",
+        spec: { type: "composite", name: "math-and-critic", members: [{ verifier: "math", required: true }, { verifier: { type: "judge", judge: "critique" } }] },
+      });
+      const fb = await feedbackFromSpec("spec:checked", { store, project: "lab", model });
+      expect(fb.source).toMatchObject({ type: "verifier", id: "math-and-critic" });
+      // The critic (the fake model) always fails the answer: a right answer scores half, a wrong one nothing.
+      const right = await fb.evaluate(input(store, "\\boxed{42}"));
+      expect(right).toMatchObject({ passed: false, score: 0.5, record: { kind: "verification" } });
+      expect(server.requests.some((r) => r.prompt.includes("Critique the response"))).toBe(true);
+      expect((await fb.evaluate(input(store, "\\boxed{41}"))).score).toBe(0);
+      // Pinned versions and other projects: a spec is the project's own.
+      expect((await feedbackFromSpec("spec:checked@1", { store, project: "lab", model })).source.id).toBe("math-and-critic");
+      await expect(feedbackFromSpec("spec:checked", { store, model })).rejects.toThrow(/no reward spec "checked"/);
     } finally {
       await store.close();
     }

@@ -6,19 +6,22 @@
  * - an LLM judge: a shipped critique, reference or rubric judge (`critique`, `reference`...) or a judge config file,
  *   run by the feedback model;
  * - `rm:NAME` or `rm:NAME@3`: a stored reward model;
+ * - `spec:NAME` or `spec:NAME@3`: a reward spec saved in the project (composites of verifiers, judges and reward
+ *   models; its judges run on the feedback model);
  * - `human` or `human:SECONDS`: wait for people's feedback on each output in the store (default 600 s);
  * - `user`: a simulated user giving natural-language feedback (the feedback model plays it).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { RlxfError } from "../errors.js";
-import type { Embedder } from "../learn/features/embedding.js";
-import { loadRewardModel } from "../learn/reward/artifacts.js";
-import type { Pricing } from "../providers/model.js";
-import type { ChatModel } from "../providers/types.js";
-import { defaultJudges, resolveJudge } from "../sources/registry.js";
-import { createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/registry.js";
-import type { Verifier } from "../sources/verifiers/types.js";
-import type { Store } from "../store/types.js";
+import type { Embedder } from "../learn/index.js";
+import { loadRewardModel } from "../learn/index.js";
+import type { Pricing } from "../providers/index.js";
+import type { ChatModel } from "../providers/index.js";
+import { defaultJudges, resolveJudge } from "../sources/index.js";
+import { createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/index.js";
+import type { Verifier } from "../sources/verifiers/index.js";
+import { rewardVerifier } from "../rewards/index.js";
+import type { Store } from "../store/index.js";
 import { humanFeedback, judgeFeedback, rewardModelFeedback, simulatedUserFeedback, verifierFeedback } from "./feedback.js";
 import type { FeedbackSource } from "./types.js";
 
@@ -43,7 +46,7 @@ export function verifierFromSpec(spec: string): Verifier | undefined {
     try {
       v = JSON.parse(s);
     } catch (e) {
-      throw new RlxfError("bad_spec", `feedback spec is not valid JSON: ${(e as Error).message}`);
+      throw new RlxfError("invalid_config", `feedback spec is not valid JSON: ${(e as Error).message}`);
     }
     return createVerifier(parseVerifierSpec(v));
   }
@@ -58,14 +61,18 @@ export function verifierFromSpec(spec: string): Verifier | undefined {
 
 export async function feedbackFromSpec(spec: string, deps: FeedbackSpecDeps): Promise<FeedbackSource> {
   const s = spec.trim();
-  if (!s) throw new RlxfError("bad_spec", "empty feedback spec");
+  if (!s) throw new RlxfError("invalid_config", "empty feedback spec");
   const needModel = (what: string) => {
-    if (!deps.model) throw new RlxfError("no_model", `${what} needs a model: pass --feedback-model (or --model / $RLXF_MODEL)`);
+    if (!deps.model) throw new RlxfError("missing_option", `${what} needs a model: pass --feedback-model (or --model / $RLXF_MODEL)`);
     return deps.model();
   };
   const human = /^human(?::(\d+(?:\.\d+)?))?$/.exec(s);
   if (human) return humanFeedback(deps.store, { ...(human[1] ? { timeoutMs: Number(human[1]) * 1000 } : {}) });
   if (s === "user" || s === "user-sim") return simulatedUserFeedback(needModel("a simulated user"), { ...(deps.check ? { check: deps.check } : {}), ...(deps.pricing ? { pricing: deps.pricing } : {}) });
+  if (s.startsWith("spec:")) {
+    const verifier = await rewardVerifier(deps.store, deps.project ?? "default", s.slice(5), { ...(deps.model ? { judgeModel: deps.model } : {}), path: "--feedback" });
+    return verifierFeedback(verifier);
+  }
   if (s.startsWith("rm:")) {
     const ref = s.slice(3);
     const rm = await loadRewardModel(deps.store, ref, { ...(deps.project ? { project: deps.project } : {}), ...(deps.embedder ? { embedder: deps.embedder } : {}) });
@@ -76,8 +83,8 @@ export async function feedbackFromSpec(spec: string, deps: FeedbackSpecDeps): Pr
   const isJudge = defaultJudges().some((j) => j.name === s) || existsSync(s);
   if (!isJudge) {
     throw new RlxfError(
-      "unknown_feedback",
-      `unknown feedback "${s}": use a verifier (${Object.keys(verifierSpecs()).join(", ")}, or a JSON spec), a judge (critique, reference, rubric, or a config file), rm:NAME, human[:SECONDS] or user`,
+      "unknown_name",
+      `unknown feedback "${s}": use a verifier (${Object.keys(verifierSpecs()).join(", ")}, or a JSON spec), a judge (critique, reference, rubric, or a config file), rm:NAME, spec:NAME (a saved reward spec), human[:SECONDS] or user`,
     );
   }
   const judge = resolveJudge(s);

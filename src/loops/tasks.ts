@@ -4,7 +4,7 @@
  * `ground_truth`, `solution`), `id` (default: the line number).
  */
 import { ValidationError } from "../errors.js";
-import { readRawRecords } from "../io/records.js";
+import { readRawRecords } from "../io/index.js";
 import type { LoopTask } from "./types.js";
 
 const PROMPT_KEYS = ["prompt", "instruction", "question", "problem"];

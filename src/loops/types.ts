@@ -2,10 +2,10 @@
  * The shapes every test-time loop shares: tasks, the policy, feedback sources, budgets and the context a loop runs in.
  */
 import type { FeedbackKind, FeedbackValue, Source } from "../feedback/schema.js";
-import type { Pricing } from "../providers/model.js";
-import type { ChatModel, ChatResponse } from "../providers/types.js";
-import type { Verifier } from "../sources/verifiers/types.js";
-import type { Store } from "../store/types.js";
+import type { Pricing } from "../providers/index.js";
+import type { ChatModel, ChatResponse } from "../providers/index.js";
+import type { Verifier } from "../sources/verifiers/index.js";
+import type { Store } from "../store/index.js";
 
 /** One task: a prompt and, when known, its ground truth. */
 export interface LoopTask {

@@ -6,7 +6,7 @@
  * in batches so that caching never holds up the requests.
  */
 import { createHash } from "node:crypto";
-import type { CachedResponse, ResponseCacheStore } from "../store/judging.js";
+import type { CachedResponse, ResponseCacheStore } from "../store/index.js";
 import type { WireRequest } from "./types.js";
 
 export interface ResponseCache {

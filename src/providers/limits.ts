@@ -2,6 +2,7 @@
  * Concurrency and rate limits, and the backoff schedule. Time comes from an
  * injectable `Clock`, so tests can run them on virtual time.
  */
+import { ArgumentError } from "../errors.js";
 
 export interface Clock {
   /** Milliseconds (any origin; only differences matter). */
@@ -40,7 +41,7 @@ export class Semaphore {
   #active = 0;
   readonly #queue: Array<() => void> = [];
   constructor(limit: number) {
-    if (!(limit >= 1) || !Number.isFinite(limit)) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
+    if (!(limit >= 1) || !Number.isFinite(limit)) throw new ArgumentError("concurrency", `concurrency must be a positive integer, got ${limit}`);
     this.limit = Math.floor(limit);
   }
   get active(): number {
@@ -84,7 +85,7 @@ export class RateLimiter {
   #tail: Promise<void> = Promise.resolve();
 
   constructor(perMinute: number, opts: { burst?: number; clock?: Clock } = {}) {
-    if (!(perMinute > 0) || !Number.isFinite(perMinute)) throw new RangeError(`a rate limit must be a positive number per minute, got ${perMinute}`);
+    if (!(perMinute > 0) || !Number.isFinite(perMinute)) throw new ArgumentError("perMinute", `a rate limit must be a positive number per minute, got ${perMinute}`);
     this.perMinute = perMinute;
     // Default burst: one second's worth (at least 1), so a fresh limiter does not fire a minute's quota at once.
     this.burst = opts.burst ?? Math.max(1, perMinute / 60);

@@ -7,7 +7,7 @@ import type { Item } from "../feedback/schema.js";
 import { jsonBody } from "./body.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { forbidden, notFound } from "./errors.js";
-import { AssignBody, CreateKeyBody, ListAssignmentsQuery, ListKeysQuery } from "./spec.js";
+import { AssignBody, CreateKeyBody, ListAssignmentsQuery, ListKeysQuery } from "../api/index.js";
 
 export function adminRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
@@ -15,20 +15,20 @@ export function adminRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/me", (c) => c.json(c.get("key")));
 
   app.post("/v1/keys", async (c) => {
-    const key = requireRole(c, ["admin"], "create keys");
+    const key = requireRole(c, "keys.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateKeyBody);
     const created = await store.keys.create({ project: key.project, role: b.role, ...(b.name !== undefined ? { name: b.name } : {}) });
     return c.json(created, 201);
   });
 
   app.get("/v1/keys", async (c) => {
-    const key = requireRole(c, ["admin"], "list keys");
+    const key = requireRole(c, "keys.list");
     const q = parseQuery(c, ListKeysQuery);
     return c.json({ records: await store.keys.list({ project: key.project, includeRevoked: q.includeRevoked ?? false }) });
   });
 
   app.delete("/v1/keys/:id", async (c) => {
-    const key = requireRole(c, ["admin"], "revoke keys");
+    const key = requireRole(c, "keys.revoke");
     const id = idParam(c);
     const revoked = await store.keys.revoke(id, key.project);
     if (!revoked) throw notFound(`key "${id}" not found`);
@@ -36,19 +36,19 @@ export function adminRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.post("/v1/assignments", async (c) => {
-    const key = requireRole(c, ["admin"], "assign items");
+    const key = requireRole(c, "assignments.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, AssignBody);
     return c.json(await store.assignments.add(key.project, b.annotator, b.itemIds));
   });
 
   app.delete("/v1/assignments", async (c) => {
-    const key = requireRole(c, ["admin"], "unassign items");
+    const key = requireRole(c, "assignments.delete");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, AssignBody);
     return c.json({ removed: await store.assignments.remove(key.project, b.annotator, b.itemIds) });
   });
 
   app.get("/v1/assignments", async (c) => {
-    const key = requireRole(c, ["admin", "read", "annotate"], "read assignments");
+    const key = requireRole(c, "assignments.read");
     const q = parseQuery(c, ListAssignmentsQuery);
     if (key.role === "annotate") {
       if (q.annotator !== undefined && q.annotator !== key.name) throw forbidden(`an annotate key reads only its own assignments ("${key.name}")`);

@@ -3,12 +3,11 @@
  * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
  */
 import type { Hono } from "hono";
-import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalBoardFromPairsThreaded, bradleyTerryLeaderboard } from "../eval/index.js";
-import type { Feedback } from "../feedback/schema.js";
-import { type ExportSource, alpacaEvalRow, exportRecords } from "../io/index.js";
+import { alpacaEvalBoardFromPairsThreaded, alpacaEvalPairsFromStore, bradleyTerryLeaderboard, comparisonsFromStore } from "../eval/index.js";
+import { type ExportSource, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
-import { ExportQuery, LeaderboardQuery } from "./spec.js";
+import { ExportQuery, type Leaderboard, LeaderboardQuery } from "../api/index.js";
 
 function storeSource(store: Store, project: string): ExportSource {
   return {
@@ -18,16 +17,6 @@ function storeSource(store: Store, project: string): ExportSource {
   };
 }
 
-/** Stored pairwise comparisons as AlpacaEval rows, in whatever order each was stored. */
-async function alpacaEvalPairs(store: Store, project: string): Promise<AlpacaEvalAnnotation[]> {
-  const rows: AlpacaEvalAnnotation[] = [];
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
-    const row = alpacaEvalRow(rf, false);
-    if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
-  }
-  return rows;
-}
-
 const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
 const CHUNK_BYTES = 64 * 1024;
 
@@ -35,30 +24,25 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
 
   app.get("/v1/leaderboard", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read the leaderboard");
+    const key = requireRole(c, "leaderboard.read");
     const q = parseQuery(c, LeaderboardQuery);
     if (q.method === "alpaca-eval") {
       // The fits run on worker threads, off the event loop.
-      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairs(store, key.project), {
+      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, key.project), {
         minThreads: 1,
         ...(q.baseline !== undefined ? { baseline: q.baseline } : {}),
         ...(q.lc !== undefined ? { lengthControlled: q.lc } : {}),
         ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}),
       });
-      return c.json({ method: "alpaca-eval", ...board });
+      return c.json({ method: "alpaca-eval", ...board } satisfies Leaderboard);
     }
-    const feedback: Feedback[] = [];
-    const generations = new Map<string, GenerationInfo>();
-    for await (const rf of store.iterateResolvedFeedback({ project: key.project, kind: ["pairwise", "ranking", "rating"] })) {
-      feedback.push(rf.feedback);
-      for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
-    }
+    const { feedback, generations } = await comparisonsFromStore(store, key.project);
     const rows = bradleyTerryLeaderboard(feedback, generations, { rounds: q.bootstrap ?? 200, seed: q.seed ?? 0 });
-    return c.json({ method: "bt", rows });
+    return c.json({ method: "bt", rows } satisfies Leaderboard);
   });
 
   app.get("/v1/export", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "export");
+    const key = requireRole(c, "export");
     const { format } = parseQuery(c, ExportQuery);
     const it = exportRecords(format, storeSource(store, key.project))[Symbol.asyncIterator]();
     const encoder = new TextEncoder();

@@ -3,7 +3,7 @@
  * drives with `app.request()` and `listen()` serves on a socket.
  */
 import { Hono } from "hono";
-import type { ChatModel } from "../providers/types.js";
+import type { ChatModel } from "../providers/index.js";
 import type { Store } from "../store/index.js";
 import { adminRoutes } from "./admin.js";
 import { WriteCoalescer } from "./coalesce.js";
@@ -19,7 +19,7 @@ import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
 import { criticRoutes } from "./critics.js";
 import { serveStatic } from "./static.js";
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "./spec.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "../api/index.js";
 
 export const SERVER_VERSION = "0.1.0";
 
@@ -79,11 +79,11 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const urlKey = c.req.path === "/v1/reward/openrlhf" ? c.req.query("key") : undefined;
     if (!header && urlKey) header = `Bearer ${urlKey}`;
     const challenge = { headers: { "WWW-Authenticate": 'Bearer realm="rlxf"' } };
-    if (!header) throw new ApiError(401, "unauthorized", "send your API key as 'Authorization: Bearer <key>' (create one with `rlxf keys create`)", challenge);
+    if (!header) throw new ApiError("unauthorized", "send your API key as 'Authorization: Bearer <key>' (create one with `rlxf keys create`)", challenge);
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-    if (!m) throw new ApiError(401, "unauthorized", "the Authorization header must be 'Bearer <key>'", challenge);
+    if (!m) throw new ApiError("unauthorized", "the Authorization header must be 'Bearer <key>'", challenge);
     const key = await settings.store.keys.authenticate(m[1] as string);
-    if (!key) throw new ApiError(401, "unauthorized", "the API key is not valid (unknown or revoked)", challenge);
+    if (!key) throw new ApiError("unauthorized", "the API key is not valid (unknown or revoked)", challenge);
     c.set("key", key);
     return next();
   });
@@ -113,7 +113,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
     app.all(path, (c) => {
       if (c.req.method === "HEAD" && methods.has("GET")) return c.body(null, 200);
       if (c.req.method === "OPTIONS") return c.body(null, 204, { Allow: [...methods, "OPTIONS"].join(", ") });
-      throw new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${[...methods].join(" or ")}`, {
+      throw new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${[...methods].join(" or ")}`, {
         headers: { Allow: [...methods].join(", ") },
       });
     });

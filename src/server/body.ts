@@ -19,17 +19,17 @@ function isJsonContentType(ct: string | undefined): boolean {
 export async function readJson(req: Request, maxBytes: number): Promise<unknown> {
   const ct = req.headers.get("content-type") ?? undefined;
   if (!isJsonContentType(ct)) {
-    throw new ApiError(415, "unsupported_media_type", `send JSON with "Content-Type: application/json"${ct ? ` (got "${ct.slice(0, 100)}")` : " (no Content-Type given)"}`);
+    throw new ApiError("unsupported_media_type", `send JSON with "Content-Type: application/json"${ct ? ` (got "${ct.slice(0, 100)}")` : " (no Content-Type given)"}`);
   }
   const charset = /;\s*charset\s*=\s*"?([^";]+)/i.exec(ct!)?.[1]?.trim().toLowerCase();
   if (charset && charset !== "utf-8" && charset !== "utf8") {
-    throw new ApiError(415, "unsupported_media_type", `JSON must be UTF-8 (got charset "${charset.slice(0, 50)}")`);
+    throw new ApiError("unsupported_media_type", `JSON must be UTF-8 (got charset "${charset.slice(0, 50)}")`);
   }
   const enc = req.headers.get("content-encoding");
   if (enc && enc.trim().toLowerCase() !== "identity") {
-    throw new ApiError(415, "unsupported_media_type", `Content-Encoding "${enc.slice(0, 50)}" is not supported; send the body uncompressed`);
+    throw new ApiError("unsupported_media_type", `Content-Encoding "${enc.slice(0, 50)}" is not supported; send the body uncompressed`);
   }
-  const tooLarge = () => new ApiError(413, "payload_too_large", `the request body exceeds ${maxBytes} bytes; send smaller batches`);
+  const tooLarge = () => new ApiError("payload_too_large", `the request body exceeds ${maxBytes} bytes; send smaller batches`);
   const declared = req.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge();
 
@@ -38,14 +38,14 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ApiError(400, "invalid_json", "the request body is not valid UTF-8");
+    throw new ApiError("invalid_json", "the request body is not valid UTF-8");
   }
-  if (text.trim() === "") throw new ApiError(400, "invalid_json", "the request body is empty; send a JSON object");
+  if (text.trim() === "") throw new ApiError("invalid_json", "the request body is empty; send a JSON object");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ApiError(400, "invalid_json", `the request body is not valid JSON: ${(e as Error).message}`);
+    throw new ApiError("invalid_json", `the request body is not valid JSON: ${(e as Error).message}`);
   }
   checkShape(value);
   return value;
@@ -70,7 +70,7 @@ async function readBounded(req: Request, maxBytes: number, tooLarge: () => ApiEr
   } catch (e) {
     if (e instanceof ApiError) throw e;
     // The client went away mid-body: nothing to answer, but never a 5xx.
-    throw new ApiError(400, "incomplete_body", "the request body could not be read completely");
+    throw new ApiError("incomplete_body", "the request body could not be read completely");
   }
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(total);
@@ -89,7 +89,7 @@ function checkShape(root: unknown): void {
     const { v, depth, path } = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
     if (depth >= MAX_DEPTH) {
-      throw new ApiError(400, "validation_failed", `the request body is nested more than ${MAX_DEPTH} levels deep`, {
+      throw new ApiError("validation_failed", `the request body is nested more than ${MAX_DEPTH} levels deep`, {
         issues: [{ path, message: `nested more than ${MAX_DEPTH} levels deep` }],
       });
     }
@@ -102,7 +102,7 @@ function checkShape(root: unknown): void {
       for (const k of Object.keys(v)) {
         const p = path ? `${path}.${k}` : k;
         if (k === "__proto__") {
-          throw new ApiError(400, "validation_failed", `"__proto__" is not allowed as a field name`, {
+          throw new ApiError("validation_failed", `"__proto__" is not allowed as a field name`, {
             issues: [{ path: p, message: `"__proto__" is not allowed as a field name` }],
           });
         }
@@ -119,7 +119,7 @@ export async function jsonBody<S extends z.ZodType>(req: Request, max: number, s
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issues = zodIssues(r.error);
-    throw new ApiError(400, "validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
+    throw new ApiError("validation_failed", `invalid body: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`, { issues });
   }
   return r.data;
 }

@@ -5,12 +5,13 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { Id } from "../feedback/schema.js";
-import type { ChatModel } from "../providers/types.js";
-import type { ApiKey, Role, Store } from "../store/index.js";
-import { badKeyString } from "../store/codec.js";
+import type { ChatModel } from "../providers/index.js";
+import { type Action, PERMISSIONS, type Role } from "../roles.js";
+import type { ApiKey, Store } from "../store/index.js";
+import { badKeyString } from "../store/index.js";
 import type { WriteCoalescer } from "./coalesce.js";
 import { ApiError, forbidden, zodIssues } from "./errors.js";
-import { REPEATABLE } from "./spec.js";
+import { REPEATABLE } from "../api/index.js";
 
 export interface Env {
   Variables: { key: ApiKey };
@@ -28,11 +29,17 @@ export interface Settings {
   judgeModel?: () => ChatModel;
 }
 
-/** The request's key, which must hold one of `roles`. */
-export function requireRole(c: Ctx, roles: readonly Role[], what: string): ApiKey {
+/**
+ * The request's key, which must hold a role that may do `action` (src/roles.ts). The form with roles and a
+ * description is for checks the table does not name.
+ */
+export function requireRole(c: Ctx, action: Action): ApiKey;
+export function requireRole(c: Ctx, roles: readonly Role[], what: string): ApiKey;
+export function requireRole(c: Ctx, actionOrRoles: Action | readonly Role[], what?: string): ApiKey {
+  const { roles, what: doing } = typeof actionOrRoles === "string" ? PERMISSIONS[actionOrRoles] : { roles: actionOrRoles, what: what ?? "do this" };
   const key = c.get("key");
-  if (!roles.includes(key.role)) {
-    throw forbidden(`a key with role "${key.role}" cannot ${what} (needs ${roles.join(" or ")})`);
+  if (!(roles as readonly Role[]).includes(key.role)) {
+    throw forbidden(`a key with role "${key.role}" cannot ${doing} (needs ${roles.join(" or ")})`);
   }
   return key;
 }
@@ -56,7 +63,7 @@ export function parseQuery<S extends z.ZodType>(c: Ctx, schema: S): z.output<S> 
   const r = schema.safeParse(obj);
   if (!r.success) issues.push(...zodIssues(r.error));
   if (issues.length || !r.success) {
-    throw new ApiError(400, "validation_failed", `invalid query: ${issues.map((i) => `${i.path || "(query)"}: ${i.message}`).join("; ")}`, { issues });
+    throw new ApiError("validation_failed", `invalid query: ${issues.map((i) => `${i.path || "(query)"}: ${i.message}`).join("; ")}`, { issues });
   }
   return r.data;
 }
@@ -66,6 +73,6 @@ export function idParam(c: Ctx, name = "id"): string {
   const raw = c.req.param(name) ?? "";
   const r = Id.safeParse(raw);
   const bad = r.success ? badKeyString(raw) : r.error.issues[0]?.message;
-  if (bad) throw new ApiError(400, "invalid_id", `invalid id in the path: ${bad}`, { issues: [{ path: name, message: bad }] });
+  if (bad) throw new ApiError("invalid_id", `invalid id in the path: ${bad}`, { issues: [{ path: name, message: bad }] });
   return raw;
 }

@@ -18,7 +18,7 @@ import { type ExportFormat, type ExportSource, writeExportFile } from "../io/ind
 import type { ExportJob, FeedbackFilter, Store } from "../store/index.js";
 import { type Env, type Settings, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
-import { CreateExportBody } from "./queue-spec.js";
+import { CreateExportBody } from "../api/index.js";
 import { jsonBody } from "./body.js";
 
 export function exportDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -129,7 +129,7 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
   const running = new Map<string, Promise<void>>();
 
   app.post("/v1/exports", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "export");
+    const key = requireRole(c, "export");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateExportBody);
     const id = randomUUID();
     const job = await store.queues.createExport({ project: key.project, id, format: b.format, request: { ...(b.filters ? { filters: b.filters } : {}) }, now: Date.now() });
@@ -174,21 +174,21 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
   };
 
   app.get("/v1/exports/:id", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "read exports");
+    const key = requireRole(c, "exports.read");
     return c.json(view(await jobOf(key.project, c.req.param("id"))));
   });
 
   app.get("/v1/exports/:id/file", async (c) => {
-    const key = requireRole(c, ["admin", "read"], "download exports");
+    const key = requireRole(c, "exports.download");
     const job = await jobOf(key.project, c.req.param("id"));
     if (job.status !== "done" || !job.file) {
-      throw new ApiError(409, "not_ready", job.status === "running" ? `export "${job.id}" is still running; poll GET /v1/exports/${job.id}` : `export "${job.id}" failed: ${job.error ?? "unknown error"}`);
+      throw new ApiError("not_ready", job.status === "running" ? `export "${job.id}" is still running; poll GET /v1/exports/${job.id}` : `export "${job.id}" failed: ${job.error ?? "unknown error"}`);
     }
     let size: number;
     try {
       size = (await stat(job.file)).size;
     } catch {
-      throw new ApiError(410, "gone", `the file of export "${job.id}" is no longer on the server; start the export again`);
+      throw new ApiError("gone", `the file of export "${job.id}" is no longer on the server; start the export again`);
     }
     const ext = EXT[job.format] ?? "jsonl";
     const name = `${key.project.replace(/[^A-Za-z0-9._-]/g, "_")}-${job.format}-${job.id.slice(0, 8)}.${ext}`;

@@ -12,4 +12,4 @@ export { createApp, SERVER_VERSION, type AppOptions } from "./app.js";
 export { listen, DEFAULT_HOST, DEFAULT_PORT, type ListenOptions, type RunningServer } from "./listen.js";
 export { openApiDocument, documentedOperations } from "./openapi.js";
 export { ApiError, toErrorResponse, type ErrorBody } from "./errors.js";
-export { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, MAX_PAGE, API_VERSION } from "./spec.js";
+export { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, MAX_PAGE, API_VERSION } from "../api/index.js";

@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { Feedback, Generation, Item } from "../feedback/schema.js";
-import type { Role } from "../store/index.js";
-import * as S from "./spec.js";
+import { ROLES, ROLE_SUMMARIES, type Role, rolesFor } from "../roles.js";
+import * as S from "../api/index.js";
 import { queueOperations, queueSchemas } from "./queue-openapi.js";
 import { criticOpenApi } from "./critics.js";
 
@@ -27,7 +27,6 @@ export interface Op {
   errors?: number[];
 }
 
-const READ = ["admin", "read"] as const;
 const WRITE_ERRORS = [400, 401, 403, 404, 409, 413, 415];
 
 function operations(maxBatch: number): Op[] {
@@ -68,27 +67,27 @@ function operations(maxBatch: number): Op[] {
   return [
     { method: "get", path: "/v1/health", summary: "Liveness", roles: "public", ok: { status: 200, description: "the server is up", schema: "Health" } },
     { method: "get", path: "/v1/openapi.json", summary: "This document", roles: "public", ok: { status: 200, description: "OpenAPI 3.1 document" } },
-    { method: "get", path: "/v1/me", summary: "The key making the request", roles: ["admin", "ingest", "annotate", "read"], ok: { status: 200, description: "the key (never its secret)", schema: "ApiKey" }, errors: [401] },
-    write("Item", "/v1/items", ["admin", "ingest"]),
-    write("Generation", "/v1/generations", ["admin", "ingest"], " A generation's item must be stored already or be in the same request."),
+    { method: "get", path: "/v1/me", summary: "The key making the request", roles: rolesFor("me.read"), ok: { status: 200, description: "the key (never its secret)", schema: "ApiKey" }, errors: [401] },
+    write("Item", "/v1/items", rolesFor("items.write")),
+    write("Generation", "/v1/generations", rolesFor("generations.write"), " A generation's item must be stored already or be in the same request."),
     write(
       "Feedback",
       "/v1/feedback",
-      ["admin", "ingest", "annotate"],
+      rolesFor("feedback.write"),
       " Targets must be stored generations of one item. Annotate keys may omit `source` (it becomes {type: human, id: <key name>}) and may only target generations of items assigned to them.",
     ),
-    list("/v1/items", "List items", S.ListItemsQuery, "ItemPage", READ, "Annotate keys list their items with GET /v1/assignments."),
-    one("/v1/items/{id}", "One item", "Item", [...READ, "annotate"], "Annotate keys see only items assigned to them. Ids may contain `/`: percent-encode them."),
-    list("/v1/generations", "List generations", S.ListGenerationsQuery, "GenerationPage", [...READ, "annotate"], "Annotate keys must pass an assigned itemId."),
-    one("/v1/generations/{id}", "One generation", "Generation", [...READ, "annotate"]),
-    list("/v1/feedback", "List feedback", S.ListFeedbackQuery, "FeedbackPage", [...READ, "annotate"], "Annotate keys see only their own feedback."),
-    one("/v1/feedback/{id}", "One feedback record", "Feedback", [...READ, "annotate"]),
+    list("/v1/items", "List items", S.ListItemsQuery, "ItemPage", rolesFor("items.list"), "Annotate keys list their items with GET /v1/assignments."),
+    one("/v1/items/{id}", "One item", "Item", rolesFor("items.read"), "Annotate keys see only items assigned to them. Ids may contain `/`: percent-encode them."),
+    list("/v1/generations", "List generations", S.ListGenerationsQuery, "GenerationPage", rolesFor("generations.read"), "Annotate keys must pass an assigned itemId."),
+    one("/v1/generations/{id}", "One generation", "Generation", rolesFor("generations.read")),
+    list("/v1/feedback", "List feedback", S.ListFeedbackQuery, "FeedbackPage", rolesFor("feedback.read"), "Annotate keys see only their own feedback."),
+    one("/v1/feedback/{id}", "One feedback record", "Feedback", rolesFor("feedback.read")),
     {
       method: "get",
       path: "/v1/leaderboard",
       summary: "Leaderboard of policies from the project's feedback",
       description: "bt: Bradley-Terry ratings (Elo scale) with percentile bootstrap intervals, from pairwise, ranking and rating feedback. alpaca-eval: win rates (and length-controlled win rates) against a baseline, from pairwise feedback.",
-      roles: READ,
+      roles: rolesFor("leaderboard.read"),
       query: S.LeaderboardQuery,
       ok: { status: 200, description: "rows, best first", schema: "Leaderboard" },
       errors: [400, 401, 403],
@@ -98,7 +97,7 @@ function operations(maxBatch: number): Op[] {
       path: "/v1/export",
       summary: "Export the project's feedback as a dataset, streamed",
       description: "JSON Lines (application/x-ndjson) for trl-preference, trl-unpaired, openai-dpo and rlxf; one JSON array for alpaca-eval. Streams a page at a time.",
-      roles: READ,
+      roles: rolesFor("export"),
       query: S.ExportQuery,
       ok: { status: 200, description: "the dataset", contentType: "application/x-ndjson" },
       errors: [400, 401, 403],
@@ -107,18 +106,18 @@ function operations(maxBatch: number): Op[] {
       method: "post",
       path: "/v1/keys",
       summary: "Create a key in this project (its secret is returned once)",
-      roles: ["admin"],
+      roles: rolesFor("keys.create"),
       body: "CreateKeyBody",
       ok: { status: 201, description: "the new key and its secret", schema: "CreatedKey" },
       errors: [400, 401, 403, 413, 415],
     },
-    { method: "get", path: "/v1/keys", summary: "List this project's keys", roles: ["admin"], query: S.ListKeysQuery, ok: { status: 200, description: "keys, oldest first", schema: "KeyList" }, errors: [400, 401, 403] },
-    { method: "delete", path: "/v1/keys/{id}", summary: "Revoke a key", roles: ["admin"], pathId: "id", ok: { status: 200, description: "the revoked key", schema: "ApiKey" }, errors: [400, 401, 403, 404] },
+    { method: "get", path: "/v1/keys", summary: "List this project's keys", roles: rolesFor("keys.list"), query: S.ListKeysQuery, ok: { status: 200, description: "keys, oldest first", schema: "KeyList" }, errors: [400, 401, 403] },
+    { method: "delete", path: "/v1/keys/{id}", summary: "Revoke a key", roles: rolesFor("keys.revoke"), pathId: "id", ok: { status: 200, description: "the revoked key", schema: "ApiKey" }, errors: [400, 401, 403, 404] },
     {
       method: "post",
       path: "/v1/assignments",
       summary: "Assign stored items to an annotator (the name of their annotate key)",
-      roles: ["admin"],
+      roles: rolesFor("assignments.create"),
       body: "AssignBody",
       ok: { status: 200, description: "counts", schema: "AssignResult" },
       errors: [400, 401, 403, 404, 413, 415],
@@ -127,7 +126,7 @@ function operations(maxBatch: number): Op[] {
       method: "delete",
       path: "/v1/assignments",
       summary: "Unassign items from an annotator",
-      roles: ["admin"],
+      roles: rolesFor("assignments.delete"),
       body: "AssignBody",
       ok: { status: 200, description: "how many were removed", schema: "UnassignResult" },
       errors: [400, 401, 403, 413, 415],
@@ -141,7 +140,7 @@ function operations(maxBatch: number): Op[] {
         "A reward spec is a verifier name or spec, a stored reward model ({\"type\": \"reward-model\", \"model\": \"name@N\"}, scored as sigmoid(reward)), " +
         "or a composite mixing them with weights. Results are cached in-process (by spec, prompt, completion and reference). " +
         "With store: true (admin or ingest keys), each sample is stored as an item, a generation and a verification feedback record, with content-hash ids.",
-      roles: ["admin", "ingest", "read"],
+      roles: rolesFor("reward.compute"),
       body: "RewardBody",
       ok: { status: 200, description: "one result per sample, in order", schema: "RewardResponse" },
       errors: [400, 401, 403, 404, 413, 415],
@@ -153,17 +152,17 @@ function operations(maxBatch: number): Op[] {
       description:
         "The spec is checked before it is saved (names resolve, reward models exist, judges are known). Samples then name it as \"name\" (latest) or \"name@N\". " +
         "Names of shipped verifiers are taken.",
-      roles: ["admin"],
+      roles: rolesFor("rewardSpecs.save"),
       body: "SaveRewardSpecBody",
       ok: { status: 201, description: "the saved version", schema: "RewardSpecRecord" },
       errors: [400, 401, 403, 404, 413, 415],
     },
-    { method: "get", path: "/v1/reward/specs", summary: "List this project's saved reward specs (latest versions)", roles: ["admin", "ingest", "read"], ok: { status: 200, description: "specs by name", schema: "RewardSpecList" }, errors: [401, 403] },
+    { method: "get", path: "/v1/reward/specs", summary: "List this project's saved reward specs (latest versions)", roles: rolesFor("rewardSpecs.read"), ok: { status: 200, description: "specs by name", schema: "RewardSpecList" }, errors: [401, 403] },
     {
       method: "get",
       path: "/v1/reward/specs/{name}",
       summary: "One saved reward spec (the latest, or ?version=N) with its versions",
-      roles: ["admin", "ingest", "read"],
+      roles: rolesFor("rewardSpecs.read"),
       pathId: "name",
       query: S.RewardSpecQuery,
       ok: { status: 200, description: "the spec", schema: "RewardSpecRecord" },
@@ -173,7 +172,7 @@ function operations(maxBatch: number): Op[] {
       method: "delete",
       path: "/v1/reward/specs/{name}",
       summary: "Delete a saved reward spec (every version, or ?version=N)",
-      roles: ["admin"],
+      roles: rolesFor("rewardSpecs.delete"),
       pathId: "name",
       query: S.RewardSpecQuery,
       ok: { status: 200, description: "how many versions were deleted", schema: "DeletedCount" },
@@ -186,7 +185,7 @@ function operations(maxBatch: number): Op[] {
       description:
         "Each query is a prompt followed by the response; a query that starts with its prompt is scored on the rest. labels are the ground truths. " +
         'The spec comes from the body\'s spec, the spec query parameter, or defaults to "math". Nothing is stored.',
-      roles: ["admin", "ingest", "read"],
+      roles: rolesFor("reward.compute"),
       query: S.OpenRlhfQuery,
       body: "OpenRlhfBody",
       ok: { status: 200, description: "rewards and scores (equal), and per-component extra_logs", schema: "OpenRlhfResponse" },
@@ -327,6 +326,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
       description:
         "Collect items (prompts), generations (outputs of policies) and feedback of every kind, per project. " +
         "Authenticate with `Authorization: Bearer <key>` (create one with `rlxf keys create --project P --role admin|ingest|annotate|read`). " +
+        `Roles: ${ROLES.map((r) => `${r}: ${ROLE_SUMMARIES[r]}`).join("; ")}; each operation lists its roles (x-roles). ` +
         `Request bodies are JSON (Content-Type: application/json), at most ${opts.maxBodyBytes ?? S.DEFAULT_MAX_BODY_BYTES} bytes. ` +
         "Every error has the shape of the Error schema.",
     },

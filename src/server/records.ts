@@ -17,10 +17,11 @@ import type { ApiKey, RecordKind, Store } from "../store/index.js";
 import { readJson } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { ApiError, forbidden, notFound, zodIssues } from "./errors.js";
-import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery, RECORD_SCHEMAS } from "./spec.js";
+import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery, RECORD_SCHEMAS } from "../api/index.js";
 
 const MAX_ISSUES = 100;
 const PLURAL = { item: "items", generation: "generations", feedback: "feedback" } as const;
+const WRITE_ACTION = { item: "items.write", generation: "generations.write", feedback: "feedback.write" } as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -40,7 +41,7 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     if (!env.success) {
       const tooMany = Array.isArray(raw.batch) && raw.batch.length > s.maxBatch;
       const issues = zodIssues(env.error);
-      throw new ApiError(tooMany ? 413 : 400, tooMany ? "batch_too_large" : "validation_failed", issues.map((i) => `${i.path}: ${i.message}`).join("; "), { issues });
+      throw new ApiError(tooMany ? "batch_too_large" : "validation_failed", issues.map((i) => `${i.path}: ${i.message}`).join("; "), { issues });
     }
     inputs = env.data.batch;
   } else {
@@ -61,7 +62,7 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     }
     const rec: Record<string, unknown> = { ...input };
     if (typeof rec.project === "string" && rec.project !== key.project) {
-      throw new ApiError(404, "not_found", `project "${rec.project}" not found`, {
+      throw new ApiError("not_found", `project "${rec.project}" not found`, {
         issues: [{ path: [prefix(i), "project"].filter(Boolean).join("."), message: "no such project" }],
         ...(isBatch ? { record: prefix(i), index: i } : {}),
       });
@@ -82,7 +83,7 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     const shown = issues.slice(0, MAX_ISSUES);
     const where = isBatch ? `${badRecords} of ${inputs.length} records` : kind;
     const first = shown.map((i) => `${i.path || "(body)"}: ${i.message}`).slice(0, 3).join("; ");
-    throw new ApiError(400, "validation_failed", `invalid ${where}: ${first}${shown.length > 3 ? `; and ${issues.length - 3} more` : ""}`, {
+    throw new ApiError("validation_failed", `invalid ${where}: ${first}${shown.length > 3 ? `; and ${issues.length - 3} more` : ""}`, {
       issues: shown,
       ...(isBatch && firstBad !== undefined ? { record: prefix(firstBad), index: firstBad } : {}),
     });
@@ -98,7 +99,7 @@ function asAnnotator(rec: Record<string, unknown>, key: ApiKey, prefix: string, 
   }
   const src = rec.source as { type?: unknown; id?: unknown } | null;
   if (!isObject(src) || src.type !== "human" || src.id !== key.name) {
-    throw new ApiError(403, "forbidden", `an annotate key gives feedback as source {"type": "human", "id": "${key.name}"}; omit source or send that`, {
+    throw new ApiError("forbidden", `an annotate key gives feedback as source {"type": "human", "id": "${key.name}"}; omit source or send that`, {
       issues: [{ path: [prefix, "source"].filter(Boolean).join("."), message: `must be {"type": "human", "id": "${key.name}"} or absent` }],
       ...(index !== undefined ? { record: prefix, index } : {}),
     });
@@ -118,7 +119,7 @@ async function checkAssigned(store: Store, key: ApiKey, records: Feedback[], isB
   records.forEach((f, i) => {
     const prefix = isBatch ? `batch.${i}` : "";
     const refuse = (path: string, what: string) => {
-      throw new ApiError(404, "missing_reference", `${isBatch ? `feedback ${prefix}: ` : ""}${what} does not exist among the items assigned to "${key.name}"`, {
+      throw new ApiError("missing_reference", `${isBatch ? `feedback ${prefix}: ` : ""}${what} does not exist among the items assigned to "${key.name}"`, {
         issues: [{ path: [prefix, path].filter(Boolean).join("."), message: `${what} does not exist` }],
         ...(isBatch ? { record: prefix, index: i } : {}),
       });
@@ -132,7 +133,7 @@ async function checkAssigned(store: Store, key: ApiKey, records: Feedback[], isB
 }
 
 async function write(c: Ctx, s: Settings, kind: RecordKind): Promise<Response> {
-  const key = requireRole(c, kind === "feedback" ? ["admin", "ingest", "annotate"] : ["admin", "ingest"], `write ${PLURAL[kind]}`);
+  const key = requireRole(c, WRITE_ACTION[kind]);
   const { records, isBatch } = await parseWrite(c, s, kind, key);
   if (key.role === "annotate") await checkAssigned(s.store, key, records as Feedback[], isBatch);
   if (!isBatch) {
@@ -148,7 +149,6 @@ async function write(c: Ctx, s: Settings, kind: RecordKind): Promise<Response> {
   return c.json({ results, inserted: r.inserted, existing: r.existing, recordedAt: report.recordedAt }, r.inserted > 0 ? 201 : 200);
 }
 
-const READ_ROLES = ["admin", "read"] as const;
 
 export function recordRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
@@ -160,13 +160,13 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/items", async (c) => {
     const key = c.get("key");
     if (key.role === "annotate") throw forbidden("an annotate key lists its items with GET /v1/assignments");
-    requireRole(c, READ_ROLES, "read items");
+    requireRole(c, "items.list");
     const q = parseQuery(c, ListItemsQuery);
     return c.json(await store.listItems({ ...q, project: key.project }));
   });
 
   app.get("/v1/items/:id{.+}", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read items");
+    const key = requireRole(c, "items.read");
     const id = idParam(c);
     const item = await store.getItem(key.project, id);
     if (!item || !(await visibleItem(store, key, item))) throw notFound(`item "${id}" not found`);
@@ -174,7 +174,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/generations", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read generations");
+    const key = requireRole(c, "generations.read");
     const q = parseQuery(c, ListGenerationsQuery);
     if (key.role === "annotate") {
       if (q.itemId === undefined) throw forbidden("an annotate key lists generations of one assigned item: pass itemId");
@@ -184,7 +184,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/generations/:id{.+}", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read generations");
+    const key = requireRole(c, "generations.read");
     const id = idParam(c);
     const g: Generation | undefined = await store.getGeneration(key.project, id);
     if (!g || (key.role === "annotate" && !(await store.assignments.assigned(key.project, key.name, [g.itemId])).has(g.itemId))) {
@@ -194,7 +194,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/feedback", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read feedback");
+    const key = requireRole(c, "feedback.read");
     const q = parseQuery(c, ListFeedbackQuery);
     if (key.role === "annotate") {
       if ((q.sourceType !== undefined && q.sourceType !== "human") || (q.sourceId !== undefined && q.sourceId !== key.name)) {
@@ -207,7 +207,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/feedback/:id{.+}", async (c) => {
-    const key = requireRole(c, [...READ_ROLES, "annotate"], "read feedback");
+    const key = requireRole(c, "feedback.read");
     const id = idParam(c);
     const f = await store.getFeedback(key.project, id);
     if (!f || (key.role === "annotate" && (f.source.type !== "human" || f.source.id !== key.name))) throw notFound(`feedback "${id}" not found`);

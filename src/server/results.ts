@@ -3,34 +3,20 @@
  * loop runs with their metrics recomputed from their steps. The web app plots both.
  */
 import type { Hono } from "hono";
-import { z } from "zod";
 import { LAB_RESULT_KIND, getLabResult, listLabResults, summarizeLabResult } from "../lab/index.js";
-import { loopRunReport } from "../loops/report.js";
+import { loopRunReport } from "../loops/index.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 
-const READ = ["admin", "read"] as const;
-
-export const LabResultQuery = z.strictObject({
-  version: z.coerce.number().int().positive().optional().describe("a saved version (default: the latest)"),
-});
-
-export const LoopRunsQuery = z.strictObject({
-  loop: z.string().min(1).optional().describe("only runs of this loop (refine, retry, reflexion, best-of-n, multi-turn)"),
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe("most runs returned, newest first"),
-});
-
-export const LoopRunQuery = z.strictObject({
-  outputs: z.enum(["true", "false"]).default("false").describe("include each attempt's output text"),
-});
+import { LabResultQuery, LoopRunQuery, LoopRunsQuery } from "../api/index.js";
 
 export function resultRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/lab/results", async (c) => {
-    const key = requireRole(c, READ, "read lab results");
+    const key = requireRole(c, "lab.read");
     return c.json({ results: await listLabResults(s.store, key.project) });
   });
 
   app.get("/v1/lab/results/:name", async (c) => {
-    const key = requireRole(c, READ, "read lab results");
+    const key = requireRole(c, "lab.read");
     const q = parseQuery(c, LabResultQuery);
     const saved = await getLabResult(s.store, key.project, idParam(c, "name"), q.version);
     const versions = (await s.store.configs.list({ project: key.project, kind: LAB_RESULT_KIND, name: saved.name })).map((v) => v.version);
@@ -38,14 +24,14 @@ export function resultRoutes(app: Hono<Env>, s: Settings): void {
   });
 
   app.get("/v1/loops/runs", async (c) => {
-    const key = requireRole(c, READ, "read loop runs");
+    const key = requireRole(c, "loops.read");
     const q = parseQuery(c, LoopRunsQuery);
     const runs = await s.store.loops.list({ project: key.project, limit: q.limit, ...(q.loop ? { loop: q.loop } : {}) });
     return c.json({ runs });
   });
 
   app.get("/v1/loops/runs/:id", async (c) => {
-    const key = requireRole(c, READ, "read loop runs");
+    const key = requireRole(c, "loops.read");
     const q = parseQuery(c, LoopRunQuery);
     const report = await loopRunReport(s.store, idParam(c), { project: key.project, outputs: q.outputs === "true" });
     return c.json(report);

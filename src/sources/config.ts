@@ -235,11 +235,11 @@ export function readConfigFile(path: string): unknown {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new RlxfError("config_unreadable", `cannot read the config ${path}: ${(e as Error).message}`);
+    throw new RlxfError("invalid_file", `cannot read the config ${path}: ${(e as Error).message}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new RlxfError("config_unreadable", `the config ${path} is not JSON: ${(e as Error).message}`);
+    throw new RlxfError("invalid_file", `the config ${path} is not JSON: ${(e as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@
  * the parts, so the decision for an example depends only on it and the seed,
  * never on how many examples came before or which ran first.
  */
+import { ArgumentError } from "../errors.js";
 import { createHash } from "node:crypto";
 
 /** A uniform number in [0, 1) from the hash of `parts` (48 bits of sha256). */
@@ -19,6 +20,6 @@ export function seededUnit(...parts: (string | number)[]): number {
 
 /** An index in [0, n) chosen by the hash of `parts`. */
 export function seededIndex(n: number, ...parts: (string | number)[]): number {
-  if (!(n >= 1) || !Number.isInteger(n)) throw new RangeError(`seededIndex needs a positive integer, got ${n}`);
+  if (!(n >= 1) || !Number.isInteger(n)) throw new ArgumentError("n", `seededIndex needs a positive integer, got ${n}`);
   return Math.min(n - 1, Math.floor(seededUnit(...parts) * n));
 }

@@ -11,7 +11,7 @@
  *   `generator`, `dataset`.
  */
 import { ValidationError } from "../errors.js";
-import { readRawRecords } from "../io/records.js";
+import { readRawRecords } from "../io/index.js";
 import { CriterionSpec } from "./config.js";
 import type { OutputInput, PairInput } from "./judge.js";
 

@@ -18,7 +18,7 @@
  * caller never mistakes it for a zero reward.
  */
 import { RlxfError } from "../errors.js";
-import type { ChatModel } from "../providers/types.js";
+import type { ChatModel } from "../providers/index.js";
 import type { CriterionSpec, JudgeConfig } from "./config.js";
 import { type Failed, critique, critiqueSteps, gradeRubric, gradeWithReference, judgePair } from "./judge.js";
 import type { VerificationResult, Verifier, VerifyInput } from "./verifiers/types.js";
@@ -46,7 +46,7 @@ function referenceText(reference: unknown): string | undefined {
 }
 
 function failure(judge: JudgeConfig, f: Failed): never {
-  throw new RlxfError("judgement_failed", `judge "${judge.name}" gave no judgement (${f.reason}): ${f.error}`);
+  throw new RlxfError("model_failed", `judge "${judge.name}" gave no judgement (${f.reason}): ${f.error}`);
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
@@ -56,9 +56,9 @@ export function judgeVerifier(opts: JudgeVerifierOptions): Verifier {
   const threshold = opts.threshold ?? 0.5;
   const name = opts.name ?? `judge:${judge.name}`;
   if (judge.kind === "checklist") {
-    throw new RlxfError("wrong_judge_kind", `judge "${judge.name}" is a checklist judge: it writes criteria and grades nothing; use a rubric judge with "checklist": "${judge.name}"`);
+    throw new RlxfError("wrong_kind", `judge "${judge.name}" is a checklist judge: it writes criteria and grades nothing; use a rubric judge with "checklist": "${judge.name}"`);
   }
-  if (!(threshold >= 0 && threshold <= 1)) throw new RlxfError("bad_threshold", `threshold must be in [0, 1], got ${threshold}`);
+  if (!(threshold >= 0 && threshold <= 1)) throw new RlxfError("invalid_input", `threshold must be in [0, 1], got ${threshold}`);
 
   const verify = async (input: VerifyInput): Promise<VerificationResult> => {
     const instruction = input.prompt ?? "";
@@ -71,7 +71,7 @@ export function judgeVerifier(opts: JudgeVerifierOptions): Verifier {
         let score: number;
         if (r.score !== undefined) score = r.scale.max === r.scale.min ? 1 : clamp01((r.score - r.scale.min) / (r.scale.max - r.scale.min));
         else if (r.correct !== undefined) score = r.correct ? 1 : 0;
-        else throw new RlxfError("judgement_failed", `judge "${judge.name}" gave neither a score nor a correct/incorrect verdict`);
+        else throw new RlxfError("model_failed", `judge "${judge.name}" gave neither a score nor a correct/incorrect verdict`);
         const passed = r.correct ?? score >= threshold;
         return {
           passed,
@@ -105,7 +105,7 @@ export function judgeVerifier(opts: JudgeVerifierOptions): Verifier {
       }
       case "pairwise": {
         if (reference === undefined) {
-          throw new RlxfError("missing_reference", `pairwise judge "${judge.name}" compares the completion with a reference answer: give the sample a reference (label)`);
+          throw new RlxfError("no_reference", `pairwise judge "${judge.name}" compares the completion with a reference answer: give the sample a reference (label)`);
         }
         const r = await judgePair(model, judge, { instruction, output_1: reference, output_2: input.completion }, opts.seed !== undefined ? { seed: opts.seed } : {});
         if (!r.ok) failure(judge, r);
@@ -113,7 +113,7 @@ export function judgeVerifier(opts: JudgeVerifierOptions): Verifier {
         return { passed: score >= threshold, score, details: { ...base, preference: r.preference, versus: "reference", orders: r.verdicts.length } };
       }
     }
-    throw new RlxfError("wrong_judge_kind", `judge "${judge.name}" of kind "${judge.kind}" cannot score a single completion`);
+    throw new RlxfError("wrong_kind", `judge "${judge.name}" of kind "${judge.kind}" cannot score a single completion`);
   };
   return { name, type: "judge", verify };
 }

@@ -3,9 +3,9 @@
  * answers are scripted from the prompt.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { positionBiasRate } from "../eval/judges.js";
-import { createModel } from "../providers/config.js";
-import { MemoryResponseCache } from "../providers/cache.js";
+import { positionBiasRate } from "../eval/index.js";
+import { createModel } from "../providers/index.js";
+import { MemoryResponseCache } from "../providers/index.js";
 import { type FakeRequest, type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
 import { critique, critiqueSteps, gradeRubric, gradeWithReference, isSwapped, judgePair, splitSteps } from "./judge.js";
 import { resolveJudge } from "./registry.js";

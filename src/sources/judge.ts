@@ -5,9 +5,9 @@
  * then the judgement fails with every raw answer kept. Nothing here invents a
  * label.
  */
-import { ProviderError } from "../providers/errors.js";
-import type { ChatMessage, ChatModel, ChatRequest, ChatResponse } from "../providers/types.js";
-import type { FailureReason } from "../store/judging.js";
+import { ProviderError } from "../providers/index.js";
+import type { ChatMessage, ChatModel, ChatRequest, ChatResponse } from "../providers/index.js";
+import type { FailureReason } from "../store/index.js";
 import type { CriterionSpec, JudgeConfig, PairwiseOrder } from "./config.js";
 import { seededUnit } from "./hash.js";
 import {

@@ -2,7 +2,7 @@
  * Reading judges' answers. Every parser returns `{ok: true, value}` or
  * `{ok: false, error}`; it never guesses a default.
  */
-import type { ChatResult, TokenLogprob } from "../providers/types.js";
+import type { ChatResult, TokenLogprob } from "../providers/index.js";
 import type { ParserConfig } from "./config.js";
 import { type PatternMatch, cachedPattern } from "./regex.js";
 
@@ -138,7 +138,7 @@ export function logprobMass(logprobs: readonly TokenLogprob[], tokens: { "1": st
     }
     if (p1 + p2 > 0) return { p1, p2 };
     // Only skip positions that are pure whitespace or formatting before the answer token.
-    if (pos.token.trim() !== "" && !/^[\s*_"'`(\[:.-]+$/.test(pos.token)) return undefined;
+    if (pos.token.trim() !== "" && !/^[\s*_"'`([:.-]+$/.test(pos.token)) return undefined;
   }
   return undefined;
 }

@@ -7,11 +7,11 @@
  */
 import { ConflictError } from "../errors.js";
 import type { FeedbackInput, GenerationInput, ItemInput, SourceType } from "../feedback/schema.js";
-import { DEFAULT_POLICY } from "../io/import.js";
-import { contentHash, feedbackIdFor, generationIdFor, itemIdFor } from "../io/ids.js";
+import { DEFAULT_POLICY } from "../io/index.js";
+import { contentHash, feedbackIdFor, generationIdFor, itemIdFor } from "../io/index.js";
 import type { FeedbackKind } from "../feedback/schema.js";
-import type { JudgementFailureInput } from "../store/judging.js";
-import type { Store, WriteReport } from "../store/types.js";
+import type { JudgementFailureInput } from "../store/index.js";
+import type { Store, WriteReport } from "../store/index.js";
 import type { Failed } from "./judge.js";
 
 export interface JudgeSource {

@@ -29,10 +29,10 @@ export function resolveJudge(ref: string | JudgeConfigInput | JudgeConfig): Judg
   if (found) return found;
   if (existsSync(ref)) {
     const raw = readConfigFile(ref);
-    if ((raw as { kind?: unknown })?.kind === "pool") throw new RlxfError("wrong_config", `${ref} is a pool config; pass it to rlxf simulate --pool`);
+    if ((raw as { kind?: unknown })?.kind === "pool") throw new RlxfError("invalid_config", `${ref} is a pool config; pass it to rlxf simulate --pool`);
     return parseJudgeConfig(raw, `judge config ${ref}`);
   }
-  throw new RlxfError("unknown_judge", `no judge "${ref}": use a path to a JSON config or one of ${[...shipped().keys()].join(", ")}`);
+  throw new RlxfError("unknown_name", `no judge "${ref}": use a path to a JSON config or one of ${[...shipped().keys()].join(", ")}`);
 }
 
 /** A pool config from a shipped name (`alpacafarm`), a path, or an object; its members resolved. */
@@ -43,15 +43,15 @@ export function resolvePool(ref: string | PoolConfig): { pool: PoolConfig; membe
     const found = DEFAULT_POOLS.find((p) => p.name === ref);
     if (found) pool = found;
     else if (existsSync(ref)) pool = parsePoolConfig(readConfigFile(ref), `pool config ${ref}`);
-    else throw new RlxfError("unknown_pool", `no pool "${ref}": use a path to a JSON pool config or one of ${DEFAULT_POOLS.map((p) => p.name).join(", ")}`);
+    else throw new RlxfError("unknown_name", `no pool "${ref}": use a path to a JSON pool config or one of ${DEFAULT_POOLS.map((p) => p.name).join(", ")}`);
   }
   const members = pool.members.map((m) => resolveJudge(m as string | JudgeConfigInput));
   for (const m of members) {
-    if (m.kind !== "pairwise") throw new RlxfError("wrong_config", `pool "${pool.name}": member "${m.name}" is a ${m.kind} judge; pools hold pairwise judges`);
+    if (m.kind !== "pairwise") throw new RlxfError("invalid_config", `pool "${pool.name}": member "${m.name}" is a ${m.kind} judge; pools hold pairwise judges`);
   }
   const names = new Set<string>();
   for (const m of members) {
-    if (names.has(m.name)) throw new RlxfError("wrong_config", `pool "${pool.name}": member "${m.name}" appears twice`);
+    if (names.has(m.name)) throw new RlxfError("invalid_config", `pool "${pool.name}": member "${m.name}" appears twice`);
     names.add(m.name);
   }
   return { pool, members };

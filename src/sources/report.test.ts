@@ -1,6 +1,6 @@
 /** Judge reports over a store holding human labels and three scripted judges. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createModel } from "../providers/config.js";
+import { createModel } from "../providers/index.js";
 import { type FakeRequest, type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
 import { type Store, openStore } from "../store/index.js";
 import { pairRow } from "./inputs.js";

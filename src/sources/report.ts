@@ -19,8 +19,8 @@ import {
   listBiasRate,
   positionBiasRate,
   routeToHumans,
-} from "../eval/judges.js";
-import type { Store } from "../store/types.js";
+} from "../eval/index.js";
+import type { Store } from "../store/index.js";
 
 export interface CollectedPairwise {
   labels: PairLabel[];

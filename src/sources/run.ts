@@ -5,10 +5,10 @@
  * judgements with the model's accounting.
  */
 import type { FeedbackKind, SourceType } from "../feedback/schema.js";
-import type { ModelStats } from "../providers/model.js";
-import type { ChatModel } from "../providers/types.js";
-import type { FailureReason } from "../store/judging.js";
-import type { Store } from "../store/types.js";
+import type { ModelStats } from "../providers/index.js";
+import type { ChatModel } from "../providers/index.js";
+import type { FailureReason } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { RlxfError } from "../errors.js";
 import type { JudgeConfig, JudgeKind, PairwiseOrder } from "./config.js";
 import type { OutputRow, PairRow } from "./inputs.js";
@@ -210,7 +210,7 @@ export interface PairwiseRunOptions {
 /** Judge pairs with a pairwise judge; each result row adds `preference` in [1, 2] (AlpacaEval's encoding) and the raw verdicts. */
 export async function runPairwise(rows: readonly PairRow[], judgeRef: string | JudgeConfig, ctx: RunContext, opts: PairwiseRunOptions = {}): Promise<RunReport> {
   const judge = resolveJudge(judgeRef);
-  if (judge.kind !== "pairwise") throw new RlxfError("wrong_config", `judge "${judge.name}" is a ${judge.kind} judge, not pairwise`);
+  if (judge.kind !== "pairwise") throw new RlxfError("invalid_config", `judge "${judge.name}" is a ${judge.kind} judge, not pairwise`);
   const source = sourceOf(ctx, judge.name, judge.sourceType ?? "judge", judge.completion?.model);
   const order = opts.order ?? judge.order ?? "random";
   const seed = opts.seed ?? 0;
@@ -260,13 +260,13 @@ const FEEDBACK_OF: Record<Exclude<JudgeKind, "pairwise" | "checklist">, Feedback
 /** Grade single outputs with a rubric, critique, steps or reference judge. */
 export async function runOutputs(rows: readonly OutputRow[], judgeRef: string | JudgeConfig, ctx: RunContext): Promise<RunReport> {
   const judge = resolveJudge(judgeRef);
-  if (judge.kind === "pairwise") throw new RlxfError("wrong_config", `judge "${judge.name}" is pairwise: use it on pairs`);
+  if (judge.kind === "pairwise") throw new RlxfError("invalid_config", `judge "${judge.name}" is pairwise: use it on pairs`);
   if (judge.kind === "checklist") {
-    throw new RlxfError("wrong_config", `"${judge.name}" writes checklists; name it as the "checklist" of a rubric judge (like the shipped "checklist")`);
+    throw new RlxfError("invalid_config", `"${judge.name}" writes checklists; name it as the "checklist" of a rubric judge (like the shipped "checklist")`);
   }
   const kind = judge.kind;
   const checklist = judge.checklist !== undefined ? resolveJudge(judge.checklist as never) : undefined;
-  if (checklist && checklist.kind !== "checklist") throw new RlxfError("wrong_config", `the checklist of "${judge.name}" must be a checklist config, not ${checklist.kind}`);
+  if (checklist && checklist.kind !== "checklist") throw new RlxfError("invalid_config", `the checklist of "${judge.name}" must be a checklist config, not ${checklist.kind}`);
   const source = sourceOf(ctx, judge.name, judge.sourceType ?? defaultSourceType(kind), judge.completion?.model);
   const project = ctx.project ?? "default";
   const model = judge.completion?.model ?? ctx.model.model;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { MemoryResponseCache } from "../providers/cache.js";
-import { createModel } from "../providers/config.js";
+import { MemoryResponseCache } from "../providers/index.js";
+import { createModel } from "../providers/index.js";
 import { type FakeRequest, type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
 import { resolvePool } from "./registry.js";
 import { chooseAnnotator, noisyLabel, simulatePair } from "./simulate.js";

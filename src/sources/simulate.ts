@@ -8,7 +8,8 @@
  * seed and the model's answers (the response cache keeps them), everything is
  * reproducible.
  */
-import type { ChatModel } from "../providers/types.js";
+import { ArgumentError } from "../errors.js";
+import type { ChatModel } from "../providers/index.js";
 import type { JudgeConfig } from "./config.js";
 import { seededIndex, seededUnit } from "./hash.js";
 import { type Failed, type PairInput, type PairwiseJudgement, judgePair } from "./judge.js";
@@ -37,7 +38,7 @@ export function chooseAnnotator(instruction: string, seed: number, n: number): n
 
 /** The noisy label of this example, when the noise coin replaces the annotator's (probability 2p); else undefined. */
 export function noisyLabel(pair: PairInput, pFlip: number, seed: number): 1 | 2 | undefined {
-  if (!(pFlip >= 0 && pFlip <= 0.5)) throw new RangeError(`p_label_flip must lie in [0, 0.5], got ${pFlip}`);
+  if (!(pFlip >= 0 && pFlip <= 0.5)) throw new ArgumentError("pFlip", `p_label_flip must lie in [0, 0.5], got ${pFlip}`);
   if (pFlip === 0) return undefined;
   const u = seededUnit("noisy_preference", seed, pair.instruction, pair.output_1, pair.output_2);
   if (u < pFlip) return 1;

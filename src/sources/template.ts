@@ -3,7 +3,7 @@
  * is never scanned again, so an output containing `{{output_2}}` stays as it is).
  * Single braces are left alone, so prompts may show JSON examples.
  */
-import type { ChatMessage } from "../providers/types.js";
+import type { ChatMessage } from "../providers/index.js";
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 

@@ -4,8 +4,8 @@
  * a time, answering each with the running report or the error.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { openStore } from "../store/store.js";
-import type { OpenStoreOptions } from "../store/types.js";
+import { openStore } from "../store/index.js";
+import type { OpenStoreOptions } from "../store/index.js";
 import { StoreSink } from "./records.js";
 
 const port = parentPort!;

@@ -9,10 +9,10 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { RlxfError } from "../errors.js";
-import type { CacheStore } from "../providers/cache.js";
-import type { CachedResponse, ResponseCacheStore } from "../store/judging.js";
-import type { OpenStoreOptions } from "../store/types.js";
+import { RlxfError, isErrorCode } from "../errors.js";
+import type { CacheStore } from "../providers/index.js";
+import type { CachedResponse, ResponseCacheStore } from "../store/index.js";
+import type { OpenStoreOptions } from "../store/index.js";
 import { type JudgeRecords, PendingRecords, type SinkReport } from "./records.js";
 
 export interface RecordSink {
@@ -76,7 +76,7 @@ export class WorkerSink implements RecordSink {
     this.#worker.postMessage({ id, type, payload });
     return reply.then((r) => {
       if (!r.ok && r.error && this.#error === undefined) {
-        this.#error = Object.assign(new RlxfError(r.error.code ?? "store_write_failed", r.error.message), { name: r.error.name });
+        this.#error = Object.assign(new RlxfError(isErrorCode(r.error.code) ? r.error.code : "store_write_failed", r.error.message), { name: r.error.name });
       }
       if (r.report) this.#report = r.report;
       return r;

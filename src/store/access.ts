@@ -10,13 +10,13 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import { ValidationError } from "../errors.js";
 import { Id, Name } from "../feedback/schema.js";
+import { ROLES, type Role, isRole } from "../roles.js";
 import { badKeyString, chunks, isoOf, num } from "./codec.js";
 import type { Database } from "./tables.js";
 import type { Page } from "./types.js";
 import { MissingReferenceError } from "./write.js";
 
-export const ROLES = ["admin", "ingest", "annotate", "read"] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 /** A key as stored, without its secret. */
 export interface ApiKey {
@@ -99,7 +99,7 @@ function checkName(path: string, value: string): void {
 }
 
 function checkRole(role: string): asserts role is Role {
-  if (!(ROLES as readonly string[]).includes(role)) {
+  if (!isRole(role)) {
     throw new ValidationError([{ path: "role", message: `must be one of ${ROLES.join(", ")}` }], undefined, "key");
   }
 }

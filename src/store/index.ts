@@ -10,7 +10,7 @@
 export { openStore, resolveTarget, redact, DEFAULT_DB_PATH } from "./store.js";
 export { MissingReferenceError, RecordConflictError } from "./write.js";
 export { readSnapshot, snapshotIterable } from "./snapshot.js";
-export { canonicalJson } from "./codec.js";
+export { badKeyString, canonicalJson } from "./codec.js";
 export { ROLES, KEY_PREFIX, hashKey, keyIdOf } from "./access.js";
 export type { ApiKey, Assignment, AssignmentFilter, AssignmentStore, CreateKeyOptions, CreatedKey, KeyStore, Role } from "./access.js";
 export { FAILURE_REASONS, JudgementFailure } from "./judging.js";

@@ -7,7 +7,7 @@ import { freshStores } from "./support.contract.js";
 import { ConflictError, NotFoundError, RlxfError, ValidationError } from "../errors.js";
 import type { FeedbackInput, GenerationInput, ItemInput } from "../feedback/schema.js";
 import type { Store, WriteBatch } from "./types.js";
-import { MissingReferenceError, RecordConflictError } from "./write.js";
+import { MissingReferenceError, type RecordConflictError } from "./write.js";
 
 export interface ContractOptions {
   /** Skip every test (engine not available). */

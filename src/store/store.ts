@@ -106,7 +106,7 @@ function fromUrl(url: string, origin: string): Target {
     if (path) return { engine: "sqlite", path };
   }
   throw new RlxfError(
-    "bad_database_url",
+    "invalid_config",
     `${origin} must be a postgres:// or postgresql:// URL (or sqlite:<path>); got "${redact(url)}"`,
   );
 }

@@ -5,7 +5,7 @@
 import type { Kysely } from "kysely";
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from "../errors.js";
 import type { Feedback, Generation, Item } from "../feedback/schema.js";
-import { checkAgainstOutputs, parseFeedback, parseGeneration, parseItem } from "../feedback/validate.js";
+import { checkAgainstOutputs, parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import { badKeyString, bodyOf, canonicalJson, chunks, msOfTimestamp, num } from "./codec.js";
 import type { Database, Engine } from "./tables.js";
 import type { KindReport, RecordKind, WriteBatch, WriteOptions, WriteOutcome, WriteReport } from "./types.js";
@@ -24,6 +24,7 @@ export class MissingReferenceError extends NotFoundError {
     super(
       `${where}: ${args.path}: ${args.refKind} "${args.refId}" does not exist in project "${args.project}" ` +
         `(neither stored nor in this batch)`,
+      { code: "missing_reference" },
     );
     this.name = "MissingReferenceError";
     this.record = args.record;

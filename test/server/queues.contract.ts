@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cohenKappa, krippendorffAlpha } from "../../src/eval/agreement.js";
+import { cohenKappa, krippendorffAlpha } from "../../src/eval/index.js";
 import { createApp, listen, type RunningServer } from "../../src/server/index.js";
 import type { Store } from "../../src/store/index.js";
 import type { StoreFactory } from "./helpers.js";

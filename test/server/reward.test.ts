@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { linearSynthetic } from "../../src/learn/synthetic.js";
+import { linearSynthetic } from "../../src/learn/index.js";
 import { saveRewardModel, trainRewardModel } from "../../src/learn/reward/index.js";
 import { createApp, listen, openApiDocument } from "../../src/server/index.js";
 import type { RunningServer } from "../../src/server/index.js";

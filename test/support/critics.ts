@@ -3,7 +3,7 @@
  * scripted critics and actors on a local OpenAI-compatible server, saved as `rlxf critic eval ... --save` would.
  */
 import { type CriticEvalResult, type CriticSolution, evaluateCritic, saveCriticEval } from "../../src/critics/index.js";
-import { type ScriptedActor, type ScriptedCritic, scriptedCriticResponder } from "../../src/critics/testing.js";
+import { type ScriptedActor, type ScriptedCritic, scriptedCriticResponder } from "../../src/critics/testing/index.js";
 import { createModel } from "../../src/providers/index.js";
 import { startFakeModelServer } from "../../src/providers/testing/index.js";
 import type { Store } from "../../src/store/index.js";

@@ -9,7 +9,7 @@ import { type LabRunResult, type SweepRow, loadLabEnvironment, runLab, runSweep,
 import { type LoopReport, retryLoop, verifierFeedback } from "../../src/loops/index.js";
 import { createModel } from "../../src/providers/index.js";
 import { startFakeModelServer } from "../../src/providers/testing/index.js";
-import { createVerifier } from "../../src/sources/verifiers/registry.js";
+import { createVerifier } from "../../src/sources/verifiers/index.js";
 import type { Store } from "../../src/store/index.js";
 
 const ANNOTATIONS = resolve(import.meta.dirname, "..", "..", "..", "shared", "data", "alpaca_eval", "annotations");

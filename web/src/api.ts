@@ -1,18 +1,10 @@
 /** The rlxf HTTP API as the web app uses it: the key, errors, and retried submissions. */
 
-export type Role = "admin" | "ingest" | "annotate" | "read";
-export interface Me {
-  id: string;
-  project: string;
-  role: Role;
-  name: string;
-  createdAt: string;
-}
+import type { ApiKey, ErrorBody, FieldIssue } from "../../src/api/index.js";
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+export type { FieldIssue, Role } from "../../src/api/index.js";
+/** The key the app runs with, as `GET /v1/me` returns it. */
+export type Me = ApiKey;
 
 export class ApiError extends Error {
   constructor(
@@ -89,7 +81,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     throw new ApiError(res.status, "http_error", `${res.status} ${res.statusText}`);
   }
   if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string; issues?: FieldIssue[] } }).error ?? {};
+    const err: Partial<ErrorBody["error"]> = (data as Partial<ErrorBody>).error ?? {};
     throw new ApiError(res.status, err.code ?? "http_error", err.message ?? `${res.status} ${res.statusText}`, err.issues ?? []);
   }
   return data as T;

@@ -82,23 +82,37 @@ export function alpacaEvalImporter(ctx: ImportContext): RecordImporter {
   };
 }
 
+/** One row of AlpacaEval's annotations, as exported (metadata columns after the known ones). */
+export interface AlpacaEvalRow {
+  dataset?: string;
+  instruction: string;
+  output_1: string;
+  generator_1: string;
+  output_2: string;
+  generator_2: string;
+  annotator: string;
+  preference: number;
+  [column: string]: unknown;
+}
+
 /** An AlpacaEval row from pairwise feedback, or a skip reason. */
-export function alpacaEvalRow(rf: ResolvedFeedback, withMetadata: boolean): Record<string, unknown> | string {
+export function alpacaEvalRow(rf: ResolvedFeedback, withMetadata: boolean): AlpacaEvalRow | string {
   const f = rf.feedback;
   if (f.kind !== "pairwise") return `kind ${f.kind} not carried by alpaca-eval`;
   const [g1, g2] = rf.targets;
   if (!g1 || !g2) return "missing target generation";
   const v = f.value;
   const preference = v.pSecond !== undefined ? 1 + v.pSecond : v.choice === "first" ? 1 : v.choice === "second" ? 2 : 1.5;
-  const row: Record<string, unknown> = {};
-  if (rf.item.dataset !== undefined) row.dataset = rf.item.dataset;
-  row.instruction = promptText(rf.item.prompt);
-  row.output_1 = g1.output;
-  row.generator_1 = g1.policy;
-  row.output_2 = g2.output;
-  row.generator_2 = g2.policy;
-  row.annotator = f.source.id;
-  row.preference = preference;
+  const row: AlpacaEvalRow = {
+    ...(rf.item.dataset !== undefined ? { dataset: rf.item.dataset } : {}),
+    instruction: promptText(rf.item.prompt),
+    output_1: g1.output,
+    generator_1: g1.policy,
+    output_2: g2.output,
+    generator_2: g2.policy,
+    annotator: f.source.id,
+    preference,
+  };
   if (withMetadata) Object.assign(row, metadataColumns(f.metadata, KNOWN));
   return row;
 }

@@ -108,12 +108,12 @@ export async function buildDataset(source: DatasetSource, opts: BuildOptions): P
         return split(prompts)[side].map(openRlhfPromptRow);
       case "verl":
         return split(prompts)[side].map(
-          (x, i) =>
+          (x, i): Row =>
             verlRow(x, i, {
               split: side,
               ...(opts.ability !== undefined ? { ability: opts.ability } : {}),
               ...(opts.dataSource !== undefined ? { dataSource: opts.dataSource } : {}),
-            }) as unknown as Row,
+            }),
         );
       case "openai-sft":
         return bestResponses(pairs[side], labelled[side]).map(openAiSftRow);

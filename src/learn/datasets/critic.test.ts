@@ -9,7 +9,7 @@ import { parquetReadObjects } from "hyparquet";
 import { afterAll, describe, expect, it } from "vitest";
 import "../../critics/index.js";
 import type { Feedback, Generation, Item } from "../../feedback/schema.js";
-import { createVerifier } from "../../sources/verifiers/registry.js";
+import { createVerifier } from "../../sources/verifiers/index.js";
 import { buildCriticDataset, writeDatasetFile } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rlxf-critic-ds-"));

@@ -13,11 +13,11 @@
  */
 import { RlxfError } from "../../errors.js";
 import type { Feedback, Generation, Item } from "../../feedback/schema.js";
-import type { ChatMessage } from "../../providers/types.js";
+import type { ChatMessage } from "../../providers/index.js";
 import { type CriticSolution, resolveCriticJudge, solutionsFrom } from "../../critics/index.js";
-import type { JudgeConfig } from "../../sources/config.js";
-import { messagesOf } from "../../sources/judge.js";
-import { seededUnit } from "../../sources/hash.js";
+import type { JudgeConfig } from "../../sources/index.js";
+import { messagesOf } from "../../sources/index.js";
+import { seededUnit } from "../../sources/index.js";
 import { splitByItem } from "./filters.js";
 import type { Row, VerlRow } from "./formats.js";
 

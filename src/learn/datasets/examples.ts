@@ -214,35 +214,47 @@ export function isErrorSpan(s: { label: string; score?: number }): boolean {
   return ERROR_LABELS.test(s.label.trim());
 }
 
+type ExampleBase = { prompt: Prompt; reference?: string; dataset?: string };
+
+const baseOf = (item: Item): ExampleBase => {
+  const b: ExampleBase = { prompt: item.prompt };
+  if (item.reference !== undefined) b.reference = item.reference;
+  if (item.dataset !== undefined) b.dataset = item.dataset;
+  return b;
+};
+
 /**
- * Draw preference pairs, labelled outputs and step examples from `source`. Deterministic for a given
- * order of records.
+ * What `collectExamples` gathers: each feedback record read in turn gives pairs, labels or step examples at
+ * once; ratings, pass/fail labels and critiques then give the pairs that need several records of one item.
  */
-export async function collectExamples(source: ExampleSource, opts: ExampleOptions = {}): Promise<Examples> {
-  const want = new Set<PairDerivation>(opts.pairsFrom ?? PAIR_DERIVATIONS);
-  const includeTies = opts.includeTies ?? false;
-  const goodScore = opts.goodScore ?? 0.5;
-  const items = new Map<string, Item>();
-  const gens = new Map<string, Generation>();
-  const pairs: PreferencePair[] = [];
-  const labelled: LabelledOutput[] = [];
-  const steps: StepExample[] = [];
-  const ratings: Array<{ f: FeedbackOf<"rating">; derivation: "rating" | "rubric" }> = [];
-  const critiqued = new Map<string, { text: string; feedback: Feedback }[]>();
-  const skips = new Map<string, number>();
-  const skip = (reason: string, f: Feedback) => {
-    skips.set(reason, (skips.get(reason) ?? 0) + 1);
-    opts.onSkip?.(reason, f);
-  };
+class ExampleCollector {
+  readonly #want: Set<PairDerivation>;
+  readonly #includeTies: boolean;
+  readonly #goodScore: number;
+  readonly #opts: ExampleOptions;
+  readonly items = new Map<string, Item>();
+  readonly #gens = new Map<string, Generation>();
+  readonly pairs: PreferencePair[] = [];
+  readonly labelled: LabelledOutput[] = [];
+  readonly steps: StepExample[] = [];
+  readonly #ratings: Array<{ f: FeedbackOf<"rating">; derivation: "rating" | "rubric" }> = [];
+  /** Critiques by the generation they criticise (their refinements are paired later). */
+  readonly #critiqued = new Map<string, { text: string; feedback: Feedback }[]>();
+  readonly #skips = new Map<string, number>();
 
-  const base = (item: Item) => {
-    const b: { prompt: Prompt; reference?: string; dataset?: string } = { prompt: item.prompt };
-    if (item.reference !== undefined) b.reference = item.reference;
-    if (item.dataset !== undefined) b.dataset = item.dataset;
-    return b;
-  };
+  constructor(opts: ExampleOptions) {
+    this.#opts = opts;
+    this.#want = new Set<PairDerivation>(opts.pairsFrom ?? PAIR_DERIVATIONS);
+    this.#includeTies = opts.includeTies ?? false;
+    this.#goodScore = opts.goodScore ?? 0.5;
+  }
 
-  const addPair = (
+  #skip(reason: string, f: Feedback): void {
+    this.#skips.set(reason, (this.#skips.get(reason) ?? 0) + 1);
+    this.#opts.onSkip?.(reason, f);
+  }
+
+  #addPair(
     item: Item,
     id: string,
     first: Completion,
@@ -251,11 +263,11 @@ export async function collectExamples(source: ExampleSource, opts: ExampleOption
     derivation: PairDerivation,
     f: Feedback | Feedback[],
     extra: { strength?: number; feedbackText?: string } = {},
-  ) => {
+  ): void {
     const fs = Array.isArray(f) ? f : [f];
-    if (!want.has(derivation)) return;
-    if (pSecond === 0.5 && !includeTies) {
-      skip("tie", fs[0]!);
+    if (!this.#want.has(derivation)) return;
+    if (pSecond === 0.5 && !this.#includeTies) {
+      this.#skip("tie", fs[0]!);
       return;
     }
     const secondWins = pSecond > 0.5;
@@ -263,7 +275,7 @@ export async function collectExamples(source: ExampleSource, opts: ExampleOption
       id,
       project: item.project,
       itemId: item.id,
-      ...base(item),
+      ...baseOf(item),
       chosen: secondWins ? second : first,
       rejected: secondWins ? first : second,
       pChosen: secondWins ? pSecond : 1 - pSecond,
@@ -273,22 +285,15 @@ export async function collectExamples(source: ExampleSource, opts: ExampleOption
     };
     if (extra.strength !== undefined) p.strength = extra.strength;
     if (extra.feedbackText !== undefined) p.feedbackText = extra.feedbackText;
-    pairs.push(p);
-  };
+    this.pairs.push(p);
+  }
 
-  const addLabel = (
-    item: Item,
-    g: Generation,
-    f: Feedback,
-    label: boolean,
-    derivation: LabelDerivation,
-    extra: { score?: number; feedbackText?: string } = {},
-  ) => {
+  #addLabel(item: Item, g: Generation, f: Feedback, label: boolean, derivation: LabelDerivation, extra: { score?: number; feedbackText?: string } = {}): void {
     const l: LabelledOutput = {
       id: `${f.id}:label`,
       project: item.project,
       itemId: item.id,
-      ...base(item),
+      ...baseOf(item),
       completion: completionOf(g),
       label,
       derivation,
@@ -297,189 +302,207 @@ export async function collectExamples(source: ExampleSource, opts: ExampleOption
     };
     if (extra.score !== undefined) l.score = extra.score;
     if (extra.feedbackText !== undefined && extra.feedbackText !== "") l.feedbackText = extra.feedbackText;
-    labelled.push(l);
-  };
+    this.labelled.push(l);
+  }
 
-  for await (const rf of source.resolvedFeedback()) {
-    opts.onRecord?.();
+  /** One feedback record: the examples it gives by itself, and what it leaves for the later passes. */
+  read(rf: ResolvedFeedback): void {
+    this.#opts.onRecord?.();
     const { feedback: f, item, targets } = rf;
-    if (opts.sourceTypes && !opts.sourceTypes.includes(f.source.type)) continue;
-    items.set(item.id, item);
-    for (const g of targets) gens.set(g.id, g);
+    if (this.#opts.sourceTypes && !this.#opts.sourceTypes.includes(f.source.type)) return;
+    this.items.set(item.id, item);
+    for (const g of targets) this.#gens.set(g.id, g);
     const g = targets[0]!;
     switch (f.kind) {
       case "pairwise": {
         const p: { strength?: number } = {};
         if (f.value.strength !== undefined) p.strength = f.value.strength;
-        addPair(item, f.id, completionOf(targets[0]!), completionOf(targets[1]!), pSecondOf(f.value), "pairwise", f, p);
-        break;
+        this.#addPair(item, f.id, completionOf(targets[0]!), completionOf(targets[1]!), pSecondOf(f.value), "pairwise", f, p);
+        return;
       }
-      case "ranking": {
-        const byId = new Map(targets.map((t) => [t.id, t]));
-        for (const pw of rankingToPairwise(f, { includeTies })) {
-          const a = byId.get(pw.targets[0]!)!;
-          const b = byId.get(pw.targets[1]!)!;
-          const extra: { strength?: number } = {};
-          if (pw.value.strength !== undefined) extra.strength = pw.value.strength;
-          addPair(item, pw.id, completionOf(a), completionOf(b), pSecondOf(pw.value), "ranking", f, extra);
-        }
-        break;
-      }
+      case "ranking":
+        return this.#ranking(item, f, targets);
       case "rating": {
-        ratings.push({ f, derivation: "rating" });
+        this.#ratings.push({ f, derivation: "rating" });
         const share = (f.value.score - f.value.scale.min) / (f.value.scale.max - f.value.scale.min);
         const text = f.value.comment;
-        addLabel(item, g, f, share >= goodScore, "rating", text !== undefined ? { score: share, feedbackText: text } : { score: share });
-        break;
+        this.#addLabel(item, g, f, share >= this.#goodScore, "rating", text !== undefined ? { score: share, feedbackText: text } : { score: share });
+        return;
       }
-      case "rubric": {
-        const r = rubricToRating(f);
-        r.value = { ...r.value, dimension: "rubric" };
-        ratings.push({ f: r, derivation: "rubric" });
-        const score = rubricToScalar(f);
-        const notes = f.value.criteria
-          .filter((c) => c.rationale)
-          .map((c) => `${c.name}: ${c.rationale}`)
-          .join("\n");
-        addLabel(item, g, f, score >= goodScore, "rubric", notes ? { score, feedbackText: notes } : { score });
-        break;
-      }
-      case "correction": {
-        const { generation, feedback } = correctionToPairwise(f, g);
-        if (generation.output === g.output) {
-          skip("correction identical to the original", f);
-          break;
-        }
-        const extra: { feedbackText?: string } = {};
-        if (f.value.comment) extra.feedbackText = f.value.comment;
-        addPair(item, feedback.id, completionOf(g), { text: generation.output, policy: generation.policy }, 1, "correction", f, extra);
-        break;
-      }
+      case "rubric":
+        return this.#rubric(item, f, g);
+      case "correction":
+        return this.#correction(item, f, g);
       case "binary":
-        addLabel(item, g, f, f.value.ok, "binary", f.value.comment ? { feedbackText: f.value.comment } : {});
-        break;
-      case "verification": {
-        const score = verificationToScalar(f);
-        const text = f.value.details?.error;
-        const extra: { score?: number; feedbackText?: string } = {};
-        if (score >= 0 && score <= 1) extra.score = score;
-        if (typeof text === "string") extra.feedbackText = text;
-        addLabel(item, g, f, f.value.passed, "verification", extra);
-        break;
-      }
-      case "critique": {
-        const text = critiqueText(f.value);
-        const list = critiqued.get(g.id) ?? [];
-        list.push({ text, feedback: f });
-        critiqued.set(g.id, list);
-        const b = critiqueToBinary(f);
-        if (b) addLabel(item, g, f, b.value.ok, "critique", { feedbackText: text });
-        else if (!want.has("refinement")) skip("critique without verdict", f);
-        break;
-      }
-      case "spans": {
-        const parts = splitSteps(g);
-        if (parts.length === 0) {
-          skip("spans on an empty output", f);
-          break;
-        }
-        const errors = f.value.spans.filter(isErrorSpan);
-        const labels = parts.map((p) => !errors.some((s) => s.start < p.end && s.end > p.start));
-        steps.push({
-          id: `${f.id}:steps`,
-          project: item.project,
-          itemId: item.id,
-          prompt: item.prompt,
-          ...(item.dataset !== undefined ? { dataset: item.dataset } : {}),
-          steps: parts.map((p) => p.text),
-          labels,
-          feedbackId: f.id,
-        });
-        break;
-      }
+        this.#addLabel(item, g, f, f.value.ok, "binary", f.value.comment ? { feedbackText: f.value.comment } : {});
+        return;
+      case "verification":
+        return this.#verification(item, f, g);
+      case "critique":
+        return this.#critique(item, f, g);
+      case "spans":
+        return this.#spans(item, f, g);
       case "signal":
-        skip("signal feedback has no conversion to a preference or label", f);
-        break;
+        this.#skip("signal feedback has no conversion to a preference or label", f);
+        return;
     }
   }
 
-  // Ratings (and rubric scores) of one item become pairs.
-  for (const derivation of ["rating", "rubric"] as const) {
-    if (!want.has(derivation)) continue;
-    const rs = ratings.filter((r) => r.derivation === derivation).map((r) => r.f);
-    if (rs.length < 2) continue;
-    const byId = new Map(rs.map((r) => [r.id, r]));
-    const pw = ratingsToPairwise(rs, {
-      itemOf: (gid) => gens.get(gid)?.itemId,
-      acrossSources: opts.ratingsAcrossSources ?? false,
-      includeTies,
-    });
-    for (const p of pw) {
-      const a = gens.get(p.targets[0]!)!;
-      const b = gens.get(p.targets[1]!)!;
-      const item = items.get(a.itemId)!;
-      const from = (p.metadata?.derivedFrom as string[]).map((id) => byId.get(id)!);
+  #ranking(item: Item, f: FeedbackOf<"ranking">, targets: Generation[]): void {
+    const byId = new Map(targets.map((t) => [t.id, t]));
+    for (const pw of rankingToPairwise(f, { includeTies: this.#includeTies })) {
+      const a = byId.get(pw.targets[0]!)!;
+      const b = byId.get(pw.targets[1]!)!;
       const extra: { strength?: number } = {};
-      if (p.value.strength !== undefined) extra.strength = p.value.strength;
-      addPair(item, p.id, completionOf(a), completionOf(b), pSecondOf(p.value), derivation, from, extra);
+      if (pw.value.strength !== undefined) extra.strength = pw.value.strength;
+      this.#addPair(item, pw.id, completionOf(a), completionOf(b), pSecondOf(pw.value), "ranking", f, extra);
     }
   }
 
-  // Pass/fail labels of one item (per derivation and source) become pairs: every pass over every fail.
-  for (const derivation of ["binary", "verification", "critique"] as const) {
-    if (!want.has(derivation)) continue;
-    const groups = new Map<string, LabelledOutput[]>();
-    for (const l of labelled) {
-      if (l.derivation !== derivation) continue;
-      const key = JSON.stringify([l.project, l.itemId, l.source]);
-      const list = groups.get(key) ?? [];
-      list.push(l);
-      groups.set(key, list);
+  #rubric(item: Item, f: FeedbackOf<"rubric">, g: Generation): void {
+    const r = rubricToRating(f);
+    r.value = { ...r.value, dimension: "rubric" };
+    this.#ratings.push({ f: r, derivation: "rubric" });
+    const score = rubricToScalar(f);
+    const notes = f.value.criteria
+      .filter((c) => c.rationale)
+      .map((c) => `${c.name}: ${c.rationale}`)
+      .join("\n");
+    this.#addLabel(item, g, f, score >= this.#goodScore, "rubric", notes ? { score, feedbackText: notes } : { score });
+  }
+
+  #correction(item: Item, f: FeedbackOf<"correction">, g: Generation): void {
+    const { generation, feedback } = correctionToPairwise(f, g);
+    if (generation.output === g.output) {
+      this.#skip("correction identical to the original", f);
+      return;
     }
-    for (const group of groups.values()) {
-      const good = group.filter((l) => l.label);
-      const bad = group.filter((l) => !l.label);
-      for (const a of good) {
-        for (const b of bad) {
-          if (a.completion.generationId === b.completion.generationId) continue;
-          const item = items.get(a.itemId)!;
-          const fa = { id: a.feedbackId, source: a.source };
-          const fb = { id: b.feedbackId, source: b.source };
-          const strength = a.score !== undefined && b.score !== undefined ? Math.min(1, Math.max(0, a.score - b.score)) : 1;
-          const p: PreferencePair = {
-            id: `${a.feedbackId}~${b.feedbackId}:pair`,
-            project: item.project,
-            itemId: item.id,
-            ...base(item),
-            chosen: a.completion,
-            rejected: b.completion,
-            pChosen: 1,
-            strength,
-            derivation,
-            sources: [...new Set([fa.source, fb.source])],
-            feedbackIds: [fa.id, fb.id],
-          };
-          if (b.feedbackText !== undefined) p.feedbackText = b.feedbackText;
-          pairs.push(p);
-        }
+    const extra: { feedbackText?: string } = {};
+    if (f.value.comment) extra.feedbackText = f.value.comment;
+    this.#addPair(item, feedback.id, completionOf(g), { text: generation.output, policy: generation.policy }, 1, "correction", f, extra);
+  }
+
+  #verification(item: Item, f: FeedbackOf<"verification">, g: Generation): void {
+    const score = verificationToScalar(f);
+    const text = f.value.details?.error;
+    const extra: { score?: number; feedbackText?: string } = {};
+    if (score >= 0 && score <= 1) extra.score = score;
+    if (typeof text === "string") extra.feedbackText = text;
+    this.#addLabel(item, g, f, f.value.passed, "verification", extra);
+  }
+
+  #critique(item: Item, f: FeedbackOf<"critique">, g: Generation): void {
+    const text = critiqueText(f.value);
+    const list = this.#critiqued.get(g.id) ?? [];
+    list.push({ text, feedback: f });
+    this.#critiqued.set(g.id, list);
+    const b = critiqueToBinary(f);
+    if (b) this.#addLabel(item, g, f, b.value.ok, "critique", { feedbackText: text });
+    else if (!this.#want.has("refinement")) this.#skip("critique without verdict", f);
+  }
+
+  #spans(item: Item, f: FeedbackOf<"spans">, g: Generation): void {
+    const parts = splitSteps(g);
+    if (parts.length === 0) {
+      this.#skip("spans on an empty output", f);
+      return;
+    }
+    const errors = f.value.spans.filter(isErrorSpan);
+    const labels = parts.map((p) => !errors.some((s) => s.start < p.end && s.end > p.start));
+    this.steps.push({
+      id: `${f.id}:steps`,
+      project: item.project,
+      itemId: item.id,
+      prompt: item.prompt,
+      ...(item.dataset !== undefined ? { dataset: item.dataset } : {}),
+      steps: parts.map((p) => p.text),
+      labels,
+      feedbackId: f.id,
+    });
+  }
+
+  /** Ratings (and rubric scores) of one item become pairs. */
+  pairRatings(): void {
+    for (const derivation of ["rating", "rubric"] as const) {
+      if (!this.#want.has(derivation)) continue;
+      const rs = this.#ratings.filter((r) => r.derivation === derivation).map((r) => r.f);
+      if (rs.length < 2) continue;
+      const byId = new Map(rs.map((r) => [r.id, r]));
+      const pw = ratingsToPairwise(rs, {
+        itemOf: (gid) => this.#gens.get(gid)?.itemId,
+        acrossSources: this.#opts.ratingsAcrossSources ?? false,
+        includeTies: this.#includeTies,
+      });
+      for (const p of pw) {
+        const a = this.#gens.get(p.targets[0]!)!;
+        const b = this.#gens.get(p.targets[1]!)!;
+        const item = this.items.get(a.itemId)!;
+        const from = (p.metadata?.derivedFrom as string[]).map((id) => byId.get(id)!);
+        const extra: { strength?: number } = {};
+        if (p.value.strength !== undefined) extra.strength = p.value.strength;
+        this.#addPair(item, p.id, completionOf(a), completionOf(b), pSecondOf(p.value), derivation, from, extra);
       }
     }
   }
 
-  // Critiques with their refinements: the refinement is preferred to the criticised output (ILF).
-  if (want.has("refinement") && critiqued.size > 0) {
+  /** Pass/fail labels of one item (per derivation and source) become pairs: every pass over every fail. */
+  pairLabels(): void {
+    for (const derivation of ["binary", "verification", "critique"] as const) {
+      if (!this.#want.has(derivation)) continue;
+      const groups = new Map<string, LabelledOutput[]>();
+      for (const l of this.labelled) {
+        if (l.derivation !== derivation) continue;
+        const key = JSON.stringify([l.project, l.itemId, l.source]);
+        const list = groups.get(key) ?? [];
+        list.push(l);
+        groups.set(key, list);
+      }
+      for (const group of groups.values()) {
+        const good = group.filter((l) => l.label);
+        const bad = group.filter((l) => !l.label);
+        for (const a of good) for (const b of bad) this.#passOverFail(derivation, a, b);
+      }
+    }
+  }
+
+  #passOverFail(derivation: "binary" | "verification" | "critique", a: LabelledOutput, b: LabelledOutput): void {
+    if (a.completion.generationId === b.completion.generationId) return;
+    const item = this.items.get(a.itemId)!;
+    const fa = { id: a.feedbackId, source: a.source };
+    const fb = { id: b.feedbackId, source: b.source };
+    const strength = a.score !== undefined && b.score !== undefined ? Math.min(1, Math.max(0, a.score - b.score)) : 1;
+    const p: PreferencePair = {
+      id: `${a.feedbackId}~${b.feedbackId}:pair`,
+      project: item.project,
+      itemId: item.id,
+      ...baseOf(item),
+      chosen: a.completion,
+      rejected: b.completion,
+      pChosen: 1,
+      strength,
+      derivation,
+      sources: [...new Set([fa.source, fb.source])],
+      feedbackIds: [fa.id, fb.id],
+    };
+    if (b.feedbackText !== undefined) p.feedbackText = b.feedbackText;
+    this.pairs.push(p);
+  }
+
+  /** Critiques with their refinements: the refinement is preferred to the criticised output (ILF). */
+  async pairRefinements(source: ExampleSource): Promise<void> {
+    if (!this.#want.has("refinement") || this.#critiqued.size === 0) return;
     if (!source.generations) {
-      throw new RlxfError("no_generations", "refinement pairs need the source's generations (pass an ExampleSource with generations())");
+      throw new RlxfError("no_data", "refinement pairs need the source's generations (pass an ExampleSource with generations())");
     }
     for await (const r of source.generations()) {
       const from = r.metadata?.refinedFrom;
       if (typeof from !== "string") continue;
-      const crits = critiqued.get(from);
-      const original = gens.get(from);
+      const crits = this.#critiqued.get(from);
+      const original = this.#gens.get(from);
       if (!crits || !original || r.output === original.output) continue;
-      const item = items.get(original.itemId);
+      const item = this.items.get(original.itemId);
       if (!item) continue;
-      addPair(
+      this.#addPair(
         item,
         `${r.id}:refines:${from}`,
         completionOf(original),
@@ -492,7 +515,28 @@ export async function collectExamples(source: ExampleSource, opts: ExampleOption
     }
   }
 
-  return { pairs, labelled, steps, items, skipped: [...skips].map(([reason, count]) => ({ reason, count })) };
+  result(): Examples {
+    return {
+      pairs: this.pairs,
+      labelled: this.labelled,
+      steps: this.steps,
+      items: this.items,
+      skipped: [...this.#skips].map(([reason, count]) => ({ reason, count })),
+    };
+  }
+}
+
+/**
+ * Draw preference pairs, labelled outputs and step examples from `source`. Deterministic for a given
+ * order of records.
+ */
+export async function collectExamples(source: ExampleSource, opts: ExampleOptions = {}): Promise<Examples> {
+  const c = new ExampleCollector(opts);
+  for await (const rf of source.resolvedFeedback()) c.read(rf);
+  c.pairRatings();
+  c.pairLabels();
+  await c.pairRefinements(source);
+  return c.result();
 }
 
 /** Only the preference pairs of {@link collectExamples} (`memorySource` from rlxf/io serves records held in memory). */

@@ -3,9 +3,10 @@
  * close calls, duplicates and identical outputs, balance length so that "longer wins" is not learnable, and
  * split train/test by item so no prompt is on both sides.
  */
+import { ArgumentError } from "../../errors.js";
 import { createHash } from "node:crypto";
-import { createRng } from "../../eval/random.js";
-import { promptText } from "../../io/export-helpers.js";
+import { createRng } from "../../eval/index.js";
+import { promptText } from "../../io/index.js";
 import type { PreferencePair } from "./examples.js";
 
 /** The margin of a pair in [0, 1]: its strength when stated, else 2·pChosen − 1. */
@@ -171,7 +172,7 @@ export function splitByItem<T extends { project: string; itemId: string }>(
   testFraction: number,
   seed = 0,
 ): { train: T[]; test: T[] } {
-  if (!(testFraction >= 0 && testFraction < 1)) throw new RangeError(`testFraction must be in [0, 1), got ${testFraction}`);
+  if (!(testFraction >= 0 && testFraction < 1)) throw new ArgumentError("testFraction", `testFraction must be in [0, 1), got ${testFraction}`);
   const train: T[] = [];
   const test: T[] = [];
   for (const r of records) (itemUnit(r.project, r.itemId, seed) < testFraction ? test : train).push(r);
@@ -180,7 +181,7 @@ export function splitByItem<T extends { project: string; itemId: string }>(
 
 /** Fold (0..k-1) of every record, by item: folds of roughly equal numbers of items, fixed by the seed. */
 export function foldsByItem<T extends { project: string; itemId: string }>(records: readonly T[], k: number, seed = 0): Int32Array {
-  if (!Number.isInteger(k) || k < 2) throw new RangeError(`k must be an integer >= 2, got ${k}`);
+  if (!Number.isInteger(k) || k < 2) throw new ArgumentError("k", `k must be an integer >= 2, got ${k}`);
   const keys = [...new Set(records.map((r) => `${r.project}\u0000${r.itemId}`))];
   const order = keys.map((key) => ({ key, u: itemUnit("", key, seed) })).sort((a, b) => a.u - b.u || (a.key < b.key ? -1 : 1));
   const fold = new Map<string, number>();

@@ -2,9 +2,9 @@
  * Test fixture shared by the dataset and CLI tests: a small set of records with feedback of every kind.
  * (A .contract.ts file, like the store's contract: imported by tests, left out of the build.)
  */
-import { parseFeedback, parseGeneration, parseItem } from "../../feedback/validate.js";
+import { parseFeedback, parseGeneration, parseItem } from "../../feedback/index.js";
 import type { Feedback, Generation, Item } from "../../feedback/schema.js";
-import { memorySource } from "../../io/memory.js";
+import { memorySource } from "../../io/index.js";
 import type { DatasetSource } from "./build.js";
 
 export interface Fixture {

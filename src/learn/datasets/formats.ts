@@ -18,7 +18,7 @@
  * (strings) when it is text.
  */
 import type { ChatMessage, Prompt } from "../../feedback/schema.js";
-import { promptMessages } from "../../io/export-helpers.js";
+import { promptMessages } from "../../io/index.js";
 import type { Completion, LabelledOutput, PreferencePair, StepExample } from "./examples.js";
 import { pairMargin } from "./filters.js";
 import type { Demonstration, HindsightRow } from "./hindsight.js";
@@ -113,13 +113,13 @@ export function openRlhfPromptRow(x: PromptExample): Row {
 }
 
 /** A verl row (see `writeVerlParquet` for how it is written). */
-export interface VerlRow {
+export type VerlRow = {
   data_source: string;
   prompt: ChatMessage[];
   ability: string;
   reward_model: { style: "rule" | "model"; ground_truth: string | null };
   extra_info: { split: string; index: number; item_id: string };
-}
+};
 
 export function verlRow(x: PromptExample, index: number, opts: { ability?: string; split?: string; dataSource?: string } = {}): VerlRow {
   return {

@@ -11,9 +11,9 @@
  */
 import { createHash } from "node:crypto";
 import { RlxfError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import type { Prompt } from "../../feedback/schema.js";
-import { promptText } from "../../io/export-helpers.js";
+import { promptText } from "../../io/index.js";
 import type { Completion, LabelledOutput, PreferencePair } from "./examples.js";
 
 /** A prompt with one target output (supervised fine-tuning). */
@@ -149,7 +149,7 @@ const shortHash = (s: string) => createHash("sha256").update(s).digest("hex").sl
 
 /** Assemble a C3PO set from prompts and responses (see {@link generateC3po} to produce them with a model). */
 export function buildC3po(spec: C3poSpec): C3poSet {
-  if (!spec.feedback.trim()) throw new RlxfError("bad_c3po", "C3PO needs the verbal feedback text");
+  if (!spec.feedback.trim()) throw new RlxfError("invalid_input", "C3PO needs the verbal feedback text");
   const project = spec.project ?? "default";
   const dataset = spec.dataset ?? "c3po";
   const fb = shortHash(spec.feedback);
@@ -227,7 +227,7 @@ export async function generateC3po(feedback: string, complete: Complete, opts: G
         `Write ${n} diverse user requests ${where}. Answer with a numbered list, one request per line, nothing else.`,
     );
     const xs = parseList(text).slice(0, n);
-    if (xs.length === 0) throw new RlxfError("c3po_parse", `the model's answer has no numbered list of prompts: ${text.slice(0, 200)}`);
+    if (xs.length === 0) throw new RlxfError("model_failed", `the model's answer has no numbered list of prompts: ${text.slice(0, 200)}`);
     return xs;
   };
   const inScope = await ask(opts.inScope ?? 10, "to which this feedback applies");

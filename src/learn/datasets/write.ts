@@ -66,7 +66,7 @@ export const VERL_SCHEMA: SchemaElement[] = [
 
 /** verl rows as a parquet file's bytes. */
 export function verlParquetBuffer(rows: readonly VerlRow[]): ArrayBuffer {
-  if (rows.length === 0) throw new RlxfError("empty_dataset", "no rows to write: a parquet file needs at least one row here");
+  if (rows.length === 0) throw new RlxfError("no_data", "no rows to write: a parquet file needs at least one row here");
   return parquetWriteBuffer({
     columnData: [
       { name: "data_source", data: rows.map((r) => r.data_source) },

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { RlxfError } from "../../errors.js";
-import { promptText } from "../../io/export-helpers.js";
+import { promptText } from "../../io/index.js";
 import type { EmbeddingSpec, FeatureInput, Featurizer } from "./featurizer.js";
 import { type SparseVector, sparseFromDense } from "./sparse.js";
 
@@ -61,33 +61,33 @@ export function openAiEmbedder(opts: OpenAiEmbedderOptions): Embedder & { readon
       }
       const text = await res.text();
       if (res.status === 429 || res.status >= 500) {
-        lastError = new RlxfError("embedding_failed", `${url} answered ${res.status}: ${text.slice(0, 200)}`);
+        lastError = new RlxfError("model_failed", `${url} answered ${res.status}: ${text.slice(0, 200)}`);
         continue;
       }
-      if (!res.ok) throw new RlxfError("embedding_failed", `${url} answered ${res.status}: ${text.slice(0, 500)}`);
+      if (!res.ok) throw new RlxfError("model_failed", `${url} answered ${res.status}: ${text.slice(0, 500)}`);
       let json: { data?: Array<{ index?: number; embedding?: unknown }> };
       try {
         json = JSON.parse(text) as typeof json;
       } catch {
-        throw new RlxfError("embedding_failed", `${url} did not answer JSON: ${text.slice(0, 200)}`);
+        throw new RlxfError("model_failed", `${url} did not answer JSON: ${text.slice(0, 200)}`);
       }
       const data = json.data;
       if (!Array.isArray(data) || data.length !== input.length) {
-        throw new RlxfError("embedding_failed", `${url} returned ${Array.isArray(data) ? data.length : "no"} embeddings for ${input.length} inputs`);
+        throw new RlxfError("model_failed", `${url} returned ${Array.isArray(data) ? data.length : "no"} embeddings for ${input.length} inputs`);
       }
       const out: number[][] = new Array(input.length);
       data.forEach((d, k) => {
         const i = typeof d.index === "number" ? d.index : k;
         const e = d.embedding;
         if (!Array.isArray(e) || !e.every((x) => typeof x === "number" && Number.isFinite(x))) {
-          throw new RlxfError("embedding_failed", `${url}: embedding ${i} is not a list of numbers (base64 encoding is not supported)`);
+          throw new RlxfError("model_failed", `${url}: embedding ${i} is not a list of numbers (base64 encoding is not supported)`);
         }
         out[i] = e as number[];
       });
-      if (out.some((e) => e === undefined)) throw new RlxfError("embedding_failed", `${url}: embedding indices do not cover the inputs`);
+      if (out.some((e) => e === undefined)) throw new RlxfError("model_failed", `${url}: embedding indices do not cover the inputs`);
       return out;
     }
-    throw new RlxfError("embedding_failed", `${url}: ${(lastError as Error)?.message ?? String(lastError)} (after ${retries} attempts)`, {
+    throw new RlxfError("model_failed", `${url}: ${(lastError as Error)?.message ?? String(lastError)} (after ${retries} attempts)`, {
       cause: lastError,
     });
   };
@@ -175,7 +175,7 @@ export function embeddingFeaturizer(embedder: Embedder, partial: Partial<Omit<Em
       const d = vecs[0]!.length;
       if (spec.dim === 0) spec.dim = d;
       if (vecs.some((v) => v.length !== spec.dim)) {
-        throw new RlxfError("embedding_failed", `embeddings of model ${spec.model} have ${d} dimensions, expected ${spec.dim}`);
+        throw new RlxfError("model_failed", `embeddings of model ${spec.model} have ${d} dimensions, expected ${spec.dim}`);
       }
       return inputs.map((x, i) => {
         const r = byText.get(x.response)!;

@@ -4,6 +4,7 @@
  */
 import { RlxfError } from "../../errors.js";
 import type { Prompt } from "../../feedback/schema.js";
+import { fnv1a } from "../../eval/index.js";
 import type { FeatureInput, HashedNgramSpec, SyncFeaturizer } from "./featurizer.js";
 import { type SparseVector, sparseFrom } from "./sparse.js";
 import { tokenize, wordCount } from "./tokenize.js";
@@ -29,30 +30,20 @@ export const DENSE_FEATURES = ["log_words", "log_chars", "overlap_response", "ov
 export function hashedSpec(partial: Partial<Omit<HashedNgramSpec, "type">> = {}): HashedNgramSpec {
   const spec: HashedNgramSpec = { ...DEFAULT_HASHED_SPEC, ...partial, type: "hashed-ngrams" };
   if (!Number.isInteger(spec.bits) || spec.bits < 4 || spec.bits > 28) {
-    throw new RlxfError("bad_featurizer", `hashed-ngrams: bits must be an integer from 4 to 28, got ${spec.bits}`);
+    throw new RlxfError("invalid_config", `hashed-ngrams: bits must be an integer from 4 to 28, got ${spec.bits}`);
   }
   if (spec.ngrams.length === 0 || spec.ngrams.some((n) => !Number.isInteger(n) || n < 1 || n > 5)) {
-    throw new RlxfError("bad_featurizer", `hashed-ngrams: ngrams must be integers from 1 to 5, got [${spec.ngrams.join(", ")}]`);
+    throw new RlxfError("invalid_config", `hashed-ngrams: ngrams must be integers from 1 to 5, got [${spec.ngrams.join(", ")}]`);
   }
   if (spec.charNgrams.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) {
-    throw new RlxfError("bad_featurizer", `hashed-ngrams: charNgrams must be integers from 1 to 8, got [${spec.charNgrams.join(", ")}]`);
+    throw new RlxfError("invalid_config", `hashed-ngrams: charNgrams must be integers from 1 to 8, got [${spec.charNgrams.join(", ")}]`);
   }
-  if (!["log", "count", "binary"].includes(spec.tf)) throw new RlxfError("bad_featurizer", `hashed-ngrams: tf must be log, count or binary`);
+  if (!["log", "count", "binary"].includes(spec.tf)) throw new RlxfError("invalid_config", `hashed-ngrams: tf must be log, count or binary`);
   if (!Number.isInteger(spec.prefixTokens) || spec.prefixTokens < 0) {
-    throw new RlxfError("bad_featurizer", `hashed-ngrams: prefixTokens must be a non-negative integer`);
+    throw new RlxfError("invalid_config", `hashed-ngrams: prefixTokens must be a non-negative integer`);
   }
-  if (!Number.isInteger(spec.seed)) throw new RlxfError("bad_featurizer", `hashed-ngrams: seed must be an integer`);
+  if (!Number.isInteger(spec.seed)) throw new RlxfError("invalid_config", `hashed-ngrams: seed must be an integer`);
   return spec;
-}
-
-/** FNV-1a over UTF-16 code units, seeded. */
-function hashString(s: string, seed: number): number {
-  let h = (0x811c9dc5 ^ Math.imul(seed, 0x9e3779b1)) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** murmur3's finaliser: a good 32-bit mix. */
@@ -96,7 +87,7 @@ export function hashedNgramFeaturizer(partial: Partial<Omit<HashedNgramSpec, "ty
 
   // Token hashes of one text, and the hashes of its n-grams of each order.
   const gramHashes = (text: string): { tokens: number[]; grams: number[][] } => {
-    const toks = tokenize(text, spec.lowercase).map((t) => hashString(t, spec.seed));
+    const toks = tokenize(text, spec.lowercase).map((t) => fnv1a(t, spec.seed));
     const grams: number[][] = [];
     for (let n = 1; n <= maxN; n++) {
       const g: number[] = [];
@@ -153,7 +144,7 @@ export function hashedNgramFeaturizer(partial: Partial<Omit<HashedNgramSpec, "ty
         if (word === "") continue;
         const w = ` ${word} `;
         for (const n of spec.charNgrams) {
-          for (let i = 0; i + n <= w.length; i++) add(hashString(w.slice(i, i + n), spec.seed + n), NS_CHAR);
+          for (let i = 0; i + n <= w.length; i++) add(fnv1a(w.slice(i, i + n), spec.seed + n), NS_CHAR);
         }
       }
     }
@@ -186,7 +177,7 @@ export function hashedNgramFeaturizer(partial: Partial<Omit<HashedNgramSpec, "ty
       const rt = new Set(tokens);
       let inPrompt = 0;
       for (const t of rt) if (pt.has(t)) inPrompt++;
-      dIdx.push(j++, j++);
+      dIdx.push(j, j + 1);
       dVal.push(rt.size ? inPrompt / rt.size : 0, pt.size ? inPrompt / pt.size : 0);
     }
     const dense = sparseFrom(dIdx, dVal);

@@ -7,9 +7,9 @@ import type { Featurizer, FeaturizerSpec } from "./featurizer.js";
 import { hashedNgramFeaturizer } from "./hashed.js";
 
 export * from "./featurizer.js";
-export * from "./sparse.js";
+export { type CsrMatrix, type SparseVector, csrFromRows, sparseSub } from "./sparse.js";
 export { FeatureCache } from "./cache.js";
-export { DEFAULT_HASHED_SPEC, DENSE_FEATURES, hashedNgramFeaturizer, hashedSpec } from "./hashed.js";
+export { DEFAULT_HASHED_SPEC, hashedNgramFeaturizer } from "./hashed.js";
 export {
   type Embedder,
   type OpenAiEmbedderOptions,
@@ -31,12 +31,12 @@ export function createFeaturizer(spec: FeaturizerSpec, deps: { embedder?: Embedd
     case "embedding":
       if (!deps.embedder) {
         throw new RlxfError(
-          "embedder_required",
+          "missing_option",
           `this model uses embeddings of "${spec.model}": pass an embedder (CLI: --embed-url and --embed-model, or RLXF_EMBED_URL)`,
         );
       }
       return embeddingFeaturizer(deps.embedder, { model: spec.model, dim: spec.dim, combine: spec.combine });
     default:
-      throw new RlxfError("bad_featurizer", `unknown featurizer type "${(spec as { type: string }).type}"`);
+      throw new RlxfError("invalid_config", `unknown featurizer type "${(spec as { type: string }).type}"`);
   }
 }

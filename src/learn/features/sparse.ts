@@ -223,7 +223,7 @@ export function csrTMatVec(X: CsrMatrix, r: Float64Array, out: Float64Array = ne
   for (let i = 0; i < X.nRows; i++) {
     const ri = r[i]!;
     if (ri === 0) continue;
-    for (let k = indptr[i]!, e = indptr[i + 1]!; k < e; k++) out[indices[k]!] += data[k]! * ri;
+    for (let k = indptr[i]!, e = indptr[i + 1]!; k < e; k++) out[indices[k]!]! += data[k]! * ri;
   }
   return out;
 }

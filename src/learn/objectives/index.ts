@@ -17,5 +17,5 @@ export {
   ppoClipLoss,
 } from "./policy.js";
 export type { KlEstimator, KlPenalty, PpoOptions, PpoLoss } from "./policy.js";
-export { numericGradient, checkGradient } from "./gradcheck.js";
+export { checkGradient } from "./gradcheck.js";
 export type { GradientCheck } from "./gradcheck.js";

@@ -3,7 +3,7 @@
  * finite size (|z| up to 1e308), which the log-sigmoid losses rely on at extreme margins.
  */
 
-import { sigmoid, softplus } from "../../eval/stats.js";
+import { sigmoid, softplus } from "../../eval/index.js";
 
 export { sigmoid, softplus };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import {
   checkGradient,
   grpoAdvantages,

@@ -43,14 +43,16 @@ export function klPenalty(
   for (let i = 0; i < n; i++) {
     let d = logp[i]! - ref[i]!;
     let live = 1;
-    if (d > clamp) (d = clamp), (live = 0);
-    else if (d < -clamp) (d = -clamp), (live = 0);
+    if (d > clamp || d < -clamp) {
+      d = d > clamp ? clamp : -clamp;
+      live = 0;
+    }
     let v: number;
     let g: number;
-    if (estimator === "k1") (v = d), (g = 1);
-    else if (estimator === "k2") (v = 0.5 * d * d), (g = d);
+    if (estimator === "k1") [v, g] = [d, 1];
+    else if (estimator === "k2") [v, g] = [0.5 * d * d, d];
     // expm1 keeps k3 accurate (and >= 0) when d is near 0, where e^-d - 1 + d cancels.
-    else (v = Math.expm1(-d) + d), (g = -Math.expm1(-d));
+    else [v, g] = [Math.expm1(-d) + d, -Math.expm1(-d)];
     perSample[i] = v;
     sum += v;
     dLogp[i] = live ? g / n : 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import { checkGradient, dpoLoss, ipoLoss, lipoLambdaLoss, orpoLoss, simpoLoss, type PairBatch, type PairLoss } from "./index.js";
 
 /** Asserts the analytic gradient matches central finite differences within a mixed abs/rel tolerance. */

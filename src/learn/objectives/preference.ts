@@ -266,8 +266,8 @@ export function lipoLambdaLoss(groups: ListGroup[], o: LipoOptions): { loss: num
         const z = s[i]! - s[j]!;
         loss += w * softplus(-z);
         const g = w * sigmoid(-z);
-        ds[i] -= g;
-        ds[j] += g;
+        ds[i]! -= g;
+        ds[j]! += g;
       }
     }
     const row = new Array<number>(k);

@@ -103,7 +103,7 @@ export async function readRewardModelArtifact(path: string): Promise<RewardModel
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new RlxfError("bad_artifact", `${path} is not JSON: ${(e as Error).message}`);
+    throw new RlxfError("invalid_artifact", `${path} is not JSON: ${(e as Error).message}`);
   }
   return parseArtifact(raw);
 }

@@ -11,7 +11,8 @@
  * Here v = Wᵀ[φ(x, y); 1] is linear in the features; W is fitted by L-BFGS on the logistic loss with L2,
  * from a small seeded random start (W = 0 is a saddle point).
  */
-import { createRng } from "../../eval/random.js";
+import { ArgumentError } from "../../errors.js";
+import { createRng } from "../../eval/index.js";
 import { type CsrMatrix, type SparseVector } from "../features/sparse.js";
 import { sigmoid, softplus } from "./logistic.js";
 import { type OptimizeOptions, type SmoothObjective, lbfgs } from "./optimize.js";
@@ -160,7 +161,7 @@ export function gpmObjective(input: GpmFitInput, opts: { dims: number; l2: numbe
 /** Fit a GPM head. */
 export function fitGpm(input: GpmFitInput, opts: GpmOptions = {}): GpmFit {
   const d = opts.dims ?? 4;
-  if (!Number.isInteger(d) || d < 2 || d % 2 !== 0) throw new RangeError(`dims must be an even integer >= 2, got ${d}`);
+  if (!Number.isInteger(d) || d < 2 || d % 2 !== 0) throw new ArgumentError("dims", `dims must be an even integer >= 2, got ${d}`);
   const F = input.responses;
   const p = F.nCols;
   const objective = gpmObjective(input, { dims: d, l2: opts.l2 ?? 0.1 });

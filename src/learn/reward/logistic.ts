@@ -6,6 +6,7 @@
  * For a Bradley-Terry reward model, x_i = φ(chosen) − φ(rejected), y_i = P(chosen is better) and o_i a required
  * margin (TRL's RewardTrainer `margin`: the loss is −log σ(r_c − r_r − m)). scikit-learn's `C` is 1/λ.
  */
+import { ArgumentError } from "../../errors.js";
 import { type CsrMatrix, csrMatVec, csrTMatVec } from "../features/sparse.js";
 import { type OptimizeOptions, type OptimizeResult, type SmoothObjective, lbfgs, newtonCg } from "./optimize.js";
 
@@ -29,7 +30,7 @@ export interface LogisticFit extends OptimizeResult {
   solver: Solver;
 }
 
-import { sigmoid, softplus } from "../../eval/stats.js";
+import { sigmoid, softplus } from "../../eval/index.js";
 
 export { sigmoid, softplus };
 
@@ -82,7 +83,7 @@ export function fitLogistic(
   p: LogisticProblem,
   opts: OptimizeOptions & { solver?: Solver; init?: Float64Array } = {},
 ): LogisticFit {
-  if (!(p.l2 > 0)) throw new RangeError(`l2 must be > 0, got ${p.l2}`);
+  if (!(p.l2 > 0)) throw new ArgumentError("l2", `l2 must be > 0, got ${p.l2}`);
   const solver = opts.solver ?? "newton-cg";
   const obj = logisticObjective(p);
   const x0 = opts.init ?? new Float64Array(p.X.nCols);

@@ -104,7 +104,7 @@ export class RewardModel {
     const p = this.params;
     const T = this.temperature;
     if (p.type === "gpm") {
-      throw new RlxfError("not_scalar", "a general preference model has no per-response reward: compare pairs, or rank a set of responses");
+      throw new RlxfError("wrong_kind", "a general preference model has no per-response reward: compare pairs, or rank a set of responses");
     }
     if (p.type === "bradley-terry") {
       const xs = await this.cache.vectors(p.featurizer, inputs);
@@ -123,7 +123,7 @@ export class RewardModel {
 
   async #memberScores(inputs: readonly FeatureInput[]): Promise<Float64Array[]> {
     const p = this.params;
-    if (p.type !== "ensemble") throw new Error("not an ensemble");
+    if (p.type !== "ensemble") throw new RlxfError("internal_error", "not an ensemble");
     const out: Float64Array[] = [];
     for (const m of p.members) {
       const xs = await this.cache.vectors(m.featurizer, inputs);
@@ -172,7 +172,7 @@ export class RewardModel {
   async rank(prompt: Prompt, responses: readonly string[]): Promise<number[]> {
     if (this.scalar) return (await this.score(responses.map((response) => ({ prompt, response })))).map((s) => s.reward);
     const p = this.params as Extract<ModelParams, { type: "gpm" }>;
-    if (responses.length < 2) throw new RlxfError("need_two", "a general preference model ranks two or more responses");
+    if (responses.length < 2) throw new RlxfError("invalid_input", "a general preference model ranks two or more responses");
     const emb = gpmEmbedder(p.head);
     const xs = await this.cache.vectors(p.featurizer, responses.map((response) => ({ prompt, response })));
     const vs = xs.map(emb);
@@ -222,20 +222,20 @@ export class RewardModel {
     const fz = (spec: unknown) => createFeaturizer(spec as FeaturizerSpec, deps);
     let params: ModelParams;
     if (a.type === "bradley-terry") {
-      if (!a.featurizer || !a.head) throw new RlxfError("bad_artifact", "a bradley-terry artifact needs featurizer and head");
+      if (!a.featurizer || !a.head) throw new RlxfError("invalid_artifact", "a bradley-terry artifact needs featurizer and head");
       params = { type: a.type, featurizer: fz(a.featurizer), head: decodeHead(a.head) };
     } else if (a.type === "ensemble") {
-      if (!a.members || a.members.length === 0) throw new RlxfError("bad_artifact", "an ensemble artifact needs members");
+      if (!a.members || a.members.length === 0) throw new RlxfError("invalid_artifact", "an ensemble artifact needs members");
       params = {
         type: a.type,
         penalty: a.penalty ?? 1,
         members: a.members.map((m) => ({ featurizer: fz(m.featurizer), head: decodeHead(m.head) })),
       };
     } else {
-      if (!a.featurizer || !a.gpm) throw new RlxfError("bad_artifact", "a gpm artifact needs featurizer and gpm");
+      if (!a.featurizer || !a.gpm) throw new RlxfError("invalid_artifact", "a gpm artifact needs featurizer and gpm");
       const index = unb64Int(a.gpm.index);
       const weight = unb64Float(a.gpm.weight);
-      if (weight.length !== index.length * a.gpm.dims) throw new RlxfError("bad_artifact", "gpm weights do not match index × dims");
+      if (weight.length !== index.length * a.gpm.dims) throw new RlxfError("invalid_artifact", "gpm weights do not match index × dims");
       params = { type: a.type, featurizer: fz(a.featurizer), head: { dims: a.gpm.dims, biasIndex: a.gpm.biasIndex, index, weight } };
     }
     return new RewardModel(params, meta, a.temperature);
@@ -275,7 +275,7 @@ const b64 = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset
 
 function unb64Int(s: string): Int32Array {
   const buf = Buffer.from(s, "base64");
-  if (buf.length % 4) throw new RlxfError("bad_artifact", "an int32 array's base64 has a length not divisible by 4");
+  if (buf.length % 4) throw new RlxfError("invalid_artifact", "an int32 array's base64 has a length not divisible by 4");
   const out = new Int32Array(buf.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = buf.readInt32LE(i * 4);
   return out;
@@ -283,7 +283,7 @@ function unb64Int(s: string): Int32Array {
 
 function unb64Float(s: string): Float64Array {
   const buf = Buffer.from(s, "base64");
-  if (buf.length % 8) throw new RlxfError("bad_artifact", "a float64 array's base64 has a length not divisible by 8");
+  if (buf.length % 8) throw new RlxfError("invalid_artifact", "a float64 array's base64 has a length not divisible by 8");
   const out = new Float64Array(buf.length / 8);
   for (let i = 0; i < out.length; i++) out[i] = buf.readDoubleLE(i * 8);
   return out;
@@ -294,7 +294,7 @@ const encodeHead = (h: LinearHead): EncodedHead => ({ index: b64(h.index), weigh
 function decodeHead(h: EncodedHead): LinearHead {
   const index = unb64Int(h.index);
   const weight = unb64Float(h.weight);
-  if (index.length !== weight.length) throw new RlxfError("bad_artifact", "head index and weight lengths differ");
+  if (index.length !== weight.length) throw new RlxfError("invalid_artifact", "head index and weight lengths differ");
   return { index, weight };
 }
 
@@ -303,7 +303,7 @@ export function parseArtifact(raw: unknown): RewardModelArtifact {
   const r = ArtifactSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new RlxfError("bad_artifact", `not an rlxf reward model artifact: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new RlxfError("invalid_artifact", `not an rlxf reward model artifact: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
   return r.data as unknown as RewardModelArtifact;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import { csrFromRows, sparseFrom } from "../features/sparse.js";
 import { fitGpm, gpmObjective } from "./gpm.js";
 import { fitLogistic, logisticObjective } from "./logistic.js";

@@ -4,6 +4,7 @@
  * two sparse matrix-vector products, and usually converges in a handful of outer steps; L-BFGS needs only
  * gradients (the GPM's objective is not convex, so it uses L-BFGS).
  */
+import { ArgumentError } from "../../errors.js";
 
 export interface SmoothObjective {
   /** Number of parameters. */
@@ -164,7 +165,7 @@ export function lbfgs(obj: SmoothObjective, x0: Float64Array, opts: OptimizeOpti
  * backtracks from the full step (which is almost always accepted).
  */
 export function newtonCg(obj: SmoothObjective, x0: Float64Array, opts: OptimizeOptions = {}): OptimizeResult {
-  if (!obj.hessVec) throw new Error("newtonCg needs an objective with hessVec");
+  if (!obj.hessVec) throw new ArgumentError("obj.hessVec", "newtonCg needs an objective with hessVec");
   const n = obj.size;
   const maxIter = opts.maxIter ?? 100;
   const tol = opts.tol ?? 1e-6;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import { hashedNgramFeaturizer } from "../features/hashed.js";
 import { linearSynthetic, rockPaperScissors } from "../synthetic.js";
 import { sigmoid } from "./logistic.js";
 import { fitTemperature, pairMetrics } from "./metrics.js";
-import { RewardModel } from "./model.js";
+import { type RewardModel } from "./model.js";
 import { crossValidateRewardModel, evaluateRewardModel, pairMargins, trainRewardModel } from "./train.js";
 
 describe("Bradley-Terry reward model", () => {

@@ -14,7 +14,8 @@
  * is trained. With `mode: "drop"` flagged pairs get weight 0; with `"downweight"` their weight is
  * 2·P(label) under the reviewer (so a confidently contradicted pair counts little), capped at 1.
  */
-import { createRng } from "../../eval/random.js";
+import { ArgumentError } from "../../errors.js";
+import { createRng } from "../../eval/index.js";
 import { type SparseVector, csrFromRows, sparseSub } from "../features/sparse.js";
 import { foldsByItem } from "../datasets/filters.js";
 import { type Solver, fitLogistic, sigmoid } from "./logistic.js";
@@ -56,7 +57,7 @@ export function flagNoisyPairs(
 ): RobustResult {
   const n = input.y.length;
   const rate = opts.rate ?? 0.1;
-  if (!(rate >= 0 && rate < 1)) throw new RangeError(`rate must be in [0, 1), got ${rate}`);
+  if (!(rate >= 0 && rate < 1)) throw new ArgumentError("rate", `rate must be in [0, 1), got ${rate}`);
   const rounds = Math.max(1, opts.rounds ?? 3);
   const mode = opts.mode ?? "drop";
   const l2 = opts.l2 ?? 1;

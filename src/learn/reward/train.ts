@@ -6,7 +6,7 @@
  *     const [s] = await model.score([{ prompt, response }]);
  */
 import { RlxfError } from "../../errors.js";
-import { createRng } from "../../eval/random.js";
+import { createRng } from "../../eval/index.js";
 import type { PreferencePair } from "../datasets/examples.js";
 import { foldsByItem, splitByItem } from "../datasets/filters.js";
 import { FeatureCache } from "../features/cache.js";
@@ -135,7 +135,7 @@ async function fitLinear(
 
 /** Fit the model's parameters on `pairs` (with optional pair weights). */
 async function fitParams(pairs: readonly PreferencePair[], weights: Float64Array | undefined, ctx: FitContext): Promise<ModelParams> {
-  if (pairs.length === 0) throw new RlxfError("no_pairs", "no preference pairs to train on");
+  if (pairs.length === 0) throw new RlxfError("no_data", "no preference pairs to train on");
   if (ctx.type === "bradley-terry") {
     ctx.progress({ stage: "fit" });
     return { type: "bradley-terry", featurizer: ctx.featurizer, head: await fitLinear(pairs, ctx.featurizer, weights, ctx) };
@@ -228,7 +228,7 @@ export async function trainRewardModel(pairs: readonly PreferencePair[], opts: T
   const testFraction = opts.testFraction ?? 0.2;
   const usable = pairs.filter((p) => p.chosen.text !== p.rejected.text || p.pChosen === 0.5);
   const { train, test } = testFraction > 0 ? splitByItem(usable, testFraction, ctx.seed) : { train: [...usable], test: [] };
-  if (train.length === 0) throw new RlxfError("no_pairs", `no training pairs (of ${pairs.length}; test share ${testFraction})`);
+  if (train.length === 0) throw new RlxfError("no_data", `no training pairs (of ${pairs.length}; test share ${testFraction})`);
 
   ctx.progress({ stage: "featurize", note: `${train.length + test.length} pairs` });
   await ctx.cache.vectors(ctx.featurizer, [...inputsOf(train, "chosen"), ...inputsOf(train, "rejected")]);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { RlxfError, ValidationError, issuesFromZod } from "../../errors.js";
-import type { ChatModel } from "../../providers/types.js";
+import type { ChatModel } from "../../providers/index.js";
 import { codeVerifier } from "./code/index.js";
 import { compositeVerifier } from "./composite.js";
 import { mathVerifier } from "./math/index.js";
@@ -172,7 +172,7 @@ export function verifierSpecs(): Record<string, VerifierSpec> {
 export function resolveVerifierSpec(ref: string | VerifierSpec): VerifierSpec {
   if (typeof ref !== "string") return parseVerifierSpec(ref);
   const spec = registered.get(ref) ?? SHIPPED[ref];
-  if (!spec) throw new RlxfError("unknown_verifier", `no verifier "${ref}": use a spec or one of ${Object.keys(verifierSpecs()).join(", ")}`);
+  if (!spec) throw new RlxfError("unknown_name", `no verifier "${ref}": use a spec or one of ${Object.keys(verifierSpecs()).join(", ")}`);
   return spec;
 }
 
@@ -238,6 +238,6 @@ export function createVerifier(ref: string | VerifierSpec, seen: string[] = [], 
       });
     }
     default:
-      throw new RlxfError("unknown_verifier", `verifier type "${type as string}"`);
+      throw new RlxfError("unknown_name", `verifier type "${type as string}"`);
   }
 }

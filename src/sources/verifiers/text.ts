@@ -15,7 +15,7 @@ function expectedOf(name: string, fixed: string | string[] | undefined, input: V
   const ref = fixed ?? (input.reference as string | string[] | undefined);
   if (typeof ref === "string") return [ref];
   if (Array.isArray(ref) && ref.every((r) => typeof r === "string")) return ref;
-  throw new RlxfError("missing_reference", `verifier "${name}": the expected answer (reference) must be a string or a list of strings`);
+  throw new RlxfError("no_reference", `verifier "${name}": the expected answer (reference) must be a string or a list of strings`);
 }
 
 export interface ExactMatchOptions {

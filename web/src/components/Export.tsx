@@ -1,5 +1,6 @@
 /** An export that runs on the server in the background; the file is offered when it is ready. */
 import { useEffect, useRef, useState } from "react";
+import type { ExportJob } from "../../../src/api/index.js";
 import { ApiError, enc, errorText, getKey, request, sleep } from "../api";
 
 const FORMATS = [
@@ -10,13 +11,7 @@ const FORMATS = [
   ["alpaca-eval", "AlpacaEval annotations"],
 ] as const;
 
-interface Job {
-  id: string;
-  status: "running" | "done" | "failed";
-  rows: number;
-  error?: string;
-  format: string;
-}
+type Job = ExportJob;
 
 export function ExportPanel({ filters, title = "Export" }: { filters?: Record<string, unknown>; title?: string }) {
   const [format, setFormat] = useState<string>("rlxf");

@@ -380,8 +380,8 @@ export function GroupedBars(props: {
   const top = 12;
   const bottom = 64;
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
-  let [y0, y1] = props.yDomain ?? [Math.min(0, ...all), Math.max(1, ...all)];
-  if (!(y1 > y0)) [y0, y1] = [y0, y0 + 1];
+  const [y0, yTop] = props.yDomain ?? [Math.min(0, ...all), Math.max(1, ...all)];
+  const y1 = yTop > y0 ? yTop : y0 + 1;
   const Y = (v: number) => top + (1 - (v - y0) / (y1 - y0)) * (H - top - bottom);
   const bw = (W - left - right) / Math.max(1, categories.length);
   const inner = (bw * 0.8) / Math.max(1, series.length);

@@ -4,7 +4,6 @@ import { type FieldIssue, ApiError, errorText, request } from "../api";
 import { useLoad } from "../hooks";
 import { navigate } from "../router";
 import type { Generation, Item, Page, Question, QuestionKind, Queue } from "../types";
-import { QUESTION_KINDS } from "../types";
 
 const KIND_INFO: Record<QuestionKind, { label: string; prompt: string; pairsOnly?: boolean }> = {
   pairwise: { label: "Pairwise preference", prompt: "Which response is better?", pairsOnly: true },
@@ -17,13 +16,20 @@ const KIND_INFO: Record<QuestionKind, { label: string; prompt: string; pairsOnly
   correction: { label: "Correction", prompt: "Edit the response so that it is correct." },
 };
 
+/** Every kind, in the order the menu offers them (KIND_INFO names each kind of the API's, and only those). */
+const QUESTION_KINDS = Object.keys(KIND_INFO) as QuestionKind[];
+
+/** Each field of any kind of question, optional: a question as the form edits it (the server validates what is sent). */
+type AnyField<U> = { [K in U extends unknown ? keyof U : never]?: U extends unknown ? (K extends keyof U ? U[K] : never) : never };
+type QuestionDraft = AnyField<Question> & { id: string; kind: QuestionKind; prompt: string };
+
 interface Draft {
   key: number;
-  q: Question;
+  q: QuestionDraft;
 }
 
-function defaults(kind: QuestionKind, n: number): Question {
-  const q: Question = { id: `${kind}-${n}`, kind, prompt: KIND_INFO[kind].prompt, required: true };
+function defaults(kind: QuestionKind, n: number): QuestionDraft {
+  const q: QuestionDraft = { id: `${kind}-${n}`, kind, prompt: KIND_INFO[kind].prompt, required: true };
   if (kind === "pairwise") Object.assign(q, { allowTie: true, strength: false });
   if (kind === "rating") Object.assign(q, { min: 1, max: 5 });
   if (kind === "span") q.labels = ["error", "unsupported", "good"];
@@ -43,9 +49,9 @@ const splitList = (s: string) =>
 
 type Mode = "generations" | "pairs" | "lists";
 
-function QuestionEditor({ q, mode, onChange, onRemove, index, issues }: { q: Question; mode: Mode; onChange: (q: Question) => void; onRemove: () => void; index: number; issues: FieldIssue[] }) {
+function QuestionEditor({ q, mode, onChange, onRemove, index, issues }: { q: QuestionDraft; mode: Mode; onChange: (q: QuestionDraft) => void; onRemove: () => void; index: number; issues: FieldIssue[] }) {
   const base = `q${index}`;
-  const set = (patch: Partial<Question>) => onChange({ ...q, ...patch });
+  const set = (patch: Partial<QuestionDraft>) => onChange({ ...q, ...patch });
   const info = KIND_INFO[q.kind];
   const mine = issues.filter((i) => i.path === `questions.${index}` || i.path.startsWith(`questions.${index}.`));
   return (
@@ -289,11 +295,7 @@ export function CreateQueue() {
         ...(splitList(itemIds).length ? { itemIds: splitList(itemIds) } : {}),
         ...(sample ? { sample: { n: sampleN, seed } } : {}),
       },
-      questions: questions.map((d) => {
-        const q = { ...d.q };
-        for (const k of Object.keys(q)) if (q[k] === undefined) delete q[k];
-        return q;
-      }),
+      questions: questions.map((d) => Object.fromEntries(Object.entries(d.q).filter(([, v]) => v !== undefined))),
       annotatorsPerItem: perItem,
       ...(splitList(annotators).length ? { annotators: splitList(annotators) } : {}),
       lockSeconds: Math.round(lockMinutes * 60),

@@ -1,38 +1,14 @@
 /** The project's picture: leaderboards as plots, distributions of ratings and of lengths, and export. */
 import { useState } from "react";
+import type { AlpacaEvalLeaderboardRow, BradleyTerryRow, Distributions } from "../../../src/api/index.js";
 import { type Me, request } from "../api";
 import { ExportPanel } from "../components/Export";
 import { Histogram, IntervalPlot } from "../components/Plots";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
 
-interface BtRow {
-  model: string;
-  rating: number;
-  lower: number;
-  upper: number;
-  n_comparisons: number;
-  win_share?: number;
-}
-interface AeRow {
-  model: string;
-  win_rate: number;
-  standard_error: number;
-  n_total: number;
-  length_controlled_winrate: number | null;
-}
-interface Distributions {
-  ratings: { name: string; scale: { min: number; max: number }; n: number; mean: number; histogram: { value: number; count: number }[] }[];
-  lengths: {
-    unit: string;
-    pairs: number;
-    ties: number;
-    preferred: { n: number; mean: number | null; median: number | null };
-    rejected: { n: number; mean: number | null; median: number | null };
-    longerPreferred: number | null;
-    bins: { from: number; to: number; preferred: number; rejected: number }[];
-  };
-}
+type BtRow = BradleyTerryRow;
+type AeRow = AlpacaEvalLeaderboardRow;
 
 function Leaderboards() {
   const [baseline, setBaseline] = useState("");

@@ -3,6 +3,7 @@
  * KL to the reference, proxy reward: where over-optimisation shows) and table, a sweep's win rates against label
  * noise and label budget.
  */
+import type { LabResultSummary } from "../../../src/api/index.js";
 import { enc, request } from "../api";
 import { Link } from "../components/Link";
 import { IntervalPlot, type LineSeries, LinePlot } from "../components/Plots";
@@ -50,19 +51,8 @@ interface SweepRow {
   labelsUsed: number;
   seconds: number;
 }
-interface Summary {
-  name: string;
-  version: number;
-  type: "run" | "sweep";
-  description?: string;
-  createdAt: string;
-  feedback: string;
-  pFlips: number[];
-  labels: number[];
-  seeds: number[];
-  methods: string[];
-  best?: { method: string; winRate: number };
-}
+type Summary = LabResultSummary;
+/** A saved result: the API declares its summary; the body is what `rlxf lab ... --json` prints. */
 type Saved = Summary & {
   versions: number[];
   result: { type: "run"; run: RunResult } | { type: "sweep"; grid: { methods: string[]; pFlips: number[]; labels: number[]; seeds: number[]; environment?: RunResult["environment"] }; rows: SweepRow[]; seconds: number };

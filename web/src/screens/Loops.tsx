@@ -2,55 +2,19 @@
  * Test-time loop runs (`rlxf loop ...`): the list, and a run's report: accuracy per turn, feedback friction, the
  * confidence / critique decomposition, tokens and cost per solved task, why tasks stopped, and each task.
  */
+import type { LoopRunList, LoopRunReport } from "../../../src/api/index.js";
 import { enc, request } from "../api";
 import { Link } from "../components/Link";
 import { Histogram, LinePlot } from "../components/Plots";
 import { useLoad } from "../hooks";
 
-interface LoopRun {
-  id: string;
-  loop: string;
-  status: "running" | "done" | "failed";
-  config: Record<string, unknown>;
-  summary?: Partial<Summary>;
-  createdAt: string;
-  finishedAt?: string;
-}
-interface Summary {
-  loop: string;
-  tasks: number;
-  solved: number;
-  accuracy: number;
-  meanAttempts: number;
-  accuracyPerTurn: number[];
-  friction: { pointedAt: number; fixed: number; fixRate: number | null; friction: number | null } | null;
-  selfCorrection: { correctBefore: number; stayedCorrect: number; confidence: number | null; wrongBefore: number; becameCorrect: number; critique: number | null } | null;
-  tokens: number;
-  costUsd: number;
-  tokensPerSolved: number | null;
-  costPerSolvedUsd: number | null;
-  stops: Record<string, number>;
-  rejectedRepeats: number;
-  resubmitted: number;
-  reflections: number;
-  selection?: { selectedCorrect: number; firstCorrect: number; anyCorrect: number };
-}
-interface Task {
-  taskId: string;
-  solved: boolean;
-  stop: string;
-  attempts: number;
-  tokens: number;
-  costUsd: number;
-  error?: string;
-}
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(100 * v).toFixed(1)}%`);
 const num = (v: number | null | undefined, d = 0) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(d));
 const when = (iso: string) => new Date(iso).toLocaleString();
 
 export function LoopList() {
-  const { data, error, loading } = useLoad((signal) => request<{ runs: LoopRun[] }>("/v1/loops/runs?limit=200", { signal }), []);
+  const { data, error, loading } = useLoad((signal) => request<LoopRunList>("/v1/loops/runs?limit=200", { signal }), []);
   const runs = data?.runs ?? [];
   return (
     <section>
@@ -102,7 +66,7 @@ export function LoopList() {
 }
 
 export function LoopRunView({ id }: { id: string }) {
-  const { data, error, loading } = useLoad((signal) => request<{ run: LoopRun; summary: Summary; tasks: Task[] }>(`/v1/loops/runs/${enc(id)}`, { signal }), [id]);
+  const { data, error, loading } = useLoad((signal) => request<LoopRunReport>(`/v1/loops/runs/${enc(id)}`, { signal }), [id]);
   const s = data?.summary;
   const stops = s ? Object.entries(s.stops).sort((a, b) => b[1] - a[1]) : [];
   const bestOfN = s?.loop === "best-of-n";

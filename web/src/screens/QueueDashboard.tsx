@@ -6,31 +6,8 @@ import { Link } from "../components/Link";
 import { ProgressBar } from "../components/Progress";
 import { useLoad } from "../hooks";
 import { navigate } from "../router";
-import type { Progress, Queue } from "../types";
-
-interface PairAgreement {
-  annotators: [string, string];
-  n: number;
-  agreement: number | null;
-  kappa: number | null;
-}
-interface QuestionStats {
-  id: string;
-  kind: string;
-  records: number;
-  level: string | null;
-  units: number;
-  alpha: number | null;
-  pairs: PairAgreement[];
-  judges: { source: { type: string; id: string }; n: number; agreement: number | null; kappa: number | null; alpha: number | null }[];
-  measure?: string;
-}
-interface Stats {
-  progress: Progress;
-  tasks: number;
-  annotators: { id: string; submitted: number; skipped: number }[];
-  questions: QuestionStats[];
-}
+import type { Queue } from "../types";
+import type { QueueStats as Stats, QueueTaskList, Released, TaskStatusView } from "../../../src/api/index.js";
 
 const num = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
@@ -74,12 +51,7 @@ function Invite() {
   );
 }
 
-interface TaskStatus {
-  id: string;
-  position: number;
-  itemId: string;
-  claims: { annotator: string; status: "locked" | "expired" | "submitted" | "skipped"; lockedUntil?: string; hasDraft: boolean; updatedAt: string }[];
-}
+type TaskStatus = TaskStatusView;
 
 const PAGE = 25;
 
@@ -88,13 +60,13 @@ function QueueTasks({ me, queueId, version, onChange }: { me: Me; queueId: strin
   const [offset, setOffset] = useState(0);
   const [message, setMessage] = useState<string>();
   const { data, error, reload } = useLoad(
-    (signal) => request<{ total: number; offset: number; tasks: TaskStatus[] }>(`/v1/queues/${enc(queueId)}/tasks?offset=${offset}&limit=${PAGE}`, { signal }),
+    (signal) => request<QueueTaskList>(`/v1/queues/${enc(queueId)}/tasks?offset=${offset}&limit=${PAGE}`, { signal }),
     [queueId, offset, version],
   );
   const release = async (t: TaskStatus) => {
     setMessage(undefined);
     try {
-      const r = await request<{ released: number }>(`/v1/queues/${enc(queueId)}/tasks/${enc(t.id)}/release`, { method: "POST" });
+      const r = await request<Released>(`/v1/queues/${enc(queueId)}/tasks/${enc(t.id)}/release`, { method: "POST" });
       setMessage(`Task ${t.position}: ${r.released === 0 ? "it was no longer held" : "freed; its holder keeps their draft"}.`);
       reload();
       onChange();

@@ -92,7 +92,7 @@ export function codeVerifier(opts: CodeVerifierOptions = {}): Verifier {
       const language = r.language ?? opts.language ?? "python";
       let tests = r.tests ?? opts.tests;
       const entryPoint = r.entryPoint ?? opts.entryPoint;
-      if (tests === undefined) throw new RlxfError("missing_reference", `verifier "${name}": no tests (give them to the verifier or as reference.tests)`);
+      if (tests === undefined) throw new RlxfError("no_reference", `verifier "${name}": no tests (give them to the verifier or as reference.tests)`);
       if (entryPoint) {
         if (typeof tests !== "string") throw new RlxfError("invalid_input", `verifier "${name}": entryPoint needs the tests as one string defining check(candidate)`);
         tests = [{ name: `check(${entryPoint})`, code: `${tests}\n\ncheck(${entryPoint})\n` }];

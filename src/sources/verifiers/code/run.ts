@@ -13,7 +13,6 @@
 import { RlxfError } from "../../../errors.js";
 import { JAVASCRIPT_HARNESS, PYTHON_HARNESS } from "./harness.js";
 import { planJavaScript, runSeparatedJs } from "./jsplan.js";
-import { JS_RUNNER } from "./js-side.js";
 import { RUNNER_PY } from "./python-side.js";
 import { type PyValue, decodePy, pyTruthy } from "./pyvalue.js";
 import { CheckError, type HostExpr, OpaqueValue, type Plan, type StepRecords, type StepValue, evalPy, planPython, pyRepr, readRecords, runPosts } from "./separated.js";

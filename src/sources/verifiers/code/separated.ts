@@ -28,7 +28,7 @@
  */
 import { createHash } from "node:crypto";
 import { RlxfError } from "../../../errors.js";
-import { POST_PY, PLANNER_PY, RUNNER_PY } from "./python-side.js";
+import { POST_PY, PLANNER_PY } from "./python-side.js";
 import { PyError, type PyValue, decodePy, pyAbs, pyBinary, pyCall, pyCompare, pyFabs, pyIsclose, pyRepr, pyTruthy, pyUnary } from "./pyvalue.js";
 import { type SandboxLimits, type SandboxRunResult, runSandboxed } from "./sandbox.js";
 

@@ -263,7 +263,7 @@ export function mathVerifier(opts: MathVerifierOptions = {}): Verifier {
     type: "math",
     async verify(input: VerifyInput): Promise<VerificationResult> {
       const ref = goldOf(input.reference ?? fixedGold);
-      if (!ref) throw new RlxfError("missing_reference", `verifier "${name}": the gold answer (reference) must be a string, a number or {answer, choices?}`);
+      if (!ref) throw new RlxfError("no_reference", `verifier "${name}": the gold answer (reference) must be a string, a number or {answer, choices?}`);
       const o = ref.choices !== undefined ? { ...compare, choices: ref.choices } : compare;
       const r = mathEquivalent(ref.gold, typeof input.completion === "string" ? input.completion : String(input.completion ?? ""), o);
       const details: VerificationResult["details"] = { reason: r.reason, rule: r.explanation.rule, explanation: r.explanation };

@@ -9,7 +9,7 @@
  * Actors: `gold` (answers with the gold answer text, exactly), `wrong` (a wrong answer: another option letter,
  * or a number no gold equals), `gold-second` (wrong at its first revision of a problem, the gold answer after).
  */
-import type { FakeReply, FakeRequest, Responder } from "../providers/testing/fake-openai.js";
+import type { FakeReply, FakeRequest, Responder } from "../../providers/testing/index.js";
 
 export type ScriptedCritic = "always-pass" | "oracle" | "flag-all";
 export type ScriptedActor = "gold" | "wrong" | "gold-second";

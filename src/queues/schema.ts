@@ -1,22 +1,22 @@
 /**
  * Schemas of annotation queues: the questions a queue asks (one per feedback kind, as Argilla's questions and
  * Label Studio's LLM templates do), the body that creates a queue, and the answers an annotator submits.
- * Shared by the handlers (validation) and the OpenAPI document.
+ * The only declaration of these shapes: the queue room validates with them, the API document is generated
+ * from them, and the client and the web app take their types (this file imports nothing that needs Node).
  */
 import { z } from "zod";
-import { FEEDBACK_KINDS, Id, Name } from "../feedback/schema.js";
-import { TIME_FORMAT_MESSAGE, isoTimeMs } from "../store/codec.js";
-
-/** A point in time in a JSON body: an ISO 8601 date or date-time with an offset, or epoch milliseconds (a number). */
-const TimeFilter = z.union([
-  z.string().refine((s) => isoTimeMs(s) !== undefined, TIME_FORMAT_MESSAGE),
-  z.number().int().min(-8.64e15).max(8.64e15),
-]);
+import { AnnotationAgreement } from "../eval/schema.js";
+import { type FeedbackKind, Id, Name, Prompt } from "../feedback/schema.js";
 
 export const QUESTION_KINDS = ["pairwise", "ranking", "rating", "binary", "critique", "span", "rubric", "correction"] as const;
 export type QuestionKind = (typeof QUESTION_KINDS)[number];
 /** Kinds that compare the generations of a task (they need pair or list tasks). */
 export const COMPARATIVE: ReadonlySet<QuestionKind> = new Set(["pairwise", "ranking"]);
+
+/** The kind of feedback an answer to a question of this kind is stored as. */
+export function feedbackKindOf(kind: QuestionKind): FeedbackKind {
+  return kind === "span" ? "spans" : kind;
+}
 
 /**
  * Question and criterion ids key the answers (plain JSON objects), so a name every JavaScript object
@@ -157,12 +157,13 @@ export const CreateQueueBody = z
 export type CreateQueueBody = z.infer<typeof CreateQueueBody>;
 
 /** The definition kept with a stored queue. */
-export interface QueueDefinition {
-  instructions?: string;
-  selection: Selection;
-  questions: Question[];
-  annotators?: string[];
-}
+export const QueueDefinition = z.object({
+  instructions: z.string().optional(),
+  selection: Selection,
+  questions: z.array(Question),
+  annotators: z.array(z.string()).optional(),
+});
+export type QueueDefinition = z.infer<typeof QueueDefinition>;
 
 export const DraftBody = z.strictObject({ answers: z.record(z.string(), z.unknown()).describe("answers so far, any shape (kept as sent)") });
 
@@ -231,19 +232,99 @@ export const ANSWER_SCHEMAS: Record<QuestionKind, z.ZodType> = {
   correction: CorrectionAnswer,
 };
 
-export const CreateExportBody = z.strictObject({
-  format: z.enum(["trl-preference", "trl-unpaired", "openai-dpo", "alpaca-eval", "rlxf"]),
-  filters: z
-    .strictObject({
-      kind: z.array(z.enum(FEEDBACK_KINDS, { message: `each kind must be one of ${FEEDBACK_KINDS.join(", ")}` })).min(1).optional(),
-      sourceType: z.enum(["human", "judge", "critic", "verifier", "simulated", "user"]).optional(),
-      sourceId: Name.optional(),
-      policy: Name.optional(),
-      itemId: Id.optional(),
-      dataset: Name.optional(),
-      queueId: Id.optional(),
-      since: TimeFilter.describe("createdAt >= since (inclusive)").optional(),
-      until: TimeFilter.describe("createdAt < until (exclusive)").optional(),
-    })
-    .optional(),
+// ---------------------------------------------------------------- answers ---
+
+/** A queue's progress: tasks done (every submission they need), submissions, skips, live locks. */
+export const Progress = z.object({
+  tasks: z.number().int(),
+  done: z.number().int().describe("tasks with all the submissions they need"),
+  needed: z.number().int().describe("tasks × annotatorsPerItem"),
+  submitted: z.number().int(),
+  skipped: z.number().int(),
+  inProgress: z.number().int().describe("tasks locked to an annotator now"),
 });
+export type Progress = z.infer<typeof Progress>;
+
+export const AnnotatorProgress = z.object({ submitted: z.number().int(), skipped: z.number().int(), holding: z.number().int() });
+export type AnnotatorProgress = z.infer<typeof AnnotatorProgress>;
+
+export const QueueView = z.object({
+  id: z.string(),
+  name: z.string(),
+  instructions: z.string().optional(),
+  selection: Selection,
+  questions: z.array(Question),
+  annotatorsPerItem: z.number().int(),
+  lockSeconds: z.number().int(),
+  annotators: z.array(z.string()).optional(),
+  createdAt: z.string(),
+  progress: Progress,
+  mine: AnnotatorProgress.optional().describe("annotate keys: their own counts"),
+});
+export type QueueView = z.infer<typeof QueueView>;
+
+/** An output as an annotator sees it: blind (no id, no policy), in the order recorded for them. */
+export const ShownGeneration = z.object({ slot: z.number().int(), output: z.string() });
+export type ShownGeneration = z.infer<typeof ShownGeneration>;
+
+export const TaskView = z.object({
+  id: z.string(),
+  queueId: z.string(),
+  item: z.object({ id: z.string(), prompt: Prompt, reference: z.string().optional(), dataset: z.string().optional() }),
+  generations: z.array(ShownGeneration).describe("in the order shown to this annotator (random, recorded); answers refer to slots"),
+  questions: z.array(Question),
+  instructions: z.string().optional(),
+  draft: z.record(z.string(), z.unknown()).optional().describe("the answers saved with PUT .../draft, as sent"),
+  lockedUntil: z.string(),
+  status: z.enum(["locked", "submitted", "skipped"]).optional(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+export const SubmitResult = z.object({
+  feedback: z.array(Id).describe("ids of the feedback records stored (or already stored under this submissionId)"),
+  generations: z.array(Id).describe("generations made by corrections"),
+  replayed: z.boolean().describe("true when this submissionId was already stored: nothing was written"),
+});
+export type SubmitResult = z.infer<typeof SubmitResult>;
+
+export const TaskClaimView = z.object({
+  annotator: z.string(),
+  status: z.enum(["locked", "expired", "submitted", "skipped"]).describe("expired: a lock that ran out (it holds nothing)"),
+  lockedUntil: z.string().optional().describe("live locks: until when"),
+  hasDraft: z.boolean(),
+  updatedAt: z.string(),
+});
+export const TaskStatusView = z.object({
+  id: z.string(),
+  position: z.number().int(),
+  itemId: z.string(),
+  generationIds: z.array(z.string()),
+  claims: z.array(TaskClaimView),
+});
+export type TaskStatusView = z.infer<typeof TaskStatusView>;
+export const QueueTaskList = z.object({
+  total: z.number().int().describe("tasks in the queue"),
+  offset: z.number().int(),
+  tasks: z.array(TaskStatusView),
+});
+export type QueueTaskList = z.infer<typeof QueueTaskList>;
+
+export const DeletedQueue = z.object({ queue: z.string(), tasks: z.number().int(), claims: z.number().int() });
+export type DeletedQueue = z.infer<typeof DeletedQueue>;
+
+// ------------------------------------------------------------- statistics ---
+
+export const QuestionStats = AnnotationAgreement.extend({
+  id: z.string(),
+  kind: z.enum(QUESTION_KINDS),
+  records: z.number().int().describe("feedback records submitted for this question"),
+});
+export type QuestionStats = z.infer<typeof QuestionStats>;
+export const QueueStats = z.object({
+  queueId: z.string(),
+  progress: Progress,
+  tasks: z.number().int(),
+  annotators: z.array(z.object({ id: z.string(), submitted: z.number().int(), skipped: z.number().int() })),
+  questions: z.array(QuestionStats),
+});
+export type QueueStats = z.infer<typeof QueueStats>;

@@ -1,12 +1,15 @@
 /**
- * The API's schemas, in one place: the handlers validate requests with them,
- * and the OpenAPI document (openapi.ts) is generated from them.
+ * The HTTP API's own schemas (queries, key and assignment bodies, pages, write results, errors): the handlers
+ * validate requests with them and the OpenAPI document is generated from them. With the rooms' schemas
+ * (src/api/index.ts) they are the only declaration of the API's shapes.
  */
 import { z } from "zod";
-import { FEEDBACK_KINDS, Feedback, Generation, Id, Item, Name, SOURCE_TYPES } from "../feedback/schema.js";
-import { EXPORT_FORMATS } from "../io/types.js";
-import { ROLES } from "../store/access.js";
-import { TIME_FORMAT_MESSAGE, isoTimeMs } from "../store/codec.js";
+import { API_ERROR_CODES } from "../errors.js";
+import { FEEDBACK_KINDS, Feedback, Generation, Id, Item, Name, SOURCE_TYPES, TIME_FORMAT_MESSAGE, isoTimeMs } from "../feedback/schema.js";
+import { AlpacaEvalRowSchema, BradleyTerryRowSchema } from "../eval/schema.js";
+import { EXPORT_FORMATS } from "../io/schema.js";
+import { LoopSummary, ReportedTask } from "../loops/schema.js";
+import { ROLES } from "../roles.js";
 
 export const API_VERSION = "v1";
 export const DEFAULT_MAX_BATCH = 5000;
@@ -142,9 +145,7 @@ export const RECORD_SCHEMAS = { item: Item, generation: Generation, feedback: Fe
 export const FieldIssueSchema = z.object({ path: z.string(), message: z.string() });
 export const ErrorSchema = z.object({
   error: z.object({
-    code: z.string().describe(
-      "machine-readable: validation_failed, invalid_json, payload_too_large, unsupported_media_type, unauthorized, forbidden, not_found, missing_reference, conflict, not_assigned, method_not_allowed, unavailable, internal_error",
-    ),
+    code: z.string().describe(`machine-readable: ${API_ERROR_CODES.join(", ")}`),
     message: z.string(),
     issues: z.array(FieldIssueSchema).describe("each offending field, by its path in the body or the query").optional(),
     record: z.string().describe("the offending record of a batch, e.g. batch.3").optional(),
@@ -189,106 +190,143 @@ export const AssignmentPage = page(AssignmentSchema);
 export const AssignResultSchema = z.object({ inserted: z.number().int(), existing: z.number().int() });
 export const UnassignResultSchema = z.object({ removed: z.number().int() });
 
-export const LeaderboardSchema = z.object({
-  method: z.enum(["bt", "alpaca-eval"]),
-  baseline: z.string().optional(),
-  rows: z.array(z.record(z.string(), z.unknown())).describe("bt: {model, rating, lower, upper, n_comparisons, win_share}; alpaca-eval: AlpacaEval leaderboard columns"),
-  difficulty: z
-    .object({ kind: z.enum(["estimated", "shipped", "given"]), models: z.number(), instructions: z.number(), covered: z.number(), C: z.number().optional() })
-    .describe("alpaca-eval: where the instruction difficulty of the LC came from")
-    .optional(),
-  warnings: z.array(z.string()).describe("alpaca-eval: what to know before trusting the LC (few models, degenerate fits)").optional(),
-});
+export const LeaderboardSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("bt"), rows: z.array(BradleyTerryRowSchema).describe("Bradley-Terry ratings with bootstrap intervals, best first") }),
+  z.object({
+    method: z.literal("alpaca-eval"),
+    baseline: z.string().optional(),
+    rows: z.array(AlpacaEvalRowSchema).describe("AlpacaEval leaderboard columns against the baseline, best first"),
+    difficulty: z
+      .object({ kind: z.enum(["estimated", "shipped", "given"]), models: z.number(), instructions: z.number(), covered: z.number(), C: z.number().optional() })
+      .describe("where the instruction difficulty of the LC came from")
+      .optional(),
+    warnings: z.array(z.string()).describe("what to know before trusting the LC (few models, degenerate fits)").optional(),
+  }),
+]);
 
 export const HealthSchema = z.object({ status: z.literal("ok"), version: z.string() });
 
-// --------------------------------------------------------------- reward ---
+// ---------------------------------------------------------------- exports ---
 
-/**
- * A reward spec: a shipped verifier name (math, exact, normalized, json, python, javascript,
- * humaneval), a verifier spec (`{"type": "regex", ...}`), a stored reward model
- * (`{"type": "reward-model", "model": "name@3"}`), or `{"type": "composite", "members":
- * [{"verifier": <reward spec>, "weight": 2}, ...]}` mixing them with weights. Checked in the handler.
- */
-export const RewardSpecSchema = z
-  .union([z.string().min(1).max(200), z.record(z.string(), z.unknown())])
-  .describe(
-    'a shipped verifier name (math, exact, normalized, json, python, javascript, humaneval; critic rewards critic-verdict, critic-refine, critic-dual; choice), a saved spec of the project ("name" or "name@N"), a verifier spec object, {"type": "reward-model", "model": "name@N"}, {"type": "judge", "judge": "reference"|"rubric"|"critique"|"steps"|"pairwise"|<judge config>, "model"?, "criteria"?, "threshold"?}, or {"type": "composite", "members": [{"verifier": <spec>, "weight": 1, "required": false}]} mixing them',
-  );
+/** A point in time in a JSON body: an ISO 8601 date or date-time with an offset, or epoch milliseconds (a number). */
+const TimeFilter = z.union([
+  z.string().refine((s) => isoTimeMs(s) !== undefined, TIME_FORMAT_MESSAGE),
+  z.number().int().min(-8.64e15).max(8.64e15),
+]);
 
-export const SaveRewardSpecBody = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-' (no '@': name@N pins a version)")
-    .max(100)
-    .describe("the spec's name; saving it again makes the next version"),
-  spec: RewardSpecSchema,
-  description: z.string().max(2000).optional(),
+export const CreateExportBody = z.strictObject({
+  format: z.enum(EXPORT_FORMATS),
+  filters: z
+    .strictObject({
+      kind: z.array(z.enum(FEEDBACK_KINDS, { message: `each kind must be one of ${FEEDBACK_KINDS.join(", ")}` })).min(1).optional(),
+      sourceType: z.enum(SOURCE_TYPES).optional(),
+      sourceId: Name.optional(),
+      policy: Name.optional(),
+      itemId: Id.optional(),
+      dataset: Name.optional(),
+      queueId: Id.optional(),
+      since: TimeFilter.describe("createdAt >= since (inclusive)").optional(),
+      until: TimeFilter.describe("createdAt < until (exclusive)").optional(),
+    })
+    .optional(),
 });
-export const RewardSpecRecordSchema = z.object({
+
+// --------------------------------------------------------------- analysis ---
+
+export const DistributionsQuery = z.strictObject({
+  dataset: Id.describe("only feedback on items of this dataset").optional(),
+  queueId: Id.describe("only feedback submitted through this queue").optional(),
+  sourceType: z.enum(SOURCE_TYPES).describe("only feedback from this kind of source").optional(),
+  bins: z.string().regex(/^[0-9]{1,3}$/, "must be an integer").transform(Number).pipe(z.number().int().min(1).max(100)).describe("length histogram bins (default 10)").optional(),
+});
+
+// ---------------------------------------------------------------- results ---
+
+export const Released = z.object({ released: z.number().int().describe("live locks freed") });
+
+export const ExportJob = z.object({
+  id: z.string(),
+  format: z.string(),
+  status: z.enum(["running", "done", "failed"]),
+  rows: z.number().int(),
+  error: z.string().optional(),
+  filters: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+
+export const LabResultQuery = z.strictObject({
+  version: z.coerce.number().int().positive().optional().describe("a saved version (default: the latest)"),
+});
+
+export const LoopRunsQuery = z.strictObject({
+  loop: z.string().min(1).optional().describe("only runs of this loop (refine, retry, reflexion, best-of-n, multi-turn)"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe("most runs returned, newest first"),
+});
+
+export const LoopRunQuery = z.strictObject({
+  outputs: z.enum(["true", "false"]).default("false").describe("include each attempt's output text"),
+});
+
+export const LabResultSummary = z.object({
   name: z.string(),
-  version: z.number().int().describe("1, 2, ...: `name@N` pins one"),
-  spec: z.unknown(),
+  version: z.number().int(),
+  type: z.enum(["run", "sweep"]),
   description: z.string().optional(),
   createdAt: z.string(),
-  versions: z.array(z.number().int()).describe("every stored version, newest first (GET of one spec)").optional(),
-});
-export const RewardSpecListSchema = z.object({ specs: z.array(RewardSpecRecordSchema).describe("the latest version of each saved spec, by name") });
-export const RewardSpecQuery = z.strictObject({ version: z.coerce.number().int().positive().describe("a stored version (default: the latest)").optional() });
-export const MAX_REWARD_TEXT = 1_000_000;
-
-export const RewardSample = z.strictObject({
-  prompt: z.string().max(MAX_REWARD_TEXT).describe("the prompt (optional for most verifiers)").optional(),
-  completion: z.string().max(MAX_REWARD_TEXT).describe("the model's output to score"),
-  reference: z.unknown().describe("ground truth / label: a gold answer, or for code verifiers {tests, entryPoint?}").optional(),
-  spec: RewardSpecSchema.optional().describe("this sample's reward spec (default: the request's `spec`)"),
+  feedback: z.string(),
+  pFlips: z.array(z.number()),
+  labels: z.array(z.number().int()),
+  seeds: z.array(z.number().int()),
+  methods: z.array(z.string()),
+  best: z.object({ method: z.string(), winRate: z.number() }).optional().describe("the best final test win rate (%) (sweeps: of one cell's mean over seeds)"),
 });
 
-export const RewardBody = (max: number) =>
-  z.strictObject({
-    samples: z.array(RewardSample).min(1, "send at least one sample").max(max, `at most ${max} samples per request; split it`),
-    spec: RewardSpecSchema.optional().describe('the reward spec of samples that name none (default "math")'),
-    store: z
-      .boolean()
-      .describe(
-        "also store each sample as an item, a generation (policy `policy`) and a `verification` feedback record, with content-hash ids (idempotent); needs an admin or ingest key. Default false",
-      )
-      .optional(),
-    policy: Name.describe('policy of stored generations (default "rlxf-reward")').optional(),
-  });
+export const LoopRun = z.object({
+  id: z.string(),
+  project: z.string(),
+  loop: z.string(),
+  status: z.enum(["running", "done", "failed"]),
+  config: z.record(z.string(), z.unknown()),
+  summary: LoopSummary.partial().optional().describe("set when the run finishes (runs stored by older versions may lack some fields)"),
+  createdAt: z.string(),
+  finishedAt: z.string().optional(),
+});
 
-const RewardComponentSchema = z.object({
-  name: z.string(),
-  type: z.string(),
-  weight: z.number(),
-  passed: z.boolean(),
-  score: z.number(),
+export const LabResultList = z.object({ results: z.array(LabResultSummary) });
+export const LabResult = LabResultSummary.extend({
+  versions: z.array(z.number().int()).describe("every saved version of this name, newest first"),
+  result: z
+    .object({ type: z.enum(["run", "sweep"]) })
+    .catchall(z.unknown())
+    .describe('a run: {type: "run", run: {feedback, pFlip, labels, seed, settings, environment, proxy?, methods: [{method, winRate, lcWinRate?, length, kl, proxyReward?, labels, seconds, curve: [{step, winRate, length, kl, proxyReward?}]}], seconds}}; a sweep: {type: "sweep", grid, rows, seconds} as `rlxf lab ... --json` prints them'),
 });
-export const RewardResultSchema = z.object({
-  score: z.number().describe("the reward, in [0, 1] (reward models: sigmoid of the model's calibrated reward)"),
-  passed: z.boolean(),
-  components: z.array(RewardComponentSchema).describe("each member of the spec (one for a plain spec)"),
-  details: z.record(z.string(), z.unknown()).describe("the verifier's details (reward models: the raw scalar `reward`)"),
-  cached: z.boolean().describe("served from the in-process cache"),
-  feedbackId: z.string().describe("with store: true, the stored verification feedback").optional(),
+export const LoopRunList = z.object({ runs: z.array(LoopRun) });
+export const LoopRunReport = z.object({
+  run: LoopRun,
+  summary: LoopSummary.describe("accuracy, accuracyPerTurn, friction, selfCorrection (confidence / critique), tokens and cost per solved task, stops"),
+  tasks: z.array(ReportedTask),
 });
-export const RewardResponseSchema = z.object({ results: z.array(RewardResultSchema).describe("one per sample, in request order") });
 
-export const OpenRlhfQuery = z.strictObject({
-  spec: z.string().min(1).max(200).describe('reward spec name (default "math")').optional(),
-  key: z.string().min(1).max(512).describe("the API key, for callers that send no Authorization header (OpenRLHF's remote reward client)").optional(),
-});
-export const OpenRlhfBody = (max: number) =>
-  z
-    .object({
-      query: z.array(z.string().max(MAX_REWARD_TEXT)).min(1).max(max).describe("prompt + response, as OpenRLHF sends them"),
-      prompts: z.array(z.string().max(MAX_REWARD_TEXT)).describe("the prompts; a query starting with its prompt is scored on the rest").optional(),
-      labels: z.array(z.unknown()).describe("ground truths, one per query").optional(),
-      spec: RewardSpecSchema.optional(),
-    })
-    .describe("OpenRLHF's remote reward model request (other fields are ignored)");
-export const OpenRlhfResponseSchema = z.object({
-  rewards: z.array(z.number()),
-  scores: z.array(z.number()),
-  extra_logs: z.record(z.string(), z.array(z.number())).describe("per-component scores and `passed` (0/1), one per query"),
-});
+// ------------------------------------------------------------------ types ---
+
+export type WriteResult = z.infer<typeof WriteResultSchema>;
+/** One page of a list: `nextCursor` is present when more records may follow. */
+export type Page<T> = Omit<z.infer<typeof ItemPage>, "records"> & { records: T[] };
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+export type CreatedKey = z.infer<typeof CreatedKeySchema>;
+export type Assignment = z.infer<typeof AssignmentSchema>;
+export type AssignResult = z.infer<typeof AssignResultSchema>;
+export type UnassignResult = z.infer<typeof UnassignResultSchema>;
+export type Leaderboard = z.infer<typeof LeaderboardSchema>;
+export type LeaderboardQuery = z.input<typeof LeaderboardQuery>;
+export type Health = z.infer<typeof HealthSchema>;
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+export type CreateExportBody = z.infer<typeof CreateExportBody>;
+export type ExportJob = z.infer<typeof ExportJob>;
+export type Released = z.infer<typeof Released>;
+export type LabResultSummary = z.infer<typeof LabResultSummary>;
+export type LabResult = z.infer<typeof LabResult>;
+export type LoopRun = z.infer<typeof LoopRun>;
+export type LoopRunReport = z.infer<typeof LoopRunReport>;
+export type LoopRunList = z.infer<typeof LoopRunList>;

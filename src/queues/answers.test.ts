@@ -3,9 +3,9 @@
  * stored relative to the generation order of the record's targets.
  */
 import { describe, expect, it } from "vitest";
-import { Feedback } from "../../src/feedback/schema.js";
-import { buildRecords } from "../../src/server/queues.js";
-import type { Claim, QueueRecord, QueueTask } from "../../src/store/index.js";
+import { Feedback } from "../feedback/index.js";
+import { buildRecords } from "./answers.js";
+import type { Claim, QueueRecord, QueueTask } from "../store/index.js";
 
 const queue: QueueRecord = {
   project: "p",
