@@ -7,3 +7,4 @@ export * from "./features/index.js";
 export * from "./reward/index.js";
 export * from "./datasets/index.js";
 export * from "./objectives/index.js";
+export * from "./dense/index.js";
