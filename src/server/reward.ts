@@ -4,7 +4,8 @@
  * `--remote_rm_url` can point here).
  *
  * A reward spec is a verifier name or spec (see `createVerifier`), a stored reward model
- * (`{"type": "reward-model", "model": "name@N"}`, scored as σ(reward) in [0, 1]), or a
+ * (`{"type": "reward-model", "model": "name@N"}`, scored as σ(reward) in [0, 1]; a segment model adds
+ * `details.segments`, reading passages from the sample's reference), or a
  * composite mixing them with weights. Results are cached in-process (LRU keyed by spec,
  * prompt, completion and reference); with `store: true` each sample is stored as an item,
  * a generation and a `verification` feedback record, all with content-hash ids.
@@ -16,6 +17,7 @@ import type { FieldIssue } from "../errors.js";
 import { registerCriticRewards } from "../critics/index.js";
 import { contentHash, generationIdFor } from "../io/ids.js";
 import { type RewardModel, loadRewardModel } from "../learn/reward/index.js";
+import { passagesOf } from "../learn/dense/grounding.js";
 import type { Store, StoredConfig } from "../store/index.js";
 import type { ChatModel } from "../providers/types.js";
 import { CriterionSpec, type JudgeConfig, type JudgeConfigInput } from "../sources/config.js";
@@ -112,10 +114,12 @@ function rewardModelVerifier(model: RewardModel, ref: string, name: string): Ver
     name,
     type: "reward-model",
     async verify(input) {
-      const [s] = await model.score([{ prompt: input.prompt ?? "", response: input.completion }]);
+      const passages = model.type === "segments" ? passagesOf(input.reference) : undefined;
+      const [s] = await model.score([{ prompt: input.prompt ?? "", response: input.completion, ...(passages ? { passages } : {}) }]);
       const reward = s!.reward;
       const score = 1 / (1 + Math.exp(-reward));
-      return { passed: score >= 0.5, score, details: { model: ref, version: model.meta.version, reward, ...(s!.std !== undefined ? { std: s!.std, mean: s!.mean } : {}) } };
+      const segments = s!.segments?.map(({ start, end, reward: r, rewards, flagged }) => ({ start, end, reward: r, rewards, flagged }));
+      return { passed: score >= 0.5, score, details: { model: ref, version: model.meta.version, reward, ...(s!.std !== undefined ? { std: s!.std, mean: s!.mean } : {}), ...(segments ? { segments } : {}) } };
     },
   };
 }

@@ -9,3 +9,7 @@ export * from "./features.js";
 export * from "./model.js";
 export * from "./train.js";
 export * from "./reward.js";
+export * from "./align.js";
+export * from "./data.js";
+export * from "./critiques.js";
+export * from "./export.js";
