@@ -306,8 +306,12 @@ function repeatedCopies(
   const covered = (c: TokenView) => Math.max(0, ...targets.map((t) => (c.words.size >= 2 ? containment(c.words, t.words) : 0)));
   const threshold = Math.max(minScore, 0.5);
   const copies: Copy[] = [];
-  const overlapsOriginal = (a: number, b: number) => found.some(([s, e]) => a < e && b > s);
+  // The first occurrence of the quoted content is the original; any later verbatim one is a copy.
+  const sorted = [...found].sort((a, b) => a[0] - b[0]);
+  const first = sorted[0];
+  const overlapsOriginal = (a: number, b: number) => first !== undefined && a < first[1] && b > first[0];
   if (found.length) {
+    for (const [s, e] of sorted.slice(1)) if (!overlapsOriginal(s, e)) copies.push({ start: s, end: e, conf: 1, method: "quote" });
     for (const [s, e] of found) {
       // The rest of the sentence the occurrence ends in ("... in New York City in 1868." after "... in New York City").
       const sentence = candidates.find((c) => c.start <= s && c.end >= e && c.end > e);
