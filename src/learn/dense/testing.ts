@@ -42,8 +42,10 @@ function facts(e: Entity): string[] {
 export interface SyntheticQa {
   examples: SpanExample[];
   pairs: SegmentPair[];
+  /** Generation ids of each pair's chosen and rejected answer (in the order of `pairs`). */
+  pairIds: Array<{ chosen: string; rejected: string }>;
   /** Every answer with its item, for scoring. */
-  answers: Array<{ itemId: string; prompt: string; passages: Passage[]; response: string; errors: number }>;
+  answers: Array<{ generationId: string; itemId: string; prompt: string; passages: Passage[]; response: string; errors: number }>;
 }
 
 /** `n` questions with four answers each; spans on every answer (or on the first only with `firstOnly`). */
@@ -52,6 +54,7 @@ export function syntheticQa(opts: { n?: number; seed?: number; firstOnly?: boole
   const examples: SpanExample[] = [];
   const pairs: SegmentPair[] = [];
   const answers: SyntheticQa["answers"] = [];
+  const pairIds: SyntheticQa["pairIds"] = [];
   for (let q = 0; q < (opts.n ?? 60); q++) {
     const main = entity(rng);
     const other = entity(rng);
@@ -87,7 +90,7 @@ export function syntheticQa(opts: { n?: number; seed?: number; firstOnly?: boole
       }
       const errors = spans.length;
       outs.push({ response, errors });
-      answers.push({ itemId, prompt, passages, response, errors });
+      answers.push({ generationId: `gen-${q}-${a}`, itemId, prompt, passages, response, errors });
       if (!opts.firstOnly || a === 0) {
         examples.push({ id: `fb-${q}-${a}`, project: "default", itemId, generationId: `gen-${q}-${a}`, prompt, response, passages, spans, source: "human:synthetic" });
       }
@@ -96,10 +99,11 @@ export function syntheticQa(opts: { n?: number; seed?: number; firstOnly?: boole
       for (let b = a + 1; b < 4; b++) {
         const [x, y] = [outs[a]!, outs[b]!];
         const pChosen = x.errors === y.errors ? 0.5 : 1;
-        const [chosen, rejected] = x.errors <= y.errors ? [x, y] : [y, x];
-        pairs.push({ itemId, prompt, passages, chosen: chosen.response, rejected: rejected.response, pChosen });
+        const [chosen, rejected] = x.errors <= y.errors ? [a, b] : [b, a];
+        pairs.push({ itemId, prompt, passages, chosen: outs[chosen]!.response, rejected: outs[rejected]!.response, pChosen });
+        pairIds.push({ chosen: `gen-${q}-${chosen}`, rejected: `gen-${q}-${rejected}` });
       }
     }
   }
-  return { examples, pairs, answers };
+  return { examples, pairs, pairIds, answers };
 }
