@@ -211,7 +211,7 @@ export async function runTrainSegments(opts: SegmentTrainCliOptions): Promise<vo
     if (result.dropped.length) info(`left out for too few positive segments: ${result.dropped.map((d) => `${d.name} (${d.positives})`).join(", ")}\n`);
     out(`combination: ${seg.combine} rewards, ${seg.aggregate} over segments${seg.bias ? `, ${seg.bias.toFixed(3)} per segment` : ""}, temperature ${seg.temperature.toFixed(3)}\n`);
     if (result.pairs) {
-      out(`pairwise accuracy: train (cross-fitted) ${pct(result.pairs.train?.accuracy)} on ${result.pairs.train?.pairs ?? 0} pairs; test ${pct(result.pairs.test?.accuracy)} on ${result.pairs.test?.pairs ?? 0} pairs (ties left out)\n`);
+      out(`pairwise accuracy (ties left out): train (cross-fitted) ${pct(result.pairs.train?.accuracy)} of ${result.pairs.train?.pairs ?? 0} pairs; test ${pct(result.pairs.test?.accuracy)} of ${result.pairs.test?.pairs ?? 0} pairs\n`);
     }
     if (opts.out) info(`wrote ${opts.out}\n`);
   });
@@ -262,12 +262,27 @@ async function* jsonLines(path: string): AsyncGenerator<{ row: Record<string, un
   }
 }
 
+class StopScoring extends Error {}
+
 async function runScore(opts: ScoreCliOptions): Promise<void> {
   await withStore(opts, async (store) => {
     const { segments: model } = await segmentModelFrom(store, opts);
     const sink = opts.out ? createWriteStream(opts.out) : process.stdout;
+    // A closed pipe (`rlxf dense score | head`) ends the output quietly.
+    let closed = false;
+    const onError = (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") closed = true;
+      else throw e;
+    };
+    if (!opts.out) process.stdout.on("error", onError);
     const write = async (row: unknown) => {
-      if (!sink.write(`${JSON.stringify(row)}\n`)) await new Promise<void>((r) => sink.once("drain", () => r()));
+      if (closed) throw new StopScoring();
+      if (!sink.write(`${JSON.stringify(row)}\n`)) {
+        await new Promise<void>((r) => {
+          sink.once("drain", () => r());
+          sink.once("error", () => r());
+        });
+      }
     };
     const emit = async (prompt: Prompt, response: string, passages: ReturnType<typeof readPassages> | undefined, base: Record<string, unknown>) => {
       const s = model.score({ prompt, response, ...(passages ? { passages } : {}) });
@@ -311,9 +326,12 @@ async function runScore(opts: ScoreCliOptions): Promise<void> {
           n++;
         }
       }
+    } catch (e) {
+      if (!(e instanceof StopScoring)) throw e;
     } finally {
       bar.done(`${n} scored`);
       if (opts.out) await new Promise<void>((r) => (sink as ReturnType<typeof createWriteStream>).end(() => r()));
+      else process.stdout.off("error", onError);
     }
     if (opts.out) info(`wrote ${n} output(s) to ${opts.out}\n`);
   });

@@ -79,6 +79,7 @@ export {
   variance,
 } from "./stats.js";
 export { type Rng, createRng, mulberry32 } from "./random.js";
+export { type BootstrapInterval, bootstrapMean } from "./bootstrap.js";
 export {
   type BradleyTerryRow,
   type GenerationInfo,

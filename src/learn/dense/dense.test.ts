@@ -150,7 +150,9 @@ describe("segment models as reward models", () => {
     expect(row).toMatchObject({ generationId: "g1", reward: s.reward });
     expect((row.segments as Array<{ start: number; end: number; text: string }>).map((x) => a.response.slice(x.start, x.end))).toEqual(s.segments.map((x) => x.text));
     const step = segmentStepwiseRow(a.prompt, s.segments);
-    expect(step).toEqual({ prompt: a.prompt, completions: s.segments.map((x) => x.text), labels: s.segments.map((x) => x.flagged.length === 0) });
+    expect(step).toEqual({ prompt: a.prompt, completions: s.segments.map((x) => x.text), labels: s.segments.map((x) => Object.values(x.probs).every((p) => p < 0.5)) });
     expect((step.labels as boolean[]).includes(false)).toBe(true);
+    expect((step.labels as boolean[]).includes(true)).toBe(true);
+    expect(segmentStepwiseRow(a.prompt, s.segments, { cut: 1.01 }).labels).toEqual(s.segments.map(() => true));
   });
 });

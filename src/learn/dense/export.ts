@@ -1,7 +1,7 @@
 /**
  * Dense rewards as rows for files: one line per output with its segments' rewards and offsets, or TRL's stepwise
  * rows (`{prompt, completions, labels}`, the PRMTrainer's format, built by the dataset builders' `trlStepwiseRow`)
- * with the segments as steps and a step labelled good when no error type flags it.
+ * with the segments as steps and a step labelled good when no error type finds an error there more likely than not.
  */
 import type { Prompt } from "../../feedback/schema.js";
 import { type Row, trlStepwiseRow } from "../datasets/formats.js";
@@ -19,15 +19,20 @@ export function segmentRewardRow(base: Record<string, unknown>, score: { reward:
   };
 }
 
-/** TRL's stepwise row: the segments as completions, each labelled true when no error type flags it. */
-export function segmentStepwiseRow(prompt: Prompt, segments: readonly SegmentReward[], ids: { itemId?: string; generationId?: string } = {}): Row {
+/**
+ * TRL's stepwise row: the segments as completions, each labelled true when every error type finds an error less
+ * likely than not there (P(error) < `cut`, default 0.5). The calibrated probabilities decide rather than `flagged`,
+ * whose thresholds maximise each type's F1 and so favour recall: most segments of a common error type get flagged.
+ */
+export function segmentStepwiseRow(prompt: Prompt, segments: readonly SegmentReward[], opts: { itemId?: string; generationId?: string; cut?: number } = {}): Row {
+  const cut = opts.cut ?? 0.5;
   return trlStepwiseRow({
-    id: ids.generationId ?? "",
+    id: opts.generationId ?? "",
     project: "",
-    itemId: ids.itemId ?? "",
+    itemId: opts.itemId ?? "",
     prompt,
     steps: segments.map((s) => s.text),
-    labels: segments.map((s) => s.flagged.length === 0),
+    labels: segments.map((s) => Object.values(s.probs).every((p) => p < cut)),
     feedbackId: "",
   });
 }

@@ -30,7 +30,10 @@ export interface DetectionMetrics {
   flagged: number;
   precision: number;
   recall: number;
+  /** F1 of the error class. */
   f1: number;
+  /** Mean of the F1 of the error class and of the clean class. */
+  macroF1: number;
   accuracy: number;
   /** F1 of flagging every segment: the trivial baseline. */
   alwaysFlagF1: number;

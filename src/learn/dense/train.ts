@@ -121,6 +121,7 @@ export function detectionMetrics(labels: ArrayLike<boolean>, flags: ArrayLike<bo
     precision,
     recall,
     f1: tp ? (2 * tp) / (2 * tp + fp + fn) : 0,
+    macroF1: ((tp ? (2 * tp) / (2 * tp + fp + fn) : 0) + (tn ? (2 * tn) / (2 * tn + fp + fn) : 0)) / 2,
     accuracy: n ? (tp + tn) / n : NaN,
     alwaysFlagF1: positives ? (2 * positives) / (positives + n) : 0,
   };
