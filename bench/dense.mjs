@@ -152,7 +152,7 @@ for (const name of Object.keys(perSeed[0].detection)) {
   console.log(`  ${pad(`${name} F1`, 26)}${ms(f)}   always-flag ${ms(b)}`);
 }
 for (const name of ["relevance", "factuality"]) {
-  console.log(`  ${pad(`${name} (paper's grouping)`, 26)}F1 ${ms(perSeed.map((s) => s.grouped[name].f1))}   macro-F1 ${ms(perSeed.map((s) => s.grouped[name].macroF1))}   accuracy ${ms(perSeed.map((s) => s.grouped[name].accuracy))}   always-flag F1 ${ms(perSeed.map((s) => s.grouped[name].alwaysFlagF1))}   paper F1 ~${(100 * PAPER[name]).toFixed(0)}`);
+  console.log(`  ${pad(`${name} (paper's grouping)`, 31)}F1 ${ms(perSeed.map((s) => s.grouped[name].f1))}   macro-F1 ${ms(perSeed.map((s) => s.grouped[name].macroF1))}   accuracy ${ms(perSeed.map((s) => s.grouped[name].accuracy))}   always-flag F1 ${ms(perSeed.map((s) => s.grouped[name].alwaysFlagF1))}   paper F1 ~${(100 * PAPER[name]).toFixed(0)}`);
 }
 for (const k of ["dense", "paper", "holistic", "longer", "diff"]) console.log(`  ${pad(k === "diff" ? "dense − holistic (points)" : `${k} accuracy`, 26)}${ms(perSeed.map((s) => s[k].mean))}`);
 const above = perSeed.filter((s) => s.diff.lo > 0).length;

@@ -124,6 +124,10 @@ describe("rlxf rm train --type segments, rm score, dense score and eval", () => 
     expect(e.outputs).toBeGreaterThan(10);
     for (const d of e.detection) expect(d.f1, d.type).toBeGreaterThan(d.alwaysFlagF1);
     expect(e.pairs.accuracy).toBeGreaterThan(0.7);
+    // rm eval reads the items' passages for a segment model too.
+    const r = JSON.parse((await rlxf(["rm", "eval", "--model", "qa-dense", "--split", "test", "--kinds", "pairwise", "--json", "--db", db])).out);
+    expect(r.accuracy).toBeCloseTo(e.pairs.accuracy, 1);
+    expect(r.accuracy).toBeGreaterThan(0.7);
   });
 
   it("says what is wrong with the request", async () => {

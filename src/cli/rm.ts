@@ -11,6 +11,7 @@ import {
   PAIR_DERIVATIONS,
   type PairMetrics,
   REWARD_MODEL_KIND,
+  pairMetrics,
   REWARD_MODEL_TYPES,
   type RewardModel,
   type RewardModelType,
@@ -259,7 +260,23 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
     }
     if (pairs.length === 0) throw new RlxfError("no_pairs", "no preference pairs to evaluate on with these filters");
     const bar = progress("evaluating", pairs.length);
-    const m = await evaluateRewardModel(model, pairs);
+    let m: PairMetrics;
+    if (model.type === "segments") {
+      // Segment models read the items' grounding passages.
+      const passages = new Map<string, ReturnType<typeof itemPassages>>();
+      for (const p of pairs) if (!passages.has(p.itemId)) passages.set(p.itemId, itemPassages((await store.getItem(opts.project, p.itemId))?.metadata));
+      const preds = await model.compare(
+        pairs.map((p) => {
+          const ps = passages.get(p.itemId);
+          return { prompt: p.prompt, first: p.chosen.text, second: p.rejected.text, ...(ps ? { passages: ps } : {}) };
+        }),
+      );
+      m = pairMetrics(
+        preds.map((x) => x.margin),
+        pairs.map((p) => p.pChosen),
+        { strength: pairs.map((p) => p.strength) },
+      );
+    } else m = await evaluateRewardModel(model, pairs);
     bar.tick(pairs.length);
     bar.done();
     const ref = `${model.meta.name}${model.meta.version !== undefined ? `@${model.meta.version}` : ""}`;
