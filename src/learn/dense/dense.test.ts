@@ -156,3 +156,14 @@ describe("segment models as reward models", () => {
     expect(segmentStepwiseRow(a.prompt, s.segments, { cut: 1.01 }).labels).toEqual(s.segments.map(() => true));
   });
 });
+
+describe("long outputs", () => {
+  it("are scored whole, 3,000 sentences, repetition looked for within a window", async () => {
+    const r = await trainSegmentModel(world.examples, { testFraction: 0, l2: [1] });
+    const a = world.answers[0]!;
+    const long = Array.from({ length: 3000 }, (_, i) => `Sentence number ${i} says ${i % 7 === 0 ? "the same thing again" : `fact ${i}`}.`).join(" ");
+    const s = r.model.score({ prompt: a.prompt, response: long, passages: a.passages });
+    expect(s.segments).toHaveLength(3000);
+    expect(s.segments.at(-1)!.end).toBe(long.length);
+  });
+});

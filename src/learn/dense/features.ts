@@ -70,6 +70,9 @@ export interface SegmentInput {
   passages?: readonly Passage[];
 }
 
+/** How many segments before and after a segment its repetition features look at. */
+export const REPEAT_WINDOW = 100;
+
 const BINNED = ["support_precision", "passage_words", "repeat_before", "question_share"] as const;
 const BIN_EDGES = [0.2, 0.4, 0.6, 0.8];
 
@@ -213,7 +216,8 @@ export class SegmentFeaturizer {
       let before = 0;
       let beforeBigrams = 0;
       let after = 0;
-      for (let j = 0; j < n; j++) {
+      // Repetition is looked for within REPEAT_WINDOW segments on each side, so that a very long output costs linear time.
+      for (let j = Math.max(0, i - REPEAT_WINDOW); j < Math.min(n, i + REPEAT_WINDOW + 1); j++) {
         if (j === i || v.words.size === 0) continue;
         const c = containment(v.words, views[j]!.words);
         if (j < i) {
