@@ -18,11 +18,12 @@ import { register as registerLoop } from "./loop.js";
 import { register as registerMemory } from "./memory.js";
 import { register as registerLab } from "./lab.js";
 import { register as registerCritic } from "./critic.js";
+import { register as registerDense } from "./dense.js";
 import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
 import { SOURCE_TYPES } from "../feedback/index.js";
 
 /** Command groups beyond the core ones: each file exports `register(program)`. */
-const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic];
+const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic, registerDense];
 
 export function program(): Command {
   const p = baseProgram();

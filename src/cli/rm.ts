@@ -11,6 +11,7 @@ import {
   PAIR_DERIVATIONS,
   type PairMetrics,
   REWARD_MODEL_KIND,
+  pairMetrics,
   REWARD_MODEL_TYPES,
   type RewardModel,
   type RewardModelType,
@@ -23,8 +24,11 @@ import {
   evaluateRewardModel,
   getRewardModelArtifact,
   hashedNgramFeaturizer,
+  itemPassages,
   loadRewardModel,
   openAiEmbedder,
+  passagesOf,
+  readPassages,
   readRewardModelArtifact,
   readRewardModelFile,
   saveRewardModel,
@@ -35,6 +39,7 @@ import {
 } from "../learn/index.js";
 import { type Store, readSnapshot } from "../store/index.js";
 import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord } from "./dataset.js";
+import { type SegmentTrainCliOptions, runTrainSegments, segmentTrainOptions } from "./dense.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
 
@@ -144,7 +149,11 @@ interface TrainCliOptions extends QueryOptions, EmbedOptions {
   json?: boolean;
 }
 
-async function runTrain(opts: TrainCliOptions): Promise<void> {
+async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>): Promise<void> {
+  if (opts.type === "segments") {
+    if (opts.kinds || opts.from || opts.robust || opts.cv) throw new RlxfError("invalid_input", "--type segments trains from spans (and chooses its combination on pairwise feedback): --kinds, --from, --robust and --cv do not apply");
+    return runTrainSegments(opts as SegmentTrainCliOptions);
+  }
   await withStore(opts, async (store) => {
     const q = queryOf(opts);
     const bar = progress("reading feedback");
@@ -253,7 +262,23 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
     }
     if (pairs.length === 0) throw new RlxfError("no_data", "no preference pairs to evaluate on with these filters");
     const bar = progress("evaluating", pairs.length);
-    const m = await evaluateRewardModel(model, pairs);
+    let m: PairMetrics;
+    if (model.type === "segments") {
+      // Segment models read the items' grounding passages.
+      const passages = new Map<string, ReturnType<typeof itemPassages>>();
+      for (const p of pairs) if (!passages.has(p.itemId)) passages.set(p.itemId, itemPassages((await store.getItem(opts.project, p.itemId))?.metadata));
+      const preds = await model.compare(
+        pairs.map((p) => {
+          const ps = passages.get(p.itemId);
+          return { prompt: p.prompt, first: p.chosen.text, second: p.rejected.text, ...(ps ? { passages: ps } : {}) };
+        }),
+      );
+      m = pairMetrics(
+        preds.map((x) => x.margin),
+        pairs.map((p) => p.pChosen),
+        { strength: pairs.map((p) => p.strength) },
+      );
+    } else m = await evaluateRewardModel(model, pairs);
     bar.tick(pairs.length);
     bar.done();
     const ref = `${model.meta.name}${model.meta.version !== undefined ? `@${model.meta.version}` : ""}`;
@@ -337,14 +362,20 @@ async function runScore(opts: ScoreCliOptions): Promise<void> {
         for await (const { row, line } of jsonLines(opts.in)) {
           const where = `${opts.in} line ${line}`;
           const prompt = promptOf(row, where);
+          let passages: ReturnType<typeof readPassages> | undefined;
+          try {
+            passages = row.passages !== undefined ? readPassages(row.passages) : passagesOf(row.reference);
+          } catch (e) {
+            throw new RlxfError("invalid_input", `${where}: ${(e as Error).message}`);
+          }
           if (typeof row.response === "string") {
-            const [s] = await model.score([{ prompt, response: row.response }]);
+            const [s] = await model.score([{ prompt, response: row.response, ...(passages ? { passages } : {}) }]);
             await write({ ...row, ...s });
           } else if (typeof row.first === "string" && typeof row.second === "string") {
-            const [p] = await model.compare([{ prompt, first: row.first, second: row.second }]);
+            const [p] = await model.compare([{ prompt, first: row.first, second: row.second, ...(passages ? { passages } : {}) }]);
             await write({ ...row, ...p });
           } else if (Array.isArray(row.responses) && row.responses.every((r) => typeof r === "string")) {
-            await write({ ...row, scores: await model.rank(prompt, row.responses as string[]) });
+            await write({ ...row, scores: await model.rank(prompt, row.responses as string[], passages) });
           } else {
             throw new RlxfError("invalid_input", `${where}: needs "response", or "first" and "second", or "responses"`);
           }
@@ -354,17 +385,22 @@ async function runScore(opts: ScoreCliOptions): Promise<void> {
       } else {
         // Stored generations, a page at a time.
         if (!model.scalar) throw new RlxfError("wrong_kind", "a general preference model compares pairs: pass --in with {prompt, first, second} or {prompt, responses} rows");
-        const items = new Map<string, Prompt>();
+        const items = new Map<string, { prompt: Prompt; passages: ReturnType<typeof itemPassages> }>();
         let page: Array<{ id: string; itemId: string; policy: string; output: string }> = [];
         const flush = async () => {
           if (!page.length) return;
           for (const g of page) {
             if (!items.has(g.itemId)) {
               const it = await store.getItem(opts.project, g.itemId);
-              if (it) items.set(g.itemId, it.prompt);
+              if (it) items.set(g.itemId, { prompt: it.prompt, passages: itemPassages(it.metadata) });
             }
           }
-          const scores = await model.score(page.map((g) => ({ prompt: items.get(g.itemId)!, response: g.output })));
+          const scores = await model.score(
+            page.map((g) => {
+              const it = items.get(g.itemId)!;
+              return { prompt: it.prompt, response: g.output, ...(it.passages ? { passages: it.passages } : {}) };
+            }),
+          );
           for (let i = 0; i < page.length; i++) {
             const g = page[i]!;
             await write({ generationId: g.id, itemId: g.itemId, policy: g.policy, ...scores[i] });
@@ -455,8 +491,8 @@ function embedOptions(c: Command): Command {
 export function register(program: Command): void {
   const rm = program.command("rm").description("reward models trained on stored feedback (Bradley-Terry, ensembles, general preference models)");
 
-  embedOptions(queryOptions(rm.command("train")))
-    .description("train a reward model on pairs drawn from feedback of any kind; store it as the next version of --name")
+  segmentTrainOptions(embedOptions(queryOptions(rm.command("train"))))
+    .description("train a reward model on pairs drawn from feedback of any kind (segments: from spans, one detector per error type); store it as the next version of --name")
     .requiredOption("--name <name>", "model name (each training stores a new version)")
     .addOption(new Option("--type <type>", "model").choices([...REWARD_MODEL_TYPES]).default("bradley-terry"))
     .option("--l2 <lambda>", "L2 strength (default 1; gpm 0.01)", num("--l2", 0))

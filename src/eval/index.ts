@@ -114,6 +114,7 @@ export {
   variance,
 } from "./stats.js";
 export { type Rng, createRng, fnv1a, mulberry32 } from "./random.js";
+export { type BootstrapInterval, bootstrapMean } from "./bootstrap.js";
 export {
   type BradleyTerryRow,
   type GenerationInfo,

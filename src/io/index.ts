@@ -13,5 +13,5 @@ export { contentHash, itemIdFor, generationIdFor, feedbackIdFor } from "./ids.js
 export { readPreference, NULL_PREFERENCE, alpacaEvalRow, type AlpacaEvalRow } from "./formats/alpaca-eval.js";
 export { hhTurns, splitHhPair } from "./formats/anthropic-hh.js";
 export { REALCRITIC_SOURCE, REALCRITIC_ITEM_FIELDS, readPreviousScore, taskFromFileName } from "./formats/realcritic.js";
-export { QA_FEEDBACK_SOURCE, QA_FEEDBACK_DATASET, EMPTY_SPAN, EMPTY_CORRECTION, codePointToUtf16, preferencePairs } from "./formats/qa-feedback.js";
+export { QA_FEEDBACK_SOURCE, QA_FEEDBACK_DATASET, EMPTY_SPAN, EMPTY_CORRECTION, codePointToUtf16, explanationPhrase, preferencePairs } from "./formats/qa-feedback.js";
 export { promptText, promptMessages } from "./export-helpers.js";

@@ -8,3 +8,4 @@ export * from "./reward/index.js";
 export * from "./datasets/index.js";
 export * from "./objectives/index.js";
 export { type LinearSynthetic, linearSynthetic, rockPaperScissors } from "./synthetic.js";
+export * from "./dense/index.js";

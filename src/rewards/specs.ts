@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { type FieldIssue, NotFoundError, RlxfError, ValidationError, typedError, zodIssues } from "../errors.js";
 import { contentHash } from "../io/index.js";
-import { type RewardModel, loadRewardModel } from "../learn/index.js";
+import { type RewardModel, loadRewardModel, passagesOf } from "../learn/index.js";
 import type { ChatModel } from "../providers/index.js";
 import { CriterionSpec, type JudgeConfig, type JudgeConfigInput, defaultJudges, judgeVerifier, resolveJudge } from "../sources/index.js";
 import { type Verifier, type VerifierContext, compositeVerifier, createVerifier, parseVerifierSpec, verifierSpecs } from "../sources/verifiers/index.js";
@@ -105,10 +105,13 @@ function rewardModelVerifier(model: RewardModel, ref: string, name: string): Ver
     name,
     type: "reward-model",
     async verify(input) {
-      const [s] = await model.score([{ prompt: input.prompt ?? "", response: input.completion }]);
+      const passages = model.type === "segments" ? passagesOf(input.reference) : undefined;
+      const [s] = await model.score([{ prompt: input.prompt ?? "", response: input.completion, ...(passages ? { passages } : {}) }]);
       const reward = s!.reward;
       const score = 1 / (1 + Math.exp(-reward));
-      return { passed: score >= 0.5, score, details: { model: ref, version: model.meta.version, reward, ...(s!.std !== undefined ? { std: s!.std, mean: s!.mean } : {}) } };
+      // A segment model (Fine-Grained RLHF) also gives each segment's reward, with its character offsets.
+      const segments = s!.segments?.map(({ start, end, reward: r, rewards, flagged }) => ({ start, end, reward: r, rewards, flagged }));
+      return { passed: score >= 0.5, score, details: { model: ref, version: model.meta.version, reward, ...(s!.std !== undefined ? { std: s!.std, mean: s!.mean } : {}), ...(segments ? { segments } : {}) } };
     },
   };
 }

@@ -137,7 +137,7 @@ function operations(maxBatch: number): Op[] {
       path: "/v1/reward",
       summary: `Rewards of a batch of samples (up to ${maxBatch}), each scored by a reward spec`,
       description:
-        "A reward spec is a verifier name or spec, a stored reward model ({\"type\": \"reward-model\", \"model\": \"name@N\"}, scored as sigmoid(reward)), " +
+        "A reward spec is a verifier name or spec, a stored reward model ({\"type\": \"reward-model\", \"model\": \"name@N\"}, scored as sigmoid(reward); a segment model also gives details.segments: [{start, end, reward, rewards, flagged}], with passages from the sample's reference), " +
         "or a composite mixing them with weights. Results are cached in-process (by spec, prompt, completion and reference). " +
         "With store: true (admin or ingest keys), each sample is stored as an item, a generation and a verification feedback record, with content-hash ids.",
       roles: rolesFor("reward.compute"),

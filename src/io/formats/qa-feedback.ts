@@ -202,3 +202,27 @@ export function qaFeedbackImporter(ctx: ImportContext): RecordImporter {
     }
   };
 }
+
+/**
+ * A critique phrase made from a qa-feedback error's explanation, worded so that it does not give the span away:
+ * a repetition ("Redundant") is explained by the earlier text it repeats, an inconsistent fact ("Wrong-Grounding")
+ * by the passage and sentence ids (`{"passage_id": 2, "sentence_id": [4]}`, counted as in `missing-info`) of the
+ * passage sentence it contradicts, which is quoted. Undefined when there is no usable explanation.
+ */
+export function explanationPhrase(label: string, explanation: string | undefined, passages: readonly (readonly string[])[]): string | undefined {
+  const x = explanation?.trim();
+  if (!x) return undefined;
+  if (x.startsWith("{")) {
+    let ptr: { passage_id?: unknown; sentence_id?: unknown };
+    try {
+      ptr = JSON.parse(x) as typeof ptr;
+    } catch {
+      return undefined;
+    }
+    const p = typeof ptr.passage_id === "number" ? passages[ptr.passage_id - 1] : undefined;
+    const ids = Array.isArray(ptr.sentence_id) ? ptr.sentence_id : [ptr.sentence_id];
+    const text = p ? ids.map((i) => (typeof i === "number" ? p[i] : undefined)).filter((s): s is string => typeof s === "string").map((s) => s.replace(/^[^\n]*\n\s*\n/, "").trim()).join(" ") : "";
+    return text ? `${label}: this contradicts the passage, which says "${text}"` : undefined;
+  }
+  return /redundan|repeat|repetit/i.test(label) ? `${label}: repeats "${x}"` : `${label}: ${x}`;
+}

@@ -9,6 +9,8 @@ import type { SparseVector } from "./sparse.js";
 export interface FeatureInput {
   prompt: Prompt;
   response: string;
+  /** Passages the response should be grounded in (read by segment reward models; other featurizers ignore them). */
+  passages?: ReadonlyArray<{ title?: string; sentences: readonly string[] }>;
 }
 
 /** Settings of the hashed n-gram featurizer (see `hashedNgramFeaturizer`). */

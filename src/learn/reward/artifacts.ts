@@ -23,15 +23,30 @@ export function artifactSummary(a: RewardModelArtifact): Record<string, unknown>
   const test = a.metrics?.test;
   const train = a.metrics?.train;
   const featurizer = a.type === "ensemble" ? a.members?.[0]?.featurizer : a.featurizer;
+  const seg = a.type === "segments" ? segmentSummary(a.segments) : undefined;
   return {
     type: a.type,
     ...(featurizer ? { featurizer: featurizer.type } : {}),
+    ...(seg ?? {}),
     seed: a.seed,
     temperature: a.temperature,
     ...(t ? { trainPairs: t.trainPairs, testPairs: t.testPairs, query: t.query } : {}),
     ...(test ? { testAccuracy: test.accuracy, testLogLoss: test.logLoss, testEce: test.ece } : {}),
     ...(train ? { trainAccuracy: train.accuracy } : {}),
     ...(a.metrics?.cv ? { cvAccuracy: a.metrics.cv.accuracy } : {}),
+  };
+}
+
+/** What the summary shows of a segment model: its features, error types and their held-out detection F1. */
+function segmentSummary(body: Record<string, unknown> | undefined): Record<string, unknown> {
+  const b = body as { featurizer?: { type?: string; level?: string }; types?: Array<{ name: string; metrics?: { test?: { f1?: number } } }> } | undefined;
+  const types = Array.isArray(b?.types) ? b!.types : [];
+  const f1 = Object.fromEntries(types.filter((t) => typeof t.metrics?.test?.f1 === "number").map((t) => [t.name, t.metrics!.test!.f1]));
+  return {
+    featurizer: b?.featurizer?.type ?? "segment-features",
+    ...(b?.featurizer?.level ? { level: b.featurizer.level } : {}),
+    segmentTypes: types.map((t) => t.name),
+    ...(Object.keys(f1).length ? { testF1: f1 } : {}),
   };
 }
 

@@ -9,12 +9,13 @@ import { FeatureCache } from "../features/cache.js";
 import type { Embedder } from "../features/embedding.js";
 import type { FeatureInput, Featurizer, FeaturizerSpec } from "../features/featurizer.js";
 import { createFeaturizer } from "../features/index.js";
+import { type SegmentReward, SegmentRewardModel } from "../dense/model.js";
 import { type GpmHead, gpmEmbedder, gpmScore } from "./gpm.js";
 import { type LinearHead, headScorer } from "./linear.js";
 import { sigmoid } from "./logistic.js";
 import type { PairMetrics } from "./metrics.js";
 
-export const REWARD_MODEL_TYPES = ["bradley-terry", "ensemble", "gpm"] as const;
+export const REWARD_MODEL_TYPES = ["bradley-terry", "ensemble", "gpm", "segments"] as const;
 export type RewardModelType = (typeof REWARD_MODEL_TYPES)[number];
 
 /** A response's reward. Ensembles add the members' mean, spread and the uncertainty-penalised reward. */
@@ -27,6 +28,8 @@ export interface RewardScore {
   std?: number;
   /** Ensemble: mean − penalty × std. */
   penalized?: number;
+  /** Segment models: the reward of each segment of the response, with its offsets (the reward is their sum or mean). */
+  segments?: SegmentReward[];
 }
 
 /** The model's view of one pair. */
@@ -43,12 +46,16 @@ export interface PairInput {
   prompt: Prompt;
   first: string;
   second: string;
+  /** Grounding passages of the prompt (segment models read them). */
+  passages?: FeatureInput["passages"];
 }
 
 export type ModelParams =
   | { type: "bradley-terry"; featurizer: Featurizer; head: LinearHead }
   | { type: "ensemble"; members: Array<{ featurizer: Featurizer; head: LinearHead }>; penalty: number }
-  | { type: "gpm"; featurizer: Featurizer; head: GpmHead };
+  | { type: "gpm"; featurizer: Featurizer; head: GpmHead }
+  /** Dense rewards: one detector per error type scores every segment (trained from spans: `trainSegmentModel`); it carries its own temperature. */
+  | { type: "segments"; segments: SegmentRewardModel };
 
 /** What was trained on, how, and how well it did: kept in the artifact and the store's summary. */
 export interface TrainingRecord {
@@ -61,6 +68,8 @@ export interface TrainingRecord {
   options: Record<string, unknown>;
   /** Noise-robust training: how many pairs were dropped or down-weighted. */
   robust?: { method: string; flagged: number; mode: string };
+  /** Segment models: outputs with span feedback used for training and held out. */
+  spans?: { trainOutputs: number; testOutputs: number };
   durationMs: number;
 }
 
@@ -111,6 +120,12 @@ export class RewardModel {
       const f = headScorer(p.head, p.featurizer.dim);
       return xs.map((x) => ({ reward: f(x) / T }));
     }
+    if (p.type === "segments") {
+      return inputs.map((x) => {
+        const s = p.segments.score({ prompt: x.prompt, response: x.response, ...(x.passages ? { passages: x.passages } : {}) });
+        return { reward: s.reward / T, segments: s.segments };
+      });
+    }
     const per = await this.#memberScores(inputs);
     return inputs.map((_, i) => {
       const r = per.map((m) => m[i]! / T);
@@ -137,8 +152,8 @@ export class RewardModel {
   async compare(pairs: readonly PairInput[]): Promise<PairPrediction[]> {
     const p = this.params;
     const T = this.temperature;
-    const firsts = pairs.map((x) => ({ prompt: x.prompt, response: x.first }));
-    const seconds = pairs.map((x) => ({ prompt: x.prompt, response: x.second }));
+    const firsts = pairs.map((x) => ({ prompt: x.prompt, response: x.first, ...(x.passages ? { passages: x.passages } : {}) }));
+    const seconds = pairs.map((x) => ({ prompt: x.prompt, response: x.second, ...(x.passages ? { passages: x.passages } : {}) }));
     if (p.type === "gpm") {
       const emb = gpmEmbedder(p.head);
       const a = await this.cache.vectors(p.featurizer, firsts);
@@ -148,7 +163,7 @@ export class RewardModel {
         return { margin, pFirst: sigmoid(margin) };
       });
     }
-    if (p.type === "bradley-terry") {
+    if (p.type === "bradley-terry" || p.type === "segments") {
       const [a, b] = [await this.score(firsts), await this.score(seconds)];
       return pairs.map((_, i) => {
         const margin = a[i]!.reward - b[i]!.reward;
@@ -169,8 +184,8 @@ export class RewardModel {
    * A score per response of one prompt, to rank them: the reward for scalar models; for a GPM, the mean
    * probability of beating each of the other responses.
    */
-  async rank(prompt: Prompt, responses: readonly string[]): Promise<number[]> {
-    if (this.scalar) return (await this.score(responses.map((response) => ({ prompt, response })))).map((s) => s.reward);
+  async rank(prompt: Prompt, responses: readonly string[], passages?: FeatureInput["passages"]): Promise<number[]> {
+    if (this.scalar) return (await this.score(responses.map((response) => ({ prompt, response, ...(passages ? { passages } : {}) })))).map((s) => s.reward);
     const p = this.params as Extract<ModelParams, { type: "gpm" }>;
     if (responses.length < 2) throw new RlxfError("invalid_input", "a general preference model ranks two or more responses");
     const emb = gpmEmbedder(p.head);
@@ -205,6 +220,7 @@ export class RewardModel {
     if (p.type === "ensemble") {
       return { ...base, penalty: p.penalty, members: p.members.map((m) => ({ featurizer: m.featurizer.spec, head: encodeHead(m.head) })) };
     }
+    if (p.type === "segments") return { ...base, segments: p.segments.toJSON() as unknown as Record<string, unknown> };
     return {
       ...base,
       featurizer: p.featurizer.spec,
@@ -231,6 +247,9 @@ export class RewardModel {
         penalty: a.penalty ?? 1,
         members: a.members.map((m) => ({ featurizer: fz(m.featurizer), head: decodeHead(m.head) })),
       };
+    } else if (a.type === "segments") {
+      if (!a.segments) throw new RlxfError("invalid_artifact", "a segments artifact needs segments");
+      params = { type: a.type, segments: SegmentRewardModel.fromJSON(a.segments) };
     } else {
       if (!a.featurizer || !a.gpm) throw new RlxfError("invalid_artifact", "a gpm artifact needs featurizer and gpm");
       const index = unb64Int(a.gpm.index);
@@ -267,6 +286,8 @@ export interface RewardModelArtifact {
   members?: Array<{ featurizer: FeaturizerSpec; head: EncodedHead }>;
   penalty?: number;
   gpm?: { dims: number; biasIndex: number; index: string; weight: string };
+  /** Segment models: the detectors and their combination (see `SegmentRewardModel.toJSON`). */
+  segments?: Record<string, unknown>;
   training?: TrainingRecord;
   metrics?: ModelMetadata["metrics"];
 }
@@ -298,7 +319,7 @@ function decodeHead(h: EncodedHead): LinearHead {
   return { index, weight };
 }
 
-/** Check that `raw` is a reward model artifact (its shape, not its numbers); throws RlxfError "bad_artifact". */
+/** Check that `raw` is a reward model artifact (its shape, not its numbers); throws RlxfError "invalid_artifact". */
 export function parseArtifact(raw: unknown): RewardModelArtifact {
   const r = ArtifactSchema.safeParse(raw);
   if (!r.success) {
@@ -325,6 +346,7 @@ const ArtifactSchema = z.object({
   members: z.array(z.object({ featurizer: Spec, head: Head })).optional(),
   penalty: z.number().min(0).optional(),
   gpm: z.object({ dims: z.number().int().min(2), biasIndex: z.number().int().min(0), index: z.string(), weight: z.string() }).optional(),
+  segments: z.record(z.string(), z.unknown()).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(z.string(), z.unknown()).optional(),
 });

@@ -223,6 +223,9 @@ function contextOf(opts: TrainOptions): FitContext {
  * fit, calibrate a temperature on cross-fitted margins, and evaluate on both sides.
  */
 export async function trainRewardModel(pairs: readonly PreferencePair[], opts: TrainOptions = {}): Promise<TrainResult> {
+  if (opts.type === "segments") {
+    throw new RlxfError("wrong_kind", "segment reward models learn from span feedback, not pairs: use trainSegmentModel (CLI: rlxf rm train --type segments)");
+  }
   const t0 = performance.now();
   const ctx = contextOf(opts);
   const testFraction = opts.testFraction ?? 0.2;
