@@ -20,6 +20,8 @@ export type { LoopRun, LoopRunStatus, LoopRunStore, LoopStep, LoopStepInput, Mem
 export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
 export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+export { JOB_STATES, MAX_RESULT_BYTES, backoffMs, isFinalState } from "./jobs.js";
+export type { CreateJobInput, EngineHook, FinishInput, JobAttemptError, JobFilter, JobProgress, JobRecord, JobState, JobStore, JobUnitFailure, RateLimitStore, ReapedTask, StartOutcome, TaskPhase, TaskRow, TxSql, UnitCommit } from "./jobs.js";
 export type {
   Counts,
   Engine,

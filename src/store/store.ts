@@ -43,6 +43,7 @@ import { type ModelStore, type VectorCache, modelStore, vectorCache } from "./mo
 import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "./loops.js";
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
+import { type JobStore, type RateLimitStore, jobStore, rateLimitStore } from "./jobs.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import type {
   Counts,
@@ -157,7 +158,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   } else {
-    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    const pool = new pg.Pool({ connectionString: target.url, max: opts.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process.
     pool.on("error", () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -279,6 +280,8 @@ class SqlStore implements Store {
   readonly memory: MemoryStore;
   readonly configs: ConfigStore;
   readonly queues: QueueStore;
+  readonly jobs: JobStore;
+  readonly rateLimits: RateLimitStore;
 
   readonly #reader: Kysely<Database> | undefined;
 
@@ -300,6 +303,8 @@ class SqlStore implements Store {
     this.memory = memoryStore(live, inTransaction);
     this.configs = configStore(live, inTransaction);
     this.queues = queueStore(engine, read, inTransaction);
+    this.jobs = jobStore(engine, live, inTransaction);
+    this.rateLimits = rateLimitStore(engine, live, inTransaction);
   }
 
   get #live(): Kysely<Database> {

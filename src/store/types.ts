@@ -15,6 +15,7 @@ import type { ModelStore, VectorCache } from "./models.js";
 import type { LoopRunStore, MemoryStore } from "./loops.js";
 import type { ConfigStore } from "./configs.js";
 import type { QueueStore } from "./queues.js";
+import type { JobStore, RateLimitStore } from "./jobs.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -28,6 +29,8 @@ export interface OpenStoreOptions {
   url?: string;
   /** SQLite file (or `:memory:`); falls back to env `RLXF_DB`, then `./.rlxf/rlxf.db`. */
   path?: string;
+  /** PostgreSQL: most connections this store opens (default 10). */
+  poolSize?: number;
 }
 
 export type RecordKind = "item" | "generation" | "feedback";
@@ -180,5 +183,9 @@ export interface Store {
   readonly configs: ConfigStore;
   /** Annotation queues (tasks, locks, drafts, submissions) and background export jobs. */
   readonly queues: QueueStore;
+  /** Durable background jobs: their state, progress, units, errors and files. */
+  readonly jobs: JobStore;
+  /** Token buckets shared by every process on this database (provider rate limits). */
+  readonly rateLimits: RateLimitStore;
   close(): Promise<void>;
 }
