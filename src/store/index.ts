@@ -36,6 +36,7 @@ export type {
   RecordKind,
   RecordTimes,
   Store,
+  StoreTarget,
   TimeInput,
   WriteBatch,
   WriteOptions,

@@ -926,6 +926,8 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
           return { status: "cancelled" } as const;
         }
         if (task.state !== "queued") return { status: "gone" } as const;
+        // A delivery the engine made before the task was handed on again (a newer one stands for it now).
+        if (opts.engineId !== undefined && task.engineId !== undefined && task.engineId !== opts.engineId) return { status: "gone" } as const;
         if (opts.projectCap !== undefined) {
           await lockProject(d, task.project);
           if ((await runningCount(d, task.project, t, opts.leaseMs ?? 30_000)) >= opts.projectCap) return { status: "busy" } as const;
@@ -974,7 +976,7 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
             .where("job_id", "=", jobId)
             .where("seq", "=", seq)
             .execute();
-          if (hook) await hook(txSql(d), [{ ...task, state: "queued" }]);
+          if (hook) await hook(txSql(d), [{ ...task, state: "queued", runAfter: f.runAfter ?? t }]);
           return "ok";
         }
         await d
@@ -1055,14 +1057,15 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
           const cancelled = r.cancel_requested === 1;
           const retry = !cancelled && task.attempts < r.max_attempts;
           const state = cancelled ? "cancelled" : retry ? "queued" : "failed";
+          const runAfter = t + backoffMs(task.attempts);
           await d
             .updateTable("job_tasks")
-            .set({ state, worker: null, heartbeat_at: null, error, run_after: t + backoffMs(task.attempts), updated_at: t })
+            .set({ state, worker: null, heartbeat_at: null, error, run_after: runAfter, updated_at: t })
             .where("job_id", "=", task.jobId)
             .where("seq", "=", task.seq)
             .execute();
           if (state === "failed") await d.updateTable("jobs").set({ tasks_failed: sql`tasks_failed + 1`, updated_at: t } as never).where("id", "=", task.jobId).execute();
-          out.push({ ...task, state, retry });
+          out.push({ ...task, state, retry, runAfter });
         }
         if (hook && out.length) await hook(txSql(d), out);
         for (const jobId of new Set(out.filter((o) => !o.retry).map((o) => o.jobId))) await maybeFinish(d, jobId, t);

@@ -57,6 +57,7 @@ import type {
   RecordKind,
   RecordTimes,
   Store,
+  StoreTarget,
   WriteBatch,
   WriteOptions,
   WriteReport,
@@ -90,7 +91,7 @@ async function withFileLock<T>(key: string | undefined, fn: () => Promise<T>): P
   }
 }
 
-type Target = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+type Target = StoreTarget;
 
 const isPostgresUrl = (u: string) => /^postgres(ql)?:\/\//i.test(u);
 
@@ -203,7 +204,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  return new SqlStore(db, target.engine, lockKey, reader);
+  return new SqlStore(db, target.engine, lockKey, reader, target);
 }
 
 // ------------------------------------------------------------- filtering ---
@@ -285,7 +286,10 @@ class SqlStore implements Store {
 
   readonly #reader: Kysely<Database> | undefined;
 
-  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>) {
+  readonly target: StoreTarget | undefined;
+
+  constructor(db: Kysely<Database>, engine: Engine, lockKey?: string, reader?: Kysely<Database>, target?: StoreTarget) {
+    this.target = target;
     this.#db = db;
     this.#reader = reader;
     this.engine = engine;

@@ -136,8 +136,13 @@ export interface RecordTimes {
   recordedAt: string;
 }
 
+/** Where a store lives: a SQLite file (or `:memory:`) or a PostgreSQL URL. */
+export type StoreTarget = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+
 export interface Store {
   readonly engine: Engine;
+  /** Where it lives, so other threads and processes can open the same store. */
+  readonly target?: StoreTarget | undefined;
 
   /** Validate, check references, then write everything in one transaction (all or nothing). */
   write(batch: WriteBatch, opts?: WriteOptions): Promise<WriteReport>;

@@ -1,0 +1,20 @@
+/** Every job kind, by name. */
+import { ValidationError } from "../../errors.js";
+import type { JobKind } from "../types.js";
+import { judgeKind } from "./judge.js";
+
+const ALL: JobKind[] = [judgeKind];
+
+export const JOB_KINDS: readonly string[] = ALL.map((k) => k.name);
+
+const BY_NAME = new Map(ALL.map((k) => [k.name, k]));
+
+export function jobKind(name: string): JobKind {
+  const k = BY_NAME.get(name);
+  if (!k) throw new ValidationError([{ path: "kind", message: `unknown job kind "${name}"; use one of ${JOB_KINDS.join(", ")}` }], undefined, "job");
+  return k;
+}
+
+export function jobKinds(): readonly JobKind[] {
+  return ALL;
+}
