@@ -28,7 +28,7 @@ import {
   TasksQuery,
 } from "./queue-spec.js";
 
-const DEFAULT_LOCK_SECONDS = 600;
+export const DEFAULT_LOCK_SECONDS = 600;
 const MAX_TASKS = 100_000;
 
 /** A path segment as an id (queue and task ids are plain). */

@@ -1,9 +1,15 @@
 /** Every job kind, by name. */
 import { ValidationError } from "../../errors.js";
 import type { JobKind } from "../types.js";
+import { exportKind } from "./export.js";
 import { judgeKind } from "./judge.js";
+import { labRunKind, labSweepKind, rmTrainKind } from "./learn.js";
+import { leaderboardKind } from "./leaderboard.js";
+import { loopKind } from "./loop.js";
+import { queueKind } from "./queue.js";
+import { rewardKind, verifyKind } from "./rewards.js";
 
-const ALL: JobKind[] = [judgeKind];
+const ALL: JobKind[] = [judgeKind, verifyKind, rewardKind, leaderboardKind, exportKind, rmTrainKind, labRunKind, labSweepKind, loopKind, queueKind];
 
 export const JOB_KINDS: readonly string[] = ALL.map((k) => k.name);
 
