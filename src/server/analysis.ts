@@ -3,12 +3,22 @@
  * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
  */
 import type { Hono } from "hono";
-import { type AlpacaEvalAnnotation, type GenerationInfo, alpacaEvalLeaderboard, bradleyTerryLeaderboard } from "../eval/index.js";
-import type { Feedback } from "../feedback/schema.js";
-import { type ExportSource, alpacaEvalRow, exportRecords } from "../io/index.js";
+import type { FeedbackKind } from "../feedback/schema.js";
+import { type ExportSource, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { jobView } from "./jobs.js";
 import { ExportQuery, LeaderboardQuery } from "./spec.js";
+
+/** Bootstrap rounds answered at once (more: a job). */
+export const INLINE_ROUNDS = 200;
+/** Feedback records a leaderboard request reads at once (more: a job). */
+export const INLINE_RECORDS = 50_000;
+
+async function feedbackCount(store: Store, project: string, kinds: FeedbackKind[]): Promise<number> {
+  const c = await store.counts(project);
+  return kinds.reduce((n, k) => n + (c.byKind[k] ?? 0), 0);
+}
 
 function storeSource(store: Store, project: string): ExportSource {
   return {
@@ -16,31 +26,6 @@ function storeSource(store: Store, project: string): ExportSource {
     items: () => store.iterateItems({ project }),
     generations: () => store.iterateGenerations({ project }),
   };
-}
-
-/** Pairwise comparisons against one baseline, baseline first (as AlpacaEval annotations). */
-async function alpacaEvalRows(store: Store, project: string, baseline?: string): Promise<{ rows: AlpacaEvalAnnotation[]; baseline?: string }> {
-  const rows: AlpacaEvalAnnotation[] = [];
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
-    const row = alpacaEvalRow(rf, false);
-    if (typeof row !== "string") rows.push(row as unknown as AlpacaEvalAnnotation);
-  }
-  const counts = new Map<string, number>();
-  for (const r of rows) {
-    counts.set(r.generator_1, (counts.get(r.generator_1) ?? 0) + 1);
-    counts.set(r.generator_2, (counts.get(r.generator_2) ?? 0) + 1);
-  }
-  const base = baseline ?? [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
-  if (base === undefined) return { rows: [] };
-  const out = rows.flatMap((r): AlpacaEvalAnnotation[] => {
-    if (r.generator_1 === base && r.generator_2 !== base) return [r];
-    if (r.generator_2 === base && r.generator_1 !== base) {
-      const p = Number(r.preference);
-      return [{ ...r, output_1: r.output_2, generator_1: r.generator_2, output_2: r.output_1, generator_2: r.generator_1, preference: Number.isFinite(p) && p >= 1 ? 3 - p : p }];
-    }
-    return [];
-  });
-  return { rows: out, baseline: base };
 }
 
 const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
@@ -52,19 +37,21 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/leaderboard", async (c) => {
     const key = requireRole(c, ["admin", "read"], "read the leaderboard");
     const q = parseQuery(c, LeaderboardQuery);
-    if (q.method === "alpaca-eval") {
-      const { rows, baseline } = await alpacaEvalRows(store, key.project, q.baseline);
-      const board = rows.length ? alpacaEvalLeaderboard(rows) : [];
-      return c.json({ method: "alpaca-eval", ...(baseline ? { baseline } : {}), rows: board });
+    const method = q.method ?? "bt";
+    const rounds = q.bootstrap ?? 200;
+    // Bounded work is answered now, computed off the event loop; more is a job to follow (202).
+    const records = method === "bt" ? await feedbackCount(store, key.project, ["pairwise", "ranking", "rating"]) : await feedbackCount(store, key.project, ["pairwise"]);
+    if ((method === "bt" && rounds > INLINE_ROUNDS) || records > INLINE_RECORDS) {
+      const job = await s.jobs.submit({
+        kind: "leaderboard",
+        input: { method, bootstrap: Math.max(1, rounds), seed: q.seed ?? 0, ...(q.baseline ? { baseline: q.baseline } : {}), aggregate: false },
+        project: key.project,
+        createdBy: key.id,
+        origin: "api",
+      });
+      return c.json({ job: jobView(job, false), message: `this leaderboard is computed as a job; follow GET /v1/jobs/${job.id}` }, 202, { Location: `/v1/jobs/${job.id}` });
     }
-    const feedback: Feedback[] = [];
-    const generations = new Map<string, GenerationInfo>();
-    for await (const rf of store.iterateResolvedFeedback({ project: key.project, kind: ["pairwise", "ranking", "rating"] })) {
-      feedback.push(rf.feedback);
-      for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
-    }
-    const rows = bradleyTerryLeaderboard(feedback, generations, { rounds: q.bootstrap ?? 200, seed: q.seed ?? 0 });
-    return c.json({ method: "bt", rows });
+    return c.json(await s.compute.call("leaderboard", { project: key.project, method, ...(q.baseline ? { baseline: q.baseline } : {}), bootstrap: rounds, seed: q.seed ?? 0 }));
   });
 
   app.get("/v1/export", async (c) => {

@@ -8,7 +8,9 @@ import { Id } from "../feedback/schema.js";
 import type { ChatModel } from "../providers/types.js";
 import type { ApiKey, Role, Store } from "../store/index.js";
 import { badKeyString } from "../store/codec.js";
+import type { Jobs } from "../jobs/index.js";
 import type { WriteCoalescer } from "./coalesce.js";
+import type { ComputePool } from "./compute.js";
 import { ApiError, forbidden, zodIssues } from "./errors.js";
 import { REPEATABLE } from "./spec.js";
 
@@ -26,6 +28,10 @@ export interface Settings {
   log: (line: string) => void;
   /** Model access for judges in reward specs (made on first use). */
   judgeModel?: () => ChatModel;
+  /** Background jobs: submitted here, run by this process or by workers. */
+  jobs: Jobs;
+  /** Threads for the CPU-heavy work a request waits for (reward scoring, leaderboard fits). */
+  compute: ComputePool;
 }
 
 /** The request's key, which must hold one of `roles`. */

@@ -53,6 +53,8 @@ const ExportJob = z.object({
   rows: z.number().int(),
   error: z.string().optional(),
   filters: z.record(z.string(), z.unknown()).optional(),
+  skipped: z.unknown().optional(),
+  job: z.string().describe("the job behind it (GET it for progress, cancel and retry)"),
   createdAt: z.string(),
   finishedAt: z.string().optional(),
 });
