@@ -3,7 +3,9 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
-import { type Model, PROVIDERS, type ProviderKind, StoreResponseCache, createModel } from "../providers/index.js";
+import { type Model, type ModelSettings, PROVIDERS, type ProviderKind, StoreResponseCache, createModel } from "../providers/index.js";
+import { openJobs } from "../jobs/index.js";
+import { ComputePool } from "../server/compute.js";
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
 import { createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
@@ -20,6 +22,10 @@ export interface ServeOptions extends DbOptions {
   judgeModel?: string;
   judgeBaseUrl?: string;
   judgeProvider?: ProviderKind;
+  /** Job worker threads in this process (default 2 on SQLite, 0 on PostgreSQL where `rlxf worker` runs them). */
+  workers?: number;
+  /** Threads scoring rewards and fitting leaderboards for requests. */
+  computeThreads?: number;
 }
 
 /**
@@ -29,18 +35,17 @@ export interface ServeOptions extends DbOptions {
 function judgeModelOf(opts: ServeOptions, store: Store) {
   let made: { model: Model; cache: StoreResponseCache } | undefined;
   const env = process.env;
+  const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
+  const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
+  const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
+  const apiKey = env.RLXF_JUDGE_API_KEY;
+  const settings: ModelSettings = { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) };
   return {
+    settings,
     factory: (): Model => {
       if (made) return made.model;
       const cache = new StoreResponseCache(store.responseCache);
-      const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
-      const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
-      const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
-      const apiKey = env.RLXF_JUDGE_API_KEY;
-      const m = createModel(
-        { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) },
-        { cache },
-      );
+      const m = createModel(settings, { cache });
       made = { model: m, cache };
       return m;
     },
@@ -77,13 +82,18 @@ async function seedDemo(store: Store): Promise<boolean> {
 export async function runServe(opts: ServeOptions): Promise<void> {
   const store = await storeFrom(opts);
   const judge = judgeModelOf(opts, store);
+  const workers = opts.workers ?? (store.engine === "sqlite" ? 2 : 0);
+  const jobs = openJobs(store, { run: workers > 0 ? { concurrency: workers } : false, log: (line) => info(`${line}\n`) });
+  const compute = new ComputePool(store, { ...(opts.computeThreads ? { threads: opts.computeThreads } : {}), judge: judge.settings, judgeModel: judge.factory });
   let running;
   try {
     if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
     const webRoot = webAppRoot();
-    const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog, judgeModel: judge.factory, ...(webRoot ? { webRoot } : {}) });
+    const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog, judgeModel: judge.factory, judge: judge.settings, jobs, compute, ...(webRoot ? { webRoot } : {}) });
     running = await listen(app, { port: opts.port, host: opts.host });
   } catch (e) {
+    await jobs.close({ graceMs: 0 });
+    await compute.close();
     await store.close();
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE") throw new RlxfError("port_in_use", `port ${opts.port} on ${opts.host} is in use; pick another with --port`, { cause: e });
@@ -113,6 +123,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       void (async () => {
         try {
           await running.close();
+          await jobs.close({ graceMs: 5_000 });
+          await compute.close();
           await judge.close();
         } finally {
           await store.close();
@@ -143,6 +155,8 @@ export function register(program: Command): void {
     .option("--judge-model <name>", "model that judges in reward specs ask (default: $RLXF_JUDGE_MODEL, else $RLXF_MODEL)")
     .option("--judge-base-url <url>", "its OpenAI-compatible (or Anthropic) endpoint (default: $RLXF_JUDGE_BASE_URL, else $RLXF_BASE_URL); key from $RLXF_JUDGE_API_KEY or $RLXF_API_KEY")
     .addOption(new Option("--judge-provider <kind>", "its wire protocol (default: openai)").choices([...PROVIDERS]))
+    .option("--workers <n>", "job worker threads in this process (default 2 on SQLite; 0 on PostgreSQL, where `rlxf worker` processes run jobs)", int("--workers"))
+    .option("--compute-threads <n>", "threads that score rewards and fit leaderboards for requests (default: cores - 1, at most 4)", int("--compute-threads"))
     .addOption(dbOption())
     .action(runServe);
 }

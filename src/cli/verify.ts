@@ -12,8 +12,9 @@ import { RlxfError } from "../errors.js";
 import type { HumanEvalSample, MatchType, MathEquivalenceOptions } from "../sources/verifiers/index.js";
 // The verifiers (and the CAS behind them) load only when a verify command runs, keeping every other command's start fast.
 const verifiers = () => import("../sources/verifiers/index.js");
+import { submitVerify } from "./jobs.js";
 import { progress } from "./progress.js";
-import { info, int, out, table } from "./shared.js";
+import { dbOption, info, int, out, table } from "./shared.js";
 
 const positive = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -196,5 +197,8 @@ export function register(program: Command): void {
     .requiredOption("--input <file>", "JSONL of {completion, prompt?, reference?} (.gz fine)")
     .option("--concurrency <n>", "checks at once", int("--concurrency"), 2)
     .option("--json", "print each input line with its `verification` value added")
-    .action(runCheck);
+    .option("--submit", "enqueue it as a background job (scores kept per sample and stored as verification feedback; prints the job id)")
+    .option("--project <name>", "with --submit: project the job and its feedback belong to", "default")
+    .addOption(dbOption())
+    .action(async (opts: CheckOpts & { submit?: boolean; project: string; db?: string }) => (opts.submit ? void (await submitVerify(opts)) : runCheck(opts)));
 }

@@ -1,5 +1,6 @@
 /** Every job kind, by name. */
-import { ValidationError } from "../../errors.js";
+import { RlxfError, ValidationError } from "../../errors.js";
+import { JOB_KIND_NAMES } from "../names.js";
 import type { JobKind } from "../types.js";
 import { exportKind } from "./export.js";
 import { judgeKind } from "./judge.js";
@@ -12,6 +13,7 @@ import { rewardKind, verifyKind } from "./rewards.js";
 const ALL: JobKind[] = [judgeKind, verifyKind, rewardKind, leaderboardKind, exportKind, rmTrainKind, labRunKind, labSweepKind, loopKind, queueKind];
 
 export const JOB_KINDS: readonly string[] = ALL.map((k) => k.name);
+if (JOB_KINDS.join() !== JOB_KIND_NAMES.join()) throw new RlxfError("job_kinds", `src/jobs/names.ts lists ${JOB_KIND_NAMES.join(", ")} but the kinds are ${JOB_KINDS.join(", ")}`);
 
 const BY_NAME = new Map(ALL.map((k) => [k.name, k]));
 
