@@ -6,7 +6,7 @@
  */
 import { NotFoundError, RlxfError, ValidationError } from "../errors.js";
 import type { Store, TaskRow } from "../store/index.js";
-import { jobKind } from "./kinds/index.js";
+import { loadJobKind } from "./kinds/index.js";
 import { type WorkerModelDefaults, jobModel } from "./models.js";
 import type { JobKind, PlanContext, TaskContext, UnitsContext } from "./types.js";
 
@@ -42,7 +42,7 @@ export function chunked<T>(xs: readonly T[], size: number): T[][] {
 export async function executeTask(store: Store, task: TaskRow, signal: AbortSignal, hooks: ExecHooks, defaults: WorkerModelDefaults = {}): Promise<unknown> {
   const job = await store.jobs.get(task.jobId);
   if (!job) throw new NotFoundError(`job ${task.jobId} no longer exists`);
-  const kind: JobKind = jobKind(job.kind);
+  const kind: JobKind = await loadJobKind(job.kind);
   const base: TaskContext<unknown> = {
     store,
     job: { id: job.id, project: job.project, kind: job.kind, input: job.input, ...(job.createdBy ? { createdBy: job.createdBy } : {}) },

@@ -61,7 +61,11 @@ export class Jobs {
     const target = this.store.target;
     const threaded = settings.threads !== false && threadsAvailable() && target !== undefined && !(target.engine === "sqlite" && target.path === ":memory:");
     const runner: Runner = threaded
-      ? new ThreadRunner(target!.engine === "sqlite" ? { path: target.path } : { url: target!.url }, { defaults: settings.models ?? {} })
+      ? new ThreadRunner(target!.engine === "sqlite" ? { path: target.path } : { url: target!.url }, {
+          defaults: settings.models ?? {},
+          // A worker for a few kinds readies its threads at once; one for every kind loads each kind when it comes.
+          ...(settings.kinds ? { warm: { threads: Math.max(1, settings.concurrency ?? 2), kinds: settings.kinds } } : {}),
+        })
       : new InlineRunner(this.store, settings.models ?? {});
     this.#runner = new JobRunner(this.store, this.engine, runner, { ...settings, ...(this.#opts.log ? { log: this.#opts.log } : {}) }).start();
     return this.#runner;

@@ -97,10 +97,12 @@ export class ThreadRunner implements Runner {
   #next = 1;
   #closed = false;
 
-  constructor(target: OpenStoreOptions, opts: { defaults?: WorkerModelDefaults; graceMs?: number } = {}) {
+  /** `warm`: start this many threads now, loading the code of these kinds, so the first tasks do not wait for it. */
+  constructor(target: OpenStoreOptions, opts: { defaults?: WorkerModelDefaults; graceMs?: number; warm?: { threads: number; kinds: readonly string[] } } = {}) {
     this.#target = target;
     this.#defaults = opts.defaults ?? {};
     this.#graceMs = opts.graceMs ?? 5_000;
+    for (let i = 0; i < (opts.warm?.threads ?? 0); i++) this.#spawn().worker.postMessage({ type: "preload", kinds: opts.warm!.kinds });
   }
 
   #spawn(): Slot {

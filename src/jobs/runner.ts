@@ -70,7 +70,7 @@ export class JobRunner {
       kinds: opts.kinds ?? JOB_KINDS,
       concurrency: Math.max(1, opts.concurrency ?? 2),
       leaseMs: opts.leaseMs ?? 30_000,
-      heartbeatMs: opts.heartbeatMs ?? 2_000,
+      heartbeatMs: opts.heartbeatMs ?? Math.min(2_000, Math.max(100, Math.floor((opts.leaseMs ?? 30_000) / 4))),
       pollMs: opts.pollMs ?? 2_000,
       log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
       ...(opts.projectCap !== undefined ? { projectCap: opts.projectCap } : {}),

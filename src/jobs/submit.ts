@@ -8,7 +8,7 @@ import { DEFAULT_PROJECT } from "../feedback/schema.js";
 import type { JobRecord, Store } from "../store/index.js";
 import type { QueueEngine } from "./engine.js";
 import { chunked } from "./execute.js";
-import { jobKind } from "./kinds/index.js";
+import { loadJobKind } from "./kinds/index.js";
 
 export interface SubmitOptions {
   kind: string;
@@ -20,21 +20,23 @@ export interface SubmitOptions {
   origin: "api" | "cli";
   /** Path prefix of input errors (the API nests the input under `input`). */
   path?: string;
+  /** Attempts each task gets before it fails for good (default: the kind's, usually 3). */
+  maxAttempts?: number;
 }
 
 /** The parsed input of a submission, or a ValidationError naming each bad field. */
-export function parseJobInput(kind: string, input: unknown, path = "input"): unknown {
-  const k = jobKind(kind);
+export async function parseJobInput(kind: string, input: unknown, path = "input"): Promise<unknown> {
+  const k = await loadJobKind(kind);
   const r = k.input.safeParse(input);
   if (!r.success) throw new ValidationError(issuesFromZod(r.error).map((i) => ({ path: [path, i.path].filter(Boolean).join("."), message: i.message })), undefined, `${kind} job`);
   return r.data;
 }
 
 export async function submitJob(store: Store, engine: QueueEngine, s: SubmitOptions): Promise<JobRecord> {
-  const kind = jobKind(s.kind);
+  const kind = await loadJobKind(s.kind);
   const project = s.project ?? DEFAULT_PROJECT;
   const path = s.path ?? "input";
-  const input = parseJobInput(s.kind, s.input, path);
+  const input = await parseJobInput(s.kind, s.input, path);
   try {
     await kind.check?.(input, { store, project, origin: s.origin });
   } catch (e) {
@@ -50,7 +52,7 @@ export async function submitJob(store: Store, engine: QueueEngine, s: SubmitOpti
       kind: kind.name,
       input: stored,
       ...(s.createdBy ? { createdBy: s.createdBy } : {}),
-      maxAttempts: kind.maxAttempts ?? 3,
+      maxAttempts: s.maxAttempts ?? kind.maxAttempts ?? 3,
       phase: split.phase,
       ...(split.phase === "units" ? { chunks: chunked(split.units, size) } : {}),
     },

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { type OpenStoreOptions, type Store, openStore } from "../store/index.js";
 import { JobCancelled, executeTask } from "./execute.js";
+import { loadJobKind } from "./kinds/index.js";
 import type { WorkerModelDefaults } from "./models.js";
 import { toWire } from "./pool.js";
 
@@ -15,8 +16,13 @@ const controllers = new Map<number, AbortController>();
 const replies = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 let nextReq = 1;
 
-port.on("message", (m: { type: string; id?: number; task?: never; reason?: string; req?: number; ok?: boolean; error?: { message: string } }) => {
-  if (m.type === "run") {
+port.on("message", (m: { type: string; id?: number; task?: never; reason?: string; req?: number; ok?: boolean; error?: { message: string }; kinds?: string[] }) => {
+  if (m.type === "preload") {
+    store ??= openStore({ ...target, poolSize: 3 });
+    // Failures here surface again when a task needs the same thing.
+    store.catch(() => {});
+    for (const k of m.kinds ?? []) loadJobKind(k).catch(() => {});
+  } else if (m.type === "run") {
     const id = m.id!;
     const ctl = new AbortController();
     controllers.set(id, ctl);

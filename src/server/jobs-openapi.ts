@@ -1,6 +1,6 @@
 /** The OpenAPI entries of background jobs (jobs.ts), generated from the schemas that validate their requests. */
 import { z } from "zod";
-import { JOB_KINDS, jobKinds } from "../jobs/index.js";
+import { JOB_KINDS, JOB_KIND_INFO, JOB_KIND_NAMES } from "../jobs/index.js";
 import { JOB_STATES } from "../store/index.js";
 import { JobUnitsQuery, ListJobsQuery, SubmitJobBody } from "./jobs.js";
 import type { Op } from "./openapi.js";
@@ -49,9 +49,7 @@ export function jobSchemas(): { inputs: Record<string, z.ZodType>; outputs: Reco
 }
 
 export function jobOperations(): Op[] {
-  const kinds = jobKinds()
-    .map((k) => `\`${k.name}\` (${k.roles.join(", ")}): ${k.description}`)
-    .join("; ");
+  const kinds = JOB_KIND_NAMES.map((k) => `\`${k}\` (${JOB_KIND_INFO[k].roles.join(", ")}): ${JOB_KIND_INFO[k].description}`).join("; ");
   return [
     {
       method: "post",

@@ -9,7 +9,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { JOB_KINDS, jobKind } from "../jobs/index.js";
+import { JOB_KINDS, jobKindInfo } from "../jobs/index.js";
 import { type ApiKey, JOB_STATES, type JobRecord } from "../store/index.js";
 import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
@@ -18,6 +18,7 @@ import { ApiError, notFound } from "./errors.js";
 export const SubmitJobBody = z.strictObject({
   kind: z.enum(JOB_KINDS as [string, ...string[]]).describe(`what to run: ${JOB_KINDS.join(", ")}`),
   input: z.unknown().describe("the kind's input (see the README's jobs section)"),
+  maxAttempts: z.number().int().min(1).max(20).optional().describe("attempts each task gets before it fails for good (default: the kind's, usually 3)"),
 });
 
 export const ListJobsQuery = z.strictObject({
@@ -70,7 +71,7 @@ function visible(key: ApiKey, j: JobRecord): boolean {
 
 /** Who may stop or rerun a job: whoever may submit its kind (an ingest key: only its own). */
 function mayControl(c: Ctx, j: JobRecord, what: string): ApiKey {
-  const key = requireRole(c, jobKind(j.kind).roles, `${what} ${j.kind} jobs`);
+  const key = requireRole(c, jobKindInfo(j.kind).roles, `${what} ${j.kind} jobs`);
   if (!visible(key, j)) throw notFound(`job "${j.id}" not found`);
   return key;
 }
@@ -89,9 +90,9 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/jobs", async (c) => {
     const key = c.get("key");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitJobBody);
-    const kind = jobKind(b.kind);
+    const kind = jobKindInfo(b.kind);
     requireRole(c, kind.roles, `submit ${b.kind} jobs`);
-    const job = await jobs.submit({ kind: b.kind, input: b.input, project: key.project, createdBy: key.id, origin: "api" });
+    const job = await jobs.submit({ kind: b.kind, input: b.input, project: key.project, createdBy: key.id, origin: "api", ...(b.maxAttempts ? { maxAttempts: b.maxAttempts } : {}) });
     return c.json({ job: jobView(job) }, 202, { Location: `/v1/jobs/${job.id}` });
   });
 

@@ -1057,7 +1057,8 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
           const cancelled = r.cancel_requested === 1;
           const retry = !cancelled && task.attempts < r.max_attempts;
           const state = cancelled ? "cancelled" : retry ? "queued" : "failed";
-          const runAfter = t + backoffMs(task.attempts);
+          // The task did nothing wrong (its worker went away): it runs again at once.
+          const runAfter = t;
           await d
             .updateTable("job_tasks")
             .set({ state, worker: null, heartbeat_at: null, error, run_after: runAfter, updated_at: t })
