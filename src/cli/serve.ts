@@ -26,6 +26,8 @@ export interface ServeOptions extends DbOptions {
   workers?: number;
   /** Threads scoring rewards and fitting leaderboards for requests. */
   computeThreads?: number;
+  /** Longest such a computation may run (seconds). */
+  computeTimeout?: number;
 }
 
 /**
@@ -84,7 +86,12 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const judge = judgeModelOf(opts, store);
   const workers = opts.workers ?? (store.engine === "sqlite" ? 2 : 0);
   const jobs = openJobs(store, { run: workers > 0 ? { concurrency: workers } : false, log: (line) => info(`${line}\n`) });
-  const compute = new ComputePool(store, { ...(opts.computeThreads ? { threads: opts.computeThreads } : {}), judge: judge.settings, judgeModel: judge.factory });
+  const compute = new ComputePool(store, {
+    ...(opts.computeThreads ? { threads: opts.computeThreads } : {}),
+    ...(opts.computeTimeout ? { timeoutMs: opts.computeTimeout * 1000 } : {}),
+    judge: judge.settings,
+    judgeModel: judge.factory,
+  });
   let running;
   try {
     if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
@@ -157,6 +164,7 @@ export function register(program: Command): void {
     .addOption(new Option("--judge-provider <kind>", "its wire protocol (default: openai)").choices([...PROVIDERS]))
     .option("--workers <n>", "job worker threads in this process (default 2 on SQLite; 0 on PostgreSQL, where `rlxf worker` processes run jobs)", int("--workers"))
     .option("--compute-threads <n>", "threads that score rewards and fit leaderboards for requests (default: cores - 1, at most 4)", int("--compute-threads"))
+    .option("--compute-timeout <seconds>", "longest such a computation may run before it is stopped (503)", int("--compute-timeout"), 30)
     .addOption(dbOption())
     .action(runServe);
 }
