@@ -45,12 +45,13 @@ export async function executeTask(store: Store, task: TaskRow, signal: AbortSign
   const kind: JobKind = await loadJobKind(job.kind);
   const base: TaskContext<unknown> = {
     store,
-    job: { id: job.id, project: job.project, kind: job.kind, input: job.input, ...(job.createdBy ? { createdBy: job.createdBy } : {}) },
+    job: { id: job.id, project: job.project, kind: job.kind, input: job.input, ...(job.createdBy ? { createdBy: job.createdBy } : {}), retries: job.retries },
     seq: task.seq,
     attempt: task.attempts,
     signal,
     progress: task.phase === "whole" ? hooks.progress : () => {},
-    model: (settings) => jobModel(store, settings, defaults, (e) => hooks.log(`shared rate limit: ${(e as Error).message}`)),
+    // A retried job asks again: the cached answers are what failed.
+    model: (settings) => jobModel(store, job.retries > 0 ? { ...settings, cache: false } : settings, defaults, (e) => hooks.log(`shared rate limit: ${(e as Error).message}`)),
     log: hooks.log,
   };
   const size = (job.input as { chunkSize?: number } | null)?.chunkSize ?? kind.chunkSize ?? 50;

@@ -40,7 +40,9 @@ export async function submitJob(store: Store, engine: QueueEngine, s: SubmitOpti
   try {
     await kind.check?.(input, { store, project, origin: s.origin });
   } catch (e) {
-    if (e instanceof ValidationError) throw new ValidationError(e.issues.map((i) => ({ path: [path, i.path].filter(Boolean).join("."), message: i.message })), e.record, `${s.kind} job`);
+    // A record locator such as "rows.3" is part of the path under the input.
+    const at = e instanceof ValidationError && e.record !== undefined && /^[\w]+\.\d+$/.test(e.record) ? e.record : undefined;
+    if (e instanceof ValidationError) throw new ValidationError(e.issues.map((i) => ({ path: [path, at, i.path].filter(Boolean).join("."), message: i.message })), at ? undefined : e.record, `${s.kind} job`);
     throw e;
   }
   const { input: stored, split } = kind.split(input);

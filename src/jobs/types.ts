@@ -32,7 +32,8 @@ export type Split =
 
 export interface TaskContext<I> {
   store: Store;
-  job: { id: string; project: string; kind: string; input: I; createdBy?: string };
+  /** `retries`: how many times the job was retried (models are then asked again, not read from their cache). */
+  job: { id: string; project: string; kind: string; input: I; createdBy?: string; retries: number };
   /** Task number within the job, and which attempt of it this is (1-based). */
   seq: number;
   attempt: number;

@@ -53,6 +53,7 @@ export function jobView(j: JobRecord, full = true): Record<string, unknown> {
     attempts: j.attempts,
     maxAttempts: j.maxAttempts,
     cancelRequested: j.cancelRequested,
+    retries: j.retries,
     ...(j.error !== undefined ? { error: j.error } : {}),
     ...(full ? { input: j.input } : {}),
     ...(full && j.result !== undefined ? { result: j.result } : {}),

@@ -48,6 +48,7 @@ export interface JobsTable {
   result: string | null;
   error: string | null;
   cancel_requested: number;
+  retries: number;
   created_by: string | null;
   created_at: BigIntColumn;
   started_at: NullableBigInt;
@@ -137,6 +138,7 @@ export const jobsMigration = (engine: Engine): Migration => ({
       .addColumn("result", sql`text`)
       .addColumn("error", sql`text`)
       .addColumn("cancel_requested", sql`integer`, (c) => c.notNull().defaultTo(0))
+      .addColumn("retries", sql`integer`, (c) => c.notNull().defaultTo(0))
       .addColumn("created_by", text)
       .addColumn("created_at", big, (c) => c.notNull())
       .addColumn("started_at", big)
@@ -262,6 +264,8 @@ export interface JobRecord {
   result?: unknown;
   error?: string;
   cancelRequested: boolean;
+  /** How many times the job was retried (a retry asks models again rather than reading their cached answers). */
+  retries: number;
   createdBy?: string;
   createdAt: string;
   startedAt?: string;
@@ -459,6 +463,7 @@ type JobRow = {
   result: string | null;
   error: string | null;
   cancel_requested: number;
+  retries: number;
   created_by: string | null;
   created_at: number | string;
   started_at: number | string | null;
@@ -485,6 +490,7 @@ function jobOf(r: JobRow, attempts: number): JobRecord {
     ...(r.result !== null ? { result: JSON.parse(r.result) as unknown } : {}),
     ...(r.error !== null ? { error: r.error } : {}),
     cancelRequested: r.cancel_requested === 1,
+    retries: Number(r.retries ?? 0),
     ...(r.created_by !== null ? { createdBy: r.created_by } : {}),
     createdAt: isoOf(r.created_at),
     ...(r.started_at !== null ? { startedAt: isoOf(r.started_at) } : {}),
@@ -741,6 +747,7 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
             result: null,
             error: null,
             cancel_requested: 0,
+            retries: 0,
             created_by: input.createdBy ?? null,
             created_at: t,
             started_at: null,
@@ -1127,6 +1134,7 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
           .set({
             state: "queued",
             cancel_requested: 0,
+            retries: sql`retries + 1`,
             error: null,
             note: null,
             finished_at: null,

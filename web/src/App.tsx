@@ -16,6 +16,8 @@ const LabList = lazy(() => import("./screens/Lab").then((m) => ({ default: m.Lab
 const LabResult = lazy(() => import("./screens/Lab").then((m) => ({ default: m.LabResult })));
 const LoopList = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopList })));
 const LoopRunView = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopRunView })));
+const JobList = lazy(() => import("./screens/Jobs").then((m) => ({ default: m.JobList })));
+const JobView = lazy(() => import("./screens/Jobs").then((m) => ({ default: m.JobView })));
 
 type Session = { state: "checking" } | { state: "out"; message?: string } | { state: "in"; me: Me };
 
@@ -95,12 +97,14 @@ export function App() {
   else if ((params = match("/queues/:id", path)) && canRead) screen = <QueueDashboard me={me} queueId={params.id!} />;
   else if (path === "/dashboard" && canRead) screen = <Dashboard me={me} />;
   else if (path === "/browse" && canRead) screen = <Browse />;
-  else if (path === "/lab" && canRead) screen = <LabList />;
+  else if (path === "/lab" && canRead) screen = <LabList canRun={isAdmin} />;
   else if ((params = match("/lab/:name", path)) && canRead) {
     const v = Number(url.searchParams.get("version"));
     screen = <LabResult name={params.name!} {...(Number.isInteger(v) && v > 0 ? { version: v } : {})} />;
   } else if (path === "/loops" && canRead) screen = <LoopList />;
   else if ((params = match("/loops/:id", path)) && canRead) screen = <LoopRunView id={params.id!} />;
+  else if (path === "/jobs" && canRead) screen = <JobList />;
+  else if ((params = match("/jobs/:id", path)) && canRead) screen = <JobView id={params.id!} canControl={isAdmin || me.role === "read"} />;
   else
     screen = (
       <section>
@@ -113,7 +117,7 @@ export function App() {
 
   const nav: [string, string][] = [["/", "Queues"]];
   if (isAdmin) nav.push(["/queues/new", "New queue"]);
-  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"]);
+  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"], ["/jobs", "Jobs"]);
 
   return (
     <>
@@ -126,7 +130,7 @@ export function App() {
           <ul>
             {nav.map(([href, label]) => (
               <li key={href}>
-                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops") && path.startsWith(`${href}/`)) ? "page" : undefined}>
+                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops" || href === "/jobs") && path.startsWith(`${href}/`)) ? "page" : undefined}>
                   {label}
                 </Link>
               </li>

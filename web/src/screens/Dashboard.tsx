@@ -5,6 +5,7 @@ import { ExportPanel } from "../components/Export";
 import { Histogram, IntervalPlot } from "../components/Plots";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
+import { dataOrJob } from "../jobs";
 
 interface BtRow {
   model: string;
@@ -36,9 +37,9 @@ interface Distributions {
 
 function Leaderboards() {
   const [baseline, setBaseline] = useState("");
-  const bt = useLoad((signal) => request<{ rows: BtRow[] }>("/v1/leaderboard?method=bt&bootstrap=200&seed=0", { signal }), []);
+  const bt = useLoad((signal) => dataOrJob<{ rows: BtRow[] }>("/v1/leaderboard?method=bt&bootstrap=200&seed=0", signal), []);
   const ae = useLoad(
-    (signal) => request<{ baseline?: string; rows: AeRow[] }>(`/v1/leaderboard?method=alpaca-eval${baseline ? `&baseline=${encodeURIComponent(baseline)}` : ""}`, { signal }),
+    (signal) => dataOrJob<{ baseline?: string; rows: AeRow[] }>(`/v1/leaderboard?method=alpaca-eval${baseline ? `&baseline=${encodeURIComponent(baseline)}` : ""}`, signal),
     [baseline],
   );
   const models = (bt.data?.rows ?? []).map((r) => r.model);
