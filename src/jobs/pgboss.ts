@@ -83,9 +83,7 @@ export class PgBossEngine implements QueueEngine {
       });
       boss.on("error", (e) => this.#opts.log?.(`pg-boss: ${(e as Error).message ?? String(e)}`));
       await boss.start();
-      for (const kind of this.#opts.kinds) {
-        await boss.createQueue(queueName(kind), { name: queueName(kind), retryLimit: 0, expireInSeconds: EXPIRE_SECONDS, retentionMinutes: RETENTION_DAYS * 24 * 60 });
-      }
+      await this.#createQueues(boss, schema);
       this.#boss = boss;
       return boss;
     })();
@@ -94,6 +92,35 @@ export class PgBossEngine implements QueueEngine {
     } catch (e) {
       this.#starting = undefined;
       throw e;
+    }
+  }
+
+  /**
+   * Every kind's queue. Creating a pg-boss queue adds a partition to its job table, which deadlocks with
+   * another process doing the same at once: the workers of a deployment take turns (an advisory lock).
+   */
+  async #createQueues(boss: PgBoss, schema: string): Promise<void> {
+    const have = new Set((await boss.getQueues()).map((q) => q.name));
+    const missing = this.#opts.kinds.map(queueName).filter((q) => !have.has(q));
+    if (missing.length === 0) return;
+    const client = new pg.Client({ connectionString: this.#opts.url, application_name: "rlxf-jobs-setup" });
+    await client.connect();
+    try {
+      await client.query("select pg_advisory_lock(hashtext($1))", [`rlxf-pgboss-queues:${schema}`]);
+      for (const name of missing) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await boss.createQueue(name, { name, retryLimit: 0, expireInSeconds: EXPIRE_SECONDS, retentionMinutes: RETENTION_DAYS * 24 * 60 });
+            break;
+          } catch (e) {
+            // Another deployment's process without the lock (an older version) may still collide: try again.
+            if ((e as { code?: string }).code !== "40P01" || attempt >= 5) throw e;
+          }
+        }
+      }
+    } finally {
+      await client.query("select pg_advisory_unlock(hashtext($1))", [`rlxf-pgboss-queues:${schema}`]).catch(() => {});
+      await client.end().catch(() => {});
     }
   }
 

@@ -1,12 +1,13 @@
 /**
  * The foundation's evaluation and export over a project's stored feedback:
- * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
+ * `GET /v1/leaderboard` (bounded work answered at once, more as a job) and `GET /v1/export` (streamed from
+ * a worker thread, a page at a time).
  */
 import type { Hono } from "hono";
 import type { FeedbackKind } from "../feedback/schema.js";
-import { type ExportSource, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { exportChunks } from "./export-stream.js";
 import { jobView } from "./jobs.js";
 import { ExportQuery, LeaderboardQuery } from "./spec.js";
 
@@ -20,16 +21,7 @@ async function feedbackCount(store: Store, project: string, kinds: FeedbackKind[
   return kinds.reduce((n, k) => n + (c.byKind[k] ?? 0), 0);
 }
 
-function storeSource(store: Store, project: string): ExportSource {
-  return {
-    resolvedFeedback: () => store.iterateResolvedFeedback({ project }),
-    items: () => store.iterateItems({ project }),
-    generations: () => store.iterateGenerations({ project }),
-  };
-}
-
 const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
-const CHUNK_BYTES = 64 * 1024;
 
 export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
@@ -57,18 +49,8 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/export", async (c) => {
     const key = requireRole(c, ["admin", "read"], "export");
     const { format } = parseQuery(c, ExportQuery);
-    const it = exportRecords(format, storeSource(store, key.project))[Symbol.asyncIterator]();
-    const encoder = new TextEncoder();
-    /** Up to ~64 KiB of pieces; undefined at the end. */
-    const next = async (): Promise<Uint8Array | undefined> => {
-      let text = "";
-      while (text.length < CHUNK_BYTES) {
-        const r = await it.next();
-        if (r.done) break;
-        text += r.value;
-      }
-      return text ? encoder.encode(text) : undefined;
-    };
+    const chunks = exportChunks(store, key.project, format);
+    const next = () => chunks.next();
     // The first chunk before the headers: a failure this early is still a proper error response.
     const first = await next();
     let sentFirst = false;
@@ -86,7 +68,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
         }
       },
       async cancel() {
-        await it.return?.(undefined);
+        await chunks.cancel();
       },
     });
     const ext = format === "alpaca-eval" ? "json" : "jsonl";
