@@ -60,16 +60,29 @@ export async function pairwiseCounts(store: Store, project: string): Promise<Com
   const choice = pg ? "(f.body::jsonb -> 'value' ->> 'choice')" : "json_extract(f.body, '$.value.choice')";
   const pSecond = pg ? "(f.body::jsonb -> 'value' ->> 'pSecond')::double precision" : "json_extract(f.body, '$.value.pSecond')";
   const p = `round(coalesce(${pSecond}, case ${choice} when 'second' then 1.0 when 'first' then 0.0 else 0.5 end)${pg ? "::numeric" : ""}, 3)`;
-  const text = `
+  // Driven from the feedback rows, each target found by its primary key (lateral joins; `offset 0` keeps
+  // PostgreSQL from flattening them into joins it might plan as quadratic loops on freshly loaded tables,
+  // whose statistics autovacuum has not gathered yet): linear in the records whatever the statistics say.
+  // SQLite (no LATERAL) always joins by nested loops over the primary keys anyway.
+  const text = pg
+    ? `
+    select g1.policy as a, g2.policy as b, f.p as p, count(*) as n
+      from (select f.id, ${p} as p from feedback f where f.project = $1 and f.kind = 'pairwise') f
+      cross join lateral (select t.generation_id from feedback_targets t where t.project = $1 and t.feedback_id = f.id and t.position = 0 offset 0) t1
+      cross join lateral (select t.generation_id from feedback_targets t where t.project = $1 and t.feedback_id = f.id and t.position = 1 offset 0) t2
+      cross join lateral (select g.policy from generations g where g.project = $1 and g.id = t1.generation_id offset 0) g1
+      cross join lateral (select g.policy from generations g where g.project = $1 and g.id = t2.generation_id offset 0) g2
+     group by g1.policy, g2.policy, f.p`
+    : `
     select g1.policy as a, g2.policy as b, ${p} as p, count(*) as n
       from feedback f
       join feedback_targets t1 on t1.project = f.project and t1.feedback_id = f.id and t1.position = 0
       join feedback_targets t2 on t2.project = f.project and t2.feedback_id = f.id and t2.position = 1
       join generations g1 on g1.project = t1.project and g1.id = t1.generation_id
       join generations g2 on g2.project = t2.project and g2.id = t2.generation_id
-     where f.project = $1 and f.kind = 'pairwise'
+     where f.project = ? and f.kind = 'pairwise'
      group by g1.policy, g2.policy, ${p}`;
-  const r = await store.jobs.withSql((tx) => tx.executeSql(pg ? text : text.replace("$1", "?"), [project]));
+  const r = await store.jobs.withSql((tx) => tx.executeSql(text, [project]));
   return (r.rows as { a: string; b: string; p: number | string; n: number | string }[])
     .filter((x) => x.a !== x.b)
     .map((x) => ({ a: x.a, b: x.b, pB: Number(x.p), weight: Number(x.n) }));
