@@ -49,10 +49,10 @@ for (const [name, open, skip] of engines) {
     afterEach(async () => {
       for (const f of cleanup.splice(0).reverse()) await f();
     });
-    async function setup(run = true): Promise<{ store: Store; jobs: Jobs; server: FakeServer }> {
+    async function setup(run = true, projectCap?: number): Promise<{ store: Store; jobs: Jobs; server: FakeServer }> {
       const server = await startFakeModelServer();
       const store = await open();
-      const jobs = openJobs(store, { run: run ? { concurrency: 3, heartbeatMs: 200, pollMs: 200, leaseMs: 5_000 } : false, log: () => {} });
+      const jobs = openJobs(store, { run: run ? { concurrency: 3, heartbeatMs: 200, pollMs: 200, leaseMs: 5_000, ...(projectCap ? { projectCap } : {}) } : false, log: () => {} });
       cleanup.push(() => server.close(), () => store.close(), () => jobs.close({ graceMs: 2000 }));
       return { store, jobs, server };
     }
@@ -108,6 +108,28 @@ for (const [name, open, skip] of engines) {
       });
       expect(done.progress).toMatchObject({ done: 60, failed: 0 });
       expect((await store.counts("p")).feedback).toBe(60);
+    });
+
+    it("caps the tasks one project runs at once, so another project's job is not starved", async () => {
+      const { store, jobs, server } = await setup(true, 1);
+      longerWins(server);
+      server.latencyMs = (r) => (r.prompt.includes("big") ? 150 : 0);
+      const big = await jobs.submit({ kind: "judge", project: "a", origin: "cli", input: { judge: "pairwise", rows: pairs(12, "big"), order: "fixed", chunkSize: 2, concurrency: 1, model: { baseUrl: server.baseUrl, model: "fake", concurrency: 1, cache: false } } });
+      const small = await jobs.submit({ kind: "judge", project: "b", origin: "cli", input: { judge: "pairwise", rows: pairs(4, "small"), order: "fixed", chunkSize: 2, model: { baseUrl: server.baseUrl, model: "fake", cache: false } } });
+      const most = new Map<string, number>();
+      let smallDoneWhileBigRan = false;
+      for (let i = 0; i < 600; i++) {
+        const running = [...(await store.jobs.tasks(big.id)), ...(await store.jobs.tasks(small.id))].filter((t) => t.state === "running");
+        for (const p of ["a", "b"]) most.set(p, Math.max(most.get(p) ?? 0, running.filter((t) => t.project === p).length));
+        const [a, b] = [await store.jobs.get(big.id), await store.jobs.get(small.id)];
+        if (b!.state === "succeeded" && a!.state !== "succeeded") smallDoneWhileBigRan = true;
+        if (a!.state === "succeeded" && b!.state === "succeeded") break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await store.jobs.get(big.id))!.state).toBe("succeeded");
+      expect(most.get("a")).toBe(1);
+      expect(most.get("b")).toBe(1);
+      expect(smallDoneWhileBigRan).toBe(true);
     });
 
     it("a provider's Retry-After pauses every model on the same endpoint through the database", async () => {
