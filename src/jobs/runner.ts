@@ -190,7 +190,15 @@ export class JobRunner {
       const r = await this.#store.jobs.finishTask(
         task.jobId,
         task.seq,
-        { worker: this.worker, attempt: task.attempts, outcome, ...(message !== undefined ? { error: message } : {}), ...(outcome === "succeeded" && result !== undefined ? { result } : {}), ...(runAfter !== undefined ? { runAfter } : {}) },
+        {
+          worker: this.worker,
+          attempt: task.attempts,
+          outcome,
+          ...(message !== undefined ? { error: message } : {}),
+          ...(outcome === "succeeded" && result !== undefined ? { result } : {}),
+          ...(runAfter !== undefined ? { runAfter } : {}),
+          ...(entry.progress ? { progress: entry.progress } : {}),
+        },
         this.#engine.settled,
       );
       if (r === "ok") this.counts[outcome === "retry" ? "retried" : outcome]++;

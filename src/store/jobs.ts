@@ -346,6 +346,8 @@ export interface FinishInput {
   result?: unknown;
   /** With `retry`: the earliest next start (epoch ms). */
   runAfter?: number;
+  /** A whole task's last progress (heartbeats may not have carried it). */
+  progress?: { done: number; total?: number | null; note?: string };
 }
 
 export interface ReapedTask extends TaskRow {
@@ -993,6 +995,11 @@ export function jobStore(engine: Engine, db: () => Kysely<Database>, inTransacti
           .where("seq", "=", seq)
           .execute();
         const set: Record<string, unknown> = { updated_at: t };
+        if (f.progress && task.phase === "whole") {
+          set.units_done = f.progress.done;
+          if (f.progress.total !== undefined) set.units_total = f.progress.total;
+          set.note = f.progress.note ?? null;
+        }
         if (f.outcome === "succeeded") set.tasks_done = sql`tasks_done + 1`;
         if (f.outcome === "failed") set.tasks_failed = sql`tasks_failed + 1`;
         if (f.result !== undefined) {

@@ -225,6 +225,7 @@ export const labRunKind: JobKind<LabRunInput> = {
         ctx.progress(done, methods.length, m);
       },
     });
+    ctx.progress(methods.length, methods.length, "measured");
     const saved = o.save ? await saveLabResult(ctx.store, { project: ctx.job.project, name: o.save, ...(o.description !== undefined ? { description: o.description } : {}), result: { type: "run", run } }) : undefined;
     return { ...run, ...(saved ? { saved: { name: saved.name, version: saved.version } } : {}) };
   },
