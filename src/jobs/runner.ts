@@ -27,6 +27,8 @@ export interface JobRunnerOptions {
   heartbeatMs?: number;
   /** Longest wait between looks for new tasks when nothing wakes the runner (default 2 s). */
   pollMs?: number;
+  /** Finished jobs (with their files) are deleted this long after they end (default: `RLXF_JOB_RETENTION_DAYS` days, else 7). */
+  retentionMs?: number;
   log?: (line: string) => void;
 }
 
@@ -39,6 +41,8 @@ interface Running {
 }
 
 const keyOf = (t: { jobId: string; seq: number }) => `${t.jobId}#${t.seq}`;
+/** How often a runner deletes jobs past their retention. */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 export function workerName(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -50,6 +54,7 @@ export class JobRunner {
   readonly #engine: QueueEngine;
   readonly #runner: Runner;
   readonly #opts: Required<Omit<JobRunnerOptions, "projectCap" | "worker">> & { projectCap?: number };
+  #prunedAt = 0;
   readonly #running = new Map<string, Running>();
   #started = false;
   #stopped = false;
@@ -72,6 +77,7 @@ export class JobRunner {
       leaseMs: opts.leaseMs ?? 30_000,
       heartbeatMs: opts.heartbeatMs ?? Math.min(2_000, Math.max(100, Math.floor((opts.leaseMs ?? 30_000) / 4))),
       pollMs: opts.pollMs ?? 2_000,
+      retentionMs: opts.retentionMs ?? Number(process.env.RLXF_JOB_RETENTION_DAYS || 7) * 86_400_000,
       log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
       ...(opts.projectCap !== undefined ? { projectCap: opts.projectCap } : {}),
     };
@@ -103,6 +109,10 @@ export class JobRunner {
     every(Math.max(1000, Math.floor(this.#opts.leaseMs / 3)), async () => {
       await this.#store.jobs.reap(this.#opts.leaseMs, this.#engine.settled);
       await this.#engine.recover(this.#opts.leaseMs);
+      if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
+        this.#prunedAt = Date.now();
+        await this.#store.jobs.prune(Date.now() - this.#opts.retentionMs);
+      }
     });
     this.#loop = this.#claimLoop();
     return this;

@@ -156,6 +156,20 @@ export function jobsContract(name: string, factory: () => Promise<Store>, opts: 
       expect(await s.jobs.fileSize("j")).toBe(0);
     });
 
+    it("prunes finished jobs past their retention, with their files, and leaves the others", async () => {
+      const s = await fresh();
+      for (const id of ["old", "live"]) await s.jobs.create({ id, kind: "export", input: {}, maxAttempts: 1, phase: "whole" });
+      const [t] = await s.jobs.claimLocal({ worker: "w", kinds: ["export"], n: 1 });
+      await s.jobs.putFilePart(t!.jobId, 0, Buffer.from("x"));
+      await s.jobs.finishTask(t!.jobId, 0, { worker: "w", attempt: 1, outcome: "succeeded", result: { file: "x.jsonl" } });
+      expect(await s.jobs.prune(Date.now() - 60_000)).toBe(0);
+      await sleep(5);
+      expect(await s.jobs.prune(Date.now() + 1)).toBe(1);
+      expect(await s.jobs.get(t!.jobId)).toBeUndefined();
+      expect(await s.jobs.fileSize(t!.jobId)).toBe(0);
+      expect((await s.jobs.list({})).jobs.map((j) => j.state)).toEqual(["queued"]);
+    });
+
     it("rate limits: a bucket empties, refills with time, and a pause holds everyone back", async () => {
       const s = await fresh();
       // One unit a second, five at most: generous margins for a slow machine.

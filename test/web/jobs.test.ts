@@ -72,6 +72,10 @@ describe.skipIf(!enabled)("web app: jobs", () => {
     expect(await page.getByTestId("job-summary").innerText()).toContain("3/3 tasks done");
     const job = (await server.api(`/v1/jobs/${id}`)).body.job;
     expect(job).toMatchObject({ state: "succeeded", retries: 1, progress: { done: 24, failed: 0 } });
+    // The units' outcomes as a plot (every pair went to the first answer).
+    const plot = page.getByRole("img", { name: "Units by outcome" });
+    await plot.waitFor();
+    expect(await plot.locator("desc").textContent()).toBe("first: 24");
     await check(page, "job");
   });
 

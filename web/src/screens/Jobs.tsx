@@ -5,6 +5,7 @@
 import { useEffect, useState } from "react";
 import { ApiError, enc, errorText, getKey, request } from "../api";
 import { Link } from "../components/Link";
+import { Histogram } from "../components/Plots";
 import { useLoad } from "../hooks";
 import { type Job, type JobDetail, type JobState, getJob, isFinished } from "../jobs";
 
@@ -128,8 +129,9 @@ export function JobList() {
 
 function Result({ job }: { job: JobDetail }) {
   const [error, setError] = useState<string>();
-  const r = job.result as { file?: string; rows?: number; saved?: { name: string; version: number }; runId?: string } | undefined;
+  const r = job.result as { file?: string; rows?: number; saved?: { name: string; version: number }; runId?: string; outcomes?: Record<string, number> } | undefined;
   if (r === undefined) return null;
+  const outcomes = r.outcomes ? Object.entries(r.outcomes).sort((a, b) => b[1] - a[1]) : [];
   const download = async () => {
     setError(undefined);
     try {
@@ -160,6 +162,15 @@ function Result({ job }: { job: JobDetail }) {
         <p>
           Saved as <Link href={`/lab/${enc(r.saved.name)}?version=${r.saved.version}`}>{`${r.saved.name}@${r.saved.version}`}</Link>.
         </p>
+      )}
+      {outcomes.length > 0 && (
+        <Histogram
+          title="Units by outcome"
+          description={outcomes.map(([k, n]) => `${k}: ${n}`).join(", ")}
+          bins={outcomes.map(([k]) => k)}
+          series={[{ name: "units", counts: outcomes.map(([, n]) => n) }]}
+          xLabel="outcome"
+        />
       )}
       {r.runId && (
         <p>
