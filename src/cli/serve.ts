@@ -28,6 +28,8 @@ export interface ServeOptions extends DbOptions {
   computeThreads?: number;
   /** Longest such a computation may run (seconds). */
   computeTimeout?: number;
+  /** Such computations waiting for a thread before more are refused (503). */
+  computeQueue?: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const compute = new ComputePool(store, {
     ...(opts.computeThreads ? { threads: opts.computeThreads } : {}),
     ...(opts.computeTimeout ? { timeoutMs: opts.computeTimeout * 1000 } : {}),
+    ...(opts.computeQueue !== undefined ? { maxQueue: opts.computeQueue } : {}),
     judge: judge.settings,
     judgeModel: judge.factory,
   });
@@ -165,6 +168,7 @@ export function register(program: Command): void {
     .option("--workers <n>", "job worker threads in this process (default 2 on SQLite; 0 on PostgreSQL, where `rlxf worker` processes run jobs)", int("--workers"))
     .option("--compute-threads <n>", "threads that score rewards and fit leaderboards for requests (default: cores - 1, at most 4)", int("--compute-threads"))
     .option("--compute-timeout <seconds>", "longest such a computation may run before it is stopped (503)", int("--compute-timeout"), 30)
+    .option("--compute-queue <n>", "such computations waiting for a thread before more are refused with 503 and Retry-After (default 32)", int("--compute-queue"))
     .addOption(dbOption())
     .action(runServe);
 }

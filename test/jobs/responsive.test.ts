@@ -2,7 +2,8 @@
  * The event loop stays free: while a 2,000-round bootstrap leaderboard, a large export and a reward request
  * with a catastrophic regular expression run on `rlxf serve` (the embedded SQLite default, so the jobs run
  * in the server's own worker threads), a cheap `GET /v1/health` still answers. Latency is measured in
- * `npm run bench:responsive`; here only that it answers within a generous bound.
+ * `npm run bench:responsive`; here only that it answers within a generous bound. The reward endpoints'
+ * bounded queue answers 503 with Retry-After when full.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +30,7 @@ describe("a cheap request while heavy ones run", () => {
     await store.write({ items, generations, feedback });
     await store.close();
 
-    const server = await startServer(["--db", db, "--no-demo", "--compute-timeout", "5"]);
+    const server = await startServer(["--db", db, "--no-demo", "--compute-timeout", "3", "--compute-threads", "1", "--compute-queue", "1"]);
     try {
       const call = (path: string, init: RequestInit = {}) => fetch(server.url + path, { ...init, headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json", ...(init.headers ?? {}) } });
       // The heavy requests, all at once, none awaited yet.
@@ -59,6 +60,14 @@ describe("a cheap request while heavy ones run", () => {
       const r = await regex;
       expect(r.status).toBe(503);
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe("timed_out");
+      expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
+
+      // The reward endpoints' queue is bounded: with one thread busy and one request waiting, the next is
+      // refused at once with 503 and Retry-After, and the server stays up.
+      const many = await Promise.all([0, 1, 2].map(() => call("/v1/reward", { method: "POST", body: JSON.stringify({ spec: { type: "regex", pattern: "^(a+)+$" }, samples: [{ completion: `${"a".repeat(32)}!` }] }) })));
+      const codes = await Promise.all(many.map(async (m) => [m.status, ((await m.json()) as { error: { code: string } }).error.code, m.headers.get("retry-after")]));
+      expect(codes.filter(([, code]) => code === "busy")).toEqual([[503, "busy", "1"]]);
+      expect(codes.filter(([, code]) => code === "timed_out")).toHaveLength(2);
       expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
     } finally {
       server.proc.kill("SIGTERM");
