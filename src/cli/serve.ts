@@ -120,6 +120,11 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     );
   }
   if (webAppRoot()) info(`web app: ${running.url}/ (log in with an API key)\n`);
+  info(
+    workers > 0
+      ? `background jobs: ${workers} worker thread(s) in this server (--workers)\n`
+      : "background jobs (exports, big leaderboards, /v1/jobs) run in `rlxf worker` processes on this database; start at least one (or --workers N here)\n",
+  );
   info(`API reference: ${running.url}/v1/openapi.json; stop with Ctrl-C (or SIGTERM)\n`);
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
