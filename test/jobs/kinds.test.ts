@@ -66,6 +66,23 @@ describe("each job kind through the runner", () => {
     expect(empty.attempts).toBe(1);
   });
 
+  it("judge over a stored selection: a first task lists the pairs, and the feedback lands on the stored outputs", async () => {
+    const items = Array.from({ length: 12 }, (_, i) => ({ id: `s${i}`, project: "sel", prompt: `What is ${i} times two?`, dataset: i < 10 ? "doubles" : "other" }));
+    const generations = items.flatMap((it, i) => [
+      { id: `${it.id}-good`, project: "sel", itemId: it.id, policy: "good", output: `${i} times two is ${2 * i}, because doubling adds a number to itself.` },
+      { id: `${it.id}-bad`, project: "sel", itemId: it.id, policy: "bad", output: `${2 * i + 1}` },
+    ]);
+    await store.write({ items, generations });
+    server.respond = (r) => (r.prompt.indexOf("because doubling") < r.prompt.indexOf("## Answer of M") ? "m" : "M");
+    const j = await run("judge", { judge: "pairwise", selection: { dataset: "doubles", policies: ["bad", "good"] }, order: "fixed", chunkSize: 4, model: { baseUrl: server.baseUrl, model: "judge" } }, "sel");
+    expect(j).toMatchObject({ state: "succeeded", progress: { done: 10, total: 10, failed: 0 }, tasks: { total: 4, done: 4 }, result: { outcomes: { second: 10 } } });
+    const judged = (await store.listFeedback({ project: "sel", limit: 100 })).records;
+    expect(judged).toHaveLength(10);
+    for (const f of judged) expect(f.targets).toEqual([`${f.itemId}-bad`, `${f.itemId}-good`]);
+    // No new items or generations: the stored ones were judged.
+    expect((await store.counts("sel")).generations).toBe(24);
+  });
+
   it("reward: scores a batch under a saved spec and stores verification feedback once", async () => {
     await store.configs.save({ project: "k", kind: "reward-spec", name: "sum", body: "math" });
     const samples = Array.from({ length: 30 }, (_, i) => ({ prompt: `What is ${i} + ${i}?`, completion: `\\boxed{${i % 3 ? 2 * i : 2 * i + 1}}`, reference: String(2 * i) }));
