@@ -433,7 +433,7 @@ export interface RateLimitStore {
   pausedFor(key: string): Promise<number>;
 }
 
-// ---------------------------------------------------------------- helpers ---
+// ------------------------------------------------------------- rows, SQL ---
 
 type InTransaction = <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
 

@@ -1,7 +1,7 @@
 /**
  * Two `rlxf serve` replicas on one PostgreSQL, and one `rlxf worker`: keys, annotation queues, saved reward
  * specs and jobs created through one replica are used through the other at once, and a round-robin proxy in
- * front of both (one port, every request to the other replica) serves a whole session.
+ * front of both (one port, every request to the other replica) serves a whole run of requests.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -144,7 +144,7 @@ describe.skipIf(!pg.available)("two server replicas on one PostgreSQL", () => {
     expect((await B("POST", `/v1/jobs/${slow.body.job.id}/retry`)).body.job.state).toBe("queued");
     expect((await A("POST", `/v1/jobs/${slow.body.job.id}/cancel`)).status).toBe(200);
 
-    // One port in front of both: every request goes to the other replica, and the session holds together.
+    // One port in front of both: every request goes to the other replica, and the whole run of requests holds together.
     const proxy = await roundRobin([a.url, b.url]);
     closers.push(() => proxy.close());
     const P = client(proxy.url, admin);
