@@ -213,6 +213,16 @@ export class JobRunner {
       );
       if (r === "ok") this.counts[outcome === "retry" ? "retried" : outcome]++;
     } catch (e) {
+      // A result too big to keep fails the task at once (another attempt would make the same result).
+      if ((e as { code?: string })?.code === "result_too_large") {
+        const r = await this.#store.jobs
+          .finishTask(task.jobId, task.seq, { worker: this.worker, attempt: task.attempts, outcome: "failed", error: (e as Error).message }, this.#engine.settled)
+          .catch(() => "stale" as const);
+        if (r === "ok") this.counts.failed++;
+        this.#running.delete(keyOf(task));
+        this.#wake?.();
+        return;
+      }
       // The task stays running without heartbeats: it is handed on after the lease.
       this.#trouble(`ending task ${task.seq} of job ${task.jobId}`, e);
     } finally {
