@@ -219,8 +219,6 @@ export class JobRunner {
           .finishTask(task.jobId, task.seq, { worker: this.worker, attempt: task.attempts, outcome: "failed", error: (e as Error).message }, this.#engine.settled)
           .catch(() => "stale" as const);
         if (r === "ok") this.counts.failed++;
-        this.#running.delete(keyOf(task));
-        this.#wake?.();
         return;
       }
       // The task stays running without heartbeats: it is handed on after the lease.
