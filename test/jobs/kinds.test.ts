@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Jobs, openJobs } from "../../src/jobs/index.js";
+import { type Jobs, executeTask, openJobs } from "../../src/jobs/index.js";
 import { loadRewardModel } from "../../src/learn/index.js";
 import { type FakeServer, startFakeModelServer } from "../../src/providers/testing/index.js";
 import { type JobRecord, type Store, openStore } from "../../src/store/index.js";
@@ -59,6 +59,12 @@ describe("each job kind through the runner", () => {
       { prompt: "What is 50 + 50?", response: "\\boxed{101}" },
     ]);
     expect(good!.reward).toBeGreaterThan(bad!.reward);
+    // Another attempt of the same job (as after a worker that saved the model and died before saying so)
+    // reports the saved version instead of saving another.
+    const [task] = await store.jobs.tasks(j.id);
+    const again = (await executeTask(store, task!, new AbortController().signal, { progress: () => {}, addChunks: async () => {}, log: () => {} })) as { version: number; saved: string };
+    expect(again).toMatchObject({ version: 1, saved: expect.stringContaining("earlier attempt") });
+    expect((await store.models.list({ project: "k" })).map((m) => m.version)).toEqual([1]);
     const empty = await run("rm-train", { name: "nothing" }, "empty");
     expect(empty.state).toBe("failed");
     expect(empty.error).toMatch(/no preference pairs/);

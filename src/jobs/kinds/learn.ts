@@ -57,7 +57,13 @@ export const rmTrainKind: JobKind<RmTrainInput> = {
     const { store, job } = ctx;
     const o = job.input;
     const project = job.project;
-    const query = { project, ...(o.kinds ? { kinds: o.kinds } : {}), ...(o.sourceType ? { sourceType: o.sourceType } : {}), ...(o.from ? { derivations: o.from } : {}) };
+    // The job is recorded with the model: an attempt after one that saved it (and died before saying so)
+    // reports that version instead of training and saving another.
+    const query = { project, ...(o.kinds ? { kinds: o.kinds } : {}), ...(o.sourceType ? { sourceType: o.sourceType } : {}), ...(o.from ? { derivations: o.from } : {}), job: job.id };
+    if (o.save) {
+      const prior = (await store.models.list({ project, name: o.name })).find((m) => (m.summary.query as { job?: string } | undefined)?.job === job.id);
+      if (prior) return { name: prior.name, version: prior.version, type: prior.summary.type, saved: "by an earlier attempt of this job", summary: prior.summary };
+    }
     ctx.progress(0, null, "reading feedback");
     const pairs = await collectPairs(
       {
