@@ -100,8 +100,9 @@ for (const [name, open, skip] of engines) {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect((await store.jobs.get(big.id))!.state).toBe("succeeded");
+      // Never two of a project's tasks at once (the small job's may be too quick to be seen running at all).
       expect(most.get("a")).toBe(1);
-      expect(most.get("b")).toBe(1);
+      expect(most.get("b")).toBeLessThanOrEqual(1);
       expect(smallDoneWhileBigRan).toBe(true);
     });
 
