@@ -90,6 +90,10 @@ export const ERROR_CODES = {
   feedback_timeout: "unavailable",
   /** The work was cancelled (its signal aborted) before it finished. */
   aborted: "unavailable",
+  /** The server has as much of this work as it takes at once (queued computations, streamed exports); retry shortly. */
+  busy: "unavailable",
+  /** A computation ran past the server's time limit and was stopped. */
+  timed_out: "unavailable",
   // -- internal
   internal_error: "internal",
   store_inconsistent: "internal",
@@ -117,6 +121,8 @@ export const API_ERROR_CODES = [
   "gone",
   "method_not_allowed",
   "unavailable",
+  "busy",
+  "timed_out",
   "internal_error",
 ] as const satisfies readonly ErrorCode[];
 

@@ -62,6 +62,8 @@ export const PERMISSIONS = {
   "rewardSpecs.delete": { roles: ADMIN, what: "delete reward specs" },
   "lab.read": { roles: READERS, what: "read lab results" },
   "loops.read": { roles: READERS, what: "read loop runs" },
+  "jobs.submit": { roles: ["admin", "ingest", "read"], what: "submit jobs" },
+  "jobs.read": { roles: ["admin", "read", "ingest"], what: "read jobs" },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;
 export type Action = keyof typeof PERMISSIONS;
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { API_ERROR_CODES } from "../errors.js";
 import { FEEDBACK_KINDS, Feedback, Generation, Id, Item, Name, SOURCE_TYPES, TIME_FORMAT_MESSAGE, isoTimeMs } from "../feedback/schema.js";
 import { AlpacaEvalRowSchema, BradleyTerryRowSchema } from "../eval/schema.js";
-import { EXPORT_FORMATS } from "../io/schema.js";
+import { EXPORT_FORMATS, ExportRequest } from "../io/schema.js";
 import { LoopSummary, ReportedTask } from "../loops/schema.js";
 import { ROLES } from "../roles.js";
 
@@ -208,28 +208,7 @@ export const HealthSchema = z.object({ status: z.literal("ok"), version: z.strin
 
 // ---------------------------------------------------------------- exports ---
 
-/** A point in time in a JSON body: an ISO 8601 date or date-time with an offset, or epoch milliseconds (a number). */
-const TimeFilter = z.union([
-  z.string().refine((s) => isoTimeMs(s) !== undefined, TIME_FORMAT_MESSAGE),
-  z.number().int().min(-8.64e15).max(8.64e15),
-]);
-
-export const CreateExportBody = z.strictObject({
-  format: z.enum(EXPORT_FORMATS),
-  filters: z
-    .strictObject({
-      kind: z.array(z.enum(FEEDBACK_KINDS, { message: `each kind must be one of ${FEEDBACK_KINDS.join(", ")}` })).min(1).optional(),
-      sourceType: z.enum(SOURCE_TYPES).optional(),
-      sourceId: Name.optional(),
-      policy: Name.optional(),
-      itemId: Id.optional(),
-      dataset: Name.optional(),
-      queueId: Id.optional(),
-      since: TimeFilter.describe("createdAt >= since (inclusive)").optional(),
-      until: TimeFilter.describe("createdAt < until (exclusive)").optional(),
-    })
-    .optional(),
-});
+export const CreateExportBody = ExportRequest;
 
 // --------------------------------------------------------------- analysis ---
 
@@ -251,6 +230,8 @@ export const ExportJob = z.object({
   rows: z.number().int(),
   error: z.string().optional(),
   filters: z.record(z.string(), z.unknown()).optional(),
+  skipped: z.unknown().optional(),
+  job: z.string().describe("the job behind it (GET it for progress, cancel and retry)"),
   createdAt: z.string(),
   finishedAt: z.string().optional(),
 });

@@ -3,13 +3,16 @@
  * drives with `app.request()` and `listen()` serves on a socket.
  */
 import { Hono } from "hono";
-import type { ChatModel } from "../providers/index.js";
+import { type Jobs, openJobs } from "../jobs/index.js";
+import type { ChatModel, ModelSettings } from "../providers/index.js";
 import type { Store } from "../store/index.js";
 import { adminRoutes } from "./admin.js";
 import { WriteCoalescer } from "./coalesce.js";
 import { analysisRoutes } from "./analysis.js";
 import type { Env, Settings } from "./context.js";
 import { ApiError, toErrorResponse } from "./errors.js";
+import { ComputePool, type ComputeOptions } from "./compute.js";
+import { jobRoutes } from "./jobs.js";
 import { openApiDocument } from "./openapi.js";
 import { recordRoutes } from "./records.js";
 import { rewardRoutes } from "./reward.js";
@@ -40,6 +43,15 @@ export interface AppOptions {
    * judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
    */
   judgeModel?: () => ChatModel;
+  /** The same judge model as settings, so reward scoring can run in worker threads (which cannot call a function). */
+  judge?: ModelSettings;
+  /**
+   * Background jobs (`/v1/jobs`, exports, big leaderboards). Default: jobs submitted through this app run in
+   * this process, in worker threads, starting with the first one.
+   */
+  jobs?: Jobs;
+  /** Threads for the CPU-heavy work requests wait for (reward batches, leaderboard fits); a pool or its settings. */
+  compute?: ComputePool | ComputeOptions;
 }
 
 const PUBLIC = new Set(["/v1/health", "/v1/openapi.json"]);
@@ -52,6 +64,11 @@ export function createApp(opts: AppOptions): Hono<Env> {
     maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
     log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
     ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : {}),
+    jobs: opts.jobs ?? openJobs(opts.store, { run: "on-submit", ...(opts.log ? { log: opts.log } : {}) }),
+    compute:
+      opts.compute instanceof ComputePool
+        ? opts.compute
+        : new ComputePool(opts.store, { ...(opts.compute ?? {}), ...(opts.judge ? { judge: opts.judge } : {}), ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : {}) }),
   };
   const app = new Hono<Env>();
   const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, version: SERVER_VERSION }));
@@ -100,6 +117,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   exportRoutes(app, settings);
   resultRoutes(app, settings);
   criticRoutes(app, settings);
+  jobRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();

@@ -5,11 +5,13 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { Id } from "../feedback/schema.js";
+import type { Jobs } from "../jobs/index.js";
 import type { ChatModel } from "../providers/index.js";
 import { type Action, PERMISSIONS, type Role } from "../roles.js";
 import type { ApiKey, Store } from "../store/index.js";
 import { badKeyString } from "../store/index.js";
 import type { WriteCoalescer } from "./coalesce.js";
+import type { ComputePool } from "./compute.js";
 import { ApiError, forbidden, zodIssues } from "./errors.js";
 import { REPEATABLE } from "../api/index.js";
 
@@ -27,6 +29,10 @@ export interface Settings {
   log: (line: string) => void;
   /** Model access for judges in reward specs (made on first use). */
   judgeModel?: () => ChatModel;
+  /** Background jobs: submitted here, run by this process or by workers. */
+  jobs: Jobs;
+  /** Threads for the CPU-heavy work a request waits for (reward scoring, leaderboard fits). */
+  compute: ComputePool;
 }
 
 /**

@@ -9,6 +9,7 @@
  *     await store.close();
  */
 export { createApp, SERVER_VERSION, type AppOptions } from "./app.js";
+export { ComputePool, type ComputeOptions } from "./compute.js";
 export { listen, DEFAULT_HOST, DEFAULT_PORT, type ListenOptions, type RunningServer } from "./listen.js";
 export { openApiDocument, documentedOperations } from "./openapi.js";
 export { ApiError, toErrorResponse, type ErrorBody } from "./errors.js";

@@ -8,6 +8,7 @@ import { ROLES, ROLE_SUMMARIES, type Role, rolesFor } from "../roles.js";
 import * as S from "../api/index.js";
 import { queueOperations, queueSchemas } from "./queue-openapi.js";
 import { criticOpenApi } from "./critics.js";
+import { jobOperations, jobSchemas } from "./jobs-openapi.js";
 
 type Json = Record<string, unknown>;
 
@@ -86,10 +87,12 @@ function operations(maxBatch: number): Op[] {
       method: "get",
       path: "/v1/leaderboard",
       summary: "Leaderboard of policies from the project's feedback",
-      description: "bt: Bradley-Terry ratings (Elo scale) with percentile bootstrap intervals, from pairwise, ranking and rating feedback. alpaca-eval: win rates (and length-controlled win rates) against a baseline, from pairwise feedback.",
+      description:
+        "bt: Bradley-Terry ratings (Elo scale) with percentile bootstrap intervals, from pairwise, ranking and rating feedback. alpaca-eval: win rates (and length-controlled win rates) against a baseline, from pairwise feedback. " +
+        "More than 200 bootstrap rounds, or more than 50,000 records, is computed as a `leaderboard` job: the answer is then 202 with the job to follow at GET /v1/jobs/{id}.",
       roles: rolesFor("leaderboard.read"),
       query: S.LeaderboardQuery,
-      ok: { status: 200, description: "rows, best first", schema: "Leaderboard" },
+      ok: { status: 200, also: 202, description: "rows, best first (202: the job computing them)", schema: "Leaderboard" },
       errors: [400, 401, 403],
     },
     {
@@ -193,6 +196,7 @@ function operations(maxBatch: number): Op[] {
     },
     ...queueOperations(),
     ...criticOpenApi().operations,
+    ...jobOperations(),
   ];
 }
 
@@ -270,6 +274,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   outputs.add(S.RewardSpecRecordSchema, { id: "RewardSpecRecord" });
   outputs.add(S.RewardSpecListSchema, { id: "RewardSpecList" });
   outputs.add(z.object({ deleted: z.number().int() }), { id: "DeletedCount" });
+  for (const [kind, set] of Object.entries(jobSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
   for (const [kind, set] of Object.entries(queueSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
   for (const [id, sch] of Object.entries(criticOpenApi().schemas)) outputs.add(sch, { id });
 

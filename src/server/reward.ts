@@ -8,6 +8,7 @@ import {
   OpenRlhfBody,
   OpenRlhfQuery,
   RewardBody,
+  type RewardScorer,
   RewardService,
   RewardSpecQuery,
   SaveRewardSpecBody,
@@ -22,7 +23,9 @@ import { jsonBody } from "./body.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 
 export function rewardRoutes(app: Hono<Env>, s: Settings): void {
+  // Saved specs are checked and kept here; batches are scored in the compute pool's threads, off the event loop.
   const service = new RewardService(s.store, s.judgeModel ? { judgeModel: s.judgeModel } : {});
+  const pooled: RewardScorer = { score: (project, samples) => s.compute.call("reward", { project, samples: [...samples] }) };
   const rewardBody = RewardBody(s.maxBatch);
   const openRlhfBody = OpenRlhfBody(s.maxBatch);
 
@@ -30,7 +33,7 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, "reward.compute");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, rewardBody);
     if (b.store) requireRole(c, "reward.store");
-    return c.json(await scoreBatch(service, s.store, key.project, b));
+    return c.json(await scoreBatch(pooled, s.store, key.project, b));
   });
 
   app.post("/v1/reward/specs", async (c) => {
@@ -60,6 +63,6 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, "reward.compute");
     const q = parseQuery(c, OpenRlhfQuery);
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, openRlhfBody);
-    return c.json(await scoreOpenRlhf(service, key.project, b, q.spec));
+    return c.json(await scoreOpenRlhf(pooled, key.project, b, q.spec));
   });
 }

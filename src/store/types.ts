@@ -15,6 +15,7 @@ import type { ModelStore, VectorCache } from "./models.js";
 import type { LoopRunStore, MemoryStore } from "./loops.js";
 import type { ConfigStore } from "./configs.js";
 import type { QueueStore } from "./queues.js";
+import type { JobStore, RateLimitStore } from "./jobs.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -37,6 +38,8 @@ export interface OpenStoreOptions {
    *   lost (never corrupted). SQLite `synchronous=NORMAL`; PostgreSQL `synchronous_commit=off`.
    */
   durability?: Durability;
+  /** PostgreSQL: most connections this store opens (default 10). */
+  poolSize?: number;
 }
 
 export const DURABILITIES = ["full", "normal"] as const;
@@ -145,10 +148,15 @@ export interface RecordTimes {
   recordedAt: string;
 }
 
+/** Where a store lives: a SQLite file (or `:memory:`) or a PostgreSQL URL. */
+export type StoreTarget = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+
 export interface Store {
   readonly engine: Engine;
   /** The durability in force, as read back from the database (see OpenStoreOptions.durability). */
   readonly durability: Durability;
+  /** Where it lives, so other threads and processes can open the same store. */
+  readonly target?: StoreTarget | undefined;
 
   /** Validate, check references, then write everything in one transaction (all or nothing). */
   write(batch: WriteBatch, opts?: WriteOptions): Promise<WriteReport>;
@@ -194,5 +202,9 @@ export interface Store {
   readonly configs: ConfigStore;
   /** Annotation queues (tasks, locks, drafts, submissions) and background export jobs. */
   readonly queues: QueueStore;
+  /** Durable background jobs: their state, progress, units, errors and files. */
+  readonly jobs: JobStore;
+  /** Token buckets shared by every process on this database (provider rate limits). */
+  readonly rateLimits: RateLimitStore;
   close(): Promise<void>;
 }

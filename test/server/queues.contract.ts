@@ -674,18 +674,16 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       }
       const timed = await admin("POST", "/v1/exports", { format: "rlxf", filters: { since: "2000-01-01", until: 4102444800000 } });
       expect((await wait(timed.body.id)).body).toMatchObject({ status: "done", rows: 8 });
-      // The files are in RLXF_EXPORT_DIR, whole (no temporary files left).
-      expect(readdirSync(exportDir)).toEqual(expect.arrayContaining([`${start.body.id}.jsonl`, `${f.body.id}.jsonl`]));
-      expect(readdirSync(exportDir).some((n) => n.includes(".tmp-"))).toBe(false);
-
-      // A job left "running" by a process that stopped (no heartbeat for over a minute) is reported failed.
-      await store.queues.createExport({ project: "p", id: "orphan", format: "rlxf", request: {}, now: Date.now() - 120_000 });
-      const orphan = await admin("GET", "/v1/exports/orphan");
-      expect(orphan.body).toMatchObject({ status: "failed", error: expect.stringContaining("start it again") });
-      expect((await admin("GET", "/v1/exports/orphan/file")).status).toBe(409);
-      // One that beat recently is still running.
-      await store.queues.createExport({ project: "p", id: "elsewhere", format: "rlxf", request: {}, now: Date.now() });
-      expect((await admin("GET", "/v1/exports/elsewhere")).body.status).toBe("running");
+      // Exports are jobs: the file is kept in the database, so any server on the store serves it.
+      const job = await admin("GET", `/v1/jobs/${start.body.id}`);
+      expect(job.body.job).toMatchObject({ kind: "export", state: "succeeded", result: { rows: 2, file: expect.stringMatching(/\.jsonl$/) } });
+      expect(Number(file.headers.get("content-length"))).toBe(Buffer.byteLength(file.text));
+      expect(readdirSync(exportDir)).toEqual([]);
+      // An unknown export is a 404; one that is not done yet has no file (409).
+      expect((await admin("GET", "/v1/exports/orphan")).status).toBe(404);
+      const q = await store.jobs.create({ id: "queued-export", project: "p", kind: "export", input: { format: "rlxf" }, maxAttempts: 1, phase: "whole", runAfter: Date.now() + 3_600_000 });
+      expect((await admin("GET", `/v1/exports/${q.id}`)).body.status).toBe("running");
+      expect((await admin("GET", `/v1/exports/${q.id}/file`)).status).toBe(409);
       expect(existsSync(exportDir)).toBe(true);
     });
 
