@@ -38,6 +38,7 @@ units("cent", "cents", "¢");
 units("eur", "euro", "euros", "€");
 units("gbp", "£");
 units("rad", "radian", "radians");
+units("deg", "degree", "degrees");
 units("j", "joule", "joules");
 units("ev", "electronvolt", "electronvolts");
 units("kev");
