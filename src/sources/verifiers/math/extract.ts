@@ -20,7 +20,8 @@
  *    run of words such as `it is`), the latest sentence first and in a sentence the latest,
  *    except that a restatement (`1/6, or about 16.7%`) comes after what it restates, and
  *    expressions joined only by `and`/`or` are one list; a negated one (`It is 6, not 5`) is none;
- * 6. for a multiple-choice gold, the closing lines (`Therefore, the correct statement is (B).`).
+ * 6. with no number in digits at all, the last number in words (`The result is negative seven.`);
+ * 7. for a multiple-choice gold, the closing lines (`Therefore, the correct statement is (B).`).
  *
  * A candidate that does not read as an answer is passed over for the next one. Every scan is
  * linear in the text and the number of candidates tried is capped.
@@ -28,7 +29,7 @@
 import { LimitReached } from "./limits.js";
 import type { ParsedAnswer } from "./parse.js";
 import { parseAnswer } from "./parse.js";
-import { type Blocked, isProse, joinedBy, leadingNumberPhrase, negatedBefore, proseExpressions, restatement } from "./prose.js";
+import { type Blocked, isProse, joinedBy, leadingNumberPhrase, negatedBefore, numberWordsIn, proseExpressions, restatement } from "./prose.js";
 import { findBoxes, mathRegions, prepareText, type Region } from "./text.js";
 
 export { isProse } from "./prose.js";
@@ -72,6 +73,9 @@ export interface Extraction<T> {
   /** Why there is no answer at all, when there is a reason beyond "none found". */
   failure?: string;
 }
+
+/** `A: 5` opening a line: the answer of a question-and-answer format. */
+const ANSWER_LABEL = /(?:^|\n)[ \t]*A:[ \t]/;
 
 const MAX_PER_TIER = 24;
 const MAX_TAIL = 60;
@@ -339,7 +343,7 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   };
 
   // 1. The whole text.
-  if (!hasDelimiters(t) && t.length <= 200 && !/\banswer\b/i.test(t)) {
+  if (!hasDelimiters(t) && t.length <= 200 && !/\banswer\b/i.test(t) && !ANSWER_LABEL.test(t)) {
     const plain = !t.includes("\\");
     const prose = isProse(t);
     if ((plain ? opts.expr : opts.latex) && attempt({ answer: t, method: "whole", plain: plain && looksPlain(t), pos: 0, ...(prose ? { prose } : {}) })) return result;
@@ -358,7 +362,7 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   for (const c of tier1) if (attempt(c)) return result;
 
   // 3. Answer phrases, last first.
-  const re = find.phrases ?? /\banswers?\b/gi;
+  const re = find.phrases ?? /\banswers?\b|(?:^|\n)[ \t]*A:(?=[ \t])/gi;
   const tier2: Candidate[] = [];
   for (const end of phraseEnds(t, re, MAX_PER_TIER, (i) => /final\s+$/i.test(t.slice(Math.max(0, i - 8), i)))) tier2.push(...answersAfter(t, end, opts, "answer-phrase", blocked));
   tier2.sort((a, b) => b.pos - a.pos);
@@ -412,10 +416,23 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
     const method: ExtractionMethod = lastMember.cand.method === "math" ? "math" : "expression";
     ranked.push({ cand: listCandidate(l.members, method), sentence: sentenceOf(lastMember.start), rank: lastMember.start, sub: -1 });
   }
+  if (find.gold && opts.latex) {
+    // A gold's neighbouring regions joined by a few words are one answer too (`$y_1 = 2$ and $y_2 = 3$`).
+    const last = regions.valid.slice(-MAX_TAIL);
+    for (const g of groups(t, last, "math", [])) if (g.parts) ranked.push({ cand: g, sentence: sentenceOf(g.pos), rank: g.pos, sub: -2 });
+  }
   ranked.sort((a, b) => b.sentence - a.sentence || b.rank - a.rank || a.sub - b.sub);
   for (const r of ranked.slice(0, MAX_TAIL)) if (attempt(r.cand)) return result;
 
-  // 6. The closing lines.
+  // 6. No number in digits at all: a number in words (`The result is negative seven.`), the last first.
+  if (opts.expr && ranked.length === 0) {
+    for (const w of numberWordsIn(t).reverse()) {
+      if (blocked.some((b) => b.start <= w.start && w.end <= b.end) || negatedBefore(t, w.start)) continue;
+      if (attempt({ answer: w.value, method: "number", plain: true, pos: w.end })) return result;
+    }
+  }
+
+  // 7. The closing lines.
   if (find.lines) {
     let end = t.length;
     for (let k = 0; k < 5 && end > 0; k++) {

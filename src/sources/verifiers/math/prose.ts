@@ -66,7 +66,8 @@ export function isProse(s: string): boolean {
   if (numberPhrase(t) !== undefined) return false;
   for (const m of t.matchAll(/(?<![\\a-zA-Z])(?<!\\[a-zA-Z]+\{\s*)[A-Za-z]{3,}/g)) if (!MATH_WORDS.has(m[0].toLowerCase())) return true;
   if (/[A-Za-z]['’][a-z]/.test(t)) return true;
-  for (const m of t.matchAll(/(?<![\\A-Za-z{])[A-Za-z]{2}(?![A-Za-z])/g)) {
+  // A word stands between spaces (or the ends, or punctuation): `cosh(at)` and `e^{2it}` hold none.
+  for (const m of t.matchAll(/(?<=^|[\s"'“])[A-Za-z]{2}(?=$|[\s.,;:!?"'”])/g)) {
     if (!STOPWORDS.has(m[0].toLowerCase())) continue;
     const before = t.slice(Math.max(0, m.index - 12), m.index).trimEnd().slice(-1);
     const after = t.slice(m.index + 2, m.index + 14).trimStart().slice(0, 1);
@@ -157,6 +158,27 @@ export function leadingNumberPhrase(s: string): string | undefined {
     if (n !== undefined) return n;
   }
   return undefined;
+}
+
+const NUMBER_WORD = String.raw`(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|halves|half|thirds?|quarters?|fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?)`;
+const NUMBER_WORDS_RE = new RegExp(String.raw`\b(?:(?:minus|negative)\s+)?(?:a\s+)?${NUMBER_WORD}(?:(?:\s+and\s+a|\s+and|\s+a)?[\s-]+${NUMBER_WORD})*\b`, "gi");
+
+/**
+ * Numbers written in words in prose, in order (`The result is negative seven.`): the last resort
+ * when a text has no number in digits. `one` alone is left out: it is mostly a pronoun
+ * (`no one`, `the one we want`).
+ */
+export function numberWordsIn(text: string, keep = 20): Array<{ start: number; end: number; value: string }> {
+  const out: Array<{ start: number; end: number; value: string }> = [];
+  NUMBER_WORDS_RE.lastIndex = 0;
+  for (let m = NUMBER_WORDS_RE.exec(text); m; m = NUMBER_WORDS_RE.exec(text)) {
+    if (/^(?:an?\s+)?one$/i.test(m[0])) continue;
+    const value = numberPhrase(m[0]);
+    if (value === undefined) continue;
+    out.push({ start: m.index, end: m.index + m[0].length, value });
+    if (out.length > keep * 2) out.splice(0, out.length - keep);
+  }
+  return out.slice(-keep);
 }
 
 // ------------------------------------------------------------------ scanning ---
@@ -260,7 +282,9 @@ export function proseExpressions(text: string, from: number, to: number, blocked
     if (prev && gap && depth === 0) {
       const binds =
         kind === "bin" || kind === "post" || kind === "close" || prev.kind === "bin" || prev.kind === "pre" || prev.kind === "fn" || prev.kind === "open" || prev.kind === "cmd" ||
-        (kind === "num" && prev.kind === "num" && isMixed(text, pieces, end));
+        (kind === "num" && prev.kind === "num" && isMixed(text, pieces, end)) ||
+        // 2 sqrt(3), 2 \sqrt{3}, 3 π: a number times a function or a constant.
+        ((kind === "fn" || kind === "cmd" || kind === "const") && (prev.kind === "num" || prev.kind === "close"));
       if (!binds || unit !== undefined) flush();
     } else if (prev && unit !== undefined) flush();
     if (pieces.length >= 2000) overflow = true;
@@ -300,20 +324,28 @@ export function proseExpressions(text: string, from: number, to: number, blocked
         j++;
         while (j < to && isDigit(text[j])) j++;
       }
-      const sci = /^[eE][-+]?\d{1,6}/.exec(text.slice(j, j + 9));
+      const sci = text[j] === "e" || text[j] === "E" ? /^[eE][-+]?\d{1,6}/.exec(text.slice(j, j + 9)) : null;
       if (sci && !isLetter(text[j + sci[0].length]) && !isDigit(text[j + sci[0].length])) j += sci[0].length;
-      const ord = /^(?:st|nd|rd|th)(?![A-Za-z])/i.exec(text.slice(j, j + 3));
+      const ord = isLetter(text[j]) ? /^(?:st|nd|rd|th)(?![A-Za-z])/i.exec(text.slice(j, j + 3)) : null;
       if (ord) {
         flush();
         i = j + ord[0].length;
         continue;
       }
       // A list marker: `2.` or `2)` opening a line.
-      if (!pieces.length && /^[.)][ \t]/.test(text.slice(j, j + 2)) && /(?:^|\n)[ \t#>*]*$/.test(text.slice(Math.max(0, i - 12), i))) {
+      if (!pieces.length && (text[j] === "." || text[j] === ")") && /^[.)][ \t]/.test(text.slice(j, j + 2)) && /(?:^|\n)[ \t#>*]*$/.test(text.slice(Math.max(0, i - 12), i))) {
         i = j + 1;
         continue;
       }
-      add("num", text.slice(i, j), i, j);
+      // `72 000`: a space between groups of three digits (one space, as printed) is a thousands separator.
+      let digits = text.slice(i, j);
+      if (/^\d{1,3}$/.test(digits) && text[i] !== "0") {
+        while (isSpace(text[j]) && isDigit(text[j + 1]) && /^[ \u00a0\u2009\u202f]\d{3}(?![\d.,]\d|\s?\/)/.test(text.slice(j, j + 7)) && !isDigit(text[j + 4]) && j + 4 <= to) {
+          digits += text.slice(j + 1, j + 4);
+          j += 4;
+        }
+      }
+      add("num", digits, i, j);
       i = j;
       continue;
     }
@@ -384,6 +416,16 @@ export function proseExpressions(text: string, from: number, to: number, blocked
         i = j;
         continue;
       }
+      if ((lower === "minus" || lower === "negative" || lower === "plus" || lower === "times") && /^[ \t]+\d/.test(text.slice(j, j + 3))) {
+        // Operations in words between numbers (`10 minus 3`, `3 times 4`), a sign before one (`negative 3`).
+        const binary = prev !== undefined && (prev.kind === "num" || prev.kind === "close" || prev.kind === "const");
+        if (binary || lower === "minus" || lower === "negative") {
+          if (!binary) flush();
+          add("bin", lower === "plus" ? "+" : lower === "times" ? "*" : "-", i, j);
+          i = j;
+          continue;
+        }
+      }
       if (FUNCTION_WORDS.has(lower)) {
         add("fn", lower, i, j);
         i = j;
@@ -395,7 +437,7 @@ export function proseExpressions(text: string, from: number, to: number, blocked
         continue;
       }
       prev = last();
-      if (glued && prev && w.length <= 3 && !STOPWORDS.has(lower) && (prev.kind === "num" || prev.kind === "var" || prev.kind === "bin" || prev.kind === "open" || prev.kind === "cmd")) {
+      if (glued && prev && w.length <= 3 && (prev.kind === "num" || prev.kind === "var" || prev.kind === "bin" || prev.kind === "open" || prev.kind === "cmd")) {
         // Letters bound to a number or an operator: `2xy`, `(ab)`.
         add("var", w, i, j);
         i = j;
@@ -450,16 +492,16 @@ export function proseExpressions(text: string, from: number, to: number, blocked
       const between = isOperandChar(before) && isOperandChar(after);
       if (c === "*" && j - i === 2 && between) add("bin", "^", i, j);
       else if (c === "*" && j - i === 1 && (between || (isSpace(before) && isSpace(after)))) add("bin", "*", i, j);
-      else if (c === "_" && j - i === 1 && between && (isLetter(before) || before === "}")) add("bin", "_", i, j);
+      else if (c === "_" && j - i === 1 && between) add("bin", "_", i, j);
       // otherwise emphasis: nothing
       i = j;
       continue;
     }
     // GSM8K calculator notes: <<48/2=24>>.
     if (c === "<" && text[i + 1] === "<") {
-      const close = text.indexOf(">>", i + 2);
-      if (close >= 0 && close - i < 120) {
-        i = close + 2;
+      const close = text.slice(i + 2, i + 120).indexOf(">>");
+      if (close >= 0) {
+        i = i + 2 + close + 2;
         gap = true;
         continue;
       }
@@ -560,52 +602,60 @@ export function proseExpressions(text: string, from: number, to: number, blocked
 function isMixed(text: string, pieces: Piece[], end: number): boolean {
   const prev = pieces[pieces.length - 1]!;
   const before = pieces[pieces.length - 2];
-  if (!/^\d+$/.test(prev.text) || (before && (before.text === "/" || before.text === "^"))) return false;
+  if (text[end] !== "/" || !/^\d+$/.test(prev.text) || (before && (before.text === "/" || before.text === "^"))) return false;
   return /^\/\d+(?![\d./])/.test(text.slice(end, end + 12));
 }
 
+const OPERATOR_COMMANDS = /^\\(?:cdot|times|div|le|leq|ge|geq|ne|neq|approx|pm|mp|to|in|cup|cap|quad|qquad)$/;
+const dangling = (p: Piece) => p.kind === "bin" || p.kind === "pre" || p.kind === "sep" || p.kind === "open" || (p.kind === "cmd" && OPERATOR_COMMANDS.test(p.text));
+const leading = (p: Piece) => (p.kind === "bin" && p.text !== "-" && p.text !== "+" && p.text !== "±" && p.text !== "≈") || p.kind === "sep" || p.kind === "post" || p.kind === "close";
+
 /** An expression from its pieces: brackets balanced, dangling operators dropped; undefined when it holds no value. */
 function finish(pieces: Piece[], unit: string | undefined): ProseExpr | undefined {
-  // Unmatched brackets are not part of it.
-  const keep = new Array<boolean>(pieces.length).fill(true);
-  const stack: number[] = [];
-  for (let k = 0; k < pieces.length; k++) {
-    const p = pieces[k]!;
-    if (p.kind === "open") stack.push(k);
-    else if (p.kind === "close") {
-      if (stack.length) stack.pop();
-      else keep[k] = false;
-    }
+  if (pieces.length === 1) {
+    // The usual case: one number.
+    const p = pieces[0]!;
+    if (p.kind !== "num") return undefined;
+    const e: ProseExpr = { start: p.start, end: p.end, text: p.text, number: true };
+    if (unit !== undefined) e.unit = unit;
+    return e;
   }
-  for (const k of stack) keep[k] = false;
-  const all = pieces.filter((_, k) => keep[k]);
-  const OPERATOR_COMMANDS = /^\\(?:cdot|times|div|le|leq|ge|geq|ne|neq|approx|pm|mp|to|in|cup|cap|quad|qquad)$/;
-  const dangling = (p: Piece) => p.kind === "bin" || p.kind === "pre" || p.kind === "sep" || p.kind === "open" || (p.kind === "cmd" && OPERATOR_COMMANDS.test(p.text));
+  // Unmatched brackets are not part of it.
+  let all = pieces;
+  if (pieces.some((p) => p.kind === "open" || p.kind === "close")) {
+    const keep = new Array<boolean>(pieces.length).fill(true);
+    const stack: number[] = [];
+    for (let k = 0; k < pieces.length; k++) {
+      const p = pieces[k]!;
+      if (p.kind === "open") stack.push(k);
+      else if (p.kind === "close") {
+        if (stack.length) stack.pop();
+        else keep[k] = false;
+      }
+    }
+    for (const k of stack) keep[k] = false;
+    all = pieces.filter((_, k) => keep[k]);
+  }
   let lo = 0;
   let hi = all.length;
   while (hi > lo && dangling(all[hi - 1]!)) hi--;
-  const leading = (p: Piece) => (p.kind === "bin" && !["-", "+", "±", "≈"].includes(p.text)) || p.kind === "sep" || p.kind === "post" || p.kind === "close";
   while (lo < hi && leading(all[lo]!)) lo++;
   if (lo >= hi) return undefined;
-  const ps = all.slice(lo, hi);
   let hasValue = false;
   let hasOp = false;
   let hasVar = false;
-  for (const p of ps) {
+  let number = true;
+  let s = "";
+  for (let k = lo; k < hi; k++) {
+    const p = all[k]!;
     if (p.kind === "num" || p.kind === "const" || (p.kind === "cmd" && !OPERATOR_COMMANDS.test(p.text))) hasValue = true;
     else if (p.kind === "bin") hasOp = true;
     else if (p.kind === "var" || p.kind === "fn") hasVar = true;
+    if (!(p.kind === "num" || p.kind === "sep" || (p.kind === "post" && p.text === "%") || (p.kind === "bin" && p.text === "-" && k === lo))) number = false;
+    s += (k > lo && p.gap ? " " : "") + p.text;
   }
-  if (!hasValue && !(hasOp && hasVar && ps.length >= 3)) return undefined;
-  let s = "";
-  for (let k = 0; k < ps.length; k++) {
-    const p = ps[k]!;
-    s += (k > 0 && p.gap ? " " : "") + p.text;
-  }
-  const start = ps[0]!.start;
-  const end = ps[ps.length - 1]!.end;
-  const number = ps.every((p) => p.kind === "num" || p.kind === "sep" || (p.kind === "post" && p.text === "%") || (p.kind === "bin" && p.text === "-" && p === ps[0]));
-  const e: ProseExpr = { start, end, text: s, number };
+  if (!hasValue && !(hasOp && hasVar && hi - lo >= 3)) return undefined;
+  const e: ProseExpr = { start: all[lo]!.start, end: all[hi - 1]!.end, text: s, number };
   if (unit !== undefined) e.unit = unit;
   return e;
 }
