@@ -470,6 +470,8 @@ class ExprParser {
           factors.push({ k: "div", a: num, b: rhs });
         }
       } else if (this.startsOperand(t)) {
+        // `4 5` is not twenty: two numbers side by side are no product (`2\frac{1}{2}`, `1 1/2` are read apart).
+        if (t.t === "num" && this.toks[this.pos - 1]?.t === "num") throw new NotMath("two numbers side by side");
         factors.push(this.parsePostfix());
       } else break;
     }
