@@ -237,6 +237,18 @@ export function joinedBy(between: string): "and" | "or" | "comma" | undefined {
   return m[1] ? "comma" : undefined;
 }
 
+/** Binary search: the index of the first span (sorted by start, not overlapping) that ends after `at`. */
+function firstEndingAfter(blocked: Blocked[], at: number): number {
+  let lo = 0;
+  let hi = blocked.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (blocked[mid]!.end <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * The expressions in prose between `from` and `to`, in order, outside the blocked spans (math
  * regions and boxes, sorted by start). One pass over the text; only the last `keep` are kept.
@@ -249,17 +261,7 @@ export function proseExpressions(text: string, from: number, to: number, blocked
   let gap = false;
   let unit: string | undefined;
   // The first blocked span that ends after `from`.
-  let b = 0;
-  {
-    let lo = 0;
-    let hi = blocked.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (blocked[mid]!.end <= from) lo = mid + 1;
-      else hi = mid;
-    }
-    b = lo;
-  }
+  let b = firstEndingAfter(blocked, from);
 
   const flush = () => {
     if (pieces.length && !overflow) {
