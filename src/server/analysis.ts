@@ -7,6 +7,7 @@ import { alpacaEvalBoardFromPairsThreaded, alpacaEvalPairsFromStore, bradleyTerr
 import { type ExportSource, exportRecords } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { analysisWork, exportWork } from "./work.js";
 import { ExportQuery, type Leaderboard, LeaderboardQuery } from "../api/index.js";
 
 function storeSource(store: Store, project: string): ExportSource {
@@ -26,6 +27,8 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/leaderboard", async (c) => {
     const key = requireRole(c, "leaderboard.read");
     const q = parseQuery(c, LeaderboardQuery);
+    // Ceilings and rate limits: rounds asked for, feedback rows to load (src/server/work.ts).
+    await analysisWork(c, s, { kinds: q.method === "alpaca-eval" ? ["pairwise"] : ["pairwise", "ranking", "rating"], ...(q.method !== "alpaca-eval" ? { rounds: q.bootstrap ?? 200 } : {}) });
     if (q.method === "alpaca-eval") {
       // The fits run on worker threads, off the event loop.
       const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, key.project), {
@@ -44,6 +47,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/export", async (c) => {
     const key = requireRole(c, "export");
     const { format } = parseQuery(c, ExportQuery);
+    await exportWork(c, s);
     const it = exportRecords(format, storeSource(store, key.project))[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
     /** Up to ~64 KiB of pieces; undefined at the end. */
