@@ -28,7 +28,7 @@ export const PERMISSIONS = {
   "items.write": { roles: WRITERS, what: "write items" },
   "generations.write": { roles: WRITERS, what: "write generations" },
   "feedback.write": { roles: ["admin", "ingest", "annotate"], what: "write feedback" },
-  "items.list": { roles: READERS, what: "read items" },
+  "items.list": { roles: READERS, what: "list items" },
   "items.read": { roles: ["admin", "read", "annotate"], what: "read items" },
   "generations.read": { roles: ["admin", "read", "annotate"], what: "read generations" },
   "feedback.read": { roles: ["admin", "read", "annotate"], what: "read feedback" },

@@ -418,7 +418,6 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
             body: e.bodyJson,
             created_at: created(e),
             recorded_at: recordedAt,
-            queue_id: provenance.queueId ?? null,
           })),
         )
         .execute();
@@ -436,7 +435,6 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
             body: e.bodyJson,
             created_at: created(e),
             recorded_at: recordedAt,
-            queue_id: provenance.queueId ?? null,
           })),
         )
         .execute();
