@@ -69,7 +69,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
     ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : {}),
   };
   const app = new Hono<Env>();
-  const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, version: SERVER_VERSION }));
+  const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, rewardSamples: limits.rewardSamples, version: SERVER_VERSION }));
 
   if (opts.accessLog) {
     app.use(async (c, next) => {

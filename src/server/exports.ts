@@ -131,7 +131,7 @@ function counting(src: ExportSource, counter: { n: number }, max: number): Expor
   const wrap = <T>(f: () => AsyncIterable<T>) =>
     async function* (): AsyncGenerator<T> {
       for await (const x of f()) {
-        if (++counter.n > max) throw overCeiling("exportRows", max, `the export reads more than ${max} records`, "narrow its filters");
+        if (++counter.n > max) throw overCeiling("exportRows", max, "the export reads more records", "narrow its filters");
         yield x;
       }
     };

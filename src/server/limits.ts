@@ -25,7 +25,7 @@ import { RlxfError, ValidationError, issuesFromZod } from "../errors.js";
 import { ApiError } from "./errors.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "../api/index.js";
 
-const count = (what: string) => z.number().int(`${what}: must be an integer`).positive(`${what}: must be positive`).describe(what);
+const count = (what: string) => z.number().int("must be an integer").positive("must be positive").describe(what);
 /** A rate in units per second; Infinity (`off` in a file or a flag) turns that bucket off. */
 const rate = (what: string) =>
   z
@@ -221,8 +221,9 @@ export class MemoryRateLimiter implements RateLimiter {
     let worst = "";
     const states = live.map((b) => {
       const s = this.#refill(b, now);
-      // A request that costs more than a whole burst needs a full bucket (else it could never pass).
-      const need = Math.min(cost, b.burst);
+      // A request that costs more than a whole burst needs a full bucket (else it could never pass); the unit
+      // that every request costs was taken just before its work is charged, so a full bucket is burst - 1.
+      const need = Math.min(cost, Math.max(1, b.burst - 1));
       if (s.tokens < need) {
         const ms = ((need - s.tokens) / b.rate) * 1000;
         if (ms > wait) {

@@ -8,6 +8,7 @@ import { type Action, ROLES, ROLE_SUMMARIES, rolesFor } from "../roles.js";
 import * as S from "../api/index.js";
 import { queueOperations, queueSchemas } from "./queue-openapi.js";
 import { criticOpenApi } from "./critics.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 
 type Json = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ export interface Op {
 
 const WRITE_ERRORS = [400, 401, 403, 404, 409, 413, 415];
 
-function operations(maxBatch: number): Op[] {
+function operations(maxBatch: number, rewardSamples: number): Op[] {
   const write = (kind: "Item" | "Generation" | "Feedback", path: string, action: Action, extra = ""): Op => ({
     method: "post",
     path,
@@ -135,7 +136,7 @@ function operations(maxBatch: number): Op[] {
     {
       method: "post",
       path: "/v1/reward",
-      summary: `Rewards of a batch of samples (up to ${maxBatch}), each scored by a reward spec`,
+      summary: `Rewards of a batch of samples (up to ${rewardSamples}), each scored by a reward spec`,
       description:
         "A reward spec is a verifier name or spec, a stored reward model ({\"type\": \"reward-model\", \"model\": \"name@N\"}, scored as sigmoid(reward); a segment model also gives details.segments: [{start, end, reward, rewards, flagged}], with passages from the sample's reference), " +
         "or a composite mixing them with weights. Results are cached in-process (by spec, prompt, completion and reference). " +
@@ -204,6 +205,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: "an id already stored with a different body",
   413: "body or batch too large",
   415: "not JSON",
+  429: "over the key's or the project's rate limit, or too many exports at once: retry after Retry-After seconds",
 };
 
 function clean(schema: Json): Json {
@@ -233,8 +235,9 @@ function idOptional(schema: Json): Json {
 }
 
 /** The OpenAPI 3.1 document of the API. */
-export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number; version?: string } = {}): Json {
+export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number; rewardSamples?: number; version?: string } = {}): Json {
   const maxBatch = opts.maxBatch ?? S.DEFAULT_MAX_BATCH;
+  const rewardSamples = opts.rewardSamples ?? DEFAULT_LIMITS.rewardSamples;
   const inputs = z.registry<{ id: string }>();
   inputs.add(Item, { id: "ItemInput" });
   inputs.add(Generation, { id: "GenerationInput" });
@@ -244,8 +247,8 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   inputs.add(S.writeBody(Feedback, maxBatch), { id: "WriteFeedbackBody" });
   inputs.add(S.CreateKeyBody, { id: "CreateKeyBody" });
   inputs.add(S.AssignBody, { id: "AssignBody" });
-  inputs.add(S.RewardBody(maxBatch), { id: "RewardBody" });
-  inputs.add(S.OpenRlhfBody(maxBatch), { id: "OpenRlhfBody" });
+  inputs.add(S.RewardBody(rewardSamples), { id: "RewardBody" });
+  inputs.add(S.OpenRlhfBody(rewardSamples), { id: "OpenRlhfBody" });
   inputs.add(S.SaveRewardSpecBody, { id: "SaveRewardSpecBody" });
 
   const outputs = z.registry<{ id: string }>();
@@ -282,7 +285,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   for (const [id, sch] of Object.entries(z.toJSONSchema(outputs, { ...common, io: "output" }).schemas)) schemas[id] = clean(sch as Json);
 
   const paths: Record<string, Record<string, Json>> = {};
-  for (const op of operations(maxBatch)) {
+  for (const op of operations(maxBatch, rewardSamples)) {
     const parameters: Json[] = [];
     for (const id of op.pathId ? [op.pathId, ...(op.pathIds ?? [])] : []) parameters.push({ name: id, in: "path", required: true, schema: { type: "string", minLength: 1, maxLength: 512 } });
     if (op.query) {
@@ -301,7 +304,8 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
         : {};
     responses[String(op.ok.status)] = { description: op.ok.description, ...okContent };
     if (op.ok.also) responses[String(op.ok.also)] = { description: op.ok.description, ...okContent };
-    for (const st of op.errors ?? []) {
+    // Every request with a key may be over its rate limit.
+    for (const st of op.action === "public" ? (op.errors ?? []) : [...new Set([...(op.errors ?? []), 429])]) {
       responses[String(st)] = { description: STATUS_TEXT[st] ?? "error", content: { "application/json": { schema: { $ref: uri("Error") } } } };
     }
     const operation: Json = {
@@ -328,7 +332,10 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
         "Authenticate with `Authorization: Bearer <key>` (create one with `rlxf keys create --project P --role admin|ingest|annotate|read`). " +
         `Roles: ${ROLES.map((r) => `${r}: ${ROLE_SUMMARIES[r]}`).join("; ")}; each operation lists its roles (x-roles). ` +
         `Request bodies are JSON (Content-Type: application/json), at most ${opts.maxBodyBytes ?? S.DEFAULT_MAX_BODY_BYTES} bytes. ` +
-        "Every error has the shape of the Error schema.",
+        "Every error has the shape of the Error schema. " +
+        "The server has ceilings on what one request may make it do (body size, batch, bootstrap rounds, reward samples, rows a leaderboard or an export reads, " +
+        "tasks of a queue, exports at once): a parameter over one is a 400 naming it, a body or batch a 413, work over one a 400 over_ceiling. " +
+        "Each key and each project has a rate limit in units of work (a request costs 1, work weighs more): over it is a 429 with Retry-After.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
@@ -342,5 +349,5 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
 
 /** Every documented operation as "METHOD /path", for checks against the router. */
 export function documentedOperations(): string[] {
-  return operations(S.DEFAULT_MAX_BATCH).map((o) => `${o.method.toUpperCase()} ${o.path}`);
+  return operations(S.DEFAULT_MAX_BATCH, DEFAULT_LIMITS.rewardSamples).map((o) => `${o.method.toUpperCase()} ${o.path}`);
 }
