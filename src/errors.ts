@@ -71,6 +71,10 @@ export const ERROR_CODES = {
   payload_too_large: "limit",
   batch_too_large: "limit",
   queue_full: "limit",
+  /** The work a request would make the server do is over one of the server's ceilings (rows to load, files to keep). */
+  over_ceiling: "limit",
+  /** The key or its project asked faster than its rate limit allows (or holds too many exports at once): retry later. */
+  rate_limited: "limit",
   // -- unavailable
   unavailable: "unavailable",
   store_unavailable: "unavailable",
@@ -111,6 +115,8 @@ export const API_ERROR_CODES = [
   "incomplete_body",
   "payload_too_large",
   "batch_too_large",
+  "over_ceiling",
+  "rate_limited",
   "unsupported_media_type",
   "unauthorized",
   "forbidden",

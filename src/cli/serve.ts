@@ -7,7 +7,7 @@ import { openJobs } from "../jobs/index.js";
 import { PROVIDERS, type ProviderKind } from "../providers/index.js";
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
-import { ComputePool, createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
+import { ComputePool, createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, type Limits, listen, parseLimits, resolveLimits } from "../server/index.js";
 import { DURABILITIES, type Durability, redact, resolveTarget, type Store } from "../store/index.js";
 import { demoDatasetPath } from "./demo.js";
 import { judgeModelFrom } from "./model-options.js";
@@ -18,7 +18,7 @@ export interface ServeOptions extends DbOptions {
   host: string;
   demo: boolean;
   accessLog?: boolean;
-  maxBatch: number;
+  maxBatch?: number;
   judgeModel?: string;
   judgeBaseUrl?: string;
   judgeProvider?: ProviderKind;
@@ -33,6 +33,7 @@ export interface ServeOptions extends DbOptions {
   computeTimeout?: number;
   /** Such computations waiting for a thread before more are refused (503). */
   computeQueue?: number;
+  limits?: string;
 }
 
 export const DEMO_PROJECT = "demo";
@@ -84,6 +85,13 @@ export function sandboxAndDurabilityOptions(cmd: Command, where: string): Comman
 
 export async function runServe(opts: ServeOptions): Promise<void> {
   await applySandboxOptions(opts);
+  // Ceilings and rate limits: RLXF_LIMITS, then --limits over it, then --max-batch when given.
+  const limits: Partial<Limits> = {
+    ...(process.env.RLXF_LIMITS ? parseLimits(process.env.RLXF_LIMITS, "RLXF_LIMITS") : {}),
+    ...(opts.limits !== undefined ? parseLimits(opts.limits, "--limits") : {}),
+  };
+  if (opts.maxBatch !== undefined) limits.maxBatch = opts.maxBatch;
+  resolveLimits(limits, "--limits");
   const store = await storeFrom(opts, { durability: opts.durability });
   const judge = judgeModelFrom(opts, store);
   const workers = opts.workers ?? (store.engine === "sqlite" ? 2 : 0);
@@ -99,7 +107,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   try {
     if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
     const webRoot = webAppRoot();
-    const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog, judgeModel: judge.factory, judge: judge.settings, jobs, compute, ...(webRoot ? { webRoot } : {}) });
+    const app = createApp({ store, limits, accessLog: !!opts.accessLog, judgeModel: judge.factory, judge: judge.settings, jobs, compute, ...(webRoot ? { webRoot } : {}) });
     running = await listen(app, { port: opts.port, host: opts.host });
   } catch (e) {
     await jobs.close({ graceMs: 0 });
@@ -166,7 +174,11 @@ export function register(program: Command): void {
     .option("--host <host>", "interface to listen on (0.0.0.0 for all)", DEFAULT_HOST)
     .option("--no-demo", "do not seed the demo project into an empty store")
     .option("--access-log", "log one line per request to stderr")
-    .option("--max-batch <n>", "most records in one batch request", int("--max-batch"), DEFAULT_MAX_BATCH)
+    .option("--max-batch <n>", `most records in one batch request (default ${DEFAULT_MAX_BATCH}; the limit maxBatch)`, int("--max-batch"))
+    .option(
+      "--limits <limits>",
+      "ceilings and rate limits over the defaults: name=value,... (e.g. bootstrapRounds=5000,keyRate=200,exportRetentionSeconds=86400; a rate may be off) or a JSON file of them (default: $RLXF_LIMITS; see README)",
+    )
     .option("--judge-model <name>", "model that judges in reward specs ask (default: $RLXF_JUDGE_MODEL, else $RLXF_MODEL)")
     .option("--judge-base-url <url>", "its OpenAI-compatible (or Anthropic) endpoint (default: $RLXF_JUDGE_BASE_URL, else $RLXF_BASE_URL); key from $RLXF_JUDGE_API_KEY or $RLXF_API_KEY")
     .addOption(new Option("--judge-provider <kind>", "its wire protocol (default: openai)").choices([...PROVIDERS]));

@@ -10,6 +10,7 @@ import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { exportChunks } from "./export-stream.js";
 import { jobView } from "./jobs.js";
+import { analysisWork, exportWork } from "./work.js";
 
 /** Bootstrap rounds answered at once (more: a job). */
 export const INLINE_ROUNDS = 200;
@@ -31,6 +32,8 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     const q = parseQuery(c, LeaderboardQuery);
     const method = q.method ?? "bt";
     const rounds = q.bootstrap ?? 200;
+    // Ceilings and rate limits: rounds asked for, feedback rows to load (src/server/work.ts).
+    await analysisWork(c, s, { kinds: method === "alpaca-eval" ? ["pairwise"] : ["pairwise", "ranking", "rating"], ...(method !== "alpaca-eval" ? { rounds } : {}) });
     const lcOptions = { ...(q.lc !== undefined ? { lc: q.lc } : {}), ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}) };
     // Bounded work is answered now, computed off the event loop; more is a job to follow (202).
     const records = method === "bt" ? await feedbackCount(store, key.project, ["pairwise", "ranking", "rating"]) : await feedbackCount(store, key.project, ["pairwise"]);
@@ -50,6 +53,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/export", async (c) => {
     const key = requireRole(c, "export");
     const { format } = parseQuery(c, ExportQuery);
+    await exportWork(c, s);
     const chunks = exportChunks(store, key.project, format);
     const next = () => chunks.next();
     // The first chunk before the headers: a failure this early is still a proper error response.

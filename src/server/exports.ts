@@ -12,6 +12,7 @@ import { jsonBody } from "./body.js";
 import { type Env, type Settings, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
 import { fileResponse } from "./jobs.js";
+import { admitJob } from "./work.js";
 
 type ExportResult = { rows?: number; file?: string; contentType?: string; skipped?: unknown; filters?: unknown };
 
@@ -40,7 +41,9 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/exports", async (c) => {
     const key = requireRole(c, "export");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateExportBody);
-    const job = await jobs.submit({ kind: "export", input: { format: b.format, ...(b.filters ? { filters: b.filters } : {}) }, project: key.project, createdBy: key.id, origin: "api" });
+    // Ceilings: exports at once per key and project, rows (src/server/work.ts).
+    const input = await admitJob(c, s, "export", { format: b.format, ...(b.filters ? { filters: b.filters } : {}) });
+    const job = await jobs.submit({ kind: "export", input, project: key.project, createdBy: key.id, origin: "api" });
     return c.json(view(job), 202, { Location: `/v1/exports/${job.id}` });
   });
 

@@ -14,6 +14,7 @@ import type { ApiKey, JobRecord } from "../store/index.js";
 import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
+import { admitJob } from "./work.js";
 
 /** A job as the API shows it (`full`: with its input and result). */
 export function jobView(j: JobRecord, full = true): Job {
@@ -66,7 +67,9 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitJobBody);
     const kind = jobKindInfo(b.kind);
     requireRole(c, kind.roles, `submit ${b.kind} jobs`);
-    const job = await jobs.submit({ kind: b.kind, input: b.input, project: key.project, createdBy: key.id, origin: "api", ...(b.maxAttempts ? { maxAttempts: b.maxAttempts } : {}) });
+    // Ceilings and rate-limit costs of the kind (src/server/work.ts).
+    const input = await admitJob(c, s, b.kind, b.input);
+    const job = await jobs.submit({ kind: b.kind, input, project: key.project, createdBy: key.id, origin: "api", ...(b.maxAttempts ? { maxAttempts: b.maxAttempts } : {}) });
     return c.json({ job: jobView(job) }, 202, { Location: `/v1/jobs/${job.id}` });
   });
 

@@ -579,6 +579,7 @@ class SqlStore implements Store {
         if (f.sourceType !== undefined) conds.push(eb("source_type", "=", f.sourceType));
         if (f.sourceId !== undefined) conds.push(eb("source_id", "=", f.sourceId));
         if (f.itemId !== undefined) conds.push(eb("item_id", "=", f.itemId));
+        if (f.queueId !== undefined) conds.push(eb("queue_id", "=", f.queueId));
         if (f.generationId !== undefined) {
           conds.push(
             eb(

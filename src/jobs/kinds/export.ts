@@ -4,13 +4,18 @@
  * rows there are and any server replica can serve the file. The job's result names the file; its bytes are
  * at `GET /v1/jobs/:id/file`.
  */
+import { z } from "zod";
+import { RlxfError } from "../../errors.js";
 import type { FeedbackKind, ResolvedFeedback } from "../../feedback/index.js";
 import { type ExportFilters, type ExportFormat, ExportRequest, type ExportSource, exportRecords } from "../../io/index.js";
 import type { FeedbackFilter, Store } from "../../store/index.js";
 import type { JobKind } from "../types.js";
 
-export const ExportInput = ExportRequest;
-export type ExportInput = ExportRequest;
+export const ExportInput = ExportRequest.extend({
+  /** Most records the export may read (items, generations and feedback together); a server sets its ceiling here. */
+  maxRows: z.number().int().positive().optional(),
+});
+export type ExportInput = z.infer<typeof ExportInput>;
 
 /** Bytes per stored part of the file. */
 export const PART_BYTES = 1024 * 1024;
@@ -36,9 +41,10 @@ export function filteredSource(store: Store, project: string, filters: ExportFil
     ...(filters.itemId ? { itemId: filters.itemId } : {}),
     ...(filters.since ? { since: filters.since } : {}),
     ...(filters.until ? { until: filters.until } : {}),
+    // The queue the store marked when the queue's submission wrote the record (metadata can say anything).
+    ...(filters.queueId ? { queueId: filters.queueId } : {}),
   };
-  const keep = (rf: ResolvedFeedback) =>
-    (filters.dataset === undefined || rf.item.dataset === filters.dataset) && (filters.queueId === undefined || rf.feedback.metadata?.queueId === filters.queueId);
+  const keep = (rf: ResolvedFeedback) => filters.dataset === undefined || rf.item.dataset === filters.dataset;
   async function* resolvedFeedback(): AsyncGenerator<ResolvedFeedback> {
     for await (const rf of store.iterateResolvedFeedback(ff)) if (keep(rf)) yield rf;
   }
@@ -67,13 +73,15 @@ export function filteredSource(store: Store, project: string, filters: ExportFil
   };
 }
 
-/** Counts what an export reads (for progress) and stops it when the job is cancelled. */
-function watched(src: ExportSource, counter: { n: number }, signal: AbortSignal): ExportSource {
+/** Counts what an export reads (for progress), stops it when the job is cancelled, and past `max` records. */
+function watched(src: ExportSource, counter: { n: number }, signal: AbortSignal, max = Infinity): ExportSource {
   const wrap = <T>(f: () => AsyncIterable<T>) =>
     async function* (): AsyncGenerator<T> {
       for await (const x of f()) {
         if (signal.aborted) throw signal.reason;
-        counter.n++;
+        if (++counter.n > max) {
+          throw new RlxfError("over_ceiling", `the export reads more than ${max} records, the ceiling it runs under (exportRows); narrow its filters`, { field: "maxRows" });
+        }
         yield x;
       }
     };
@@ -90,7 +98,7 @@ export const exportKind: JobKind<ExportInput> = {
   async runWhole(ctx) {
     const { store, job } = ctx;
     const counter = { n: 0 };
-    const stream = exportRecords(job.input.format as ExportFormat, watched(filteredSource(store, job.project, job.input.filters), counter, ctx.signal));
+    const stream = exportRecords(job.input.format as ExportFormat, watched(filteredSource(store, job.project, job.input.filters), counter, ctx.signal, job.input.maxRows));
     // Parts of an earlier attempt are replaced from the first one on.
     await store.jobs.clearFile(job.id);
     const encoder = new TextEncoder();
