@@ -48,8 +48,8 @@ async function exportSlots(c: Ctx, s: Settings): Promise<void> {
   const key = c.get("key");
   const { limits } = s;
   const open = [
-    ...(await s.store.jobs.list({ project: key.project, kind: "export", state: "queued", limit: 1000 })).jobs,
-    ...(await s.store.jobs.list({ project: key.project, kind: "export", state: "running", limit: 1000 })).jobs,
+    ...(await s.store.jobs.list({ project: key.project, kind: "export", state: "queued", limit: 500 })).jobs,
+    ...(await s.store.jobs.list({ project: key.project, kind: "export", state: "running", limit: 500 })).jobs,
   ];
   const mine = open.filter((j) => j.createdBy === key.id).length;
   if (mine >= limits.exportsPerKey || open.length >= limits.exportsPerProject) {

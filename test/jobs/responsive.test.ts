@@ -2,8 +2,10 @@
  * The event loop stays free: while a 2,000-round bootstrap leaderboard, a large export and a reward request
  * with a catastrophic regular expression run on `rlxf serve` (the embedded SQLite default, so the jobs run
  * in the server's own worker threads), a cheap `GET /v1/health` still answers. Latency is measured in
- * `npm run bench:responsive`; here only that it answers within a generous bound. The reward endpoints'
- * bounded queue answers 503 with Retry-After when full.
+ * `npm run bench:responsive`; here only that it answers within a generous bound. Regular expressions run in
+ * linear time (RE2), so the catastrophic one is simply answered; a program that sleeps holds a compute thread
+ * until the server's compute timeout (503), and the reward endpoints' bounded queue answers 503 with
+ * Retry-After when full.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,8 @@ import { startServer } from "../server/process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rlxf-responsive-"));
 const POLICIES = ["p0", "p1", "p2", "p3", "p4", "p5"];
+/** A code reward whose program sleeps past the server's compute timeout (3 s) but within its sandbox's wall limit. */
+const SLEEPER = { type: "code", tests: [{ code: "assert True" }], extractFence: false, limits: { wallMs: 10_000 } };
 
 describe("a cheap request while heavy ones run", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,12 +42,14 @@ describe("a cheap request while heavy ones run", () => {
       const exportJob = call("/v1/exports", { method: "POST", body: JSON.stringify({ format: "rlxf" }) });
       const streamed = call("/v1/export?format=rlxf").then((r) => r.text());
       const regex = call("/v1/reward", { method: "POST", body: JSON.stringify({ spec: { type: "regex", pattern: "^(a+)+$" }, samples: [{ completion: `${"a".repeat(32)}!` }] }) });
+      const slow = () => call("/v1/reward", { method: "POST", body: JSON.stringify({ spec: SLEEPER, samples: [{ completion: "import time\ntime.sleep(60)\n" }] }) });
+      const sleeping = slow();
 
       const latencies: number[] = [];
       for (let i = 0; i < 15; i++) {
         const t0 = performance.now();
         const r = await fetch(`${server.url}/v1/health`, { signal: AbortSignal.timeout(10_000) });
-        expect(r.status).toBe(200);
+        expect(r.status, await r.clone().text()).toBe(200);
         await r.text();
         latencies.push(performance.now() - t0);
         await new Promise((res) => setTimeout(res, 200));
@@ -53,21 +59,25 @@ describe("a cheap request while heavy ones run", () => {
       // The heavy requests ended as they should: a job for the bootstrap, a job for the export, the stream
       // complete, and the regex stopped at the server's limit (with the server still fine).
       const b = await bootstrap;
-      expect(b.status).toBe(202);
+      expect(b.status, await b.clone().text()).toBe(202);
       const e = await exportJob;
-      expect(e.status).toBe(202);
+      expect(e.status, await e.clone().text()).toBe(202);
       expect((await streamed).trim().split("\n").length).toBe(items.length + generations.length + feedback.length);
       const r = await regex;
-      expect(r.status).toBe(503);
-      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("timed_out");
+      expect(r.status, await r.clone().text()).toBe(200);
+      expect(((await r.json()) as { results: { score: number }[] }).results.map((x) => x.score)).toEqual([0]);
+      const z = await sleeping;
+      expect(z.status).toBe(503);
+      expect(((await z.json()) as { error: { code: string } }).error.code).toBe("timed_out");
       expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
 
       // The reward endpoints' queue is bounded: with one thread busy and one request waiting, the next is
       // refused at once with 503 and Retry-After, and the server stays up.
-      const many = await Promise.all([0, 1, 2].map(() => call("/v1/reward", { method: "POST", body: JSON.stringify({ spec: { type: "regex", pattern: "^(a+)+$" }, samples: [{ completion: `${"a".repeat(32)}!` }] }) })));
-      const codes = await Promise.all(many.map(async (m) => [m.status, ((await m.json()) as { error: { code: string } }).error.code, m.headers.get("retry-after")]));
-      expect(codes.filter(([, code]) => code === "busy")).toEqual([[503, "busy", "1"]]);
-      expect(codes.filter(([, code]) => code === "timed_out")).toHaveLength(2);
+      const many = await Promise.all([0, 1, 2].map(() => slow()));
+      const bodies = await Promise.all(many.map((m) => m.clone().text()));
+      const codes = await Promise.all(many.map(async (m) => [m.status, ((await m.json()) as { error?: { code: string } }).error?.code, m.headers.get("retry-after")]));
+      expect(codes.filter(([, code]) => code === "busy"), JSON.stringify(codes)).toEqual([[503, "busy", "1"]]);
+      expect(codes.filter(([, code]) => code === "timed_out"), bodies.join("\n")).toHaveLength(2);
       expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
     } finally {
       server.proc.kill("SIGTERM");

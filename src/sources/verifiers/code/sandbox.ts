@@ -35,9 +35,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statfsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
-import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { MessageChannel, type MessagePort, threadId } from "node:worker_threads";
 import { RlxfError, ValidationError } from "../../../errors.js";
-import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups } from "./cgroup.js";
+import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups, killThreadSandboxes } from "./cgroup.js";
 import { seccompFilter } from "./seccomp.js";
 
 export type Language = "python" | "javascript";
@@ -429,7 +429,7 @@ export function sandboxLoad(): { running: number; waiting: number; maxConcurrent
 
 // ------------------------------------------------- threads share the slots ---
 
-type SlotRequest = { type: "acquire" | "cancel" | "release"; id: number };
+type SlotRequest = { type: "acquire" | "cancel" | "release"; id: number; thread?: number };
 type SlotAnswer = { type: "granted" | "refused"; id: number; error?: string };
 
 /** In a worker thread that shares its parent's slots: the port to ask on. */
@@ -439,13 +439,16 @@ let parentSlots: { port: MessagePort; next: number; waiting: Map<number, { resol
  * What a worker thread needs to run sandboxes as this thread does: the ceilings in force, and a port through
  * which its sandboxes take slots of this thread's `maxConcurrent` (so a server's threads together run at most
  * that many). Transfer `port` to the thread (`transferList`) and call `useSharedSandboxSlots` there. Slots a
- * thread holds when it stops, even terminated, are given back.
+ * thread holds when it stops, even terminated, are given back, and the sandboxes it still ran are killed (a
+ * terminated thread's own timers cannot stop them).
  */
 export function shareSandboxSlots(): { config: SandboxConfig; port: MessagePort } {
   const { port1, port2 } = new MessageChannel();
   const held = new Map<number, () => void>();
   const pending = new Map<number, AbortController>();
+  let thread: number | undefined;
   port1.on("message", (m: SlotRequest) => {
+    if (m.thread !== undefined) thread = m.thread;
     if (m.type === "acquire") {
       const ctl = new AbortController();
       pending.set(m.id, ctl);
@@ -472,6 +475,7 @@ export function shareSandboxSlots(): { config: SandboxConfig; port: MessagePort 
   port1.on("close", () => {
     for (const ctl of pending.values()) ctl.abort();
     pending.clear();
+    if (held.size > 0 && thread !== undefined) killThreadSandboxes(thread);
     for (const release of held.values()) release();
     held.clear();
   });
@@ -498,7 +502,7 @@ export function useSharedSandboxSlots(shared: { config: SandboxConfig; port: Mes
 /** A slot from the parent thread (see `shareSandboxSlots`). */
 function acquireShared(slots: NonNullable<typeof parentSlots>, signal?: AbortSignal): Promise<() => void> {
   const id = slots.next++;
-  const post = (type: SlotRequest["type"]) => slots.port.postMessage({ type, id } satisfies SlotRequest);
+  const post = (type: SlotRequest["type"]) => slots.port.postMessage({ type, id, thread: threadId } satisfies SlotRequest);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new RlxfError("aborted", "aborted"));
     const onAbort = () => {
