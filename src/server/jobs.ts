@@ -14,7 +14,7 @@ import type { ApiKey, JobRecord } from "../store/index.js";
 import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
-import { admitJob } from "./work.js";
+import { admitJob, keptExportFile } from "./work.js";
 
 /** A job as the API shows it (`full`: with its input and result). */
 export function jobView(j: JobRecord, full = true): Job {
@@ -105,6 +105,7 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
     if (j.state !== "succeeded" || !r?.file) {
       throw new ApiError("not_ready", j.state === "succeeded" ? `job "${j.id}" has no file` : `job "${j.id}" is ${j.state}; its file is there once it has succeeded (GET /v1/jobs/${j.id})`);
     }
+    if (j.kind === "export") await keptExportFile(s, j);
     return fileResponse(store, j.id, r.file, r.contentType ?? "application/octet-stream");
   });
 
