@@ -20,7 +20,11 @@ export { LOOP_RUN_STATUSES, MEMORY_KINDS, MEMORY_STATUSES } from "./loops.js";
 export type { LoopRun, LoopRunStatus, LoopRunStore, LoopStep, LoopStepInput, MemoryEntry, MemoryEntryInput, MemoryKind, MemoryProvenance, MemoryScope, MemoryStatus, MemoryStore } from "./loops.js";
 export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
-export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+export type { AdjudicateInput, Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, ReviseInput, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+export { SUPERSESSION_REASONS } from "./queue-review.js";
+export { DEFAULT_SCAN, DISAGREEMENTS, MAX_SCAN, MAX_SEARCH_TEXT, VALUE_OPS } from "./search.js";
+export type { Disagreement, ItemSearch, SearchPage, SearchStore, ValueOp } from "./search.js";
+export type { Adjudication, Supersession, SupersessionReason } from "./queue-review.js";
 export { DURABILITIES } from "./types.js";
 export type {
   Counts,

@@ -43,6 +43,7 @@ import { type ModelStore, type VectorCache, modelStore, vectorCache } from "./mo
 import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "./loops.js";
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
+import { type SearchStore, searchStore } from "./search.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import {
   DURABILITIES,
@@ -333,6 +334,7 @@ class SqlStore implements Store {
   readonly memory: MemoryStore;
   readonly configs: ConfigStore;
   readonly queues: QueueStore;
+  readonly search: SearchStore;
 
   readonly #reader: Kysely<Database> | undefined;
   /** The SQLite file, when there is one (snapshots open their own connection on it). */
@@ -365,6 +367,7 @@ class SqlStore implements Store {
     this.memory = memoryStore(live, inTransaction);
     this.configs = configStore(live, inTransaction);
     this.queues = queueStore(engine, read, inTransaction);
+    this.search = searchStore(engine, read);
   }
 
   get #live(): Kysely<Database> {
@@ -569,6 +572,19 @@ class SqlStore implements Store {
                 .select("feedback_targets.feedback_id")
                 .where("feedback_targets.project", "=", project)
                 .where("feedback_targets.generation_id", "=", f.generationId),
+            ),
+          );
+        }
+        if (f.latest) {
+          conds.push(
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom("feedback_supersessions")
+                  .select("feedback_supersessions.feedback_id")
+                  .where("feedback_supersessions.project", "=", project)
+                  .whereRef("feedback_supersessions.feedback_id", "=", "feedback.id"),
+              ),
             ),
           );
         }

@@ -11,6 +11,7 @@ import { type ColumnType, type Kysely, type Migration, type MigrationProvider, s
 import { type ConfigsTable, configsMigration } from "./configs.js";
 import { type LoopRunsTable, type LoopStepsTable, type MemoryEntriesTable, loopsMigration } from "./loops.js";
 import { type ExportJobsTable, type QueueClaimsTable, type QueueTasksTable, type QueuesTable, queuesMigration } from "./queues.js";
+import { type FeedbackSupersessionsTable, type QueueAdjudicationsTable, queueReviewMigration } from "./queue-review.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -114,6 +115,8 @@ export interface Database {
   queue_tasks: QueueTasksTable;
   queue_claims: QueueClaimsTable;
   export_jobs: ExportJobsTable;
+  feedback_supersessions: FeedbackSupersessionsTable;
+  queue_adjudications: QueueAdjudicationsTable;
 }
 
 /** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
@@ -335,6 +338,6 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     },
   };
 
-  const migrations: Record<string, Migration> = { "0001_initial": initial, "0002_access": access, "0003_provider_cache": providerCache, "0004_models": models, "0005_configs": configsMigration(engine), "0006_queues": queuesMigration(engine), "0007_loops": loopsMigration(engine) };
+  const migrations: Record<string, Migration> = { "0001_initial": initial, "0002_access": access, "0003_provider_cache": providerCache, "0004_models": models, "0005_configs": configsMigration(engine), "0006_queues": queuesMigration(engine), "0007_loops": loopsMigration(engine), "0008_queue_review": queueReviewMigration(engine) };
   return { getMigrations: async () => migrations };
 }
