@@ -31,7 +31,7 @@ export async function feedbackDistributions(store: Store, project: string, q: Di
   let ties = 0;
   let longerPreferred = 0;
   let comparable = 0;
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["rating", "pairwise"], ...(q.sourceType ? { sourceType: q.sourceType } : {}) })) {
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["rating", "pairwise"], latest: true, ...(q.sourceType ? { sourceType: q.sourceType } : {}) })) {
     if (q.dataset !== undefined && rf.item.dataset !== q.dataset) continue;
     if (q.queueId !== undefined && rf.feedback.metadata?.queueId !== q.queueId) continue;
     const f = rf.feedback;

@@ -11,7 +11,7 @@ import { ExportQuery, type Leaderboard, LeaderboardQuery } from "../api/index.js
 
 function storeSource(store: Store, project: string): ExportSource {
   return {
-    resolvedFeedback: () => store.iterateResolvedFeedback({ project }),
+    resolvedFeedback: () => store.iterateResolvedFeedback({ project, latest: true }),
     items: () => store.iterateItems({ project }),
     generations: () => store.iterateGenerations({ project }),
   };
@@ -28,7 +28,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     const q = parseQuery(c, LeaderboardQuery);
     if (q.method === "alpaca-eval") {
       // The fits run on worker threads, off the event loop.
-      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, key.project), {
+      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, key.project, { comparisons: q.comparisons ?? "pairwise" }), {
         minThreads: 1,
         ...(q.baseline !== undefined ? { baseline: q.baseline } : {}),
         ...(q.lc !== undefined ? { lengthControlled: q.lc } : {}),

@@ -18,6 +18,7 @@ import { dashboardRoutes } from "./dashboards.js";
 import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
 import { criticRoutes } from "./critics.js";
+import { searchRoutes } from "./search.js";
 import { serveStatic } from "./static.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "../api/index.js";
 
@@ -100,6 +101,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   exportRoutes(app, settings);
   resultRoutes(app, settings);
   criticRoutes(app, settings);
+  searchRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();
