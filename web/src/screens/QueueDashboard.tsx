@@ -118,6 +118,11 @@ function QueueTasks({ me, queueId, version, onChange }: { me: Me; queueId: strin
                   </td>
                   {me.role === "admin" && (
                     <td>
+                      {t.claims.some((c) => c.status === "submitted") && (
+                        <Link href={`/queues/${enc(queueId)}/tasks/${enc(t.id)}`}>
+                          Compare and adjudicate<span className="sr-only"> task {t.position}</span>
+                        </Link>
+                      )}{" "}
                       {live.length > 0 && (
                         <button type="button" className="secondary" onClick={() => void release(t)} aria-label={`Release task ${t.position} (held by ${live.map((c) => c.annotator).join(", ")})`}>
                           Release
