@@ -337,7 +337,7 @@ export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; tas
           <p role="status">{done ? `Done: you submitted ${done} task${done === 1 ? "" : "s"}. ` : ""}There are no more tasks for you in this queue.</p>
         )}
         <p>
-          <Link href="/">Back to the queues</Link>
+          <Link href={`/queues/${enc(queueId)}/mine`}>Review and revise the tasks you submitted</Link> · <Link href="/">Back to the queues</Link>
         </p>
       </section>
     );

@@ -273,6 +273,70 @@ function QuestionEditor({
   );
 }
 
+/**
+ * A queue of the stored pairs where judges disagree most (the router of `rlxf judge route`): most contested first,
+ * one pairwise question, the judges' verdict shown as a suggestion when chosen.
+ */
+function RouteQueue() {
+  const [name, setName] = useState("Contested pairs");
+  const [budget, setBudget] = useState(20);
+  const [minJudges, setMinJudges] = useState(2);
+  const [perItem, setPerItem] = useState(1);
+  const [suggest, setSuggest] = useState(false);
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    try {
+      const { queue } = await request<{ queue: Queue }>("/v1/queues/from-route", {
+        body: {
+          name: name.trim(),
+          budget,
+          minJudges,
+          annotatorsPerItem: perItem,
+          ...(suggest ? { suggestions: [{ question: "preference", source: { type: "judge" } }] } : {}),
+        },
+      });
+      navigate(`/queues/${encodeURIComponent(queue.id)}`);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby="route-title">
+      <fieldset>
+        <legend id="route-title">Or: the pairs where judges disagree most</legend>
+        <p className="muted">Pairs labelled by several judges, most contested first, without a human label yet: where a person's answer is worth the most.</p>
+        <div className="grid2">
+          <label htmlFor="route-name">Queue name</label>
+          <input id="route-name" value={name} onChange={(e) => setName(e.target.value)} />
+          <label htmlFor="route-budget">How many pairs</label>
+          <input id="route-budget" type="number" min={1} value={budget} onChange={(e) => setBudget(Number(e.target.value))} />
+          <label htmlFor="route-judges">At least this many judges per pair</label>
+          <input id="route-judges" type="number" min={1} value={minJudges} onChange={(e) => setMinJudges(Number(e.target.value))} />
+          <label htmlFor="route-per-item">Annotators per pair</label>
+          <input id="route-per-item" type="number" min={1} max={20} value={perItem} onChange={(e) => setPerItem(Number(e.target.value))} />
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={suggest} onChange={(e) => setSuggest(e.target.checked)} /> Show a judge's verdict as a suggestion
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? "Creating…" : "Create the queue from judge disagreements"}
+        </button>
+      </fieldset>
+    </form>
+  );
+}
+
 export function CreateQueue() {
   const catalogue = useLoad(async (signal) => {
     const [items, gens, fb] = await Promise.all([
@@ -518,6 +582,7 @@ export function CreateQueue() {
           {busy ? "Creating…" : "Create queue"}
         </button>
       </form>
+      <RouteQueue />
     </section>
   );
 }
