@@ -25,7 +25,6 @@ import type {
   RewardResult,
   RewardSpec,
   Role,
-  SearchItemsQuery,
   SearchPage,
   SourceType,
   SubmitResult,

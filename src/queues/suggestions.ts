@@ -151,12 +151,14 @@ const sameSet = <T>(a: readonly T[], b: readonly T[], key: (x: T) => string) => 
 
 /** Whether a submitted record keeps the suggestion (what counts is the answer, not its comment or strength). */
 export function keepsSuggestion(f: Feedback, suggested: Record<string, unknown>): boolean {
-  const s = suggested as Record<string, any>;
+  const s = suggested as { choice?: unknown; ranks?: unknown; score?: unknown; ok?: unknown; verdict?: unknown; text?: unknown; spans?: unknown; criteria?: unknown; output?: unknown };
   switch (f.kind) {
     case "pairwise":
       return f.value.choice === s.choice;
-    case "ranking":
-      return Array.isArray(s.ranks) && f.value.ranks.length === s.ranks.length && f.value.ranks.every((r, i) => r === s.ranks[i]);
+    case "ranking": {
+      const ranks = s.ranks;
+      return Array.isArray(ranks) && f.value.ranks.length === ranks.length && f.value.ranks.every((r, i) => r === ranks[i]);
+    }
     case "rating":
       return f.value.score === s.score;
     case "binary":
