@@ -242,6 +242,7 @@ describe.skipIf(!enabled)("web app traps in Chromium", () => {
     expect(await page.evaluate(() => (globalThis as any).window.scrollY)).toBeGreaterThan(0);
     expect(visible).toEqual([true, true]);
     await screenshot(page, "pair-task-pinned");
+    await expectReadable(page, "annotate a pair");
     // Keyboard: 1 for the preference, then the two ratings, one per column.
     await page.keyboard.press("1");
     await page.keyboard.press("4");

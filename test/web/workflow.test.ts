@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POLL, type TestServer, browserTestsEnabled, launchChromium, newPage, screenshot, startServer } from "./browser.js";
+import { POLL, type TestServer, browserTestsEnabled, launchChromium, lowContrast, newPage, screenshot, startServer } from "./browser.js";
 
 const enabled = browserTestsEnabled("web workflow");
 
@@ -66,6 +66,7 @@ describe.skipIf(!enabled)("web app: annotation workflow in Chromium", () => {
         await expect.poll(() => suggestion.innerText(), POLL).toContain("(changed)");
         await suggestion.getByRole("button", { name: /Accept the suggestion/ }).waitFor();
         await screenshot(page, "suggestion-changed");
+        expect(await lowContrast(page), "text under 4.5:1 on the annotation screen").toEqual([]);
       }
       answers[who] = (await page.locator("#q-0 input[type=radio]:checked").getAttribute("value"))!;
       await page.keyboard.press("Enter");
@@ -138,6 +139,7 @@ describe.skipIf(!enabled)("web app: annotation workflow in Chromium", () => {
     expect(rows.find((r) => r.startsWith("rita"))).toMatch(/revised 1×[\s\S]*tie/);
     expect(rows.find((r) => r.startsWith("sam"))).toMatch(/\(reference-gpt\) better/);
     await screenshot(admin.page, "adjudicate");
+    expect(await lowContrast(admin.page), "text under 4.5:1 on the adjudication screen").toEqual([]);
     // The responses are in the task's order, named by policy.
     const headings = await admin.page.locator("article.output h2").allInnerTexts();
     const ref = headings.findIndex((h) => h.includes("reference-gpt"));
