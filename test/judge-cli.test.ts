@@ -163,6 +163,26 @@ describe("rlxf judge pairwise", () => {
     expect(rows[0]!.disagreement as number).toBeGreaterThan(0);
   });
 
+  it("routes contested pairs straight into an annotation queue, most contested first", async () => {
+    const listed = jsonLines((await rlxf(["judge", "route", "--db", db, "--budget", "4", "--json"])).stdout);
+    const { stdout } = await rlxf(["judge", "route", "--db", db, "--budget", "4", "--queue", "Contested pairs", "--queue-id", "contested", "--annotators-per-item", "2"]);
+    expect(stdout).toContain('created queue "contested" (Contested pairs)');
+    const store = await openStore({ path: db });
+    try {
+      const q = await store.queues.get("default", "contested");
+      expect(q).toMatchObject({ name: "Contested pairs", annotatorsPerItem: 2 });
+      expect((q!.definition as { questions: { kind: string }[] }).questions.map((x) => x.kind)).toEqual(["pairwise"]);
+      const tasks = await store.queues.tasks("default", "contested");
+      // The same pairs as the router lists, in its order.
+      expect(tasks.map((t) => t.generationIds)).toEqual(listed.map((r) => [r.generation_1, r.generation_2]));
+      expect(tasks).toHaveLength(4);
+    } finally {
+      await store.close();
+    }
+    // Nothing to route: a clear error, no queue.
+    await expect(rlxf(["judge", "route", "--db", db, "--min-judges", "50", "--queue", "None"])).rejects.toThrow(/no pairs to route/);
+  });
+
   it("rejects a judge of the wrong kind and an unknown judge", async () => {
     await expect(rlxf(["judge", "pairwise", "--input", pairsFile, "--judge", "critique", ...model("good")])).rejects.toThrow(/critique judge/);
     await expect(rlxf(["judge", "pairwise", "--input", pairsFile, "--judge", "nope", ...model("good")])).rejects.toThrow(/no judge "nope"/);

@@ -23,6 +23,7 @@ import {
   runPairwise,
 } from "../sources/index.js";
 import { FAILURE_REASONS } from "../store/index.js";
+import { RouteQueueBody, queueFromRoute } from "../queues/index.js";
 import { type ModelCliOptions, addModelOptions, modelSummary, withJudgeResources } from "./model-options.js";
 import { submitJudge } from "./jobs.js";
 import { progress } from "./progress.js";
@@ -250,9 +251,30 @@ export function register(program: Command): void {
     .option("--include-labelled", "also pairs that already have a human label")
     .option("--project <name>", "project", "default")
     .option("--out <file>", "write the pairs as JSONL (instruction, output_1, output_2...) for annotation")
+    .option("--queue <name>", "make them an annotation queue of this name instead (one pairwise question; see rlxf serve)")
+    .option("--queue-id <id>", "the queue's id (default: a random one)")
+    .option("--annotators-per-item <n>", "distinct annotators each pair needs in the queue", int("--annotators-per-item"), 1)
     .option("--json", "print JSON lines")
     .addOption(dbOption())
-    .action(async (opts: DbOptions & { budget: number; minJudges: number; includeLabelled?: boolean; project: string; out?: string; json?: boolean }) => {
+    .action(async (opts: DbOptions & { budget: number; minJudges: number; includeLabelled?: boolean; project: string; out?: string; json?: boolean; queue?: string; queueId?: string; annotatorsPerItem: number }) => {
+      if (opts.queue !== undefined) {
+        const body = RouteQueueBody.safeParse({
+          name: opts.queue,
+          ...(opts.queueId !== undefined ? { id: opts.queueId } : {}),
+          budget: opts.budget,
+          minJudges: opts.minJudges,
+          annotatorsPerItem: opts.annotatorsPerItem,
+          ...(opts.includeLabelled ? { includeLabelled: true } : {}),
+        });
+        if (!body.success) throw new RlxfError("invalid_input", `--queue: ${body.error.issues.map((i) => `${i.path.join(".") || "(options)"}: ${i.message}`).join("; ")}`);
+        const made = await withStore(opts, (store) => queueFromRoute(store, opts.project, body.data));
+        if (opts.json) out(JSON.stringify({ queue: made.queue.id, name: made.queue.name, pairs: made.pairs }) + "\n");
+        else {
+          out(`created queue "${made.queue.id}" (${made.queue.name}) in project "${opts.project}" with ${made.pairs.length} pair(s), most contested first\n`);
+          info(`annotate it in the web app (rlxf serve): /queues/${encodeURIComponent(made.queue.id)}/annotate\n`);
+        }
+        return;
+      }
       const routed = await withStore(opts, (store) =>
         routePairs(store, { project: opts.project, budget: opts.budget, minJudges: opts.minJudges, ...(opts.includeLabelled ? { includeLabelled: true } : {}) }),
       );

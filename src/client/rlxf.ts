@@ -22,6 +22,7 @@ import type {
   Leaderboard,
   LoopRun,
   LoopRunReport,
+  MyTaskList,
   Page,
   QueueStats,
   QueueTaskList,
@@ -29,8 +30,11 @@ import type {
   RewardResult,
   RewardSpec,
   Role,
+  SearchPage,
   SourceType,
   SubmitResult,
+  SuggestionSource,
+  TaskAnswers,
   UnassignResult,
   WriteResult,
 } from "../api/index.js";
@@ -55,6 +59,8 @@ import type {
   QueueTask,
   RewardSample,
   RlxfOptions,
+  RouteQueueOptions,
+  SearchItemsOptions,
   SavedRewardSpec,
 } from "./types.js";
 
@@ -285,6 +291,44 @@ export class Rlxf {
   /** Admin: delete a queue with its tasks, locks and drafts (the feedback submitted through it is kept). */
   deleteQueue(queueId: string): Promise<DeletedQueue> {
     return this.#t.json("DELETE", `/v1/queues/${encodeURIComponent(queueId)}`);
+  }
+  /**
+   * Admin: a queue of the stored pairs where judges disagree most (as `rlxf judge route --queue`). `questions`
+   * default to one pairwise question.
+   */
+  routeToQueue(body: RouteQueueOptions): Promise<{ queue: Queue; pairs: { generations: [string, string]; disagreement: number; judges: number }[] }> {
+    return this.#t.json("POST", "/v1/queues/from-route", { body });
+  }
+  /** Admin: the sources whose feedback each question shows as a suggestion (an empty list removes them). */
+  async setSuggestions(queueId: string, suggestions: SuggestionSource[]): Promise<Queue> {
+    return (await this.#t.json<{ queue: Queue }>("PUT", `/v1/queues/${encodeURIComponent(queueId)}/suggestions`, { body: { suggestions } })).queue;
+  }
+  /** This key's annotator's submitted tasks, most recent first. */
+  myTasks(queueId: string, page: { offset?: number; limit?: number } = {}): Promise<MyTaskList> {
+    return this.#t.json("GET", `/v1/queues/${encodeURIComponent(queueId)}/mine`, { query: page });
+  }
+  /** One of this annotator's tasks (submitted ones carry their latest `answers` and `revision`). */
+  async task(queueId: string, taskId: string): Promise<QueueTask | undefined> {
+    return (await this.#t.maybe<{ task: QueueTask }>(taskPath(queueId, taskId)))?.task;
+  }
+  /**
+   * Answer a submitted task again; the new records supersede the earlier ones. Pass the `revision` you edited to
+   * be told (409) when it was revised meanwhile.
+   */
+  reviseTask(queueId: string, taskId: string, answers: Record<string, unknown>, opts: { revision?: number; submissionId?: string } = {}): Promise<SubmitResult> {
+    return this.#t.json("POST", `${taskPath(queueId, taskId)}/revise`, { body: { submissionId: opts.submissionId ?? uuid(), answers, ...(opts.revision !== undefined ? { revision: opts.revision } : {}) } });
+  }
+  /** Admin/read: every annotator's latest answer to a task, and its adjudication. */
+  taskAnswers(queueId: string, taskId: string): Promise<TaskAnswers> {
+    return this.#t.json("GET", `${taskPath(queueId, taskId)}/answers`);
+  }
+  /** Admin: the adjudicated answers to a task (by the task's order of generations). */
+  adjudicateTask(queueId: string, taskId: string, answers: Record<string, unknown>, opts: { revision?: number; submissionId?: string } = {}): Promise<SubmitResult> {
+    return this.#t.json("POST", `${taskPath(queueId, taskId)}/adjudicate`, { body: { submissionId: opts.submissionId ?? uuid(), answers, ...(opts.revision !== undefined ? { revision: opts.revision } : {}) } });
+  }
+  /** Admin/read: items matching every condition given; follow `nextCursor` (each call examines at most `scan` items). */
+  searchItems(query: SearchItemsOptions): Promise<SearchPage> {
+    return this.#t.json("GET", "/v1/search/items", { query: query as Query });
   }
   /** Admin/read: progress and agreement per question. */
   queueStats(queueId: string): Promise<QueueStats> {

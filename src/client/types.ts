@@ -2,7 +2,7 @@
  * The client's types: the API's shapes as src/api declares them (types only), and the client's own options,
  * filters and records-as-sent.
  */
-import type { FeedbackInput, FeedbackKind, GenerationInput, ItemInput, SourceType } from "../api/index.js";
+import type { FeedbackInput, FeedbackKind, GenerationInput, ItemInput, RouteQueueBody, SearchItemsQuery, SourceType } from "../api/index.js";
 import type { RlxfApiError } from "./errors.js";
 
 export type {
@@ -29,6 +29,10 @@ export type {
   SubmitResult,
   UnassignResult,
   WriteResult,
+  MyTaskList,
+  SearchPage,
+  SuggestionSource,
+  TaskAnswers,
 } from "../api/index.js";
 export type {
   CreateQueueBody as QueueDefinition,
@@ -76,6 +80,8 @@ export interface FeedbackFilter extends Common {
   itemId?: string;
   generationId?: string;
   policy?: string;
+  /** Leave out feedback a later record supersedes (revised or adjudicated queue answers). */
+  latest?: boolean;
 }
 
 export interface LeaderboardOptions {
@@ -83,7 +89,14 @@ export interface LeaderboardOptions {
   baseline?: string;
   bootstrap?: number;
   seed?: number;
+  /** alpaca-eval: pairwise verdicts only (default), or every comparison the Bradley-Terry ratings use. */
+  comparisons?: "pairwise" | "all";
 }
+
+/** `searchItems`: numbers as numbers (sent as query parameters). */
+export type SearchItemsOptions = Omit<SearchItemsQuery, "limit" | "scan"> & { limit?: number; scan?: number };
+/** `routeToQueue`: budget and minJudges default to 50 and 2. */
+export type RouteQueueOptions = Omit<RouteQueueBody, "budget" | "minJudges"> & { budget?: number; minJudges?: number };
 
 export interface RlxfOptions {
   /** Server URL; default env RLXF_URL, else http://127.0.0.1:8787. */

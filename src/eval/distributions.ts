@@ -39,7 +39,7 @@ export async function feedbackDistributions(
   let ties = 0;
   let longerPreferred = 0;
   let comparable = 0;
-  const filter = { project, kind: ["rating", "pairwise"] as FeedbackKind[], ...(q.sourceType ? { sourceType: q.sourceType } : {}), ...(q.queueId !== undefined ? { queueId: q.queueId } : {}) };
+  const filter = { project, kind: ["rating", "pairwise"] as FeedbackKind[], latest: true, ...(q.sourceType ? { sourceType: q.sourceType } : {}), ...(q.queueId !== undefined ? { queueId: q.queueId } : {}) };
   for await (const rf of store.iterateResolvedFeedback(filter)) {
     // Every record read counts, kept or not: the work is the reading.
     if (++read > max) throw opts.tooMany?.(max) ?? new RlxfError("over_ceiling", `the distributions read more than ${max} feedback records`, { field: "maxRows" });

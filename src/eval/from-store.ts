@@ -1,19 +1,20 @@
 /**
  * Leaderboards of a project's stored feedback: AlpacaEval rows (every pairwise comparison) and the comparative feedback a Bradley-Terry leaderboard reads.
  */
-import type { Feedback } from "../feedback/index.js";
+import type { Feedback, Generation, Item } from "../feedback/index.js";
 import { alpacaEvalRow } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import type { AlpacaEvalAnnotation } from "./alpaca-eval.js";
-import type { GenerationInfo } from "./from-feedback.js";
+import { type GenerationInfo, toPairwise } from "./from-feedback.js";
 
 /**
  * Stored pairwise feedback as AlpacaEval rows, each in the order it was stored: the leaderboard orients them
  * against its baseline (`defaultBaseline`, `orientToBaseline`), the same way for files and for the store.
  */
-export async function alpacaEvalPairsFromStore(store: Store, project: string): Promise<AlpacaEvalAnnotation[]> {
+export async function alpacaEvalPairsFromStore(store: Store, project: string, opts: { comparisons?: "pairwise" | "all" } = {}): Promise<AlpacaEvalAnnotation[]> {
+  if (opts.comparisons === "all") return allComparisonRows(store, project);
   const rows: AlpacaEvalAnnotation[] = [];
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise", latest: true })) {
     const row = alpacaEvalRow(rf, false);
     if (typeof row !== "string") rows.push(row);
   }
@@ -24,9 +25,33 @@ export async function alpacaEvalPairsFromStore(store: Store, project: string): P
 export async function comparisonsFromStore(store: Store, project: string): Promise<{ feedback: Feedback[]; generations: Map<string, GenerationInfo> }> {
   const feedback: Feedback[] = [];
   const generations = new Map<string, GenerationInfo>();
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["pairwise", "ranking", "rating"] })) {
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["pairwise", "ranking", "rating"], latest: true })) {
     feedback.push(rf.feedback);
     for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
   }
   return { feedback, generations };
+}
+
+/**
+ * Every comparison the Bradley-Terry leaderboard reads, as AlpacaEval rows: pairwise verdicts as they are,
+ * rankings as every pair they order, ratings of one item by one source (and dimension) as pairs.
+ */
+async function allComparisonRows(store: Store, project: string): Promise<AlpacaEvalAnnotation[]> {
+  const feedback: Feedback[] = [];
+  const generations = new Map<string, Generation>();
+  const items = new Map<string, Item>();
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["pairwise", "ranking", "rating"], latest: true })) {
+    feedback.push(rf.feedback);
+    items.set(rf.item.id, rf.item);
+    for (const g of rf.targets) generations.set(g.id, g);
+  }
+  const rows: AlpacaEvalAnnotation[] = [];
+  for (const p of toPairwise(feedback, (g) => generations.get(g)?.itemId)) {
+    const targets = p.targets.map((t) => generations.get(t));
+    const item = items.get(p.itemId ?? targets[0]?.itemId ?? "");
+    if (!item || targets.some((t) => t === undefined)) continue;
+    const row = alpacaEvalRow({ feedback: p, item, targets: targets as Generation[] }, false);
+    if (typeof row !== "string") rows.push(row);
+  }
+  return rows;
 }

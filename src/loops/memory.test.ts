@@ -93,6 +93,27 @@ describe("distilling principles", () => {
     expect(await store.memory.list()).toHaveLength(3);
   });
 
+  it("skips corrections that change nothing and corrections a later answer superseded", async () => {
+    await seed(store);
+    await store.write({
+      feedback: [
+        // "No change needed": flagged by a queue, or simply equal to the output.
+        { id: "same1", kind: "correction", targets: ["ok/g"], source: { type: "human", id: "ann" }, value: { output: "hi" }, metadata: { noChange: true } },
+        { id: "same2", kind: "correction", targets: ["sum/g"], source: { type: "human", id: "bob" }, value: { output: "41", comment: "looks right" } },
+        { id: "old", kind: "correction", targets: ["sum/g"], source: { type: "human", id: "cy" }, value: { output: "43" } },
+        { id: "new", kind: "correction", targets: ["sum/g"], source: { type: "human", id: "cy" }, value: { output: "42" } },
+      ],
+    });
+    await store.queues.create({ project: "default", id: "q", name: "q", annotatorsPerItem: 1, lockSeconds: 60, definition: {} }, [{ itemId: "sum", generationIds: ["sum/g"] }]);
+    await store.queues.adjudicate("default", "q", "t1", { adjudicator: "cy", submissionId: "s", records: {}, feedbackIds: [], supersedes: [{ feedbackId: "old", byId: "new", reason: "revision" }], answers: {}, revision: 1, now: 1 });
+    const r = await distillMemory(store);
+    const ids = (await store.memory.list()).map((e) => e.id);
+    expect(ids).toContain("correction:new");
+    for (const gone of ["same1", "same2", "old"]) expect(ids.filter((id) => id.endsWith(`:${gone}`))).toEqual([]);
+    // seen: crit, corr, fine, same1, same2, new; skipped: fine, same1, same2.
+    expect(r).toMatchObject({ seen: 6, skipped: 3 });
+  });
+
   it("lets a model write the principle and its scope (when it applies and when not)", async () => {
     await seed(store);
     const r = await distillMemory(store, { model: model("distiller"), sourceTypes: ["human"], limit: 1 });

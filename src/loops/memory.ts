@@ -108,11 +108,16 @@ export async function distillMemory(store: Store, opts: DistillOptions = {}): Pr
   let seen = 0;
   let skipped = 0;
   const types = opts.sourceTypes ? new Set(opts.sourceTypes) : undefined;
-  for await (const r of store.iterateResolvedFeedback({ project, kind: ["critique", "correction"], ...(opts.since ? { since: opts.since } : {}) })) {
+  for await (const r of store.iterateResolvedFeedback({ project, kind: ["critique", "correction"], latest: true, ...(opts.since ? { since: opts.since } : {}) })) {
     const f = r.feedback;
     if (types && !types.has(f.source.type)) continue;
     if (opts.limit !== undefined && seen >= opts.limit) break;
     seen++;
+    // "No change needed" (a correction equal to the output) teaches nothing.
+    if (f.kind === "correction" && (f.metadata?.noChange === true || r.targets[0]?.output === f.value.output)) {
+      skipped++;
+      continue;
+    }
     const words = feedbackWords(r);
     const principleId = `principle:${f.id}`;
     const correctionId = `correction:${f.id}`;

@@ -29,7 +29,7 @@ const generations = [
   { id: "g-x", project: "p", itemId: "i", policy: "x", output: "xx" },
   { id: "g-y", project: "p", itemId: "i", policy: "y", output: "yyyyyy" },
 ];
-const claim = (shownOrder: number[]): Claim => ({ queueId: "q", taskId: "t1", annotator: "ann", status: "locked", lockedUntil: 0, shownOrder, updatedAt: "" });
+const claim = (shownOrder: number[]): Claim => ({ queueId: "q", taskId: "t1", annotator: "ann", status: "locked", revision: 0, lockedUntil: 0, shownOrder, updatedAt: "" });
 const build = (shownOrder: number[], answers: Record<string, unknown>) =>
   buildRecords({ project: "p", queue, task, claim: claim(shownOrder), annotator: "ann", submissionId: "s", answers, generations });
 

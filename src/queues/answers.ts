@@ -17,6 +17,11 @@ function feedbackId(queueId: string, taskId: string, annotator: string, question
   return `${QUEUE_ID_PREFIX}${queueId}:${taskId}:${createHash("sha256").update(`${annotator}\u0000${questionId}\u0000${index ?? ""}`).digest("hex").slice(0, 32)}`;
 }
 
+/** The id of a queue answer's record: per queue, task, annotator and question (and generation, for per-generation questions). */
+export function queueFeedbackId(queueId: string, taskId: string, annotator: string, questionId: string, index?: number): string {
+  return feedbackId(queueId, taskId, annotator, questionId, index);
+}
+
 export interface Built {
   feedback: FeedbackInput[];
   generations: Generation[];
@@ -36,8 +41,15 @@ export function buildRecords(args: {
   submissionId: string;
   answers: Record<string, unknown>;
   generations: Generation[];
+  /** The record ids (default: per queue, task, annotator, question and generation). */
+  idOf?: (questionId: string, taskIndex?: number) => string;
+  /** Who gave the answers (default: the annotator, a human). */
+  source?: { type: "human"; id: string };
+  /** More metadata for the record of a question (and generation, by its index in the task). */
+  extraMeta?: (questionId: string, taskIndex?: number) => Record<string, unknown>;
 }): Built {
   const { project, queue, task, claim, annotator, answers, generations } = args;
+  const idOf = args.idOf ?? ((questionId: string, taskIndex?: number) => feedbackId(queue.id, task.id, annotator, questionId, taskIndex));
   const questions = definitionOf(queue).questions;
   const out: Built = { feedback: [], generations: [], issues: [] };
   const issue = (path: string, message: string) => out.issues.push({ path: `answers.${path}`, message });
@@ -47,14 +59,15 @@ export function buildRecords(args: {
   const order = claim.shownOrder;
   const n = task.generationIds.length;
   const shownIds = order.map((i) => task.generationIds[i]!);
-  const source = { type: "human" as const, id: annotator };
-  const meta = (q: Question, extra: Record<string, unknown> = {}) => ({
+  const source = args.source ?? { type: "human" as const, id: annotator };
+  const meta = (q: Question, extra: Record<string, unknown> = {}, taskIndex?: number) => ({
     queueId: queue.id,
     taskId: task.id,
     questionId: q.id,
     submissionId: args.submissionId,
     shownOrder: shownIds,
     ...extra,
+    ...(args.extraMeta?.(q.id, taskIndex) ?? {}),
   });
 
   for (const q of questions) {
@@ -79,7 +92,7 @@ export function buildRecords(args: {
         const shownWinner = a.choice === "tie" ? undefined : a.choice === "first" ? 0 : 1;
         const choice = shownWinner === undefined ? "tie" : order[shownWinner] === 0 ? "first" : "second";
         out.feedback.push({
-          id: feedbackId(queue.id, task.id, annotator, q.id),
+          id: idOf(q.id),
           project,
           kind: "pairwise",
           itemId: task.itemId,
@@ -102,7 +115,7 @@ export function buildRecords(args: {
         const ranks = new Array<number>(n);
         order.forEach((taskIndex, slot) => (ranks[taskIndex] = a.ranks[slot]!));
         out.feedback.push({
-          id: feedbackId(queue.id, task.id, annotator, q.id),
+          id: idOf(q.id),
           project,
           kind: "ranking",
           itemId: task.itemId,
@@ -142,8 +155,8 @@ export function buildRecords(args: {
       const taskIndex = order[slot]!;
       const target = task.generationIds[taskIndex]!;
       const gen = generations[taskIndex]!;
-      const id = feedbackId(queue.id, task.id, annotator, q.id, n === 1 ? undefined : taskIndex);
-      const common = { id, project, itemId: task.itemId, targets: [target], source, metadata: meta(q, n === 1 ? {} : { slot }) };
+      const id = idOf(q.id, n === 1 ? undefined : taskIndex);
+      const common = { id, project, itemId: task.itemId, targets: [target], source, metadata: meta(q, n === 1 ? {} : { slot }, n === 1 ? undefined : taskIndex) };
       const v = r.data as Record<string, unknown> | number | boolean;
       switch (q.kind) {
         case "rating": {
@@ -245,11 +258,21 @@ export function buildRecords(args: {
         }
         case "correction": {
           const a = v as { output: string; comment?: string };
-          const record = { ...common, kind: "correction" as const, value: { output: a.output, ...(a.comment ? { comment: a.comment } : {}) } };
+          // "No change needed" is a correction equal to the output, flagged: learners and memory skip it
+          // (a correction identical to the original teaches nothing), agreement still counts it.
+          const unchanged = a.output === gen.output;
+          const record = {
+            ...common,
+            kind: "correction" as const,
+            value: { output: a.output, ...(a.comment ? { comment: a.comment } : {}) },
+            ...(unchanged ? { metadata: { ...common.metadata, noChange: true } } : {}),
+          };
           out.feedback.push(record);
-          // The edit becomes a generation of its own, as the correction conversion defines it.
-          const { generation } = correctionToPairwise(record as Extract<Feedback, { kind: "correction" }>, gen);
-          out.generations.push(generation);
+          // An edit becomes a generation of its own, as the correction conversion defines it.
+          if (!unchanged) {
+            const { generation } = correctionToPairwise(record as Extract<Feedback, { kind: "correction" }>, gen);
+            out.generations.push(generation);
+          }
           return;
         }
       }

@@ -5,9 +5,15 @@
  */
 export {
   ANSWER_SCHEMAS,
+  AdjudicateBody,
   COMPARATIVE,
   CreateQueueBody,
   DraftBody,
+  MineQuery,
+  ReviseBody,
+  RouteQueueBody,
+  SuggestionSource,
+  SuggestionsBody,
   QUESTION_KINDS,
   QUEUE_ID_PREFIX,
   Question,
@@ -25,9 +31,11 @@ export {
   type QueueView,
   type SubmitResult,
   type TaskView,
+  type MyTaskList,
+  type TaskAnswers,
 } from "./schema.js";
 export { MAX_TASKS, shuffleInPlace, tasksOf } from "./select.js";
-export { type Built, buildRecords } from "./answers.js";
+export { type Built, buildRecords, queueFeedbackId } from "./answers.js";
 export { definitionOf } from "./definition.js";
 export {
   DEFAULT_LOCK_SECONDS,
@@ -40,8 +48,12 @@ export {
   queueView,
   releaseTask,
   saveDraft,
+  setSuggestions,
   skipTask,
   submitAnswers,
   taskView,
 } from "./service.js";
 export { queueStats } from "./stats.js";
+export { adjudicateTask, myTasks, reviseAnswers, taskAnswers } from "./review.js";
+export { type ResolvedSuggestion, keepsSuggestion, markSuggestions, suggestionsFor } from "./suggestions.js";
+export { DEFAULT_ROUTE_QUESTION, queueFromRoute } from "./route.js";

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { AnnotationAgreement } from "../eval/schema.js";
-import { type FeedbackKind, Id, Name, Prompt } from "../feedback/schema.js";
+import { Feedback, type FeedbackKind, Id, Name, Prompt, SOURCE_TYPES } from "../feedback/schema.js";
 
 /**
  * Metadata keys that only a queue submission sets on the feedback it stores (the API refuses them in records
@@ -128,6 +128,31 @@ export const Selection = z
   });
 export type Selection = z.infer<typeof Selection>;
 
+/**
+ * Where the suggestion shown with a question comes from (Argilla's suggestions): feedback of the question's kind
+ * on the task's generations, from this source (any source of the type when `id` is left out; the latest record
+ * when several). A judge's pairwise verdict suggests a pairwise answer, a rating a rating (rescaled to the
+ * question's scale), a verifier's result a yes/no, a critique a critique, and so on.
+ */
+export const SuggestionSource = z.strictObject({
+  question: QuestionId.describe("the question the suggestion answers"),
+  source: z.strictObject({
+    type: z.enum(SOURCE_TYPES).describe("who gave the feedback: judge, critic, verifier, simulated, human, user"),
+    id: Name.optional().describe("which one exactly (a judge config's name...); default: any of the type"),
+  }),
+});
+export type SuggestionSource = z.infer<typeof SuggestionSource>;
+
+const suggestionsFor = (path: string, questions: readonly { id: string }[], list: readonly SuggestionSource[], ctx: z.RefinementCtx) => {
+  const ids = new Set(questions.map((q) => q.id));
+  const seen = new Set<string>();
+  list.forEach((s, i) => {
+    if (!ids.has(s.question)) ctx.addIssue({ code: "custom", path: [path, i, "question"], message: `no question "${s.question}" in this queue` });
+    if (seen.has(s.question)) ctx.addIssue({ code: "custom", path: [path, i, "question"], message: `question "${s.question}" has a suggestion already; give each question one source` });
+    seen.add(s.question);
+  });
+};
+
 export const CreateQueueBody = z
   .strictObject({
     id: z
@@ -142,8 +167,10 @@ export const CreateQueueBody = z
     annotatorsPerItem: z.number().int().min(1).max(100).optional().describe("distinct annotators each task needs (default 1)"),
     lockSeconds: z.number().int().min(1).max(7 * 86400).optional().describe("how long a task stays locked to the annotator who got it (default 600)"),
     annotators: z.array(Name).min(1).max(10_000).optional().describe("only these annotators (annotate key names) may work on it; default anyone in the project"),
+    suggestions: z.array(SuggestionSource).max(50).optional().describe("per question, the source whose feedback is shown as a suggestion (accept it with one key, or answer otherwise)"),
   })
   .superRefine((b, ctx) => {
+    if (b.suggestions) suggestionsFor("suggestions", b.questions, b.suggestions, ctx);
     const seen = new Set<string>();
     b.questions.forEach((q, i) => {
       if (seen.has(q.id)) ctx.addIssue({ code: "custom", path: ["questions", i, "id"], message: `question id "${q.id}" is used twice` });
@@ -171,6 +198,7 @@ export const QueueDefinition = z.object({
   selection: Selection,
   questions: z.array(Question),
   annotators: z.array(z.string()).optional(),
+  suggestions: z.array(SuggestionSource).optional(),
 });
 export type QueueDefinition = z.infer<typeof QueueDefinition>;
 
@@ -183,6 +211,53 @@ export const TasksQuery = z.strictObject({
 
 export const ReleaseQuery = z.strictObject({
   annotator: Name.optional().describe("free only this annotator's lock (default: every live lock on the task)"),
+});
+
+/**
+ * A queue of the stored pairs where judges disagree most (Hybrid Preferences' routing): `rlxf judge route --queue`
+ * and `POST /v1/queues/from-route`.
+ */
+export const RouteQueueBody = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, "must be 1-128 letters, digits, '_', '.' or '-'")
+    .optional()
+    .describe("default: a random id"),
+  name: z.string().min(1, "must be a non-empty string").max(500),
+  instructions: z.string().max(100_000).optional(),
+  budget: z.number().int().min(1).max(100_000).default(50).describe("how many pairs, most contested first"),
+  minJudges: z.number().int().min(1).max(100).default(2).describe("only pairs labelled by at least this many judges"),
+  includeLabelled: z.boolean().optional().describe("also pairs that already have a human label (default false)"),
+  questions: z.array(Question).min(1).max(50).optional().describe('default: one pairwise question, "Which response is better?", with a tie'),
+  annotatorsPerItem: z.number().int().min(1).max(100).optional(),
+  lockSeconds: z.number().int().min(1).max(7 * 86400).optional(),
+  annotators: z.array(Name).min(1).max(10_000).optional(),
+  suggestions: z.array(SuggestionSource).max(50).optional(),
+});
+export type RouteQueueBody = z.infer<typeof RouteQueueBody>;
+
+/** The suggestions of a queue, replaced at once (an empty list removes them). */
+export const SuggestionsBody = z.strictObject({
+  suggestions: z.array(SuggestionSource).max(50).describe("per question, the source of its suggestion"),
+});
+
+export const MineQuery = z.strictObject({
+  offset: z.coerce.number().int().min(0).default(0).describe("tasks to skip, most recently submitted first"),
+  limit: z.coerce.number().int().min(1).max(1000).default(50).describe("most tasks returned"),
+});
+
+/** A new answer to a task already submitted: new records that supersede the earlier ones. */
+export const ReviseBody = z.strictObject({
+  submissionId: Id.describe("chosen by the client once per revision; a retry with the same id stores nothing new"),
+  answers: z.record(z.string(), z.unknown()).describe("question id → answer, as for submit (what was shown)"),
+  revision: z.number().int().min(0).optional().describe("the revision being edited (from the task); a task revised meanwhile is a 409"),
+});
+
+/** An admin's adjudicated answers to a task, in the task's order of generations ("first" = the task's first). */
+export const AdjudicateBody = z.strictObject({
+  submissionId: Id.describe("chosen by the client once per adjudication; a retry with the same id stores nothing new"),
+  answers: z.record(z.string(), z.unknown()).describe("question id → answer, by the task's order of generations (not an annotator's shown order)"),
+  revision: z.number().int().min(0).optional().describe("the task's adjudication revision being replaced (0: none yet); adjudicated meanwhile is a 409"),
 });
 
 export const SubmitBody = z.strictObject({
@@ -269,12 +344,23 @@ export const QueueView = z.object({
   createdAt: z.string(),
   progress: Progress,
   mine: AnnotatorProgress.optional().describe("annotate keys: their own counts"),
+  suggestions: z.array(SuggestionSource).optional(),
 });
 export type QueueView = z.infer<typeof QueueView>;
 
 /** An output as an annotator sees it: blind (no id, no policy), in the order recorded for them. */
 export const ShownGeneration = z.object({ slot: z.number().int(), output: z.string() });
 export type ShownGeneration = z.infer<typeof ShownGeneration>;
+
+/** A suggestion shown with a question: another source's answer, in the terms of the task as shown. */
+export const TaskSuggestion = z.object({
+  question: z.string(),
+  slot: z.number().int().optional().describe("per-response questions of several responses: the shown response it is about"),
+  source: z.object({ type: z.enum(SOURCE_TYPES), id: z.string() }),
+  feedbackId: z.string().describe("the feedback it comes from"),
+  answer: z.unknown().describe("an answer as submit takes it (for one response, when slot is given)"),
+});
+export type TaskSuggestion = z.infer<typeof TaskSuggestion>;
 
 export const TaskView = z.object({
   id: z.string(),
@@ -286,8 +372,54 @@ export const TaskView = z.object({
   draft: z.record(z.string(), z.unknown()).optional().describe("the answers saved with PUT .../draft, as sent"),
   lockedUntil: z.string(),
   status: z.enum(["locked", "submitted", "skipped"]).optional(),
+  suggestions: z.array(TaskSuggestion).optional().describe("suggestions of the queue's sources for this task's questions"),
+  answers: z.record(z.string(), z.unknown()).optional().describe("submitted tasks: the latest answers, as sent (to revise them)"),
+  revision: z.number().int().optional().describe("submitted tasks: 0 for the first submission, one more per revision"),
 });
 export type TaskView = z.infer<typeof TaskView>;
+
+/** One of an annotator's submitted tasks. */
+export const MyTask = z.object({
+  id: z.string(),
+  position: z.number().int(),
+  itemId: z.string(),
+  prompt: z.string().describe("the item's prompt as text, cut at 200 characters"),
+  revision: z.number().int(),
+  submittedAt: z.string().describe("when the latest answer was stored"),
+});
+export const MyTaskList = z.object({ total: z.number().int(), offset: z.number().int(), tasks: z.array(MyTask) });
+export type MyTaskList = z.infer<typeof MyTaskList>;
+
+/** A task as an admin reviews it: every annotator's latest answer, side by side, and the adjudication. */
+export const TaskAnswers = z.object({
+  task: z.object({
+    id: z.string(),
+    position: z.number().int(),
+    queueId: z.string(),
+    item: z.object({ id: z.string(), prompt: Prompt, reference: z.string().optional(), dataset: z.string().optional() }),
+    generations: z.array(z.object({ id: z.string(), policy: z.string(), output: z.string() })).describe("in the task's order (answers to adjudicate refer to it)"),
+    questions: z.array(Question),
+  }),
+  annotators: z.array(
+    z.object({
+      annotator: z.string(),
+      status: z.enum(["locked", "submitted", "skipped"]),
+      revision: z.number().int(),
+      updatedAt: z.string(),
+      feedback: z.array(Feedback).describe("their latest records for this task (targets in the task's order)"),
+    }),
+  ),
+  adjudication: z
+    .object({
+      adjudicator: z.string(),
+      revision: z.number().int(),
+      answers: z.record(z.string(), z.unknown()),
+      feedback: z.array(Feedback),
+      updatedAt: z.string(),
+    })
+    .optional(),
+});
+export type TaskAnswers = z.infer<typeof TaskAnswers>;
 
 export const SubmitResult = z.object({
   feedback: z.array(Id).describe("ids of the feedback records stored (or already stored under this submissionId)"),
@@ -323,10 +455,21 @@ export type DeletedQueue = z.infer<typeof DeletedQueue>;
 
 // ------------------------------------------------------------- statistics ---
 
+/** How often annotators kept one source's suggestions for a question (how far humans agree with the judge). */
+export const SuggestionStats = z.object({
+  source: z.object({ type: z.string(), id: z.string() }),
+  shown: z.number().int().describe("answers given with this source's suggestion on screen"),
+  accepted: z.number().int().describe("answers equal to the suggestion"),
+  rate: z.number().nullable().describe("accepted / shown"),
+});
+export type SuggestionStats = z.infer<typeof SuggestionStats>;
+
 export const QuestionStats = AnnotationAgreement.extend({
   id: z.string(),
   kind: z.enum(QUESTION_KINDS),
-  records: z.number().int().describe("feedback records submitted for this question"),
+  records: z.number().int().describe("feedback records submitted for this question (the latest answer of each annotator)"),
+  suggestions: z.array(SuggestionStats).optional().describe("acceptance of suggestions, per source"),
+  adjudicated: z.number().int().optional().describe("tasks with an adjudicated answer to this question (judges are then compared with it)"),
 });
 export type QuestionStats = z.infer<typeof QuestionStats>;
 export const QueueStats = z.object({

@@ -13,8 +13,9 @@ import type { Generation } from "../feedback/index.js";
 import type { Claim, QueueRecord, QueueTask, Store } from "../store/index.js";
 import { buildRecords } from "./answers.js";
 import { definitionOf } from "./definition.js";
-import type { CreateQueueBody, DeletedQueue, QueueDefinition, QueueTaskList, QueueView, SubmitResult, TaskView } from "./schema.js";
+import type { CreateQueueBody, DeletedQueue, QueueDefinition, QueueTaskList, QueueView, SubmitResult, SuggestionSource, TaskView } from "./schema.js";
 import { shuffleInPlace, tasksOf } from "./select.js";
+import { markSuggestions, suggestionsFor } from "./suggestions.js";
 
 export const DEFAULT_LOCK_SECONDS = 600;
 
@@ -36,6 +37,7 @@ export async function createQueue(store: Store, project: string, b: CreateQueueB
     selection: b.selection,
     questions: b.questions,
     ...(b.annotators ? { annotators: b.annotators } : {}),
+    ...(b.suggestions?.length ? { suggestions: b.suggestions } : {}),
   };
   return store.queues.create(
     {
@@ -67,7 +69,24 @@ export async function queueView(store: Store, project: string, q: QueueRecord, n
     createdAt: q.createdAt,
     progress,
     ...(mine !== undefined ? { mine } : {}),
+    ...(d.suggestions?.length ? { suggestions: d.suggestions } : {}),
   };
+}
+
+/** Replaces the sources of a queue's suggestions (each must name one of its questions, at most one per question). */
+export async function setSuggestions(store: Store, project: string, q: QueueRecord, suggestions: SuggestionSource[]): Promise<QueueRecord> {
+  const d = definitionOf(q);
+  const ids = new Set(d.questions.map((x) => x.id));
+  const issues: { path: string; message: string }[] = [];
+  const seen = new Set<string>();
+  suggestions.forEach((s, i) => {
+    if (!ids.has(s.question)) issues.push({ path: `suggestions.${i}.question`, message: `no question "${s.question}" in this queue (its questions: ${[...ids].join(", ")})` });
+    else if (seen.has(s.question)) issues.push({ path: `suggestions.${i}.question`, message: `question "${s.question}" has a suggestion already; give each question one source` });
+    seen.add(s.question);
+  });
+  if (issues.length) throw new ValidationError(issues, undefined, "body", `invalid body: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+  const { suggestions: _old, ...rest } = d;
+  return store.queues.updateDefinition(project, q.id, { ...rest, ...(suggestions.length ? { suggestions } : {}) });
 }
 
 /** A draft as kept: the answers by question id (drafts are saved from `DraftBody`, so nothing else is stored). */
@@ -88,7 +107,14 @@ export async function taskView(store: Store, project: string, q: QueueRecord, ta
     ...(d.instructions !== undefined ? { instructions: d.instructions } : {}),
     ...(isAnswers(claim.draft) ? { draft: claim.draft } : {}),
     lockedUntil: new Date(claim.lockedUntil).toISOString(),
+    ...(await shownSuggestions(store, project, d, task, claim.shownOrder)),
+    ...(claim.status === "submitted" ? { revision: claim.revision, ...(isAnswers(claim.answers) ? { answers: claim.answers } : {}) } : {}),
   };
+}
+
+async function shownSuggestions(store: Store, project: string, d: QueueDefinition, task: QueueTask, order: readonly number[]): Promise<Pick<TaskView, "suggestions">> {
+  const all = await suggestionsFor(store, project, d, task, order);
+  return all.length ? { suggestions: all.map(({ taskIndex: _t, value: _v, ...s }) => s) } : {};
 }
 
 /** A page of a queue's tasks with who holds, submitted or skipped each (drafts are not shown, only whether one exists). */
@@ -195,11 +221,13 @@ export async function submitAnswers(
   if (built.feedback.length === 0) {
     throw new ValidationError([{ path: "answers", message: "answer at least one question" }], undefined, "answers", "invalid answers: answer at least one question");
   }
+  markSuggestions(built.feedback, await suggestionsFor(store, project, definitionOf(q), task, claim.shownOrder), claim.shownOrder);
   const ids = built.feedback.map((f) => f.id).filter((id): id is string => id !== undefined);
   const r = await store.queues.submit(project, q.id, task.id, annotator, {
     submissionId: submission.submissionId,
     records: { feedback: built.feedback, generations: built.generations },
     feedbackIds: ids,
+    answers: submission.answers,
     now,
   });
   if (r.status === "replayed") return replay(store, project, r.feedbackIds);

@@ -6,7 +6,8 @@ import { RlxfError } from "../errors.js";
 import { annotationAgreement, comparableWithJudges } from "../eval/index.js";
 import type { QueueRecord, Store } from "../store/index.js";
 import { definitionOf } from "./definition.js";
-import { type QueueStats, type QuestionStats, feedbackKindOf } from "./schema.js";
+import type { Feedback } from "../feedback/index.js";
+import { type QueueStats, type QuestionStats, type SuggestionStats, feedbackKindOf } from "./schema.js";
 
 /** Sources whose judgements are compared with the human consensus. */
 const JUDGE_TYPES = ["judge", "simulated", "critic"];
@@ -35,12 +36,32 @@ export async function queueStats(
     annotators.set(c.annotator, a);
   }
 
+  // Adjudicated answers replace the annotators' as the reference judges are compared with (agreement between
+  // annotators still reads the annotators' own answers).
+  const adjudications = await store.queues.adjudications(project, q.id);
+  const adjudicated = await store.queues.feedbackByIds(project, adjudications.flatMap((a) => a.feedbackIds));
+
   const questions: QuestionStats[] = [];
   for (const question of definitionOf(q).questions) {
     const mine = feedback.filter((f) => f.metadata?.questionId === question.id);
+    const settled = adjudicated.filter((f) => f.metadata?.questionId === question.id);
     const kind = feedbackKindOf(question.kind);
     const judgements = comparableWithJudges(kind) ? await store.queues.feedbackOnGenerations(project, [...new Set(mine.flatMap((f) => f.targets))], JUDGE_TYPES) : [];
-    questions.push({ id: question.id, kind: question.kind, records: mine.length, ...annotationAgreement(kind, mine, judgements) });
+    const agreement = annotationAgreement(kind, mine, judgements);
+    if (settled.length && judgements.length) {
+      const unit = (f: Feedback) => `${String(f.metadata?.taskId)}\u0000${f.targets.join("\u0000")}`;
+      const byAdjudication = new Set(settled.map(unit));
+      agreement.judges = annotationAgreement(kind, [...mine.filter((f) => !byAdjudication.has(unit(f))), ...settled], judgements).judges;
+    }
+    const suggestions = suggestionStats(mine);
+    questions.push({
+      id: question.id,
+      kind: question.kind,
+      records: mine.length,
+      ...agreement,
+      ...(suggestions.length ? { suggestions } : {}),
+      ...(settled.length ? { adjudicated: new Set(settled.map((f) => String(f.metadata?.taskId))).size } : {}),
+    });
   }
   return {
     queueId: q.id,
@@ -49,4 +70,20 @@ export async function queueStats(
     annotators: [...annotators].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([id, v]) => ({ id, ...v })),
     questions,
   };
+}
+
+/** Per source: answers given with its suggestion shown, and how many kept it. */
+function suggestionStats(records: readonly Feedback[]): SuggestionStats[] {
+  const by = new Map<string, SuggestionStats>();
+  for (const f of records) {
+    const s = f.metadata?.suggestion as { source?: { type?: unknown; id?: unknown }; accepted?: unknown } | undefined;
+    if (!s?.source || typeof s.source.type !== "string" || typeof s.source.id !== "string") continue;
+    const k = `${s.source.type}\u0000${s.source.id}`;
+    const e = by.get(k) ?? { source: { type: s.source.type, id: s.source.id }, shown: 0, accepted: 0, rate: null };
+    e.shown++;
+    if (s.accepted === true) e.accepted++;
+    e.rate = e.accepted / e.shown;
+    by.set(k, e);
+  }
+  return [...by.values()].sort((a, b) => (a.source.type + a.source.id < b.source.type + b.source.id ? -1 : 1));
 }

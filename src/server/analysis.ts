@@ -34,9 +34,13 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     const rounds = q.bootstrap ?? 200;
     // Ceilings and rate limits: rounds asked for, feedback rows to load (src/server/work.ts).
     await analysisWork(c, s, { kinds: method === "alpaca-eval" ? ["pairwise"] : ["pairwise", "ranking", "rating"], ...(method !== "alpaca-eval" ? { rounds } : {}) });
-    const lcOptions = { ...(q.lc !== undefined ? { lc: q.lc } : {}), ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}) };
+    const lcOptions = {
+      ...(q.lc !== undefined ? { lc: q.lc } : {}),
+      ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}),
+      ...(q.comparisons !== undefined ? { comparisons: q.comparisons } : {}),
+    };
     // Bounded work is answered now, computed off the event loop; more is a job to follow (202).
-    const records = method === "bt" ? await feedbackCount(store, key.project, ["pairwise", "ranking", "rating"]) : await feedbackCount(store, key.project, ["pairwise"]);
+    const records = method === "bt" || q.comparisons === "all" ? await feedbackCount(store, key.project, ["pairwise", "ranking", "rating"]) : await feedbackCount(store, key.project, ["pairwise"]);
     if ((method === "bt" && rounds > INLINE_ROUNDS) || records > INLINE_RECORDS) {
       const job = await s.jobs.submit({
         kind: "leaderboard",

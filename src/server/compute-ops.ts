@@ -18,6 +18,8 @@ export interface LeaderboardArgs {
   lc?: boolean;
   /** alpaca-eval: where the LC's instruction difficulty comes from. */
   difficulty?: "auto" | "estimate" | "shipped";
+  /** alpaca-eval: pairwise verdicts only (default), or all comparative feedback. */
+  comparisons?: "pairwise" | "all";
 }
 
 export interface ComputeOps {
@@ -31,7 +33,7 @@ export type OpResult<K extends keyof ComputeOps> = Awaited<ReturnType<ComputeOps
 /** The leaderboard of a project's stored feedback (the length-controlled fits on threads of their own). */
 export async function storeLeaderboard(store: Store, q: LeaderboardArgs): Promise<Leaderboard> {
   if (q.method === "alpaca-eval") {
-    const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, q.project), {
+    const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, q.project, { comparisons: q.comparisons ?? "pairwise" }), {
       minThreads: 1,
       ...(q.baseline !== undefined ? { baseline: q.baseline } : {}),
       ...(q.lc !== undefined ? { lengthControlled: q.lc } : {}),

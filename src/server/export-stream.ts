@@ -28,7 +28,7 @@ export interface ChunkSource {
 
 function storeSource(store: Store, project: string): ExportSource {
   return {
-    resolvedFeedback: () => store.iterateResolvedFeedback({ project }),
+    resolvedFeedback: () => store.iterateResolvedFeedback({ project, latest: true }),
     items: () => store.iterateItems({ project }),
     generations: () => store.iterateGenerations({ project }),
   };

@@ -4,14 +4,33 @@
  */
 import { z } from "zod";
 import { Distributions } from "../eval/schema.js";
-import { CreateQueueBody, DeletedQueue, DraftBody, QueueStats, QueueTaskList, QueueView, ReleaseQuery, SubmitBody, SubmitResult, TaskView, TasksQuery } from "../queues/schema.js";
+import {
+  AdjudicateBody,
+  CreateQueueBody,
+  DeletedQueue,
+  DraftBody,
+  MineQuery,
+  MyTaskList,
+  QueueStats,
+  QueueTaskList,
+  QueueView,
+  ReleaseQuery,
+  ReviseBody,
+  RouteQueueBody,
+  SubmitBody,
+  SubmitResult,
+  SuggestionsBody,
+  TaskAnswers,
+  TaskView,
+  TasksQuery,
+} from "../queues/schema.js";
 import type { Op } from "./openapi.js";
-import { CreateExportBody, DistributionsQuery, ExportJob, LabResult, LabResultList, LabResultQuery, LoopRunList, LoopRunQuery, LoopRunReport, LoopRunsQuery, Released } from "../api/index.js";
+import { CreateExportBody, DistributionsQuery, ExportJob, LabResult, LabResultList, LabResultQuery, LoopRunList, LoopRunQuery, LoopRunReport, LoopRunsQuery, Released, SearchItemsQuery, SearchPageSchema } from "../api/index.js";
 
 /** Schemas to register: request bodies (inputs) and responses (outputs). */
 export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Record<string, z.ZodType> } {
   return {
-    inputs: { CreateQueueBody, DraftBody, SubmitBody, CreateExportBody },
+    inputs: { CreateQueueBody, DraftBody, SubmitBody, CreateExportBody, SuggestionsBody, ReviseBody, AdjudicateBody, RouteQueueBody },
     outputs: {
       QueueResponse: z.object({ queue: QueueView }),
       QueueList: z.object({ queues: z.array(QueueView) }),
@@ -28,6 +47,13 @@ export function queueSchemas(): { inputs: Record<string, z.ZodType>; outputs: Re
       LabResult,
       LoopRunList,
       LoopRunReport,
+      MyTaskList,
+      TaskAnswers,
+      RoutedQueue: z.object({
+        queue: QueueView,
+        pairs: z.array(z.object({ generations: z.tuple([z.string(), z.string()]), disagreement: z.number(), judges: z.number().int() })).describe("the queue's pairs in task order, most contested first"),
+      }),
+      SearchPage: SearchPageSchema,
     },
   };
 }
@@ -45,6 +71,91 @@ export function queueOperations(): Op[] {
       body: "CreateQueueBody",
       ok: { status: 201, description: "the queue with its progress", schema: "QueueResponse" },
       errors: [400, 401, 403, 409, 413, 415],
+    },
+    {
+      method: "post",
+      path: "/v1/queues/from-route",
+      summary: "Create a queue of the stored pairs where judges disagree most (as `rlxf judge route --queue`)",
+      description:
+        "Pairs with pairwise verdicts from at least minJudges judges and no human label yet (unless includeLabelled), most contested first (the variance of the judges' preferences, then the uncertainty of their mean), become the queue's pair tasks. " +
+        "Questions default to one pairwise question; a 400 when no pair qualifies.",
+      action: "queues.create",
+      body: "RouteQueueBody",
+      ok: { status: 201, description: "the queue and its pairs", schema: "RoutedQueue" },
+      errors: [400, 401, 403, 409, 413, 415],
+    },
+    {
+      method: "put",
+      path: "/v1/queues/{id}/suggestions",
+      summary: "Set the sources whose feedback is shown as suggestions, per question (an empty list removes them)",
+      description:
+        "A suggestion is the latest feedback of the source (type, and id when given) on a task's generations that answers the question: a pairwise verdict, a ranking, a rating (rescaled to the question's scale), yes/no (or a verifier's pass/fail), a critique, spans, rubric criteria or a correction. " +
+        "Annotators see it marked with its source; each record submitted for the question says in metadata.suggestion whether it kept it, and the queue's stats give the acceptance rate per source.",
+      action: "queues.suggestions",
+      pathId: "id",
+      body: "SuggestionsBody",
+      ok: { status: 200, description: "the queue", schema: "QueueResponse" },
+      errors: [400, 401, 403, 404, 413, 415],
+    },
+    {
+      method: "get",
+      path: "/v1/queues/{id}/mine",
+      summary: "The calling annotator's submitted tasks, most recently submitted first (to revisit and revise them)",
+      action: "tasks.mine",
+      pathId: "id",
+      query: MineQuery,
+      ok: { status: 200, description: "a page of tasks", schema: "MyTaskList" },
+      errors: [400, 401, 403, 404],
+    },
+    {
+      method: "post",
+      path: "/v1/queues/{id}/tasks/{taskId}/revise",
+      summary: "Answer a submitted task again: new records that supersede the earlier ones",
+      description:
+        "Answers as for submit. The new records get new ids (...:r<revision>) and metadata.supersedes naming the record each replaces; the earlier records are kept, superseded: statistics, leaderboards and exports read the latest answer. " +
+        "A retry with the same submissionId stores nothing new; a revision that does not match the task's current one is a 409.",
+      action: "tasks.revise",
+      pathId: "id",
+      pathIds: ["taskId"],
+      body: "ReviseBody",
+      ok: { status: 200, description: "the ids stored", schema: "SubmitResult" },
+      errors: [400, 401, 403, 404, 409, 413, 415],
+    },
+    {
+      method: "get",
+      path: "/v1/queues/{id}/tasks/{taskId}/answers",
+      summary: "Every annotator's latest answer to a task, side by side, with the generations (ids, policies) and the adjudication",
+      action: "tasks.answers",
+      pathId: "id",
+      pathIds: ["taskId"],
+      ok: { status: 200, description: "the task's answers", schema: "TaskAnswers" },
+      errors: [401, 403, 404],
+    },
+    {
+      method: "post",
+      path: "/v1/queues/{id}/tasks/{taskId}/adjudicate",
+      summary: "Record the adjudicated answers to a task",
+      description:
+        "Answers refer to the task's order of generations (\"first\" is its first generation). Stored as feedback from {type: human, id: <the admin key's name>} with metadata.adjudicates listing the annotators' records it settles; " +
+        "those records (and an earlier adjudication) are superseded, so exports hold the adjudicated label, and judges are compared with it in the stats (agreement between annotators still reads their own answers).",
+      action: "tasks.adjudicate",
+      pathId: "id",
+      pathIds: ["taskId"],
+      body: "AdjudicateBody",
+      ok: { status: 200, description: "the ids stored", schema: "SubmitResult" },
+      errors: [400, 401, 403, 404, 409, 413, 415],
+    },
+    {
+      method: "get",
+      path: "/v1/search/items",
+      summary: "Search items by text (prompt or outputs), dataset, metadata, policy, feedback (kind, source, value) and disagreement",
+      description:
+        "Every condition given must hold; feedback conditions hold for one record together, and read the latest answers (superseded records are left out). " +
+        "A call examines at most `scan` items after the cursor, oldest ingested first, and returns the matches among them: follow nextCursor until it is absent (a page may hold fewer matches than limit, even none).",
+      action: "items.search",
+      query: SearchItemsQuery,
+      ok: { status: 200, description: "matches", schema: "SearchPage" },
+      errors: [400, 401, 403],
     },
     { method: "get", path: "/v1/queues", summary: "Queues of the project (annotate keys: those open to them), newest first", action: "queues.list", ok: { status: 200, description: "queues with progress", schema: "QueueList" }, errors: [401, 403] },
     { method: "get", path: "/v1/queues/{id}", summary: "One queue with its progress", action: "queues.read", pathId: "id", ok: { status: 200, description: "the queue", schema: "QueueResponse" }, errors: [401, 403, 404] },

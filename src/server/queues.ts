@@ -4,12 +4,23 @@
  */
 import type { Hono } from "hono";
 import {
+  AdjudicateBody,
   CreateQueueBody,
   DraftBody,
+  MineQuery,
   ReleaseQuery,
+  ReviseBody,
+  RouteQueueBody,
   SubmitBody,
+  SuggestionsBody,
   TasksQuery,
+  adjudicateTask,
   createQueue,
+  myTasks,
+  queueFromRoute,
+  reviseAnswers,
+  setSuggestions,
+  taskAnswers,
   deleteQueue,
   heldTask,
   nextTask,
@@ -56,6 +67,49 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
     const view = await queueView(store, key.project, q, Date.now());
     chargeAfter(key, s, view.progress.tasks * s.limits.costTask);
     return c.json({ queue: view }, 201);
+  });
+
+  app.post("/v1/queues/from-route", async (c) => {
+    const key = requireRole(c, "queues.create");
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, RouteQueueBody);
+    const { queue, pairs } = await queueFromRoute(store, key.project, b);
+    return c.json({ queue: await queueView(store, key.project, queue, Date.now()), pairs }, 201);
+  });
+
+  app.put("/v1/queues/:id/suggestions", async (c) => {
+    const key = requireRole(c, "queues.suggestions");
+    const q = await queueFor(store, key, segment(c, "id"));
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, SuggestionsBody);
+    const updated = await setSuggestions(store, key.project, q, b.suggestions);
+    return c.json({ queue: await queueView(store, key.project, updated, Date.now()) });
+  });
+
+  app.get("/v1/queues/:id/mine", async (c) => {
+    const key = requireRole(c, "tasks.mine");
+    const q = await queueFor(store, key, segment(c, "id"));
+    return c.json(await myTasks(store, key.project, q, key.name, parseQuery(c, MineQuery)));
+  });
+
+  app.post("/v1/queues/:id/tasks/:taskId/revise", async (c) => {
+    const key = requireRole(c, "tasks.revise");
+    const q = await queueFor(store, key, segment(c, "id"));
+    const taskId = segment(c, "taskId");
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, ReviseBody);
+    return c.json(await reviseAnswers(store, key.project, q, key.name, taskId, b, Date.now()));
+  });
+
+  app.get("/v1/queues/:id/tasks/:taskId/answers", async (c) => {
+    const key = requireRole(c, "tasks.answers");
+    const q = await queueFor(store, key, segment(c, "id"));
+    return c.json(await taskAnswers(store, key.project, q, segment(c, "taskId")));
+  });
+
+  app.post("/v1/queues/:id/tasks/:taskId/adjudicate", async (c) => {
+    const key = requireRole(c, "tasks.adjudicate");
+    const q = await queueFor(store, key, segment(c, "id"));
+    const taskId = segment(c, "taskId");
+    const b = await jsonBody(c.req.raw, s.maxBodyBytes, AdjudicateBody);
+    return c.json(await adjudicateTask(store, key.project, q, key.name, taskId, b, Date.now()));
   });
 
   app.get("/v1/queues", async (c) => {

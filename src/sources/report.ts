@@ -46,7 +46,8 @@ const promptText = (p: unknown): string =>
 export async function collectPairwise(store: Store, opts: { project?: string; sources?: readonly string[] } = {}): Promise<CollectedPairwise> {
   const out: CollectedPairwise = { labels: [], presented: new Map(), judged: new Map(), types: new Map(), pairs: new Map() };
   const only = opts.sources && opts.sources.length ? new Set(opts.sources) : undefined;
-  for await (const rf of store.iterateResolvedFeedback({ project: opts.project ?? "default", kind: "pairwise" })) {
+  // The latest answers: a revised or adjudicated human label counts once.
+  for await (const rf of store.iterateResolvedFeedback({ project: opts.project ?? "default", kind: "pairwise", latest: true })) {
     const f = rf.feedback;
     if (only && !only.has(f.source.id)) continue;
     const p = preferenceOf(f);
@@ -189,6 +190,9 @@ export interface RoutedPair extends RouteScore {
   output_2: string;
   generator_1: string;
   generator_2: string;
+  /** The stored generations of output_1 and output_2. */
+  generation_1: string;
+  generation_2: string;
   /** Each judge's preference, in this row's order. */
   judges: Record<string, number>;
 }
@@ -215,6 +219,8 @@ export async function routePairs(
       output_2: p.outputs[1],
       generator_1: p.policies[0],
       generator_2: p.policies[1],
+      generation_1: p.generations[0],
+      generation_2: p.generations[1],
       judges,
     };
   });

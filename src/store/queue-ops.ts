@@ -7,7 +7,8 @@ import { type Kysely, sql } from "kysely";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { type Feedback, Id } from "../feedback/schema.js";
 import { badKeyString, chunks, feedbackFromRow, isoOf, num } from "./codec.js";
-import type { Claim, ClaimStatus, QueueInput, QueueProgress, QueueRecord, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+import type { AdjudicateInput, Claim, ClaimStatus, QueueInput, QueueProgress, QueueRecord, QueueTask, ReviseInput, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
+import type { Adjudication, Supersession, SupersessionReason } from "./queue-review.js";
 import type { Database, Engine } from "./tables.js";
 import { writeBatch } from "./write.js";
 
@@ -41,6 +42,8 @@ type ClaimRow = {
   submission_id: string | null;
   feedback_ids: string | null;
   updated_at: number | string;
+  answers: string | null;
+  revision: number | string;
 };
 const queueOf = (r: QueueRow): QueueRecord => ({
   project: r.project,
@@ -70,10 +73,12 @@ const claimOf = (r: ClaimRow): Claim => ({
   ...(r.draft !== null ? { draft: JSON.parse(r.draft) as unknown } : {}),
   ...(r.submission_id !== null ? { submissionId: r.submission_id } : {}),
   ...(r.feedback_ids !== null ? { feedbackIds: JSON.parse(r.feedback_ids) as string[] } : {}),
+  ...(r.answers !== null ? { answers: JSON.parse(r.answers) as unknown } : {}),
+  revision: num(r.revision),
   updatedAt: isoOf(r.updated_at),
 });
 
-const CLAIM_COLUMNS = ["queue_id", "task_id", "annotator", "status", "locked_until", "shown_order", "draft", "submission_id", "feedback_ids", "updated_at"] as const;
+const CLAIM_COLUMNS = ["queue_id", "task_id", "annotator", "status", "locked_until", "shown_order", "draft", "submission_id", "feedback_ids", "updated_at", "answers", "revision"] as const;
 const TASK_COLUMNS = ["project", "queue_id", "id", "position", "item_id", "generation_ids"] as const;
 const IN_CHUNK = 500;
 
@@ -345,8 +350,10 @@ export async function next(c: QueueContext, project: string, queueId: string, an
       submission_id: null,
       feedback_ids: null,
       updated_at: now,
+      answers: null,
+      revision: 0,
     };
-    await d.insertInto("queue_claims").values({ ...fresh, locked_until: until, updated_at: now }).execute();
+    await d.insertInto("queue_claims").values({ ...fresh, locked_until: until, updated_at: now, revision: 0 }).execute();
     return { task, claim: claimOf(fresh) };
   });
 }
@@ -391,6 +398,7 @@ export async function remove(c: QueueContext, project: string, queueId: string):
       if (e instanceof NotFoundError) return undefined;
       throw e;
     }
+    await d.deleteFrom("queue_adjudications").where("project", "=", project).where("queue_id", "=", queueId).execute();
     const claims = await d.deleteFrom("queue_claims").where("project", "=", project).where("queue_id", "=", queueId).executeTakeFirst();
     const tasks = await d.deleteFrom("queue_tasks").where("project", "=", project).where("queue_id", "=", queueId).executeTakeFirst();
     await d.deleteFrom("queues").where("project", "=", project).where("id", "=", queueId).execute();
@@ -458,6 +466,7 @@ export async function submit(c: QueueContext, project: string, queueId: string, 
         locked_until: input.now,
         submission_id: input.submissionId,
         feedback_ids: JSON.stringify(input.feedbackIds),
+        answers: input.answers === undefined ? null : JSON.stringify(input.answers),
         updated_at: input.now,
       })
       .where("project", "=", project)
@@ -483,15 +492,17 @@ export async function feedbackByIds(c: QueueContext, project: string, ids: strin
   });
 }
 
-export async function feedbackOnGenerations(c: QueueContext, project: string, generationIds: string[], sourceTypes: string[]): Promise<Feedback[]> {
+export async function feedbackOnGenerations(c: QueueContext, project: string, generationIds: string[], sourceTypes: string[], sourceId?: string): Promise<Feedback[]> {
   if (generationIds.length === 0 || sourceTypes.length === 0) return [];
   const out = new Map<string, Feedback>();
   for (const chunk of chunks([...new Set(generationIds)], IN_CHUNK)) {
-    const rows = await c.db()
+    let q = c.db()
       .selectFrom("feedback")
       .select(["project", "id", "body", "created_at"])
       .where("project", "=", project)
-      .where("source_type", "in", sourceTypes)
+      .where("source_type", "in", sourceTypes);
+    if (sourceId !== undefined) q = q.where("source_id", "=", sourceId);
+    const rows = await q
       .where("id", "in", (eb) =>
         eb.selectFrom("feedback_targets").select("feedback_targets.feedback_id").where("feedback_targets.project", "=", project).where("feedback_targets.generation_id", "in", chunk),
       )
@@ -499,4 +510,127 @@ export async function feedbackOnGenerations(c: QueueContext, project: string, ge
     for (const r of rows) out.set(r.id, feedbackFromRow(r));
   }
   return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+// ---------------------------------------------------------------- review ---
+
+export async function updateDefinition(c: QueueContext, project: string, queueId: string, definition: Record<string, unknown>): Promise<QueueRecord> {
+  const body = JSON.stringify(definition);
+  return c.inTransaction(async (d) => {
+    const q = await lockQueue(c, d, project, queueId);
+    await d.updateTable("queues").set({ body }).where("project", "=", project).where("id", "=", queueId).execute();
+    return { ...q, definition: JSON.parse(body) as Record<string, unknown> };
+  });
+}
+
+/** One annotator's claims of a status, most recently changed first. */
+export async function claimsOf(c: QueueContext, project: string, queueId: string, annotator: string, status: ClaimStatus, page: { offset: number; limit: number }): Promise<{ total: number; claims: Claim[] }> {
+  const d = c.db();
+  const base = d.selectFrom("queue_claims").where("project", "=", project).where("queue_id", "=", queueId).where("annotator", "=", annotator).where("status", "=", status);
+  const total = await base.select((eb) => eb.fn.countAll<number | string>().as("n")).executeTakeFirstOrThrow();
+  const rows = await base.select([...CLAIM_COLUMNS]).orderBy("updated_at", "desc").orderBy("task_id").limit(page.limit).offset(page.offset).execute();
+  return { total: num(total.n), claims: rows.map(claimOf) };
+}
+
+async function insertSupersessions(d: Kysely<Database>, project: string, list: readonly Supersession[], now: number): Promise<void> {
+  const rows = list.map((x) => ({ project, feedback_id: x.feedbackId, by_id: x.byId, reason: x.reason, created_at: now }));
+  for (const chunk of chunks(rows, 200)) await d.insertInto("feedback_supersessions").values(chunk).onConflict((oc) => oc.doNothing()).execute();
+}
+
+export async function revise(c: QueueContext, project: string, queueId: string, taskId: string, annotator: string, input: ReviseInput): Promise<SubmitResult> {
+  checkId("submissionId", input.submissionId, "submission");
+  return c.inTransaction(async (d) => {
+    await lockQueue(c, d, project, queueId);
+    const row = await claimRow(d, project, queueId, taskId, annotator);
+    if (!row) throw new NotFoundError(`task "${taskId}" of queue "${queueId}" is not among the tasks "${annotator}" submitted`);
+    const claim = claimOf(row);
+    if (claim.status !== "submitted") throw new ConflictError(`task "${taskId}" is ${claim.status === "locked" ? "still open: submit it first" : "skipped"}; only a submitted task can be revised`);
+    if (claim.submissionId === input.submissionId) return { status: "replayed", feedbackIds: claim.feedbackIds ?? [] };
+    if (claim.revision !== input.revision - 1) {
+      throw new ConflictError(`task "${taskId}" was revised meanwhile (now revision ${claim.revision}); reload it and edit again`);
+    }
+    // Marked as this queue's, as a submission's records are (the store sets it, never the records).
+    const report = await writeBatch({ engine: c.engine, inTransaction: (fn) => fn(d) }, input.records, {}, { queueId });
+    await insertSupersessions(d, project, input.supersedes, input.now);
+    await d
+      .updateTable("queue_claims")
+      .set({
+        submission_id: input.submissionId,
+        feedback_ids: JSON.stringify(input.feedbackIds),
+        answers: JSON.stringify(input.answers),
+        revision: input.revision,
+        updated_at: input.now,
+      })
+      .where("project", "=", project)
+      .where("queue_id", "=", queueId)
+      .where("task_id", "=", taskId)
+      .where("annotator", "=", annotator)
+      .execute();
+    return { status: "stored", feedbackIds: input.feedbackIds, report };
+  });
+}
+
+type AdjudicationRow = { queue_id: string; task_id: string; adjudicator: string; submission_id: string; feedback_ids: string; answers: string; revision: number | string; updated_at: number | string };
+const ADJUDICATION_COLUMNS = ["queue_id", "task_id", "adjudicator", "submission_id", "feedback_ids", "answers", "revision", "updated_at"] as const;
+const adjudicationOf = (r: AdjudicationRow): Adjudication => ({
+  queueId: r.queue_id,
+  taskId: r.task_id,
+  adjudicator: r.adjudicator,
+  submissionId: r.submission_id,
+  feedbackIds: JSON.parse(r.feedback_ids) as string[],
+  answers: JSON.parse(r.answers) as Record<string, unknown>,
+  revision: num(r.revision),
+  updatedAt: isoOf(r.updated_at),
+});
+
+export async function adjudication(c: QueueContext, project: string, queueId: string, taskId: string): Promise<Adjudication | undefined> {
+  const r = await c.db().selectFrom("queue_adjudications").select([...ADJUDICATION_COLUMNS]).where("project", "=", project).where("queue_id", "=", queueId).where("task_id", "=", taskId).executeTakeFirst();
+  return r && adjudicationOf(r);
+}
+
+export async function adjudications(c: QueueContext, project: string, queueId: string): Promise<Adjudication[]> {
+  const rows = await c.db().selectFrom("queue_adjudications").select([...ADJUDICATION_COLUMNS]).where("project", "=", project).where("queue_id", "=", queueId).orderBy("task_id").execute();
+  return rows.map(adjudicationOf);
+}
+
+export async function adjudicate(c: QueueContext, project: string, queueId: string, taskId: string, input: AdjudicateInput): Promise<SubmitResult> {
+  checkId("submissionId", input.submissionId, "adjudication");
+  checkId("adjudicator", input.adjudicator, "adjudication");
+  return c.inTransaction(async (d) => {
+    await lockQueue(c, d, project, queueId);
+    if (!(await taskRow(d, project, queueId, taskId))) throw new NotFoundError(`task "${taskId}" of queue "${queueId}" not found`);
+    const prev = await d.selectFrom("queue_adjudications").select([...ADJUDICATION_COLUMNS]).where("project", "=", project).where("queue_id", "=", queueId).where("task_id", "=", taskId).executeTakeFirst();
+    const before = prev && adjudicationOf(prev);
+    if (before?.submissionId === input.submissionId) return { status: "replayed", feedbackIds: before.feedbackIds };
+    if ((before?.revision ?? 0) !== input.revision - 1) {
+      throw new ConflictError(`task "${taskId}" was adjudicated meanwhile (now revision ${before?.revision ?? 0}); reload it and adjudicate again`);
+    }
+    // Marked as this queue's, as a submission's records are (the store sets it, never the records).
+    const report = await writeBatch({ engine: c.engine, inTransaction: (fn) => fn(d) }, input.records, {}, { queueId });
+    await insertSupersessions(d, project, input.supersedes, input.now);
+    const values = {
+      adjudicator: input.adjudicator,
+      submission_id: input.submissionId,
+      feedback_ids: JSON.stringify(input.feedbackIds),
+      answers: JSON.stringify(input.answers),
+      revision: input.revision,
+      updated_at: input.now,
+    };
+    if (before) {
+      await d.updateTable("queue_adjudications").set(values).where("project", "=", project).where("queue_id", "=", queueId).where("task_id", "=", taskId).execute();
+    } else {
+      await d.insertInto("queue_adjudications").values({ project, queue_id: queueId, task_id: taskId, ...values }).execute();
+    }
+    return { status: "stored", feedbackIds: input.feedbackIds, report };
+  });
+}
+
+/** Of `ids`, those a later record supersedes, with what supersedes them. */
+export async function supersessions(c: QueueContext, project: string, ids: readonly string[]): Promise<Supersession[]> {
+  const out: Supersession[] = [];
+  for (const chunk of chunks([...new Set(ids)], IN_CHUNK)) {
+    const rows = await c.db().selectFrom("feedback_supersessions").select(["feedback_id", "by_id", "reason"]).where("project", "=", project).where("feedback_id", "in", chunk).execute();
+    for (const r of rows) out.push({ feedbackId: r.feedback_id, byId: r.by_id, reason: r.reason as SupersessionReason });
+  }
+  return out.sort((a, b) => (a.feedbackId < b.feedbackId ? -1 : a.feedbackId > b.feedbackId ? 1 : a.byId < b.byId ? -1 : 1));
 }

@@ -21,6 +21,7 @@ import * as ops from "./queue-ops.js";
 import type { QueueContext } from "./queue-ops.js";
 import type { Database, Engine } from "./tables.js";
 import type { WriteBatch, WriteReport } from "./types.js";
+import type { Adjudication, Supersession } from "./queue-review.js";
 
 // ---------------------------------------------------------------- tables ---
 
@@ -62,6 +63,10 @@ export interface QueueClaimsTable {
   submission_id: string | null;
   feedback_ids: string | null;
   updated_at: BigIntColumn;
+  /** The answers as submitted (migration 0010_queue_review). */
+  answers: string | null;
+  /** 0 for the first submission, then one more per revision (migration 0010_queue_review). */
+  revision: ColumnType<number | string, number | undefined, number>;
 }
 
 export interface ExportJobsTable {
@@ -213,6 +218,10 @@ export interface Claim {
   draft?: unknown;
   submissionId?: string;
   feedbackIds?: string[];
+  /** The answers of the latest submission, as sent. */
+  answers?: unknown;
+  /** 0 for the first submission, one more per revision. */
+  revision: number;
   updatedAt: string;
 }
 
@@ -252,6 +261,35 @@ export interface SubmitInput {
   /** Records the answers make (feedback, and generations such as corrections), written in the same transaction. */
   records: WriteBatch;
   feedbackIds: string[];
+  /** The answers as sent (kept with the claim, for editing them later). */
+  answers?: unknown;
+  now: number;
+}
+
+/** A revision of a submitted task: new records that supersede the earlier ones. */
+export interface ReviseInput {
+  submissionId: string;
+  records: WriteBatch;
+  /** Every feedback id of the revision (the claim then points at these). */
+  feedbackIds: string[];
+  /** Earlier records the new ones replace. */
+  supersedes: Supersession[];
+  answers: unknown;
+  /** The claim's revision after this one (its current revision + 1): a stale revision is a conflict. */
+  revision: number;
+  now: number;
+}
+
+export interface AdjudicateInput {
+  adjudicator: string;
+  submissionId: string;
+  records: WriteBatch;
+  feedbackIds: string[];
+  /** The annotators' records (and an earlier adjudication's) that the adjudicated ones replace. */
+  supersedes: Supersession[];
+  answers: Record<string, unknown>;
+  /** The task's adjudication revision after this one (1 for the first). */
+  revision: number;
   now: number;
 }
 
@@ -303,8 +341,27 @@ export interface QueueStore {
   submit(project: string, queueId: string, taskId: string, annotator: string, input: SubmitInput): Promise<SubmitResult>;
   /** Feedback records by id (missing ones left out), in the order asked; with `queueId`, only those submitted through that queue. */
   feedbackByIds(project: string, ids: string[], queueId?: string): Promise<Feedback[]>;
-  /** Feedback with any of `generationIds` among its targets, from the given source types. */
-  feedbackOnGenerations(project: string, generationIds: string[], sourceTypes: string[]): Promise<Feedback[]>;
+  /** Feedback with any of `generationIds` among its targets, from the given source types (and source id, when given). */
+  feedbackOnGenerations(project: string, generationIds: string[], sourceTypes: string[], sourceId?: string): Promise<Feedback[]>;
+  /** Replace a queue's definition (questions, suggestions...); its tasks stay. */
+  updateDefinition(project: string, queueId: string, definition: Record<string, unknown>): Promise<QueueRecord>;
+  /** One annotator's claims of a status (e.g. their submitted tasks), most recently changed first. */
+  claimsOf(project: string, queueId: string, annotator: string, status: ClaimStatus, page: { offset: number; limit: number }): Promise<{ total: number; claims: Claim[] }>;
+  /**
+   * Store a revision of a submitted task: its records, the supersession of the earlier ones, and the claim's new
+   * feedback ids, answers and revision, in one transaction. The same submissionId again is answered with the
+   * stored ids. NotFoundError when the annotator never claimed the task; ConflictError when it is not submitted or
+   * `revision` is not the claim's next.
+   */
+  revise(project: string, queueId: string, taskId: string, annotator: string, input: ReviseInput): Promise<SubmitResult>;
+  /** The adjudication of a task, if any. */
+  adjudication(project: string, queueId: string, taskId: string): Promise<Adjudication | undefined>;
+  /** Every adjudication of a queue, by task id. */
+  adjudications(project: string, queueId: string): Promise<Adjudication[]>;
+  /** Store an adjudication (records, supersessions, the task's adjudication row) in one transaction; idempotent by submissionId. */
+  adjudicate(project: string, queueId: string, taskId: string, input: AdjudicateInput): Promise<SubmitResult>;
+  /** Of `feedbackIds`, those a later record supersedes (revisions, adjudications). */
+  supersessions(project: string, feedbackIds: readonly string[]): Promise<Supersession[]>;
 
   createExport(job: { project: string; id: string; format: string; request: Record<string, unknown>; now: number }): Promise<ExportJob>;
   /** A running job's progress (records so far) and heartbeat. */
@@ -335,7 +392,14 @@ export function queueStore(engine: Engine, db: () => Kysely<Database>, inTransac
     skip: (project, queueId, taskId, annotator, now) => ops.skip(c, project, queueId, taskId, annotator, now),
     submit: (project, queueId, taskId, annotator, input) => ops.submit(c, project, queueId, taskId, annotator, input),
     feedbackByIds: (project, ids, queueId) => ops.feedbackByIds(c, project, ids, queueId),
-    feedbackOnGenerations: (project, generationIds, sourceTypes) => ops.feedbackOnGenerations(c, project, generationIds, sourceTypes),
+    feedbackOnGenerations: (project, generationIds, sourceTypes, sourceId) => ops.feedbackOnGenerations(c, project, generationIds, sourceTypes, sourceId),
+    updateDefinition: (project, queueId, definition) => ops.updateDefinition(c, project, queueId, definition),
+    claimsOf: (project, queueId, annotator, status, page) => ops.claimsOf(c, project, queueId, annotator, status, page),
+    revise: (project, queueId, taskId, annotator, input) => ops.revise(c, project, queueId, taskId, annotator, input),
+    adjudication: (project, queueId, taskId) => ops.adjudication(c, project, queueId, taskId),
+    adjudications: (project, queueId) => ops.adjudications(c, project, queueId),
+    adjudicate: (project, queueId, taskId, input) => ops.adjudicate(c, project, queueId, taskId, input),
+    supersessions: (project, ids) => ops.supersessions(c, project, ids),
     createExport: (job) => jobs.createExport(c, job),
     progressExport: (project, id, rows, now) => jobs.progressExport(c, project, id, rows, now),
     finishExport: (project, id, outcome) => jobs.finishExport(c, project, id, outcome),

@@ -44,6 +44,7 @@ import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
 import { type JobStore, type RateLimitStore, jobStore, rateLimitStore } from "./jobs.js";
+import { type SearchStore, searchStore } from "./search.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import {
   DURABILITIES,
@@ -347,6 +348,7 @@ class SqlStore implements Store {
   readonly queues: QueueStore;
   readonly jobs: JobStore;
   readonly rateLimits: RateLimitStore;
+  readonly search: SearchStore;
 
   readonly #reader: Kysely<Database> | undefined;
   /** The SQLite file, when there is one (snapshots open their own connection on it). */
@@ -385,6 +387,7 @@ class SqlStore implements Store {
     this.queues = queueStore(engine, read, inTransaction);
     this.jobs = jobStore(engine, live, inTransaction);
     this.rateLimits = rateLimitStore(engine, live, inTransaction);
+    this.search = searchStore(engine, read);
   }
 
   get #live(): Kysely<Database> {
@@ -590,6 +593,19 @@ class SqlStore implements Store {
                 .select("feedback_targets.feedback_id")
                 .where("feedback_targets.project", "=", project)
                 .where("feedback_targets.generation_id", "=", f.generationId),
+            ),
+          );
+        }
+        if (f.latest) {
+          conds.push(
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom("feedback_supersessions")
+                  .select("feedback_supersessions.feedback_id")
+                  .where("feedback_supersessions.project", "=", project)
+                  .whereRef("feedback_supersessions.feedback_id", "=", "feedback.id"),
+              ),
             ),
           );
         }

@@ -12,6 +12,7 @@ import { type ConfigsTable, configsMigration } from "./configs.js";
 import { type LoopRunsTable, type LoopStepsTable, type MemoryEntriesTable, loopsMigration } from "./loops.js";
 import { type ExportJobsTable, type QueueClaimsTable, type QueueTasksTable, type QueuesTable, queuesMigration } from "./queues.js";
 import { type JobErrorsTable, type JobFilesTable, type JobInputsTable, type JobTasksTable, type JobUnitsTable, type JobsTable, type RateLimitsTable, jobsMigration } from "./jobs.js";
+import { type FeedbackSupersessionsTable, type QueueAdjudicationsTable, queueReviewMigration } from "./queue-review.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -127,6 +128,8 @@ export interface Database {
   job_errors: JobErrorsTable;
   job_files: JobFilesTable;
   rate_limits: RateLimitsTable;
+  feedback_supersessions: FeedbackSupersessionsTable;
+  queue_adjudications: QueueAdjudicationsTable;
 }
 
 /** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
@@ -392,6 +395,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     "0007_loops": loopsMigration(engine),
     "0008_jobs": jobsMigration(engine),
     "0009_feedback_queue": feedbackQueue,
+    "0010_queue_review": queueReviewMigration(engine),
   };
   return { getMigrations: async () => migrations };
 }

@@ -16,6 +16,7 @@ import type { LoopRunStore, MemoryStore } from "./loops.js";
 import type { ConfigStore } from "./configs.js";
 import type { QueueStore } from "./queues.js";
 import type { JobStore, RateLimitStore } from "./jobs.js";
+import type { SearchStore } from "./search.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -118,6 +119,11 @@ export interface FeedbackFilter extends Common {
    * whatever a record's metadata says.
    */
   queueId?: string;
+  /**
+   * Only the latest answers: leave out feedback that a later record supersedes (an annotator's revision of a
+   * queue answer, an adjudicated label). Default false: every stored record.
+   */
+  latest?: boolean;
 }
 
 export interface PageOptions {
@@ -211,5 +217,7 @@ export interface Store {
   readonly jobs: JobStore;
   /** Token buckets shared by every process on this database (provider rate limits). */
   readonly rateLimits: RateLimitStore;
+  /** Search of items by text, metadata, policies, feedback and disagreement (bounded, cursor-paged). */
+  readonly search: SearchStore;
   close(): Promise<void>;
 }

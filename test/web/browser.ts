@@ -147,3 +147,79 @@ export async function axe(page: Page): Promise<AxeViolation[]> {
 export const POLL = { timeout: 15_000, interval: 50 };
 
 export const serious = (vs: AxeViolation[]) => vs.filter((v) => v.impact === "serious" || v.impact === "critical");
+
+export interface LowContrast {
+  element: string;
+  text: string;
+  ratio: number;
+  color: string;
+  background: string;
+}
+
+/**
+ * WCAG 2.x contrast of every visible button, label, link-styled button and key cap on the page: its text colour
+ * against the background it is drawn on (its own, else the nearest ancestor's that is not transparent, blended
+ * over what is below). Those under `min` (4.5:1 for normal text) are returned; disabled controls are exempt.
+ */
+export async function lowContrast(page: Page, min = 4.5): Promise<LowContrast[]> {
+  return page.evaluate((threshold) => {
+    const g = globalThis as any; // the page's window (this file is type-checked without the DOM library)
+    const parse = (c: string): [number, number, number, number] | undefined => {
+      const m = /^rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)$/.exec(c.trim());
+      return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])] : undefined;
+    };
+    const over = (top: number[], below: number[]) => [0, 1, 2].map((i) => top[i]! * top[3]! + below[i]! * (1 - top[3]!));
+    const luminance = (rgb: number[]) => {
+      const [r, gg, b] = rgb.map((v) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r! + 0.7152 * gg! + 0.0722 * b!;
+    };
+    /** The opaque colour behind `el`: backgrounds from the root down to it, each blended over the one below. */
+    const backdrop = (el: any): number[] => {
+      const chain: any[] = [];
+      for (let e = el; e; e = e.parentElement) chain.unshift(e);
+      let base = [255, 255, 255];
+      for (const e of chain) {
+        const c = parse(g.getComputedStyle(e).backgroundColor);
+        if (c && c[3] > 0) base = over(c, base);
+      }
+      return base;
+    };
+    const out: any[] = [];
+    for (const el of g.document.querySelectorAll("button, label, .button, [role=button], kbd, legend, th")) {
+      const r = el.getBoundingClientRect();
+      const style = g.getComputedStyle(el);
+      if (r.width <= 1 || r.height <= 1 || style.visibility === "hidden" || style.display === "none" || el.disabled) continue;
+      if (el.closest(".sr-only") || el.closest("[aria-hidden=true]")) continue;
+      // The element's own text (not only its children's, which are checked on their own).
+      const own = [...el.childNodes].filter((n: any) => n.nodeType === 3).map((n: any) => n.textContent).join("").trim();
+      if (!own) continue;
+      const fg = parse(style.color);
+      if (!fg) continue;
+      const bg = backdrop(el);
+      const text = over(fg, bg);
+      const [l1, l2] = [luminance(text), luminance(bg)].sort((a, b) => b - a);
+      const ratio = (l1! + 0.05) / (l2! + 0.05);
+      if (ratio < threshold)
+        out.push({ element: `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(/\s+/).join(".")}` : ""}`, text: own.slice(0, 60), ratio: Math.round(ratio * 100) / 100, color: style.color, background: `rgb(${bg.map(Math.round).join(", ")})` });
+    }
+    return out;
+  }, min);
+}
+
+/** How far the page is wider than its viewport (0 when nothing overflows sideways), and the widest elements. */
+export async function horizontalOverflow(page: Page): Promise<{ overflow: number; culprits: string[] }> {
+  return page.evaluate(() => {
+    const g = globalThis as any;
+    const root = g.document.documentElement;
+    const width = root.clientWidth;
+    const culprits: string[] = [];
+    for (const el of g.document.querySelectorAll("body *")) {
+      const r = el.getBoundingClientRect();
+      if (r.right > width + 1 && r.width > 0 && culprits.length < 8) culprits.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""}${el.className && typeof el.className === "string" ? `.${el.className.split(/\s+/).join(".")}` : ""} (right ${Math.round(r.right)})`);
+    }
+    return { overflow: Math.max(0, root.scrollWidth - root.clientWidth), culprits };
+  });
+}

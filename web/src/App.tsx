@@ -12,6 +12,8 @@ const Browse = lazy(() => import("./screens/Browse").then((m) => ({ default: m.B
 const CreateQueue = lazy(() => import("./screens/CreateQueue").then((m) => ({ default: m.CreateQueue })));
 const Dashboard = lazy(() => import("./screens/Dashboard").then((m) => ({ default: m.Dashboard })));
 const QueueDashboard = lazy(() => import("./screens/QueueDashboard").then((m) => ({ default: m.QueueDashboard })));
+const MyTasks = lazy(() => import("./screens/Review").then((m) => ({ default: m.MyTasks })));
+const Adjudicate = lazy(() => import("./screens/Review").then((m) => ({ default: m.Adjudicate })));
 const LabList = lazy(() => import("./screens/Lab").then((m) => ({ default: m.LabList })));
 const LabResult = lazy(() => import("./screens/Lab").then((m) => ({ default: m.LabResult })));
 const LoopList = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopList })));
@@ -135,6 +137,9 @@ export function App() {
   if (path === "/" || path === "/queues") screen = <Queues me={me} />;
   else if (path === "/queues/new" && isAdmin) screen = <CreateQueue />;
   else if ((params = match("/queues/:id/annotate", path))) screen = <Annotate me={me} queueId={params.id!} />;
+  else if ((params = match("/queues/:id/mine", path))) screen = <MyTasks queueId={params.id!} />;
+  else if ((params = match("/queues/:id/mine/:taskId", path))) screen = <Annotate key={params.taskId} me={me} queueId={params.id!} taskId={params.taskId!} />;
+  else if ((params = match("/queues/:id/tasks/:taskId", path)) && isAdmin) screen = <Adjudicate queueId={params.id!} taskId={params.taskId!} />;
   else if ((params = match("/queues/:id", path)) && canRead) screen = <QueueDashboard me={me} queueId={params.id!} />;
   else if (path === "/dashboard" && canRead) screen = <Dashboard me={me} />;
   else if (path === "/browse" && canRead) screen = <Browse />;

@@ -32,8 +32,10 @@ export function exportContentType(format: string): string {
 
 /** The store as an export source, narrowed by `filters` (rlxf exports then hold only the records the feedback refers to). */
 export function filteredSource(store: Store, project: string, filters: ExportFilters = {}): ExportSource {
+  // Exports hold the latest answers: revised and adjudicated records replace the ones they supersede.
   const ff: FeedbackFilter = {
     project,
+    latest: true,
     ...(filters.kind ? { kind: filters.kind as FeedbackKind[] } : {}),
     ...(filters.sourceType ? { sourceType: filters.sourceType } : {}),
     ...(filters.sourceId ? { sourceId: filters.sourceId } : {}),

@@ -34,12 +34,17 @@ export const LeaderboardInput = z.strictObject({
   lc: z.boolean().optional(),
   /** alpaca-eval: the LC's instruction difficulty: rlxf's shipped estimate where it covers the instructions, else estimated (auto). */
   difficulty: z.enum(["auto", "estimate", "shipped"]).optional(),
+  /** alpaca-eval: pairwise verdicts only (default), or all comparative feedback as the Bradley-Terry ratings use it. */
+  comparisons: z.enum(["pairwise", "all"]).optional(),
   /** Bradley-Terry on outcome counts aggregated in SQL (pairwise feedback only); default true. */
   aggregate: z.boolean().optional(),
 });
 export type LeaderboardInput = z.infer<typeof LeaderboardInput>;
 
 /** Pairwise outcomes counted in SQL: one comparison per (first policy, second policy, P(second wins)) with its count. */
+/** Feedback `f` that no later record supersedes. */
+const LATEST = "not exists (select 1 from feedback_supersessions s where s.project = f.project and s.feedback_id = f.id)";
+
 export async function pairwiseCounts(store: Store, project: string): Promise<Comparison[]> {
   const pg = store.engine === "postgres";
   const choice = pg ? "(f.body::jsonb -> 'value' ->> 'choice')" : "json_extract(f.body, '$.value.choice')";
@@ -48,11 +53,12 @@ export async function pairwiseCounts(store: Store, project: string): Promise<Com
   // Driven from the feedback rows, each target found by its primary key (lateral joins; `offset 0` keeps
   // PostgreSQL from flattening them into joins it might plan as quadratic loops on freshly loaded tables,
   // whose statistics autovacuum has not gathered yet): linear in the records whatever the statistics say.
-  // SQLite (no LATERAL) always joins by nested loops over the primary keys anyway.
+  // SQLite (no LATERAL) always joins by nested loops over the primary keys anyway. Superseded records (revised
+  // or adjudicated queue answers) are left out: the latest answers count.
   const text = pg
     ? `
     select g1.policy as a, g2.policy as b, f.p as p, count(*) as n
-      from (select f.id, ${p} as p from feedback f where f.project = $1 and f.kind = 'pairwise') f
+      from (select f.id, ${p} as p from feedback f where f.project = $1 and f.kind = 'pairwise' and ${LATEST}) f
       cross join lateral (select t.generation_id from feedback_targets t where t.project = $1 and t.feedback_id = f.id and t.position = 0 offset 0) t1
       cross join lateral (select t.generation_id from feedback_targets t where t.project = $1 and t.feedback_id = f.id and t.position = 1 offset 0) t2
       cross join lateral (select g.policy from generations g where g.project = $1 and g.id = t1.generation_id offset 0) g1
@@ -65,7 +71,7 @@ export async function pairwiseCounts(store: Store, project: string): Promise<Com
       join feedback_targets t2 on t2.project = f.project and t2.feedback_id = f.id and t2.position = 1
       join generations g1 on g1.project = t1.project and g1.id = t1.generation_id
       join generations g2 on g2.project = t2.project and g2.id = t2.generation_id
-     where f.project = ? and f.kind = 'pairwise'
+     where f.project = ? and f.kind = 'pairwise' and ${LATEST}
      group by g1.policy, g2.policy, ${p}`;
   const r = await store.jobs.withSql((tx) => tx.executeSql(text, [project]));
   return (r.rows as { a: string; b: string; p: number | string; n: number | string }[])
@@ -149,7 +155,7 @@ export const leaderboardKind: JobKind<LeaderboardInput> = {
     const q = job.input;
     if (q.method === "alpaca-eval") {
       ctx.progress(0, null, "reading pairwise feedback");
-      const pairs = await alpacaEvalPairsFromStore(store, job.project);
+      const pairs = await alpacaEvalPairsFromStore(store, job.project, { comparisons: q.comparisons ?? "pairwise" });
       if (ctx.signal.aborted) throw ctx.signal.reason;
       ctx.progress(pairs.length, pairs.length, "fitting win rates and the length-controlled model");
       const board = await alpacaEvalBoardFromPairsThreaded(pairs, {
@@ -174,7 +180,7 @@ export const leaderboardKind: JobKind<LeaderboardInput> = {
     }
     const feedback: Feedback[] = [];
     const generations = new Map<string, GenerationInfo>();
-    for await (const rf of store.iterateResolvedFeedback({ project: job.project, kind: ["pairwise", "ranking", "rating"] })) {
+    for await (const rf of store.iterateResolvedFeedback({ project: job.project, kind: ["pairwise", "ranking", "rating"], latest: true })) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       feedback.push(rf.feedback);
       for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });

@@ -22,6 +22,10 @@ export function QuestionCard(props: {
   onFocus: () => void;
   onChange: (v: unknown) => void;
   spanRef: (h: SpanHandle | null) => void;
+  /** The legend in place of the question's prompt (a per-response card under a shared prompt). */
+  legend?: string;
+  /** Another source's answer shown with the question: who, what, whether the current answer is it. */
+  suggestion?: { source: string; text: string; kept: boolean; accept: () => void };
 }) {
   const { slot, value, onChange, active, index } = props;
   const q = slot.question;
@@ -224,7 +228,7 @@ export function QuestionCard(props: {
       const checks = (v.checks as Record<string, boolean | number> | undefined) ?? {};
       keys = (
         <>
-          <kbd>1</kbd>–<kbd>{Math.min(9, q.criteria?.length ?? 0)}</kbd> met / not met
+          <kbd>1</kbd>–<kbd>{Math.min(9, q.criteria?.length ?? 0)}</kbd> a criterion's number marks it met; the same number again marks it not met
         </>
       );
       body = (
@@ -286,7 +290,7 @@ export function QuestionCard(props: {
       const edited = typeof v.output === "string" ? v.output : original;
       keys = (
         <>
-          <kbd>e</kbd> edit
+          <kbd>e</kbd> edit · <kbd>u</kbd> no change needed
         </>
       );
       body = (
@@ -295,11 +299,12 @@ export function QuestionCard(props: {
             <label htmlFor={`${id}-output`}>Corrected response</label>
             <textarea id={`${id}-output`} rows={Math.min(16, Math.max(4, edited.split("\n").length + 1))} value={edited} onChange={(e) => onChange({ ...v, output: e.target.value })} />
           </div>
-          {typeof v.output !== "string" && (
+          {v.output !== original && (
             <button type="button" className="secondary" onClick={() => onChange({ ...v, output: original })}>
-              No change needed
+              No change needed <kbd>u</kbd>
             </button>
           )}
+          {v.output === original && <p className="muted">Marked as needing no change.</p>}
           <Diff before={original} after={edited} />
           <div className="field">
             <label htmlFor={`${id}-comment`}>Comment (optional)</label>
@@ -322,10 +327,25 @@ export function QuestionCard(props: {
       data-kind={q.kind}
     >
       <legend>
-        <span className="qnum">{index + 1}</span> {slot.title}
+        <span className="qnum">{index + 1}</span> {props.legend ?? slot.title}
         {q.required !== false && <span className="muted"> (required)</span>}
       </legend>
-      {q.description && <p className="muted">{q.description}</p>}
+      {q.description && !props.legend && <p className="muted">{q.description}</p>}
+      {props.suggestion && (
+        <p className="suggestion" data-testid="suggestion">
+          Suggested by {props.suggestion.source}: <strong>{props.suggestion.text}</strong>{" "}
+          {props.suggestion.kept ? (
+            <span className="muted">(kept)</span>
+          ) : (
+            <>
+              <span className="muted">(changed)</span>{" "}
+              <button type="button" className="link-button" onClick={props.suggestion.accept}>
+                Accept the suggestion<span className="sr-only"> for {props.legend ?? slot.title}</span>
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {keys && (
         <p className="keys" aria-hidden={!active}>
           {keys}

@@ -3,14 +3,15 @@
  * order recorded for this annotator, the questions, drafts saved as you go, skip and submit.
  * Keyboard first: every question answers to keys shown next to it.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, type Me, enc, errorText, newId, request, requestWithRetry } from "../api";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
 import { QuestionCard } from "../components/Questions";
 import type { SpanHandle } from "../components/Spans";
-import { type Slot, fromApiAnswers, isAnswered, keyed, slotsFor, toApiAnswers } from "../answers";
-import type { Prompt, Queue, Task } from "../types";
+import { type Slot, fromApiAnswers, isAnswered, keyed, slotToValue, slotsFor, toApiAnswers } from "../answers";
+import { navigate } from "../router";
+import type { Answers, Prompt, Queue, Task } from "../types";
 
 type Slots = Record<string, unknown>;
 
@@ -64,7 +65,52 @@ function useNow(ms: number): number {
 const inTextField = (el: Element | null) =>
   !!el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || (el.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes((el as HTMLInputElement).type)) || (el as HTMLElement).isContentEditable);
 
-export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
+/** The suggestions of a task as answers (what submit takes), by question id. */
+function suggestedAnswers(task: Task): Answers {
+  const out: Answers = Object.create(null);
+  for (const s of task.suggestions ?? []) {
+    if (s.slot === undefined) out[s.question] = s.answer;
+    else {
+      const per = (Array.isArray(out[s.question]) ? out[s.question] : new Array(task.generations.length).fill(null)) as unknown[];
+      per[s.slot] = s.answer;
+      out[s.question] = per;
+    }
+  }
+  return out;
+}
+
+/** What a suggested answer says, in words. */
+function describe(slot: Slot, value: unknown): string {
+  const v = slotToValue(slot, value);
+  if (!v) return "no answer";
+  switch (slot.question.kind) {
+    case "pairwise":
+      return v.choice === "tie" ? "about the same" : `Response ${v.choice === "first" ? 1 : 2} is better`;
+    case "ranking":
+      return `ranks ${(v.ranks as number[]).join(", ")}`;
+    case "rating":
+      return `${v.score}`;
+    case "binary":
+      return v.ok ? "yes" : "no";
+    case "critique":
+      return [v.verdict, typeof v.text === "string" ? v.text.slice(0, 120) : ""].filter(Boolean).join(": ");
+    case "correction":
+      return "an edited response";
+    case "span":
+      return `${(v.spans as unknown[]).length} highlighted span(s)`;
+    default:
+      return "an answer";
+  }
+}
+
+const sameAnswer = (slot: Slot, a: unknown, b: unknown) => JSON.stringify(slotToValue(slot, a) ?? null) === JSON.stringify(slotToValue(slot, b) ?? null);
+
+/**
+ * Annotating a queue, or with `taskId`, revising one of this annotator's submitted tasks (its latest answers
+ * load into the form; saving stores a revision that supersedes them).
+ */
+export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; taskId?: string }) {
+  const revising = taskId !== undefined;
   const [queue, setQueue] = useState<Queue>();
   const [task, setTask] = useState<Task | null>();
   const [slots, setSlots] = useState<Slots>(() => keyed());
@@ -78,19 +124,34 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
   const [conflict, setConflict] = useState(false);
   const spanRefs = useRef(new Map<string, SpanHandle>());
   const dirty = useRef(false);
+  const draftTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const now = useNow(1000);
 
   const list = useMemo(() => (task ? slotsFor(task) : []), [task]);
+  // Suggestions (Argilla-style): another source's answer, shown with each question and filled in until changed.
+  const suggested = useMemo(() => (task?.suggestions?.length ? fromApiAnswers(task, suggestedAnswers(task)) : keyed()), [task]);
+  const suggestionSource = useCallback(
+    (slot: Slot) => task?.suggestions?.find((x) => x.question === slot.question.id && (slot.shownIndex === undefined ? x.slot === undefined : x.slot === slot.shownIndex))?.source,
+    [task],
+  );
 
   const loadNext = useCallback(async () => {
     setError(undefined);
     setConflict(false);
     setMissing([]);
     try {
+      if (revising) {
+        const { task: t } = await request<{ task: Task }>(`/v1/queues/${enc(queueId)}/tasks/${enc(taskId)}`);
+        setSlots(keyed(fromApiAnswers(t, t.answers ?? {})));
+        setActive(0);
+        dirty.current = false;
+        setTask(t);
+        return;
+      }
       const { task: t } = await request<{ task: Task | null }>(`/v1/queues/${enc(queueId)}/next`, { method: "POST", body: {} });
       if (t) {
         const local = readLocal(queueId, t.id);
-        setSlots(keyed(local?.slots ?? (t.draft ? fromApiAnswers(t, t.draft) : {})));
+        setSlots(keyed(local?.slots ?? (t.draft ? fromApiAnswers(t, t.draft) : t.suggestions?.length ? fromApiAnswers(t, suggestedAnswers(t)) : {})));
         setActive(0);
         dirty.current = false;
       }
@@ -99,7 +160,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
       setError(errorText(e));
       setTask(null);
     }
-  }, [queueId]);
+  }, [queueId, revising, taskId]);
 
   useEffect(() => {
     request<{ queue: Queue }>(`/v1/queues/${enc(queueId)}`).then(
@@ -110,18 +171,24 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
   }, [queueId, loadNext]);
 
   // Drafts: kept in this browser at once, and on the server a moment after the last change.
+  // A submission cancels the pending save; a save that still arrives after it is refused (409) and says nothing.
   useEffect(() => {
-    if (!task || !dirty.current) return;
+    if (!task || !dirty.current || revising) return;
     const prev = readLocal(queueId, task.id);
     writeLocal(queueId, task.id, { slots, savedAt: Date.now(), ...(prev?.submissionId ? { submissionId: prev.submissionId } : {}) });
     const t = setTimeout(() => {
+      draftTimer.current = undefined;
       request(`/v1/queues/${enc(queueId)}/tasks/${enc(task.id)}/draft`, { method: "PUT", body: { answers: toApiAnswers(task, slots) } }).then(
-        () => setStatus("Draft saved"),
-        () => setStatus("Draft kept in this browser (the server could not be reached)"),
+        () => dirty.current && setStatus("Draft saved"),
+        (e) => {
+          if (e instanceof ApiError && e.status === 409) return;
+          setStatus(e instanceof ApiError ? `Draft kept in this browser (${errorText(e)})` : "Draft kept in this browser (the server could not be reached)");
+        },
       );
     }, 600);
+    draftTimer.current = t;
     return () => clearTimeout(t);
-  }, [slots, task, queueId]);
+  }, [slots, task, queueId, revising]);
 
   const setSlot = useCallback((key: string, value: unknown) => {
     dirty.current = true;
@@ -141,12 +208,31 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
       setError(`Answer ${unanswered.map((s) => s.title).join("; ")} first.`);
       const first = list.findIndex((s) => s.key === unanswered[0]!.key);
       setActive(first);
-      document.getElementById(`slot-${first}`)?.focus();
+      document.getElementById(list[first]!.domId)?.focus();
       return;
     }
     setMissing([]);
     setError(undefined);
     setBusy(true);
+    clearTimeout(draftTimer.current);
+    draftTimer.current = undefined;
+    dirty.current = false;
+    if (revising) {
+      try {
+        const r = await requestWithRetry<{ feedback: string[] }>(
+          `/v1/queues/${enc(queueId)}/tasks/${enc(task.id)}/revise`,
+          { body: { submissionId: newId(), answers: toApiAnswers(task, slots), revision: task.revision ?? 0 } },
+          (attempt) => setStatus(`Connection lost while saving; retrying (attempt ${attempt + 1})…`),
+        );
+        navigate(`/queues/${enc(queueId)}/mine?saved=${enc(task.id)}&records=${r.feedback.length}`);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409) setConflict(true);
+        setError(errorText(e));
+      } finally {
+        setBusy(false);
+      }
+      return;
+    }
     // One submission id per task, kept with the draft: a retry (even after a reload) is the same submission.
     const local = readLocal(queueId, task.id);
     const submissionId = local?.submissionId ?? newId();
@@ -169,7 +255,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
     } finally {
       setBusy(false);
     }
-  }, [task, busy, list, slots, queueId, loadNext]);
+  }, [task, busy, list, slots, queueId, loadNext, revising]);
 
   const skip = useCallback(async () => {
     if (!task || busy) return;
@@ -207,7 +293,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
       const move = (d: number) => {
         const i = Math.max(0, Math.min(list.length - 1, active + d));
         setActive(i);
-        document.getElementById(`slot-${i}`)?.scrollIntoView({ block: "nearest" });
+        document.getElementById(list[i]!.domId)?.scrollIntoView({ block: "nearest" });
       };
       if (e.key === "ArrowDown" || e.key === "j") {
         e.preventDefault();
@@ -220,7 +306,10 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
         void submit();
       } else if (e.key === "S" && e.shiftKey) {
         e.preventDefault();
-        void skip();
+        if (!revising) void skip();
+      } else if (e.key === "a" && slot && slot.key in suggested) {
+        e.preventDefault();
+        setSlot(slot.key, suggested[slot.key]);
       } else if (e.key === "m") {
         setPlain((p) => !p);
       } else if (slot) {
@@ -233,7 +322,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [task, list, active, slots, setSlot, submit, skip]);
+  }, [task, list, active, slots, setSlot, submit, skip, revising, suggested]);
 
   if (task === undefined) return <p role="status">Getting your next task…</p>;
   if (task === null) {
@@ -248,7 +337,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
           <p role="status">{done ? `Done: you submitted ${done} task${done === 1 ? "" : "s"}. ` : ""}There are no more tasks for you in this queue.</p>
         )}
         <p>
-          <Link href="/">Back to the queues</Link>
+          <Link href={`/queues/${enc(queueId)}/mine`}>Review and revise the tasks you submitted</Link> · <Link href="/">Back to the queues</Link>
         </p>
       </section>
     );
@@ -259,11 +348,25 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
   return (
     <section className="annotate" aria-labelledby="task-title">
       <div className="title-row">
-        <h1 id="task-title">{queue?.name ?? "Annotate"}</h1>
+        <h1 id="task-title">{revising ? `Revise your answers: ${queue?.name ?? queueId}` : (queue?.name ?? "Annotate")}</h1>
         <p className="muted">
-          {me.name} · task <code>{task.id}</code> · {lockLeft > 0 ? `locked to you for ${Math.floor(lockLeft / 60)}:${String(lockLeft % 60).padStart(2, "0")}` : "lock expired"}
+          {me.name} · task <code>{task.id}</code> ·{" "}
+          {revising ? (
+            <>
+              submitted{task.revision ? `, revised ${task.revision} time${task.revision === 1 ? "" : "s"}` : ""} · <Link href={`/queues/${enc(queueId)}/mine`}>back to my submitted tasks</Link>
+            </>
+          ) : lockLeft > 0 ? (
+            `locked to you for ${Math.floor(lockLeft / 60)}:${String(lockLeft % 60).padStart(2, "0")}`
+          ) : (
+            "lock expired"
+          )}
         </p>
       </div>
+      {!revising && (
+        <p className="muted">
+          <Link href={`/queues/${enc(queueId)}/mine`}>Review and revise the tasks you submitted</Link>
+        </p>
+      )}
       {(task.instructions ?? queue?.instructions) && (
         <details className="instructions" open>
           <summary>Instructions</summary>
@@ -290,6 +393,11 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
         <span>
           <kbd>e</kbd> edit text
         </span>
+        {task.suggestions?.length ? (
+          <span>
+            <kbd>a</kbd> accept the suggestion
+          </span>
+        ) : null}
         <span>
           <kbd>Esc</kbd> leave a text field
         </span>
@@ -299,9 +407,11 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
         <span>
           <kbd>Enter</kbd> or <kbd>Ctrl</kbd>+<kbd>Enter</kbd> submit
         </span>
-        <span>
-          <kbd>Shift</kbd>+<kbd>S</kbd> skip
-        </span>
+        {!revising && (
+          <span>
+            <kbd>Shift</kbd>+<kbd>S</kbd> skip
+          </span>
+        )}
       </div>
 
       <div className="prompt-box">
@@ -315,7 +425,7 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
         )}
       </div>
 
-      <div className={pair ? "outputs two" : "outputs"}>
+      <div className={pair ? "outputs two pinned" : "outputs"} data-testid="outputs">
         {task.generations.map((g, i) => (
           <article key={g.slot} className="output" aria-labelledby={`out-${i}`}>
             <h2 id={`out-${i}`}>
@@ -340,40 +450,67 @@ export function Annotate({ me, queueId }: { me: Me; queueId: string }) {
         }}
         aria-label="Questions"
       >
-        {list.map((s, i) => (
-          <QuestionCard
-            key={s.key}
-            index={i}
-            slot={s}
-            task={task}
-            value={slots[s.key]}
-            active={i === active}
-            invalid={missing.includes(s.key)}
-            onFocus={() => setActive(i)}
-            onChange={(v) => setSlot(s.key, v)}
-            spanRef={(h) => {
-              if (h) spanRefs.current.set(s.key, h);
-              else spanRefs.current.delete(s.key);
-            }}
-          />
-        ))}
+        {task.questions.map((q, qi) => {
+          const card = (s: Slot, i: number, legend?: string) => {
+            const source = suggestionSource(s);
+            return (
+              <QuestionCard
+                key={s.key}
+                index={i}
+                slot={s}
+                task={task}
+                value={slots[s.key]}
+                active={i === active}
+                invalid={missing.includes(s.key)}
+                onFocus={() => setActive(i)}
+                onChange={(v) => setSlot(s.key, v)}
+                spanRef={(h) => {
+                  if (h) spanRefs.current.set(s.key, h);
+                  else spanRefs.current.delete(s.key);
+                }}
+                {...(legend ? { legend } : {})}
+                {...(source && s.key in suggested
+                  ? { suggestion: { source: `${source.type} ${source.id}`, text: describe(s, suggested[s.key]), kept: sameAnswer(s, slots[s.key], suggested[s.key]), accept: () => setSlot(s.key, suggested[s.key]) } }
+                  : {})}
+              />
+            );
+          };
+          const mine = list.map((s, i) => [s, i] as const).filter(([s]) => s.question === q);
+          if (mine.length === 1) return card(mine[0]![0], mine[0]![1]);
+          // Asked of each shown response: once, one column per response, under the responses it is about.
+          return (
+            <section key={q.id} className="question-group" aria-labelledby={`qg-${qi}`} data-testid="question-group">
+              <h3 id={`qg-${qi}`} className="question-group-title">
+                {q.prompt}
+              </h3>
+              {q.description && <p className="muted">{q.description}</p>}
+              <div className="columns">
+                {mine.map(([s, i]) => (
+                  <Fragment key={s.key}>{card(s, i, `Response ${s.shownIndex! + 1}`)}</Fragment>
+                ))}
+              </div>
+            </section>
+          );
+        })}
         {error && (
           <p className="error" role="alert">
             {error}{" "}
             {conflict && (
               <button type="button" className="secondary" onClick={() => void loadNext()}>
-                Get a task again
+                {revising ? "Load the latest answers" : "Get a task again"}
               </button>
             )}
           </p>
         )}
         <div className="actions sticky">
           <button type="submit" disabled={busy}>
-            Submit <kbd>Enter</kbd>
+            {revising ? "Save revision" : "Submit"} <kbd>Enter</kbd>
           </button>
-          <button type="button" className="secondary" onClick={() => void skip()} disabled={busy}>
-            Skip <kbd>Shift+S</kbd>
-          </button>
+          {!revising && (
+            <button type="button" className="secondary" onClick={() => void skip()} disabled={busy}>
+              Skip <kbd>Shift+S</kbd>
+            </button>
+          )}
           <span className="muted" role="status" aria-live="polite" data-testid="annotate-status">
             {status}
           </span>
@@ -471,6 +608,10 @@ function keyForSlot(e: KeyboardEvent, slot: Slot, value: unknown, set: (v: unkno
       else return false;
       return true;
     case "correction":
+      if (e.key === "u") {
+        set({ ...v, output: slot.generations[0]?.output ?? "" });
+        return true;
+      }
       return e.key === "e" ? focusEdit() : false;
   }
   return false;

@@ -1,10 +1,76 @@
-/** Stored items, their generations and the feedback on them. */
+/** Stored items, their generations and the feedback on them; a search narrows the list (text, metadata, policy, feedback, disagreement). */
 import { useState } from "react";
 import { enc, request } from "../api";
 import { Markdown } from "../components/Markdown";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
+import type { SearchPage } from "../../../src/api/index.js";
 import type { Feedback, Generation, Item, Page } from "../types";
+
+const KINDS = ["pairwise", "ranking", "rating", "binary", "critique", "spans", "correction", "rubric", "verification", "signal"];
+const SOURCES = ["human", "judge", "critic", "verifier", "simulated", "user"];
+type Filters = Record<"q" | "policy" | "metadata" | "kind" | "sourceType" | "value" | "disagreement", string>;
+const NO_FILTERS: Filters = { q: "", policy: "", metadata: "", kind: "", sourceType: "", value: "", disagreement: "" };
+
+function SearchForm({ onSearch }: { onSearch: (f: Filters) => void }) {
+  const [f, setF] = useState<Filters>(NO_FILTERS);
+  const field = (k: keyof Filters, label: string, placeholder = "") => (
+    <div className="search-field">
+      <label htmlFor={`s-${k}`}>{label}</label>
+      <input id={`s-${k}`} value={f[k]} placeholder={placeholder} onChange={(e) => setF({ ...f, [k]: e.target.value })} />
+    </div>
+  );
+  const choose = (k: keyof Filters, label: string, options: [string, string][]) => (
+    <div className="search-field">
+      <label htmlFor={`s-${k}`}>{label}</label>
+      <select id={`s-${k}`} value={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.value })}>
+        {options.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+  return (
+    <form
+      className="search"
+      role="search"
+      aria-label="Search items"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSearch(f);
+      }}
+    >
+      <div className="search-fields">
+        {field("q", "Text", "words in the prompt or an output")}
+        {field("policy", "Policy", "model name")}
+        {field("metadata", "Metadata", "key=value")}
+        {choose("kind", "Feedback kind", [["", "any"], ...KINDS.map((k) => [k, k] as [string, string])])}
+        {choose("sourceType", "Feedback source", [["", "any"], ...SOURCES.map((k) => [k, k] as [string, string])])}
+        {field("value", "Feedback value", "score>=4, choice=tie, ok=false")}
+        {choose("disagreement", "Disagreement", [
+          ["", "not required"],
+          ["any", "feedback disagrees"],
+          ["human-judge", "a human against a judge"],
+        ])}
+      </div>
+      <p className="actions">
+        <button type="submit">Search</button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            setF(NO_FILTERS);
+            onSearch(NO_FILTERS);
+          }}
+        >
+          Clear
+        </button>
+      </p>
+    </form>
+  );
+}
 
 const promptText = (p: Item["prompt"]) => (typeof p === "string" ? p : p.map((m) => `${m.role}: ${m.content}`).join("\n"));
 
@@ -81,10 +147,32 @@ export function Browse() {
   const selected = url.searchParams.get("item");
   const [cursor, setCursor] = useState<string | undefined>();
   const [history, setHistory] = useState<(string | undefined)[]>([]);
-  const { data, error } = useLoad((signal) => request<Page<Item>>(`/v1/items?limit=25${cursor ? `&cursor=${enc(cursor)}` : ""}`, { signal }), [cursor]);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v.trim() !== "").map(([k, v]) => [k, v.trim()])).toString();
+  const { data, error } = useLoad(
+    (signal) =>
+      query
+        ? request<SearchPage>(`/v1/search/items?${query}&limit=25${cursor ? `&cursor=${enc(cursor)}` : ""}`, { signal })
+        : request<Page<Item>>(`/v1/items?limit=25${cursor ? `&cursor=${enc(cursor)}` : ""}`, { signal }),
+    [cursor, query],
+  );
   return (
     <section className="browse">
       <h1>Browse</h1>
+      <SearchForm
+        onSearch={(f) => {
+          setFilters(f);
+          setCursor(undefined);
+          setHistory([]);
+        }}
+      />
+      {query && data && (
+        <p role="status" data-testid="search-status">
+          {data.records.length} matching item{data.records.length === 1 ? "" : "s"}
+          {"scanned" in data ? ` among ${data.scanned} examined` : ""}
+          {data.nextCursor ? "; more may match (Next goes on)" : ""}.
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}

@@ -3,7 +3,7 @@ import { useMemo, useState } from "react";
 import { type FieldIssue, ApiError, errorText, request } from "../api";
 import { useLoad } from "../hooks";
 import { navigate } from "../router";
-import type { Generation, Item, Page, Question, QuestionKind, Queue } from "../types";
+import type { Feedback, Generation, Item, Page, Question, QuestionKind, Queue } from "../types";
 
 const KIND_INFO: Record<QuestionKind, { label: string; prompt: string; pairsOnly?: boolean }> = {
   pairwise: { label: "Pairwise preference", prompt: "Which response is better?", pairsOnly: true },
@@ -49,7 +49,33 @@ const splitList = (s: string) =>
 
 type Mode = "generations" | "pairs" | "lists";
 
-function QuestionEditor({ q, mode, onChange, onRemove, index, issues }: { q: QuestionDraft; mode: Mode; onChange: (q: QuestionDraft) => void; onRemove: () => void; index: number; issues: FieldIssue[] }) {
+/** The question a new queue starts with for each shape: a preference for pairs, a ranking for lists, a rating for single outputs. */
+const DEFAULT_KIND: Record<Mode, QuestionKind> = { pairs: "pairwise", lists: "ranking", generations: "rating" };
+
+/** Where a question's suggestion comes from, as the form's menu value: "" none, "judge" any judge, "judge:gpt" that one. */
+type SuggestFrom = string;
+
+function QuestionEditor({
+  q,
+  mode,
+  onChange,
+  onRemove,
+  index,
+  issues,
+  sources,
+  suggest,
+  onSuggest,
+}: {
+  q: QuestionDraft;
+  mode: Mode;
+  onChange: (q: QuestionDraft) => void;
+  onRemove: () => void;
+  index: number;
+  issues: FieldIssue[];
+  sources: string[];
+  suggest: SuggestFrom;
+  onSuggest: (s: SuggestFrom) => void;
+}) {
   const base = `q${index}`;
   const set = (patch: Partial<QuestionDraft>) => onChange({ ...q, ...patch });
   const info = KIND_INFO[q.kind];
@@ -224,6 +250,22 @@ function QuestionEditor({ q, mode, onChange, onRemove, index, issues }: { q: Que
           {i.path}: {i.message}
         </p>
       ))}
+      <div className="grid2">
+        <label htmlFor={`${base}-suggest`}>Suggested answer from</label>
+        <select id={`${base}-suggest`} value={suggest} onChange={(e) => onSuggest(e.target.value)}>
+          <option value="">no suggestion</option>
+          {["judge", "critic", "verifier", "simulated"].map((t) => (
+            <option key={t} value={t}>
+              any {t}
+            </option>
+          ))}
+          {sources.map((src) => (
+            <option key={src} value={src}>
+              {src.replace(":", " ")}
+            </option>
+          ))}
+        </select>
+      </div>
       <button type="button" className="link-button danger" onClick={onRemove}>
         Remove question {index + 1}
       </button>
@@ -231,13 +273,80 @@ function QuestionEditor({ q, mode, onChange, onRemove, index, issues }: { q: Que
   );
 }
 
+/**
+ * A queue of the stored pairs where judges disagree most (the router of `rlxf judge route`): most contested first,
+ * one pairwise question, the judges' verdict shown as a suggestion when chosen.
+ */
+function RouteQueue() {
+  const [name, setName] = useState("Contested pairs");
+  const [budget, setBudget] = useState(20);
+  const [minJudges, setMinJudges] = useState(2);
+  const [perItem, setPerItem] = useState(1);
+  const [suggest, setSuggest] = useState(false);
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    try {
+      const { queue } = await request<{ queue: Queue }>("/v1/queues/from-route", {
+        body: {
+          name: name.trim(),
+          budget,
+          minJudges,
+          annotatorsPerItem: perItem,
+          ...(suggest ? { suggestions: [{ question: "preference", source: { type: "judge" } }] } : {}),
+        },
+      });
+      navigate(`/queues/${encodeURIComponent(queue.id)}`);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby="route-title">
+      <fieldset>
+        <legend id="route-title">Or: the pairs where judges disagree most</legend>
+        <p className="muted">Pairs labelled by several judges, most contested first, without a human label yet: where a person's answer is worth the most.</p>
+        <div className="grid2">
+          <label htmlFor="route-name">Queue name</label>
+          <input id="route-name" value={name} onChange={(e) => setName(e.target.value)} />
+          <label htmlFor="route-budget">How many pairs</label>
+          <input id="route-budget" type="number" min={1} value={budget} onChange={(e) => setBudget(Number(e.target.value))} />
+          <label htmlFor="route-judges">At least this many judges per pair</label>
+          <input id="route-judges" type="number" min={1} value={minJudges} onChange={(e) => setMinJudges(Number(e.target.value))} />
+          <label htmlFor="route-per-item">Annotators per pair</label>
+          <input id="route-per-item" type="number" min={1} max={20} value={perItem} onChange={(e) => setPerItem(Number(e.target.value))} />
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={suggest} onChange={(e) => setSuggest(e.target.checked)} /> Show a judge's verdict as a suggestion
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? "Creating…" : "Create the queue from judge disagreements"}
+        </button>
+      </fieldset>
+    </form>
+  );
+}
+
 export function CreateQueue() {
   const catalogue = useLoad(async (signal) => {
-    const [items, gens] = await Promise.all([
+    const [items, gens, fb] = await Promise.all([
       request<Page<Item>>("/v1/items?limit=1000", { signal }),
       request<Page<Generation>>("/v1/generations?limit=1000", { signal }),
+      request<Page<Feedback>>("/v1/feedback?limit=1000", { signal }),
     ]);
-    return { items: items.records, generations: gens.records };
+    // Sources that can suggest answers: the models' feedback (judges, critics, verifiers, simulated annotators).
+    const sources = [...new Set(fb.records.filter((f) => f.source.type !== "human" && f.source.type !== "user").map((f) => `${f.source.type}:${f.source.id}`))].sort();
+    return { items: items.records, generations: gens.records, sources };
   }, []);
   const datasets = useMemo(() => [...new Set((catalogue.data?.items ?? []).map((i) => i.dataset).filter((d): d is string => !!d))].sort(), [catalogue.data]);
   const policies = useMemo(() => [...new Set((catalogue.data?.generations ?? []).map((g) => g.policy))].sort(), [catalogue.data]);
@@ -254,9 +363,23 @@ export function CreateQueue() {
   const [seed, setSeed] = useState(1);
   const [perItem, setPerItem] = useState(1);
   const [lockMinutes, setLockMinutes] = useState(10);
-  const [questions, setQuestions] = useState<Draft[]>([{ key: 0, q: defaults("pairwise", 1) }]);
+  const [questions, setQuestions] = useState<Draft[]>([{ key: 0, q: defaults(DEFAULT_KIND.pairs, 1) }]);
+  // While the questions are still the untouched default of the shape, choosing another shape switches them to its default.
+  const [questionsEdited, setQuestionsEdited] = useState(false);
+  const chooseMode = (m: Mode) => {
+    setMode(m);
+    if (questionsEdited) return;
+    setQuestions([{ key: nextKey, q: defaults(DEFAULT_KIND[m], 1) }]);
+    setNextKey(nextKey + 1);
+  };
+  const editQuestions = (next: Draft[]) => {
+    setQuestionsEdited(true);
+    setQuestions(next);
+  };
   const [nextKey, setNextKey] = useState(1);
   const [addKind, setAddKind] = useState<QuestionKind>("rating");
+  /** By the draft's key: where its suggestion comes from. */
+  const [suggestFrom, setSuggestFrom] = useState<Record<number, SuggestFrom>>({});
   const [error, setError] = useState<string>();
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [busy, setBusy] = useState(false);
@@ -285,6 +408,13 @@ export function CreateQueue() {
       document.getElementById("queue-name")?.focus();
       return;
     }
+    const misfit = questions.findIndex((d) => (mode === "generations" && KIND_INFO[d.q.kind].pairsOnly) || (mode === "lists" && d.q.kind === "pairwise"));
+    if (misfit >= 0) {
+      const kind = KIND_INFO[questions[misfit]!.q.kind].label;
+      setError(`Question ${misfit + 1} (${kind}) compares outputs, which ${mode === "generations" ? "single outputs" : "lists"} cannot answer: change or remove it, or choose ${mode === "generations" ? "pairs" : "pairs, or use a ranking"}.`);
+      document.getElementById(`q${misfit}-prompt`)?.focus();
+      return;
+    }
     const body = {
       name: name.trim(),
       ...(instructions.trim() ? { instructions: instructions.trim() } : {}),
@@ -296,6 +426,16 @@ export function CreateQueue() {
         ...(sample ? { sample: { n: sampleN, seed } } : {}),
       },
       questions: questions.map((d) => Object.fromEntries(Object.entries(d.q).filter(([, v]) => v !== undefined))),
+      ...(questions.some((d) => suggestFrom[d.key])
+        ? {
+            suggestions: questions
+              .filter((d) => suggestFrom[d.key])
+              .map((d) => {
+                const [type, ...id] = suggestFrom[d.key]!.split(":");
+                return { question: d.q.id, source: { type, ...(id.length ? { id: id.join(":") } : {}) } };
+              }),
+          }
+        : {}),
       annotatorsPerItem: perItem,
       ...(splitList(annotators).length ? { annotators: splitList(annotators) } : {}),
       lockSeconds: Math.round(lockMinutes * 60),
@@ -335,13 +475,13 @@ export function CreateQueue() {
           )}
           <div role="radiogroup" aria-label="Task shape" className="radios">
             <label className="check">
-              <input type="radio" name="mode" value="pairs" checked={mode === "pairs"} onChange={() => setMode("pairs")} /> Pairs of outputs for the same item (side by side)
+              <input type="radio" name="mode" value="pairs" checked={mode === "pairs"} onChange={() => chooseMode("pairs")} /> Pairs of outputs for the same item (side by side)
             </label>
             <label className="check">
-              <input type="radio" name="mode" value="lists" checked={mode === "lists"} onChange={() => setMode("lists")} /> All outputs of an item (to rank)
+              <input type="radio" name="mode" value="lists" checked={mode === "lists"} onChange={() => chooseMode("lists")} /> All outputs of an item (to rank)
             </label>
             <label className="check">
-              <input type="radio" name="mode" value="generations" checked={mode === "generations"} onChange={() => setMode("generations")} /> Single outputs
+              <input type="radio" name="mode" value="generations" checked={mode === "generations"} onChange={() => chooseMode("generations")} /> Single outputs
             </label>
           </div>
           <div className="grid2">
@@ -394,8 +534,11 @@ export function CreateQueue() {
               index={i}
               mode={mode}
               issues={issues}
-              onChange={(q) => setQuestions(questions.map((x) => (x.key === d.key ? { ...x, q } : x)))}
-              onRemove={() => setQuestions(questions.filter((x) => x.key !== d.key))}
+              sources={catalogue.data?.sources ?? []}
+              suggest={suggestFrom[d.key] ?? ""}
+              onSuggest={(v) => setSuggestFrom({ ...suggestFrom, [d.key]: v })}
+              onChange={(q) => editQuestions(questions.map((x) => (x.key === d.key ? { ...x, q } : x)))}
+              onRemove={() => editQuestions(questions.filter((x) => x.key !== d.key))}
             />
           ))}
           <div className="add-question">
@@ -410,7 +553,7 @@ export function CreateQueue() {
             <button
               type="button"
               onClick={() => {
-                setQuestions([...questions, { key: nextKey, q: defaults(addKind, questions.filter((x) => x.q.kind === addKind).length + 1) }]);
+                editQuestions([...questions, { key: nextKey, q: defaults(addKind, questions.filter((x) => x.q.kind === addKind).length + 1) }]);
                 setNextKey(nextKey + 1);
               }}
             >
@@ -439,6 +582,7 @@ export function CreateQueue() {
           {busy ? "Creating…" : "Create queue"}
         </button>
       </form>
+      <RouteQueue />
     </section>
   );
 }

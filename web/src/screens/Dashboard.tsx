@@ -14,11 +14,14 @@ type AeRow = AlpacaEvalLeaderboardRow;
 function Leaderboards() {
   const [baseline, setBaseline] = useState("");
   const bt = useLoad((signal) => dataOrJob<{ rows: BtRow[] }>("/v1/leaderboard?method=bt&bootstrap=200&seed=0", signal), []);
+  // Both panels read the same comparisons (pairwise verdicts, rankings and ratings, as Bradley-Terry uses them),
+  // and the baseline shown is the one the win rates are against (the server's default until one is chosen).
   const ae = useLoad(
-    (signal) => dataOrJob<{ baseline?: string; rows: AeRow[] }>(`/v1/leaderboard?method=alpaca-eval${baseline ? `&baseline=${encodeURIComponent(baseline)}` : ""}`, signal),
+    (signal) => dataOrJob<{ baseline?: string; rows: AeRow[] }>(`/v1/leaderboard?method=alpaca-eval&comparisons=all${baseline ? `&baseline=${encodeURIComponent(baseline)}` : ""}`, signal),
     [baseline],
   );
-  const models = (bt.data?.rows ?? []).map((r) => r.model);
+  const shown = baseline || ae.data?.baseline || "";
+  const models = [...new Set([...(bt.data?.rows ?? []).map((r) => r.model), ...(shown ? [shown] : [])])];
   const aeRows = (ae.data?.rows ?? []).filter((r) => r.n_total > 0);
   return (
     <section aria-labelledby="lb-title">
@@ -28,15 +31,15 @@ function Leaderboards() {
           <h3>Win rate against a baseline</h3>
           <div className="row">
             <label htmlFor="baseline">Baseline</label>
-            <select id="baseline" value={baseline || ae.data?.baseline || ""} onChange={(e) => setBaseline(e.target.value)}>
-              {!ae.data?.baseline && <option value="">(most compared)</option>}
+            <select id="baseline" value={shown} onChange={(e) => setBaseline(e.target.value)}>
+              {!shown && <option value="">(most compared)</option>}
               {models.map((m) => (
                 <option key={m}>{m}</option>
               ))}
             </select>
           </div>
           {ae.error && <p className="error">{ae.error}</p>}
-          {ae.data && aeRows.length === 0 && <p className="muted">No pairwise feedback against this baseline yet.</p>}
+          {ae.data && aeRows.length === 0 && <p className="muted">No comparisons against {ae.data.baseline ?? "this baseline"} yet.</p>}
           {aeRows.length > 0 && (
             <IntervalPlot
               title={`Win rate against ${ae.data?.baseline ?? "the baseline"} (%)`}

@@ -118,6 +118,11 @@ function QueueTasks({ me, queueId, version, onChange }: { me: Me; queueId: strin
                   </td>
                   {me.role === "admin" && (
                     <td>
+                      {t.claims.some((c) => c.status === "submitted") && (
+                        <Link href={`/queues/${enc(queueId)}/tasks/${enc(t.id)}`}>
+                          Compare and adjudicate<span className="sr-only"> task {t.position}</span>
+                        </Link>
+                      )}{" "}
                       {live.length > 0 && (
                         <button type="button" className="secondary" onClick={() => void release(t)} aria-label={`Release task ${t.position} (held by ${live.map((c) => c.annotator).join(", ")})`}>
                           Release
@@ -340,6 +345,36 @@ export function QueueDashboard({ me, queueId }: { me: Me; queueId: string }) {
         </table>
       )}
 
+      {stats.questions.some((q) => q.suggestions?.length) && (
+        <>
+          <h2>Suggestions kept</h2>
+          <p className="muted">How often annotators submitted a source's suggested answer unchanged: a measure of how far people agree with the model that suggests.</p>
+          <table data-testid="suggestion-acceptance">
+            <thead>
+              <tr>
+                <th scope="col">question</th>
+                <th scope="col">source</th>
+                <th scope="col">kept</th>
+              </tr>
+            </thead>
+            <tbody>
+              {stats.questions.flatMap((q) =>
+                (q.suggestions ?? []).map((s) => (
+                  <tr key={`${q.id}|${s.source.type}|${s.source.id}`}>
+                    <th scope="row">{q.id}</th>
+                    <td>
+                      {s.source.id} <span className="muted">({s.source.type})</span>
+                    </td>
+                    <td>
+                      {s.accepted} of {s.shown} ({pct(s.rate)})
+                    </td>
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </table>
+        </>
+      )}
       <p>
         <Link href={`/dashboard?queueId=${enc(queue.id)}`}>Distributions of this queue's answers</Link>
       </p>
