@@ -63,7 +63,8 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
   };
 
   app.post("/v1/jobs", async (c) => {
-    const key = c.get("key");
+    // Who may submit jobs at all before the body is read; then who may submit this kind.
+    const key = requireRole(c, "jobs.submit");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitJobBody);
     const kind = jobKindInfo(b.kind);
     requireRole(c, kind.roles, `submit ${b.kind} jobs`);
