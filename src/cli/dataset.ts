@@ -23,7 +23,7 @@ import {
   writeJsonl,
 } from "../learn/index.js";
 import { type Store, readSnapshot } from "../store/index.js";
-import { type DbOptions, dbOption, info, out, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, out, withStore, projectOption } from "./shared.js";
 
 /** A comma-separated list option whose values must come from `allowed`. */
 export const listOf =
@@ -215,7 +215,7 @@ export function register(program: Command): void {
     .requiredOption("--out <file>", "output file (verl: parquet; others: JSON Lines, .gz compresses)")
     .option("--test-out <file>", "also write a test split (items held out) here")
     .option("--test-fraction <share>", "share of items in the test split (default 0.1 with --test-out)", num("--test-fraction", 0, 0.99))
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--kinds <list>", `feedback kinds to read (${FEEDBACK_KINDS.join(", ")})`, listOf("--kinds", FEEDBACK_KINDS))
     .addOption(new Option("--source-type <type>", "only feedback from this source type").choices([...SOURCE_TYPES]))
     .option("--from <list>", `pair derivations to use (${PAIR_DERIVATIONS.join(", ")})`, listOf("--from", PAIR_DERIVATIONS))

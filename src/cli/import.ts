@@ -31,6 +31,7 @@ export async function runImport(files: string[], opts: ImportCliOptions): Promis
       { items: batch.items, generations: batch.generations, feedback: batch.feedback },
       { label: (kind, i) => (kind === "item" ? batch.labels.items[i] : kind === "generation" ? batch.labels.generations[i] : batch.labels.feedback[i]) ?? `${kind} ${i}` },
     ),
+    { create: true },
   );
   const seconds = (performance.now() - started) / 1000;
   const summary = {

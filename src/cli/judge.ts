@@ -25,7 +25,7 @@ import {
 import { FAILURE_REASONS } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelSummary, withJudgeResources } from "./model-options.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore, projectOption } from "./shared.js";
 
 export interface JudgeCliOptions extends ModelCliOptions {
   input: string;
@@ -158,7 +158,7 @@ function addJudgeOptions(cmd: Command, cli: CliKind): Command {
   cmd
     .requiredOption("--input <file>", cli === "pairwise" ? "JSONL of {instruction, output_1, output_2} (.gz fine)" : "JSONL of {instruction, output, ...} (.gz fine)")
     .option("--judge <name-or-file>", `a shipped judge (rlxf judge list) or a JSON config file (default: ${DEFAULT_JUDGE_FOR[cli]})`)
-    .option("--project <name>", "project the feedback goes to", "default")
+    .addOption(projectOption("project the feedback goes to"))
     .option("--source-id <id>", "the feedback's source id (default: <judge>/<model>)")
     .option("--json", "one JSON result per line on stdout (the summary goes to stderr)")
     .option("--out <file>", "also write the JSON results to this file")
@@ -220,7 +220,7 @@ export function register(program: Command): void {
     .description("judgements that failed (unparseable answers, failed model calls), with their raw answers")
     .option("--judge <source-id>", "only this judge")
     .addOption(new Option("--reason <reason>", "only this reason").choices([...FAILURE_REASONS]))
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--limit <n>", "at most this many", int("--limit"), 50)
     .option("--json", "one JSON record per line")
     .addOption(dbOption())
@@ -245,7 +245,7 @@ export function register(program: Command): void {
     .option("--budget <n>", "how many pairs", int("--budget"), 50)
     .option("--min-judges <n>", "pairs labelled by at least this many judges", int("--min-judges"), 2)
     .option("--include-labelled", "also pairs that already have a human label")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--out <file>", "write the pairs as JSONL (instruction, output_1, output_2...) for annotation")
     .option("--json", "print JSON lines")
     .addOption(dbOption())
@@ -273,7 +273,7 @@ export function register(program: Command): void {
   program
     .command("judge-report")
     .description("agreement (with humans and between judges) and position / length / list bias of every judge over stored pairwise feedback")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--source <id...>", "only these sources (judges and humans)")
     .option("--no-majority", "leave out the judges' majority vote")
     .option("--json", "print the report as JSON")

@@ -14,7 +14,7 @@ import type { Feedback } from "../feedback/index.js";
 import { detectFormat } from "../io/detect.js";
 import { readRawRecords } from "../io/records.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../io/types.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore, projectOption } from "./shared.js";
 import { type Progress, progress } from "./progress.js";
 
 export function registerLeaderboard(p: Command): void {
@@ -36,7 +36,7 @@ export function registerLeaderboard(p: Command): void {
     .option("--threads <n>", "alpaca-eval method: worker threads for the length-controlled fits (default: one per core when estimating the instruction difficulty, else none)", int("--threads"))
     .option("--bootstrap <n>", "bt method: bootstrap rounds for confidence intervals", int("--bootstrap"), 200)
     .option("--seed <n>", "bt method: random seed", int("--seed"), 0)
-    .option("--project <name>", "project, when reading the store", "default")
+    .addOption(projectOption("project, when reading the store"))
     .addOption(dbOption())
     .option("--json", "print a JSON array of rows and nothing else on stdout")
     .action(runLeaderboard);

@@ -27,7 +27,7 @@ import { type Model, StoreResponseCache } from "../providers/index.js";
 import type { Store } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom, modelSummary } from "./model-options.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, int, out, storeFrom, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, storeFrom, table, withStore, projectOption, commandHint, webAppHint } from "./shared.js";
 
 type LoopCli = "refine" | "retry" | "reflexion" | "best-of-n" | "multi-turn";
 
@@ -120,7 +120,7 @@ export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promis
   const tasks = await readTasks(opts.tasks);
   const check = opts.check ? verifierFromSpec(opts.check) : undefined;
   if (opts.check && !check) throw new RlxfError("unknown_name", `--check ${opts.check}: not a verifier name or spec (e.g. math, exact, normalized)`);
-  const store = await storeFrom(opts);
+  const store = await storeFrom(opts, { create: true });
   const models: Model[] = [];
   try {
     const cache = opts.cache ? new StoreResponseCache(store.responseCache) : undefined;
@@ -211,7 +211,7 @@ export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promis
       out(summaryLines(report.summary));
     }
     const say = opts.json ? info : out;
-    say(`run ${report.runId} stored in project "${report.project}": rlxf loop report ${report.runId}\n`);
+    say(`run ${report.runId} stored in project "${report.project}": ${commandHint(`rlxf loop report ${report.runId}`, opts)}; ${webAppHint(`/loops/${encodeURIComponent(report.runId)}`, opts)}\n`);
     for (const m of models) say(`  ${m === policyModel ? "policy" : "feedback"} ${modelSummary(m.stats())}\n`);
     return report;
   } finally {
@@ -245,7 +245,7 @@ function addLoopOptions(cmd: Command, cli: LoopCli): Command {
     .option("--memory-min-similarity <x>", "least similarity of a task to an entry's scope", nonNegative("--memory-min-similarity"), 0.3)
     .option("--embed-url <url>", "retrieve memory by embeddings from this OpenAI-compatible API (env RLXF_EMBED_URL); default: hashed n-grams")
     .option("--embed-model <name>", "embedding model (env RLXF_EMBED_MODEL)")
-    .option("--project <name>", "project the trace goes to", "default")
+    .addOption(projectOption("project the trace goes to"))
     .option("--run-id <id>", "id of the run (default: generated)")
     .option("--json", "print the run's report as one JSON object (the rest goes to stderr)");
   if (cli === "refine") cmd.option("--last-only", "show only the last answer and its feedback when refining (default: the whole history, as Self-Refine)");
@@ -308,7 +308,7 @@ export function register(program: Command): void {
     .command("report")
     .description("a stored run: its metrics, and per task the attempts with their outputs and feedback")
     .argument("<run>", "run id")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--json", "print the report as JSON")
     .addOption(dbOption())
     .action(async (run: string, opts: DbOptions & { project: string; json?: boolean }) => {
@@ -319,7 +319,7 @@ export function register(program: Command): void {
   loop
     .command("list")
     .description("stored loop runs, newest first")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--limit <n>", "at most this many", int("--limit"), 20)
     .option("--json", "print JSON")
     .addOption(dbOption())

@@ -6,7 +6,7 @@ import { NotFoundError } from "../errors.js";
 import { MemoryRetriever, distillMemory, measureOvergeneralization, readTasks } from "../loops/index.js";
 import { MEMORY_KINDS, MEMORY_STATUSES, type MemoryKind, type MemoryStatus } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom } from "./model-options.js";
-import { type DbOptions, dbOption, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, int, out, table, withStore, projectOption } from "./shared.js";
 
 interface DistillCli extends ModelCliOptions {
   project: string;
@@ -28,7 +28,7 @@ export function register(program: Command): void {
     memory
       .command("distill")
       .description("turn every stored critique and correction into a principle (corrections are also kept as past corrections); with --model, the model writes each principle and its scope")
-      .option("--project <name>", "project", "default")
+      .addOption(projectOption("project"))
       .option("--source-type <type...>", "only feedback from these source types (human, judge, critic, verifier, simulated, user)")
       .option("--since <time>", "only feedback created since (ISO-8601)")
       .option("--limit <n>", "distil at most this many feedback records", int("--limit"))
@@ -60,7 +60,7 @@ export function register(program: Command): void {
   memory
     .command("list")
     .description("memory entries")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(new Option("--kind <kind>", "only this kind").choices([...MEMORY_KINDS]))
     .addOption(new Option("--status <status>", "only this status").choices([...MEMORY_STATUSES]))
     .option("--json", "one JSON entry per line")
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .command("show")
     .description("one memory entry with its scope and provenance")
     .argument("<id>", "entry id")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--json", "print JSON")
     .addOption(dbOption())
     .action(async (id: string, opts: DbOptions & { project: string; json?: boolean }) => {
@@ -105,7 +105,7 @@ export function register(program: Command): void {
     .command("retire")
     .description("retire an entry: it is kept, but no longer retrieved")
     .argument("<id>", "entry id")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(async (id: string, opts: DbOptions & { project: string }) => {
       const changed = await withStore(opts, (s) => s.memory.retire(opts.project, id));
@@ -119,7 +119,7 @@ export function register(program: Command): void {
       .argument("<id>", "entry id")
       .requiredOption("--in-scope <file>", "JSONL of inputs the entry should change ({prompt})")
       .requiredOption("--out-of-scope <file>", "JSONL of inputs it must leave alone ({prompt})")
-      .option("--project <name>", "project", "default")
+      .addOption(projectOption("project"))
       .option("--min-similarity <x>", "least similarity to an entry's scope, for retrieval", Number, 0.3)
       .option("--json", "print JSON")
       .addOption(dbOption()),
@@ -152,7 +152,7 @@ export function register(program: Command): void {
     .command("search")
     .description("the active entries a loop would put in the prompt for this input")
     .argument("<text>", "an input")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--k <n>", "at most this many", int("--k"), 3)
     .option("--min-similarity <x>", "least similarity to an entry's scope", Number, 0.3)
     .option("--json", "print JSON")

@@ -99,7 +99,7 @@ export async function withJudgeResources<T>(opts: ModelCliOptions & { store?: bo
       await model.close();
     }
   }
-  const store = await storeFrom(opts);
+  const store = await storeFrom(opts, { create: true });
   let worker: WorkerSink | undefined;
   let model: Model | undefined;
   try {

@@ -41,7 +41,7 @@ import { type Store, readSnapshot } from "../store/index.js";
 import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord } from "./dataset.js";
 import { type SegmentTrainCliOptions, runTrainSegments, segmentTrainOptions } from "./dense.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, out, table, withStore, projectOption } from "./shared.js";
 
 interface QueryOptions extends DbOptions {
   project: string;
@@ -469,14 +469,14 @@ async function runImportModel(file: string, opts: DbOptions & { name?: string; p
   await withStore(opts, async (store) => {
     const saved = await saveRewardModelArtifact(store, a, { ...(opts.name ? { name: opts.name } : {}), ...(opts.project ? { project: opts.project } : {}) });
     info(`stored ${saved.name}@${saved.version} (project ${saved.project})\n`);
-  });
+  }, { create: true });
 }
 
 // --------------------------------------------------------------- commands ---
 
 function queryOptions(c: Command): Command {
   return c
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--kinds <list>", `feedback kinds to read (${FEEDBACK_KINDS.join(", ")})`, listOf("--kinds", FEEDBACK_KINDS))
     .addOption(new Option("--source-type <type>", "only feedback from this source type").choices([...SOURCE_TYPES]))
     .option("--from <list>", `pair derivations to use (${PAIR_DERIVATIONS.join(", ")})`, listOf("--from", PAIR_DERIVATIONS));
@@ -532,13 +532,13 @@ export function register(program: Command): void {
     .option("--in <file>", "JSON Lines to score (- for stdin); default: the project's stored generations")
     .option("--out <file>", "write JSON Lines here instead of stdout")
     .option("--policy <name>", "stored generations of this policy only")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(runScore);
 
   rm.command("list")
     .description("stored reward models, newest version first")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .option("--json", "print JSON")
     .action(runList);
@@ -547,7 +547,7 @@ export function register(program: Command): void {
     .description("write a stored reward model to a file")
     .requiredOption("--model <ref>", "NAME or NAME@VERSION")
     .requiredOption("--out <file>", "artifact file (.json, .json.gz)")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(runExportModel);
 

@@ -7,10 +7,10 @@ import { PROVIDERS, type ProviderKind } from "../providers/index.js";
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
 import { createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, listen } from "../server/index.js";
-import { DURABILITIES, type Durability, redact, resolveTarget, type Store } from "../store/index.js";
+import { DURABILITIES, type Durability, type Store } from "../store/index.js";
 import { demoDatasetPath } from "./demo.js";
 import { judgeModelFrom } from "./model-options.js";
-import { type DbOptions, dbOption, info, int, out, storeFrom } from "./shared.js";
+import { type DbOptions, commandHint, dbOption, defaultProject, info, int, out, storeFrom, storeLabel } from "./shared.js";
 
 export interface ServeOptions extends DbOptions {
   port: number;
@@ -26,13 +26,6 @@ export interface ServeOptions extends DbOptions {
   sandboxConcurrency?: number;
 }
 
-export const DEMO_PROJECT = "demo";
-
-function describeStore(opts: DbOptions, store: Store): string {
-  const db = opts.db;
-  const t = db ? (/^postgres(ql)?:\/\//.test(db) ? resolveTarget({ url: db }) : resolveTarget({ path: db })) : resolveTarget();
-  return `${t.engine === "sqlite" ? `SQLite ${t.path}` : `PostgreSQL ${redact(t.url)}`}, durability ${store.durability}`;
-}
 
 /** The web app built next to the CLI (dist/web), when it was built. */
 export function webAppRoot(): string | undefined {
@@ -40,10 +33,14 @@ export function webAppRoot(): string | undefined {
   return existsSync(join(dir, "index.html")) ? dir : undefined;
 }
 
-/** An empty store (no records, no keys) gets the bundled example as project "demo". */
-async function seedDemo(store: Store): Promise<boolean> {
+/**
+ * An empty store (no records, no keys) gets the bundled example in the default project: the one every CLI
+ * command works in and `rlxf keys create` makes keys for, so the web app shows the example and whatever the
+ * CLI stores next to it.
+ */
+async function seedDemo(store: Store, project: string): Promise<boolean> {
   if ((await store.projects()).length > 0 || (await store.keys.list({ includeRevoked: true })).length > 0) return false;
-  const batch = await readImportFile(demoDatasetPath(), { project: DEMO_PROJECT });
+  const batch = await readImportFile(demoDatasetPath(), { project });
   await store.write({ items: batch.items, generations: batch.generations, feedback: batch.feedback });
   return true;
 }
@@ -57,11 +54,14 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       ...(opts.sandboxConcurrency !== undefined ? { maxConcurrent: opts.sandboxConcurrency } : {}),
     });
   }
-  const store = await storeFrom(opts, { durability: opts.durability });
+  const project = defaultProject();
+  const store = await storeFrom(opts, { durability: opts.durability, create: true });
   const judge = judgeModelFrom(opts, store);
   let running;
   try {
-    if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
+    if (opts.demo && (await seedDemo(store, project))) {
+      info(`seeded project "${project}" with the bundled example dataset (dataset rlxf-demo, from ${demoDatasetPath()}; --no-demo leaves an empty store empty)\n`);
+    }
     const webRoot = webAppRoot();
     const app = createApp({ store, maxBatch: opts.maxBatch, accessLog: !!opts.accessLog, judgeModel: judge.factory, ...(webRoot ? { webRoot } : {}) });
     running = await listen(app, { port: opts.port, host: opts.host });
@@ -76,12 +76,13 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   if ((await store.keys.list()).length === 0) {
     info(
       `no API keys yet; create one in another terminal:\n` +
-        `  npx rlxf keys create --project ${DEMO_PROJECT} --role admin${opts.db ? ` --db ${opts.db}` : ""}\n` +
+        `  npx ${commandHint("rlxf keys create --role admin", { project, ...(opts.db ? { db: opts.db } : {}) })}\n` +
         `then: curl -H "Authorization: Bearer <key>" ${running.url}/v1/items\n` +
         (webAppRoot() ? `or open ${running.url}/?key=<key> in a browser\n` : ""),
     );
   }
   if (webAppRoot()) info(`web app: ${running.url}/ (log in with an API key)\n`);
+  info(`rlxf commands without --project work in project "${project}" (RLXF_PROJECT names another)${opts.db ? `; give them --db ${opts.db} too` : ""}\n`);
   info(`API reference: ${running.url}/v1/openapi.json; stop with Ctrl-C (or SIGTERM)\n`);
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
@@ -109,7 +110,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     process.on("SIGINT", stop);
   });
   // Last, after the signal handlers: a supervisor reading stdout knows the server is ready and may stop it at once.
-  out(`rlxf server listening on ${running.url} (${describeStore(opts, store)})\n`);
+  out(`rlxf server listening on ${running.url} (${await storeLabel(opts)}, durability ${store.durability})\n`);
   await stopped;
 }
 

@@ -83,7 +83,16 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
     if (!m) throw new ApiError("unauthorized", "the Authorization header must be 'Bearer <key>'", challenge);
     const key = await settings.store.keys.authenticate(m[1] as string);
-    if (!key) throw new ApiError("unauthorized", "the API key is not valid (unknown or revoked)", challenge);
+    if (!key) {
+      // The usual cause: a key made with `rlxf keys create` against another store than this server's.
+      throw new ApiError(
+        "unauthorized",
+        "the API key is not valid: this server's store holds no live key like it (revoked, or made against another store: " +
+          "`rlxf keys create` writes to the store its --db, RLXF_DB or RLXF_DATABASE_URL names, else to ./.rlxf/rlxf.db of the directory it runs in; " +
+          "make the key against the store this server printed when it started)",
+        challenge,
+      );
+    }
     c.set("key", key);
     return next();
   });
