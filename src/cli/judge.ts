@@ -101,6 +101,7 @@ export function summaryText(what: string, r: RunReport): string {
     `judged ${r.total} ${what} with ${r.source.id} in ${r.seconds.toFixed(2)} s: ${r.parsed} parsed, ${r.failed} failed${failures ? ` (${failures})` : ""}`,
   ];
   if (outcomes) lines.push(`  outcomes: ${outcomes}`);
+  if (r.reused) lines.push(`  reused: ${r.reused} verdict(s) this judge had stored already (same pair, order, config and model), read back instead of asked again`);
   if (r.stored) {
     lines.push(
       `  stored: ${r.stored.feedback.inserted} new feedback (${r.stored.feedback.existing} already stored), ` +

@@ -1,7 +1,8 @@
 /**
  * Leaderboards of a project's stored feedback: AlpacaEval rows (every pairwise comparison) and the comparative feedback a Bradley-Terry leaderboard reads.
  */
-import type { Feedback } from "../feedback/index.js";
+import { type Feedback, orderVerdictKey, withOrderVerdictsMerged } from "../feedback/index.js";
+import type { ResolvedFeedback } from "../feedback/index.js";
 import { alpacaEvalRow } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import type { AlpacaEvalAnnotation } from "./alpaca-eval.js";
@@ -13,10 +14,17 @@ import type { GenerationInfo } from "./from-feedback.js";
  */
 export async function alpacaEvalPairsFromStore(store: Store, project: string): Promise<AlpacaEvalAnnotation[]> {
   const rows: AlpacaEvalAnnotation[] = [];
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
+  const add = (rf: ResolvedFeedback) => {
     const row = alpacaEvalRow(rf, false);
     if (typeof row !== "string") rows.push(row);
+  };
+  // A judge's verdicts on both orders of a pair are one comparison: those wait to be merged.
+  const perOrder: ResolvedFeedback[] = [];
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise" })) {
+    if (orderVerdictKey(rf.feedback) !== undefined) perOrder.push(rf);
+    else add(rf);
   }
+  for (const rf of withOrderVerdictsMerged(perOrder, (x) => x.feedback, (x, feedback) => ({ ...x, feedback }))) add(rf);
   return rows;
 }
 
@@ -28,5 +36,5 @@ export async function comparisonsFromStore(store: Store, project: string): Promi
     feedback.push(rf.feedback);
     for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
   }
-  return { feedback, generations };
+  return { feedback: withOrderVerdictsMerged(feedback, (f) => f, (_, f) => f), generations };
 }
