@@ -206,7 +206,7 @@ describe("rlxf memory", () => {
     const distilled = await rlxf(["memory", "distill", "--db", db, "--project", "mem", "--source-type", "human", "--json"]);
     const entries = distilled.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(entries.map((e: { id: string }) => e.id)).toEqual(["principle:m1/c"]);
-    expect((await rlxf(["memory", "distill", "--db", db, "--project", "mem", "--source-type", "human"])).stdout).toContain("0 new entries");
+    expect((await rlxf(["memory", "distill", "--db", db, "--project", "mem", "--source-type", "human"])).stdout).toContain("0 new entries, 1 skipped (1 already distilled)");
 
     const list = await rlxf(["memory", "list", "--db", db, "--project", "mem"]);
     expect(list.stdout).toContain("principle:m1/c");

@@ -49,7 +49,8 @@ export function register(program: Command): void {
         if (opts.json) for (const e of r.entries) out(JSON.stringify(e) + "\n");
         else {
           for (const e of r.entries) out(`${e.id}  ${e.kind}  ${cut(e.text, 100)}\n`);
-          out(`distilled ${r.seen} feedback record(s): ${r.inserted} new entr${r.inserted === 1 ? "y" : "ies"}, ${r.skipped} skipped (already distilled, or nothing to learn)\n`);
+          const why = Object.entries(r.skippedBy).map(([reason, n]) => `${n} ${reason}`).join(", ");
+          out(`distilled ${r.seen} feedback record(s): ${r.inserted} new entr${r.inserted === 1 ? "y" : "ies"}, ${r.skipped} skipped${why ? ` (${why})` : ""}\n`);
         }
       } finally {
         await model?.close();

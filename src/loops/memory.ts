@@ -48,8 +48,10 @@ export interface DistillOptions {
 export interface DistillReport {
   /** Feedback records looked at. */
   seen: number;
-  /** Records skipped: already distilled, or nothing to learn (a passing critique without weaknesses). */
+  /** Records skipped: already distilled, or nothing to learn (a passing critique without weaknesses, a correction that changes nothing). */
   skipped: number;
+  /** The skipped records by reason. */
+  skippedBy: Record<string, number>;
   inserted: number;
   entries: MemoryEntryInput[];
 }
@@ -82,6 +84,19 @@ async function draft(model: ChatModel, prompt: string, output: string, feedback:
   return undefined;
 }
 
+const squash = (s: string) => s.replace(/\s+/g, " ").trim();
+/** A comment that says the output needed no edit ("no change needed", "nothing to fix", "LGTM"...). */
+const NO_CHANGE = /^\W*(no\s+(changes?|edits?|corrections?|fix(es)?)(\s+(is\s+|are\s+)?(needed|required|necessary|made))?|nothing\s+to\s+(change|correct|fix|edit)|(it\s+is\s+|already\s+)?(fine|correct|good)(\s+as\s+(it\s+)?is)?|unchanged|looks\s+good(\s+to\s+me)?|lgtm)\W*$/i;
+
+/**
+ * A correction that changes nothing: its output equals the corrected one after whitespace is normalised, or its
+ * comment says no change was needed. Such a correction teaches nothing and must not become a memory entry.
+ */
+export function isNoChangeCorrection(value: { output: string; comment?: string }, original: string | undefined): boolean {
+  if (value.comment !== undefined && NO_CHANGE.test(value.comment.trim())) return true;
+  return original !== undefined && squash(value.output) === squash(original);
+}
+
 function feedbackWords(r: ResolvedFeedback): { text: string; fallback?: string } | undefined {
   const f = r.feedback;
   if (f.kind === "critique") {
@@ -107,12 +122,21 @@ export async function distillMemory(store: Store, opts: DistillOptions = {}): Pr
   const entries: MemoryEntryInput[] = [];
   let seen = 0;
   let skipped = 0;
+  const skippedBy: Record<string, number> = {};
+  const skip = (reason: string) => {
+    skipped++;
+    skippedBy[reason] = (skippedBy[reason] ?? 0) + 1;
+  };
   const types = opts.sourceTypes ? new Set(opts.sourceTypes) : undefined;
   for await (const r of store.iterateResolvedFeedback({ project, kind: ["critique", "correction"], ...(opts.since ? { since: opts.since } : {}) })) {
     const f = r.feedback;
     if (types && !types.has(f.source.type)) continue;
     if (opts.limit !== undefined && seen >= opts.limit) break;
     seen++;
+    if (f.kind === "correction" && isNoChangeCorrection(f.value, r.targets[0]?.output)) {
+      skip("correction that changes nothing");
+      continue;
+    }
     const words = feedbackWords(r);
     const principleId = `principle:${f.id}`;
     const correctionId = `correction:${f.id}`;
@@ -152,10 +176,10 @@ export async function distillMemory(store: Store, opts: DistillOptions = {}): Pr
         added = true;
       }
     }
-    if (!added) skipped++;
+    if (!added) skip(words ? "already distilled" : "nothing to learn (a passing critique without weaknesses)");
   }
   const stored = entries.length ? await store.memory.put(entries) : { inserted: 0, existing: 0 };
-  return { seen, skipped, inserted: stored.inserted, entries };
+  return { seen, skipped, skippedBy, inserted: stored.inserted, entries };
 }
 
 // -------------------------------------------------------------- retrieve ---
