@@ -140,6 +140,24 @@ describe("rlxf loop", () => {
     expect(stdout).toMatch(/best-of-n/);
   });
 
+  it("keeps each project's response cache to itself and says how much of a run came from it", async () => {
+    const args = ["loop", "retry", ...common(), "--policy", "fixer", "--feedback", "math", "--rounds", "1"];
+    const first = await rlxf([...args, "--project", "cache-a"]);
+    expect(first.stdout).toMatch(/tokens: [1-9]/);
+    expect(first.stdout).not.toContain("from the response cache");
+    const asked = server.requests.length;
+    // The same requests in another project are asked afresh and cost tokens there.
+    const other = await rlxf([...args, "--project", "cache-b"]);
+    expect(server.requests.length).toBe(asked + 2);
+    expect(other.stdout).toMatch(/tokens: [1-9]/);
+    expect(other.stdout).not.toContain("from the response cache");
+    // A rerun in the first project is served from its cache and says so instead of passing for free.
+    const again = await rlxf([...args, "--project", "cache-a"]);
+    expect(server.requests.length).toBe(asked + 2);
+    expect(again.stdout).toContain("tokens: 0");
+    expect(again.stdout).toMatch(/2 of 2 model responses came from the response cache of project "cache-a" \([1-9]\d* tokens reused/);
+  });
+
   it("names what is wrong with bad input and stores nothing", async () => {
     const s = await openStore({ path: db });
     const before = (await s.loops.list()).length;

@@ -146,7 +146,7 @@ export async function runCriticEval(files: string[], o: CriticEvalCliOptions): P
     const set = o.fromStore ? await solutionsFromStore(store!, o.project) : await readSolutions(files, { project: o.project });
     for (const sk of set.skipped) info(`  skipped ${sk.count} generation(s): ${sk.reason}\n`);
     const { solutions } = narrow(set, o.tasks, o.limit);
-    const cache = o.cache && store ? new StoreResponseCache(store.responseCache) : undefined;
+    const cache = o.cache && store ? new StoreResponseCache(store.responseCache, { project: o.project }) : undefined;
     const pricing = o.priceInput !== undefined || o.priceOutput !== undefined ? { inputPerMillion: o.priceInput ?? 0, outputPerMillion: o.priceOutput ?? 0 } : undefined;
     const criticModel = modelFrom(
       {

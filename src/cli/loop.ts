@@ -123,7 +123,7 @@ export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promis
   const store = await storeFrom(opts, { create: true });
   const models: Model[] = [];
   try {
-    const cache = opts.cache ? new StoreResponseCache(store.responseCache) : undefined;
+    const cache = opts.cache ? new StoreResponseCache(store.responseCache, { project: opts.project }) : undefined;
     const pricing =
       opts.priceInput !== undefined || opts.priceOutput !== undefined ? { inputPerMillion: opts.priceInput ?? 0, outputPerMillion: opts.priceOutput ?? 0 } : undefined;
     const policyModel = modelFrom({ ...opts, ...(opts.policy ? { model: opts.policy } : {}) }, cache);
@@ -209,6 +209,15 @@ export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promis
     } else {
       out(table(report.tasks.map((t) => ({ task: t.taskId, solved: t.solved ? "yes" : "no", stop: t.stop, attempts: t.attempts, tokens: t.tokens, error: t.error ?? "" })), [{ key: "task" }, { key: "solved" }, { key: "stop" }, { key: "attempts" }, { key: "tokens" }, { key: "error" }]));
       out(summaryLines(report.summary));
+    }
+    // Answers from the response cache cost nothing now: say so, rather than let "tokens: 0" pass for a free run.
+    const hits = models.reduce((n, m) => n + m.stats().cacheHits, 0);
+    if (hits) {
+      const calls = models.reduce((n, m) => n + m.stats().calls, 0);
+      const reused = models.reduce((n, m) => n + m.stats().cachedInputTokens + m.stats().cachedOutputTokens, 0);
+      (opts.json ? info : out)(
+        `  ${hits} of ${calls} model responses came from the response cache of project "${opts.project}" (${reused} tokens reused, not counted in the tokens above); --no-cache asks the models again\n`,
+      );
     }
     const say = opts.json ? info : out;
     say(`run ${report.runId} stored in project "${report.project}": ${commandHint(`rlxf loop report ${report.runId}`, opts)}; ${webAppHint(`/loops/${encodeURIComponent(report.runId)}`, opts)}\n`);

@@ -36,10 +36,10 @@ export interface AppOptions {
   /** A built web app to serve at `/` (with client-side routes falling back to its index.html). */
   webRoot?: string;
   /**
-   * Model access for judges in reward specs, called once on first use; without it a spec with a
-   * judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
+   * Model access for judges in reward specs, called once per project on first use (so each project
+   * can keep its own response cache); without it a spec with a judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
    */
-  judgeModel?: () => ChatModel;
+  judgeModel?: (project: string) => ChatModel;
 }
 
 const PUBLIC = new Set(["/v1/health", "/v1/openapi.json"]);

@@ -26,7 +26,7 @@ export interface Settings {
   maxBatch: number;
   log: (line: string) => void;
   /** Model access for judges in reward specs (made on first use). */
-  judgeModel?: () => ChatModel;
+  judgeModel?: (project: string) => ChatModel;
 }
 
 /**

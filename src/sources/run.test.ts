@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 const fresh = async () => (store = await openStore({ path: ":memory:" }));
-const model = (s: Store) => createModel({ baseUrl: server.baseUrl, model: "fake", maxRetries: 0 }, { cache: new StoreResponseCache(s.responseCache) });
+const model = (s: Store) => createModel({ baseUrl: server.baseUrl, model: "fake", maxRetries: 0 }, { cache: new StoreResponseCache(s.responseCache, { project: "default" }) });
 
 const shownAsM = (r: FakeRequest, t: string) => {
   const at = r.prompt.indexOf(t);
