@@ -307,7 +307,10 @@ export function withOrderVerdictsMerged<T>(xs: readonly T[], feedbackOf: (x: T) 
   const groups = new Map<string, T[]>();
   for (const x of xs) {
     const k = orderVerdictKey(feedbackOf(x));
-    if (k !== undefined) groups.get(k)?.push(x) ?? groups.set(k, [x]);
+    if (k === undefined) continue;
+    const g = groups.get(k);
+    if (g) g.push(x);
+    else groups.set(k, [x]);
   }
   if (![...groups.values()].some((g) => g.length > 1)) return [...xs];
   const out: T[] = [];

@@ -437,7 +437,9 @@ class ExampleCollector {
     const groups = new Map<string, ResolvedFeedback[]>();
     for (const rf of this.#perOrder) {
       const k = orderVerdictKey(rf.feedback)!;
-      groups.get(k)?.push(rf) ?? groups.set(k, [rf]);
+      const g = groups.get(k);
+      if (g) g.push(rf);
+      else groups.set(k, [rf]);
     }
     for (const g of groups.values()) {
       const merged = mergeOrderVerdicts(g.map((rf) => rf.feedback as FeedbackOf<"pairwise">));
