@@ -8,17 +8,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { DATA_DIR, sharedFiles } from "./support/data.js";
 import { adminUrl, createTestDatabase, postgresRequired, warnIfNoPostgres } from "./support/postgres.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const bin = join(root, "dist", "cli", "main.js");
-const data = process.env.RLXF_DATA ?? resolve(root, "..", "shared", "data");
-const hh = join(data, "hh-rlhf", "harmless-base-test.jsonl.gz");
-const alpacaDir = join(data, "alpaca_eval", "annotations");
-const hasData = existsSync(hh) && existsSync(alpacaDir);
-if (!hasData && process.env.RLXF_REQUIRE_DATA === "1") throw new Error(`RLXF_REQUIRE_DATA=1 but the shared data is not in ${data} (set RLXF_DATA)`);
-if (!hasData) console.warn("shared data not found beside the checkout: skipping the CLI tests that read it");
+const hh = join(DATA_DIR, "hh-rlhf", "harmless-base-test.jsonl.gz");
+const alpacaDir = join(DATA_DIR, "alpaca_eval", "annotations");
+const hasData = sharedFiles("rlxf CLI", "hh-rlhf/harmless-base-test.jsonl.gz", "alpaca_eval/annotations") !== undefined;
 
 warnIfNoPostgres("cli.test");
 
@@ -120,7 +118,7 @@ describe("rlxf CLI", () => {
     const r = await rlxf(["leaderboard", "--format", "alpaca-eval", "--json", ...files], freshDb());
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, number | string>[];
-    const published = parseCsv(readFileSync(join(data, "alpaca_eval", "leaderboard.csv"), "utf8"));
+    const published = parseCsv(readFileSync(join(DATA_DIR, "alpaca_eval", "leaderboard.csv"), "utf8"));
     expect(rows).toHaveLength(published.length);
     const byModel = new Map(rows.map((row) => [row.model, row]));
     for (const p of published) {
