@@ -163,6 +163,20 @@ describe("rlxf CLI", () => {
     expect(stdout).toMatch(/length-controlled win rates \[#{20}\] 20\/20 100%/);
   });
 
+  it.skipIf(!hasData || !existsSync("/usr/bin/script"))("shows progress on a terminal for Bradley-Terry over 20 files and for export, and none off it", async () => {
+    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
+    const db = freshDb();
+    expect((await rlxf(["import", hh], db)).code).toBe(0);
+    const q = (args: string[]) => args.map((a) => `'${a}'`).join(" ");
+    const cmd = `${q([process.execPath, bin, "leaderboard", "--method", "bt", "--bootstrap", "40", "--json", ...files])} > /dev/null; ${q([process.execPath, bin, "export", "--format", "trl-preference", "--out", join(tmp, "progress.jsonl")])}`;
+    const { stdout } = await run("/usr/bin/script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, CI: "", RLXF_DB: db, RLXF_DATABASE_URL: "" }, maxBuffer: 64 * 1024 * 1024 });
+    expect(stdout).toMatch(/reading \[#{20}\] 20\/20 100%/);
+    expect(stdout).toMatch(/Bradley-Terry bootstrap \[#{20}\] 40\/40 100%/);
+    expect(stdout).toMatch(/exporting trl-preference 2312/);
+    const plain = await rlxf(["export", "--format", "trl-preference", "--out", join(tmp, "plain.jsonl")], db);
+    expect(plain.stderr).toBe("wrote 2312 trl-preference record(s) to " + join(tmp, "plain.jsonl") + "\n");
+  });
+
   it("AlpacaEval from the store: the default baseline is the policy compared with every other", async () => {
     const db = freshDb();
     const file = join(tmp, "ab-cb.jsonl");

@@ -143,14 +143,27 @@ async function comparisonsFrom(files: string[], opts: LeaderboardCliOptions): Pr
   const feedback: Feedback[] = [];
   if (files.length > 0) {
     const batches = [];
-    for (const file of files) batches.push(await readImportFile(file, { ...(opts.format ? { format: opts.format } : {}), project: opts.project }));
+    const bar = progress("reading", files.length);
+    try {
+      for (const file of files) {
+        batches.push(await readImportFile(file, { ...(opts.format ? { format: opts.format } : {}), project: opts.project }));
+        bar.tick(1, file);
+      }
+    } finally {
+      bar.done();
+    }
     const batch = mergeBatches(batches);
     for (const g of batch.generations) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
     feedback.push(...batch.feedback);
     return { feedback, generations };
   }
   const { comparisonsFromStore } = await import("../eval/index.js");
-  return withStore(opts, (store) => comparisonsFromStore(store, opts.project));
+  const bar = progress("reading feedback");
+  try {
+    return await withStore(opts, (store) => comparisonsFromStore(store, opts.project, { onRecord: () => bar.tick() }));
+  } finally {
+    bar.done();
+  }
 }
 
 async function firstRecordFormat(file: string): Promise<ImportFormat | undefined> {
@@ -208,7 +221,13 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
   }
   const { feedback, generations } = await comparisonsFrom(files, opts);
   const { bradleyTerryLeaderboard } = await import("../eval/from-feedback.js");
-  const board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed });
+  const bar = progress("Bradley-Terry bootstrap", opts.bootstrap);
+  let board;
+  try {
+    board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed, onProgress: () => bar.tick() });
+  } finally {
+    bar.done();
+  }
   if (board.length === 0) throw new RlxfError("no_data", "no comparative feedback (pairwise, ranking or ratings of one item) was found");
   out(opts.json ? JSON.stringify(board) + "\n" : table(board as unknown as Record<string, unknown>[], BT_COLUMNS));
 }

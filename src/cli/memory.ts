@@ -6,6 +6,7 @@ import { NotFoundError } from "../errors.js";
 import { MemoryRetriever, distillMemory, measureOvergeneralization, readTasks } from "../loops/index.js";
 import { MEMORY_KINDS, MEMORY_STATUSES, type MemoryKind, type MemoryStatus } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom } from "./model-options.js";
+import { progress } from "./progress.js";
 import { type DbOptions, dbOption, int, out, table, withStore, projectOption } from "./shared.js";
 
 interface DistillCli extends ModelCliOptions {
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     await withStore(opts, async (store) => {
       // A model writes the principles only when one is named on the command line.
       const model = opts.model ? modelFrom(opts, undefined) : undefined;
+      const bar = progress("distilling feedback");
       try {
         const r = await distillMemory(store, {
           project: opts.project,
@@ -45,7 +47,8 @@ export function register(program: Command): void {
           ...(opts.sourceType ? { sourceTypes: opts.sourceType } : {}),
           ...(opts.since ? { since: opts.since } : {}),
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-        });
+          onProgress: () => bar.tick(),
+        }).finally(() => bar.done());
         if (opts.json) for (const e of r.entries) out(JSON.stringify(e) + "\n");
         else {
           for (const e of r.entries) out(`${e.id}  ${e.kind}  ${cut(e.text, 100)}\n`);
@@ -131,8 +134,16 @@ export function register(program: Command): void {
       const entry = await store.memory.get(opts.project, id);
       if (!entry) throw new NotFoundError(`no memory entry "${id}" in project "${opts.project}" (rlxf memory list shows them)`);
       const model = modelFrom(opts, undefined);
+      const bar = progress("measuring", inScope.length + outOfScope.length);
       try {
-        const r = await measureOvergeneralization({ policy: { model }, entry, inScope, outOfScope, retriever: new MemoryRetriever(store, { project: opts.project, minSimilarity: opts.minSimilarity }) });
+        const r = await measureOvergeneralization({
+          policy: { model },
+          entry,
+          inScope,
+          outOfScope,
+          retriever: new MemoryRetriever(store, { project: opts.project, minSimilarity: opts.minSimilarity }),
+          onProgress: () => bar.tick(),
+        }).finally(() => bar.done());
         if (opts.json) {
           out(JSON.stringify(r) + "\n");
           return;

@@ -55,7 +55,7 @@ export type { BradleyTerryRow };
 export function bradleyTerryLeaderboard(
   feedback: Iterable<Feedback>,
   generations: ReadonlyMap<string, GenerationInfo>,
-  opts: { rounds?: number; seed?: number; alpha?: number } = {},
+  opts: { rounds?: number; seed?: number; alpha?: number; onProgress?: (done: number, total: number) => void } = {},
 ): BradleyTerryRow[] {
   const rounds = opts.rounds ?? 200;
   if (!Number.isInteger(rounds) || rounds < 1) {
@@ -67,7 +67,7 @@ export function bradleyTerryLeaderboard(
   const pairs = toPairwise(feedback, (g) => info(g)?.itemId);
   const comparisons = pairwiseToComparisons(pairs, (g) => info(g)?.policy);
   if (comparisons.length === 0) return [];
-  const boot = bradleyTerryBootstrap(comparisons, { rounds, seed: opts.seed ?? 0, alpha, scale: "elo" });
+  const boot = bradleyTerryBootstrap(comparisons, { rounds, seed: opts.seed ?? 0, alpha, scale: "elo", ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const n = new Map<string, number>();
   const won = new Map<string, number>();
   for (const c of comparisons) {

@@ -29,10 +29,15 @@ export async function alpacaEvalPairsFromStore(store: Store, project: string): P
 }
 
 /** Stored comparative feedback (pairwise, rankings, ratings) with the policy and item of each generation it targets. */
-export async function comparisonsFromStore(store: Store, project: string): Promise<{ feedback: Feedback[]; generations: Map<string, GenerationInfo> }> {
+export async function comparisonsFromStore(
+  store: Store,
+  project: string,
+  opts: { onRecord?: () => void } = {},
+): Promise<{ feedback: Feedback[]; generations: Map<string, GenerationInfo> }> {
   const feedback: Feedback[] = [];
   const generations = new Map<string, GenerationInfo>();
   for await (const rf of store.iterateResolvedFeedback({ project, kind: ["pairwise", "ranking", "rating"] })) {
+    opts.onRecord?.();
     feedback.push(rf.feedback);
     for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
   }

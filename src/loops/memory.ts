@@ -43,6 +43,8 @@ export interface DistillOptions {
   since?: string;
   /** Distil at most this many feedback records. */
   limit?: number;
+  /** Called after each feedback record looked at, with how many so far. */
+  onProgress?: (seen: number) => void;
 }
 
 export interface DistillReport {
@@ -133,6 +135,7 @@ export async function distillMemory(store: Store, opts: DistillOptions = {}): Pr
     if (types && !types.has(f.source.type)) continue;
     if (opts.limit !== undefined && seen >= opts.limit) break;
     seen++;
+    opts.onProgress?.(seen);
     if (f.kind === "correction" && isNoChangeCorrection(f.value, r.targets[0]?.output)) {
       skip("correction that changes nothing");
       continue;
@@ -314,6 +317,8 @@ export interface OvergeneralizationInput {
   outOfScope: string[];
   /** Measure also what this retriever injects (scoped retrieval). */
   retriever?: MemorySource;
+  /** Called after each input measured (in scope, then out of scope). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ChangeRate {
@@ -348,11 +353,13 @@ export async function measureOvergeneralization(x: OvergeneralizationInput): Pro
     return r.text.replace(/\s+/g, " ").trim();
   };
   const forcedSystem = memoryPrompt([{ kind: x.entry.kind, text: x.entry.text, ...(x.entry.kind === "correction" && x.entry.scope.examples[0] ? { example: x.entry.scope.examples[0] } : {}) }]);
+  let measured = 0;
   const measure = async (inputs: string[]) => {
     let forced = 0;
     let changed = 0;
     let injected = 0;
     for (const input of inputs) {
+      measured++;
       const base = await ask(input);
       if ((await ask(input, forcedSystem)) !== base) forced++;
       if (x.retriever) {
@@ -361,6 +368,7 @@ export async function measureOvergeneralization(x: OvergeneralizationInput): Pro
         const out = found.length ? await ask(input, memoryPrompt(found)) : base;
         if (out !== base) changed++;
       }
+      x.onProgress?.(measured, x.inScope.length + x.outOfScope.length);
     }
     return { forced: rateOf(inputs.length, forced), retrieved: { ...rateOf(inputs.length, changed), injected } };
   };
