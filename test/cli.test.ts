@@ -203,6 +203,26 @@ describe("rlxf CLI", () => {
     expect(bad.stderr).toMatch(/baseline: no comparison involves "Z"; policies compared: A, B, C/);
   });
 
+  it("says why HH-RLHF pairs give no leaderboard (every policy is unknown) and names them with import --policy", async () => {
+    const db = freshDb();
+    const file = join(tmp, "trl.jsonl");
+    writeFileSync(file, [0, 1, 2].map((i) => JSON.stringify({ prompt: `question ${i}`, chosen: `good ${i}`, rejected: `bad ${i}` })).join("\n") + "\n");
+    expect((await rlxf(["import", "--format", "trl-preference", file], db)).code).toBe(0);
+    for (const method of ["bt", "alpaca-eval"]) {
+      const r = await rlxf(["leaderboard", "--method", method], db);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/all 3 comparison\(s\) are between generations whose policy is "unknown"/);
+      expect(r.stderr).toContain("rlxf import --policy NAME");
+      expect(r.stderr).not.toMatch(/no comparative feedback|no pairwise comparisons with a baseline/);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    const named = freshDb();
+    expect((await rlxf(["import", "--format", "trl-preference", "--policy", "my-model", file], named)).code).toBe(0);
+    const exported = await rlxf(["export", "--format", "rlxf"], named);
+    const policies = new Set(exported.stdout.trim().split("\n").map((l) => JSON.parse(l) as { policy?: string }).filter((r) => r.policy).map((r) => r.policy));
+    expect([...policies]).toEqual(["my-model"]);
+  });
+
   it("ranks models by Bradley-Terry from a file, reproducibly for a seed", async () => {
     const file = join(tmp, "bt.jsonl");
     const lines: string[] = [];

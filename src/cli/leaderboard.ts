@@ -127,6 +127,19 @@ async function alpacaEvalPairsFrom(opts: LeaderboardCliOptions): Promise<AlpacaE
   return withStore(opts, (store) => alpacaEvalPairsFromStore(store, opts.project));
 }
 
+/** Why the store gave the alpaca-eval method no comparison: the real cause, and what to do. */
+async function whyNoPairs(opts: LeaderboardCliOptions): Promise<string> {
+  const { comparisonsFromStore, noComparisonsReason } = await import("../eval/index.js");
+  const { feedback, generations } = await withStore(opts, (store) => comparisonsFromStore(store, opts.project));
+  const pairwise = feedback.filter((f) => f.kind === "pairwise");
+  if (pairwise.length === 0) {
+    return feedback.length
+      ? `no pairwise feedback, only ${feedback.length} ranking or rating record(s): the alpaca-eval method reads pairwise feedback; --method bt also ranks from rankings and ratings`
+      : "no pairwise feedback was found";
+  }
+  return noComparisonsReason(pairwise, generations);
+}
+
 /** One line saying what the LC column's instruction difficulty is. */
 export function difficultyNote(board: AlpacaEvalBoard): string | undefined {
   const d = board.difficulty;
@@ -183,7 +196,9 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     }
     const withLC = opts.lc ?? true;
     const rows = files.length > 0 ? await alpacaEvalRowsFromFiles(files) : await alpacaEvalPairsFrom(opts);
-    if (rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
+    if (rows.length === 0) {
+      throw new RlxfError("no_data", files.length ? "no pairwise comparisons with a baseline were found" : `project "${opts.project}": ${await whyNoPairs(opts)}`);
+    }
     let bar: Progress | undefined;
     let shown = 0;
     const lcOptions = {
@@ -206,7 +221,9 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     } finally {
       bar?.done();
     }
-    if (board.rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
+    if (board.rows.length === 0) {
+      throw new RlxfError("no_data", files.length ? "no pairwise comparisons with a baseline were found" : `project "${opts.project}": ${await whyNoPairs(opts)}`);
+    }
     const note = difficultyNote(board);
     const columns = withLC ? ALPACA_COLUMNS : ALPACA_COLUMNS.filter((c) => !c.key.startsWith("length_controlled") && !c.key.startsWith("lc_"));
     if (opts.json) {
@@ -220,14 +237,17 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     return;
   }
   const { feedback, generations } = await comparisonsFrom(files, opts);
-  const { bradleyTerryLeaderboard } = await import("../eval/from-feedback.js");
-  const bar = progress("Bradley-Terry bootstrap", opts.bootstrap);
+  const { bradleyTerryLeaderboard, noComparisonsReason } = await import("../eval/from-feedback.js");
+  let bar: Progress | undefined;
   let board;
   try {
-    board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed, onProgress: () => bar.tick() });
+    board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed, onProgress: () => (bar ??= progress("Bradley-Terry bootstrap", opts.bootstrap)).tick() });
   } finally {
-    bar.done();
+    bar?.done();
   }
-  if (board.length === 0) throw new RlxfError("no_data", "no comparative feedback (pairwise, ranking or ratings of one item) was found");
+  if (board.length === 0) {
+    const where = files.length === 1 ? files[0] : files.length ? `${files.length} files` : `project "${opts.project}"`;
+    throw new RlxfError("no_data", `${where}: ${noComparisonsReason(feedback, generations)}`);
+  }
   out(opts.json ? JSON.stringify(board) + "\n" : table(board as unknown as Record<string, unknown>[], BT_COLUMNS));
 }

@@ -35,6 +35,7 @@ export function program(): Command {
     .addOption(projectOption("project the records belong to"))
     .addOption(new Option("--source-type <type>", "who gave the feedback, when the format does not say").choices([...SOURCE_TYPES]))
     .option("--source-id <id>", "id of the feedback source, when the format does not say")
+    .option("--policy <name>", "policy (model) that wrote the outputs, when the format does not say (trl-preference, anthropic-hh, qa-feedback; default unknown)")
     .addOption(dbOption())
     .option("--json", "print the import report as JSON")
     .action(runImport);
