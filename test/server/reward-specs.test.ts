@@ -74,12 +74,12 @@ describe("judges in reward specs", () => {
       spec,
       samples: [
         { prompt: "2+2?", completion: "so \\boxed{4}", reference: "4" },
-        { prompt: "2+2?", completion: "it is four", reference: "4" },
+        { prompt: "2+2?", completion: "four, or maybe five", reference: "4" },
         { prompt: "2+2?", completion: "so \\boxed{5}", reference: "4" },
       ],
     });
     expect(r.status, r.text).toBe(200);
-    // math: 1, 0, 0; judge: 10 -> 1, 7 -> 6/9, 1 -> 0; equal weights.
+    // math: 1, 0 (two answers, one wrong), 0; judge: 10 -> 1, 7 -> 6/9, 1 -> 0; equal weights.
     expect(scores(r)).toEqual([1, 0.333, 0]);
     expect(r.body.results[1].components).toEqual([
       { name: "math", type: "math", weight: 1, passed: false, score: 0 },

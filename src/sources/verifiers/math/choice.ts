@@ -74,10 +74,16 @@ export const normText = (s: string): string =>
  */
 export function choiceInLine(line: string, letters = LETTERS): string | undefined {
   const found = new Set<string>();
-  for (const m of line.slice(0, 600).matchAll(/\(\s*([A-J])\s*\)|(?:^|\s)([A-J])\)(?=\s|$|[.,;:])/g)) {
+  const s = line.slice(0, 600);
+  for (const m of s.matchAll(/\(\s*([A-J])\s*\)|(?:^|\s)([A-J])\)(?=\s|$|[.,;:])/g)) {
     const l = (m[1] ?? m[2])!;
     if (letters.includes(l)) found.add(l);
   }
+  // A bare letter after a verb of choosing (`I'd go with C.`, `My pick: C`), or before `is correct`.
+  const chosen =
+    /(?:\bgo(?:ing)? with|\bchoose|\bchose|\bpick|\bpicked|\bselect|\bselected)\s*:?\s*\**([A-J])\**(?=$|[\s.,;:!])/.exec(s) ??
+    /^[\s*]*([A-J])[\s*]+is (?:the )?(?:correct|right|best)\b/.exec(s);
+  if (chosen && letters.includes(chosen[1]!)) found.add(chosen[1]!);
   return found.size === 1 ? [...found][0] : undefined;
 }
 

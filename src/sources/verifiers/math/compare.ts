@@ -498,6 +498,52 @@ function proportional(g: Rel, p: Rel, ctx: Ctx): Verdict {
   return yes("relation", `the same relation up to a constant factor (${valText(ratio)})`);
 }
 
+/**
+ * `f(x) = x^2` and `f(t) = t^2` define the same function: when both equations define the same
+ * function of plain variables, the renaming of the prediction's variables to the gold's (none
+ * of the gold's names may already be free in the prediction's definition).
+ */
+function definitionRenaming(g: Rel, p: Rel): Map<string, string> | undefined {
+  const gl = g.sides[0];
+  const pl = p.sides[0];
+  if (gl?.kind !== "expr" || pl?.kind !== "expr" || gl.node.k !== "apply" || pl.node.k !== "apply") return undefined;
+  const ga = gl.node.args;
+  const pa = pl.node.args;
+  if (gl.node.f !== pl.node.f || ga.length !== pa.length || !ga.every((a) => a.k === "sym") || !pa.every((a) => a.k === "sym")) return undefined;
+  const map = new Map<string, string>();
+  pa.forEach((a, i) => map.set((a as { name: string }).name, (ga[i] as { name: string }).name));
+  if (new Set(map.keys()).size !== pa.length || new Set(map.values()).size !== ga.length) return undefined;
+  const body = p.sides[p.sides.length - 1]!;
+  if (body.kind !== "expr") return undefined;
+  for (const s of freeSymbols(body.node)) if (!map.has(s) && [...map.values()].includes(s)) return undefined;
+  return map;
+}
+
+function renameAll(n: Node, map: Map<string, string>, depth = 0): Node {
+  if (depth > 300) return n;
+  const r = (x: Node) => renameAll(x, map, depth + 1);
+  switch (n.k) {
+    case "sym":
+      return map.has(n.name) ? { k: "sym", name: map.get(n.name)! } : n;
+    case "add":
+      return { k: "add", terms: n.terms.map(r) };
+    case "mul":
+      return { k: "mul", factors: n.factors.map(r) };
+    case "neg":
+      return { k: "neg", x: r(n.x) };
+    case "div":
+      return { k: "div", a: r(n.a), b: r(n.b) };
+    case "pow":
+      return { k: "pow", a: r(n.a), b: r(n.b) };
+    case "fn":
+      return { k: "fn", name: n.name, args: n.args.map(r) };
+    case "apply":
+      return { k: "apply", f: n.f, args: n.args.map(r) };
+    default:
+      return n;
+  }
+}
+
 function relationsEqual(g: Rel, p: Rel, ctx: Ctx): Verdict {
   if (allEq(g) && allEq(p)) {
     const bad = contradiction(p, ctx);
@@ -507,6 +553,13 @@ function relationsEqual(g: Rel, p: Rel, ctx: Ctx): Verdict {
     if (gn !== undefined && pn !== undefined && gn === pn) {
       const v = valuesEqual(g.sides[g.sides.length - 1]!, p.sides[p.sides.length - 1]!, ctx);
       return { ...v, note: `both give ${gn}: ${v.note}` };
+    }
+    const renaming = gn !== undefined && pn !== undefined ? definitionRenaming(g, p) : undefined;
+    if (renaming) {
+      const body = p.sides[p.sides.length - 1] as Extract<MathValue, { kind: "expr" }>;
+      const renamed: MathValue = { ...body, node: renameAll(body.node, renaming) };
+      const v = valuesEqual(g.sides[g.sides.length - 1]!, renamed, ctx);
+      return { ...v, note: `both define ${gn} (${pn} renamed): ${v.note}` };
     }
     if (g.sides.length > 2 || p.sides.length > 2) {
       const v = valuesEqual(g.sides[g.sides.length - 1]!, p.sides[p.sides.length - 1]!, ctx);

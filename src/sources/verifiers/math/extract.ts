@@ -2,27 +2,41 @@
  * Finding the final answer in a free-form solution, the way a careful grader reads it.
  *
  * The text a reader sees is read (see `prepareText`): what follows the last `</think>`, without
- * HTML and LaTeX comments. Then, in order:
+ * HTML and LaTeX comments. Then, in order (the spirit of Math-Verify's priorities: a box or a
+ * `final answer` phrase, then an `answer` phrase, then the last expression):
  *
- * 1. a short text with no math delimiters that parses as a whole (`-10/9`, `x <= 2`) is its own answer;
+ * 1. a short text with no math delimiters that is not prose and parses as a whole (`-10/9`,
+ *    `x <= 2`, `2\sqrt{3}`, `1 1/2`, `twelve`) is its own answer;
  * 2. the last of: a group of `\boxed{}` answers (several boxes separated only by `and`, commas
  *    or spacing are one answer: `\boxed{-2} and \boxed{1}` is the set {-2, 1}), and
  *    `final answer` phrases (the Minerva format) or `#### X` (GSM8K); whichever comes later wins;
- * 3. the last `the answer is X` / `Answer: X` (a negated one, `the answer is not 5`, is no answer);
- * 4. the last math region or number (`$$X$$`, `\[X\]`, `\(X\)`, `$X$`, `42`): the latest sentence
- *    first, and in a sentence its math before its prose numbers;
- * 5. for a multiple-choice gold, the closing lines (`Therefore, the correct statement is (B).`).
+ * 3. the last `the answer is X` / `Answer: X` / `Answer - X` (a negated one, `the answer is not
+ *    5`, is no answer): the math right after it, the rest of its sentence when that is not prose,
+ *    else the first expression in that sentence (`The answer is 12 apples.`: 12);
+ * 4. an answer given first: a first line that is only a value (`42`, `**3/4**`, `$\frac{1}{2}$`),
+ *    followed by its reasoning with no second thoughts (`wait`, `actually`);
+ * 5. the last expression: math regions (`$$X$$`, `\[X\]`, `\(X\)`, `$X$`) and expressions in
+ *    prose (see prose.ts: `x = 5`, `3/4`, `2\sqrt{3}`, `3.2 × 10^5`, `25%`, `1,000`, never a
+ *    run of words such as `it is`), the latest sentence first and in a sentence the latest,
+ *    except that a restatement (`1/6, or about 16.7%`) comes after what it restates, and
+ *    expressions joined only by `and`/`or` are one list; a negated one (`It is 6, not 5`) is none;
+ * 6. with no number in digits at all, the last number in words (`The result is negative seven.`);
+ * 7. for a multiple-choice gold, the closing lines (`Therefore, the correct statement is (B).`).
  *
  * A candidate that does not read as an answer is passed over for the next one. Every scan is
  * linear in the text and the number of candidates tried is capped.
  */
 import { LimitReached } from "./limits.js";
+import type { ParsedAnswer } from "./parse.js";
 import { parseAnswer } from "./parse.js";
-import { findBoxes, mathRegions, numbersIn, prepareText, type Region } from "./text.js";
+import { type Blocked, isProse, joinedBy, leadingNumberPhrase, negatedBefore, numberWordsIn, proseExpressions, restatement } from "./prose.js";
+import { findBoxes, mathRegions, prepareText, type Region } from "./text.js";
+
+export { isProse } from "./prose.js";
 
 export { lastBoxed } from "./text.js";
 
-export type ExtractionMethod = "whole" | "final-answer" | "boxed" | "answer-phrase" | "math" | "number" | "line";
+export type ExtractionMethod = "whole" | "final-answer" | "boxed" | "answer-phrase" | "leading" | "math" | "expression" | "number" | "line";
 
 export interface ExtractedAnswer {
   answer: string;
@@ -46,6 +60,8 @@ export interface Candidate extends ExtractedAnswer {
   parts?: string[];
   /** A sentence of prose after an answer phrase (words, not math). */
   prose?: boolean;
+  /** A unit word that followed it in prose (`5 cm`). */
+  unit?: string;
 }
 
 export interface Extraction<T> {
@@ -58,20 +74,15 @@ export interface Extraction<T> {
   failure?: string;
 }
 
+/** `A: 5` opening a line: the answer of a question-and-answer format. */
+const ANSWER_LABEL = /(?:^|\n)[ \t]*A:[ \t]/;
+
 const MAX_PER_TIER = 24;
 const MAX_TAIL = 60;
 
 const hasDelimiters = (s: string) => s.includes("$") || s.includes("\\(") || s.includes("\\[") || /\\(?:boxed|fbox)/.test(s);
 /** Plain text: no LaTeX commands, and words like sqrt or pi that only plain text spells out. */
 export const looksPlain = (s: string) => !s.includes("\\") && /\b(?:sqrt|sin|cos|tan|ln|log|exp|abs|pi|inf|infinity|oo)\b|\*\*|\d[eE][-+]?\d/.test(s);
-
-const MATH_WORDS = new Set(["sin", "cos", "tan", "sec", "csc", "cot", "log", "exp", "sqrt", "abs", "inf", "infty", "infinity", "and", "mod", "gcd", "lcm", "max", "min", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "deg", "rad", "pct"]);
-
-/** Prose: a word of three letters or more that is not a command (`\frac`), a command's argument (`\begin{pmatrix}`) or a function name. */
-export function isProse(s: string): boolean {
-  for (const m of s.slice(0, 2000).matchAll(/(?<![\\a-zA-Z])(?<!\\[a-zA-Z]+\{\s*)[A-Za-z]{3,}/g)) if (!MATH_WORDS.has(m[0].toLowerCase())) return true;
-  return false;
-}
 
 const LABEL = /([A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?'*)\s*=\s*$/;
 
@@ -157,17 +168,71 @@ function phraseEnds(text: string, re: RegExp, max: number, skip?: (index: number
 
 const LEADING_MATH = /^(?:\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\\\(([^\n]+?)\\\)|\$((?:\\\$|[^\n$])+?)\$)/;
 
-/** What follows an answer phrase: leading math, the sentence as an answer, or its first number. */
-function answersAfter(text: string, end: number, opts: Required<ExtractOptions>, method: ExtractionMethod, negated?: Span[]): Candidate[] {
-  const raw = text.slice(end, end + 800);
-  let s = raw.replace(/^[\s*_]*(?:\(s\))?[\s*_]*(?:is|are|was|will be|would be|should be|=|:|of)?[\s*_]*:?[\s*_]*/i, "");
-  s = s.replace(/^(?:the final answer is|the answer is)\s*:?\s*/i, "");
-  if (/^(?:not\b|n't\b|never\b|no longer\b|incorrect\b|wrong\b)/i.test(s)) {
-    // "The answer is not 5": 5 is no answer, here or as a stray number.
-    const stop = s.search(/\n|\.(?=\s|$)/);
-    negated?.push({ start: end, end: end + (raw.length - s.length) + (stop < 0 ? s.length : stop), content: "" });
-    return [];
+/** Groups of prose expressions and math regions read as one answer (`2 and 3`, `x = 2 or x = -3`, `1, 2, 3`). */
+interface Item {
+  start: number;
+  end: number;
+  cand: Candidate;
+}
+
+/**
+ * Runs of items that are one list: neighbours joined only by `and`/`or`, or by commas when
+ * there are three or more of them or they are all equations. Returns each run of two or more.
+ */
+function lists(text: string, items: Item[]): Array<{ members: Item[] }> {
+  const out: Array<{ members: Item[] }> = [];
+  let run: Item[] = [];
+  let words = false;
+  const close = () => {
+    if (run.length >= 2 && (words || run.length >= 3 || run.every((m) => m.cand.answer.includes("=")))) out.push({ members: run });
+    run = [];
+    words = false;
+  };
+  for (const it of items) {
+    const prev = run[run.length - 1];
+    const how = prev ? joinedBy(text.slice(prev.end, it.start)) : undefined;
+    if (prev && how) {
+      run.push(it);
+      words ||= how !== "comma";
+    } else {
+      close();
+      run = [it];
+    }
   }
+  close();
+  return out;
+}
+
+/** A list's candidate: its members' answers as one comma-separated answer, at the last member. */
+function listCandidate(members: Item[], method: ExtractionMethod): Candidate {
+  const parts = members.map((m) => m.cand.answer.trim());
+  return { answer: parts.join(", "), method, plain: members.every((m) => m.cand.plain), pos: members[members.length - 1]!.cand.pos, parts };
+}
+
+/** Expression candidates for the prose between `from` and `to`: in text order, negated ones left out. */
+function proseItems(text: string, from: number, to: number, blocked: Blocked[], keep?: number): Item[] {
+  return proseExpressions(text, from, to, blocked, keep)
+    .filter((e) => !negatedBefore(text, e.start))
+    .map((e) => {
+      const cand: Candidate = { answer: e.text, method: e.number ? "number" : "expression", plain: looksPlain(e.text), pos: e.end };
+      if (e.unit !== undefined) cand.unit = e.unit;
+      return { start: e.start, end: e.end, cand };
+    });
+}
+
+/**
+ * What follows an answer phrase: leading math, the sentence as an answer (when it is not
+ * prose), the number in words it starts with, or its first expression (or list).
+ */
+function answersAfter(text: string, end: number, opts: Required<ExtractOptions>, method: ExtractionMethod, blocked: Blocked[]): Candidate[] {
+  const raw = text.slice(end, end + 800);
+  // `Answer - 3/4`: a dash between spaces is punctuation (`Answer -3/4` is negative).
+  let s = raw.replace(/^[ \t]+[-–—][ \t]+/, " ");
+  s = s.replace(/^[\s*_]*(?:\(s\))?[\s*_]*(?:is|are|was|will be|would be|should be|=|:|of)?[\s*_]*:?[\s*_]*/i, "");
+  s = s.replace(/^(?:the final answer is|the answer is)\s*:?\s*/i, "");
+  // "The answer is not 5": 5 is no answer, here or as a stray number (see negatedBefore).
+  if (/^(?:not\b|n't\b|never\b|no longer\b|incorrect\b|wrong\b)/i.test(s)) return [];
+  const at = end + raw.length - s.length;
   const out: Candidate[] = [];
   if (opts.latex) {
     if (/^\\(?:boxed|fbox)/.test(s)) return []; // the box is a candidate of its own
@@ -176,14 +241,21 @@ function answersAfter(text: string, end: number, opts: Required<ExtractOptions>,
     if (/^(?:\$|\\\(|\\\[)/.test(s)) return []; // malformed math: nothing to read
   }
   if (!opts.expr) return out;
-  const sentence = s.split(/\n|\.(?=\s|$)|\bI hope\b/)[0]!.replace(/\*\*/g, "").trim();
+  const stop = s.search(/\n|\.(?=\s|$)|\bI hope\b/);
+  const sentence = (stop < 0 ? s : s.slice(0, stop)).replace(/\*\*/g, "").trim();
   if (sentence === "") return out;
   if (!hasDelimiters(sentence)) {
     const prose = isProse(sentence);
     out.push({ answer: sentence, method, plain: !sentence.includes("\\") && looksPlain(sentence), pos: end, ...(prose ? { prose } : {}) });
+    const words = leadingNumberPhrase(sentence);
+    if (words !== undefined && prose) out.push({ answer: words, method, plain: true, pos: end });
   }
-  const first = numbersIn(sentence)[0];
-  if (first && first.text !== sentence) out.push({ answer: first.text, method, plain: true, pos: end });
+  const items = proseItems(text, at, at + (stop < 0 ? s.length : stop), blocked, 16);
+  if (items.length) {
+    const first = lists(text, items)[0];
+    if (first && first.members[0] === items[0]) out.push({ ...listCandidate(first.members, method), pos: end });
+    if (items[0]!.cand.answer !== sentence) out.push({ ...items[0]!.cand, method, pos: end });
+  }
   return out;
 }
 
@@ -200,6 +272,47 @@ export interface FindOptions {
   lines?: boolean;
 }
 
+/** Second thoughts after an answer given first: the reasoning changed it. */
+const SECOND_THOUGHTS = /\b(?:wait|actually|correction|mistake|oops|sorry|re-?check|re-?calculat\w*|instead|however|but)\b/i;
+/** What opens the reasoning after an answer given first on the same line (`12. Because ...`). */
+const EXPLANATION = /^[\s*_#>]*(?:explanation|reasoning|reason|because|since|this is because|here'?s why|here is why|why|justification|work(?:ing)?|solution|steps?\b|to see (?:this|why)|proof)\b/i;
+
+/**
+ * An answer given first: the first line (or first sentence, when the reasoning opens with
+ * `Because`, `Explanation:`...) is only a value: a number, a fraction, a percentage, a math
+ * region, a choice letter. Undefined when the rest has second thoughts.
+ */
+function leadingAnswer(t: string, regions: Region[]): Candidate | undefined {
+  const nl = t.indexOf("\n");
+  if (nl < 0 && !/[.!:]\s/.test(t.slice(0, 80))) return undefined;
+  let lineEnd = nl < 0 ? t.length : nl;
+  let rest = t.slice(lineEnd);
+  const sentence = /^[^\n]{1,80}?[.!:](?=\s)/.exec(t);
+  if (sentence && sentence[0].length < lineEnd && EXPLANATION.test(t.slice(sentence[0].length, sentence[0].length + 40))) {
+    lineEnd = sentence[0].length;
+    rest = t.slice(lineEnd);
+  }
+  if (lineEnd > 80 || rest.trim() === "" || SECOND_THOUGHTS.test(rest.slice(0, 20_000))) return undefined;
+  const line = t
+    .slice(0, lineEnd)
+    .replace(/^[\s#>]*/, "")
+    .replace(/[.!:]$/, "")
+    .replace(/\*\*|__/g, "")
+    .trim();
+  if (line === "") return undefined;
+  const region = regions[0];
+  if (region && region.start <= t.indexOf(line) + 2 && region.end >= lineEnd - 2 && /^(?:\$|\\\(|\\\[)/.test(line)) {
+    if (/[=<>]|\\(?:le|ge|leq|geq|neq|ne|approx)\b|\\text/.test(region.content)) return undefined;
+    return { answer: region.content, method: "leading", plain: false, pos: 0 };
+  }
+  if (hasDelimiters(line)) return undefined;
+  // A number (with its sign, separators, decimals, a fraction, percent, scientific notation), or a choice letter.
+  if (/^\(?[A-J]\)?$/.test(line) || /^[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:\s?\d+\/\d+|\/\d+)?(?:e[-+]?\d+|\s?[×x*]\s?10\^[-+]?\d+)?\s?%?$/.test(line) && /\d/.test(line)) {
+    return { answer: line, method: "leading", plain: true, pos: 0 };
+  }
+  return undefined;
+}
+
 export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefined, options: ExtractOptions = {}, find: FindOptions = {}): Extraction<T> {
   const opts: Required<ExtractOptions> = { latex: options.latex ?? true, expr: options.expr ?? true };
   const prepared = prepareText(raw);
@@ -212,7 +325,7 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   if (t === "") return result;
   const tried = new Set<string>();
   const attempt = (c: Candidate): boolean => {
-    const key = `${c.plain}\u0000${c.answer}`;
+    const key = `${c.plain}\u0000${c.prose ?? false}\u0000${c.answer}\u0000${c.unit ?? ""}`;
     if (tried.has(key)) return false;
     tried.add(key);
     try {
@@ -230,7 +343,7 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
   };
 
   // 1. The whole text.
-  if (!hasDelimiters(t) && t.length <= 200 && !/\banswer\b/i.test(t)) {
+  if (!hasDelimiters(t) && t.length <= 200 && !/\banswer\b/i.test(t) && !ANSWER_LABEL.test(t)) {
     const plain = !t.includes("\\");
     const prose = isProse(t);
     if ((plain ? opts.expr : opts.latex) && attempt({ answer: t, method: "whole", plain: plain && looksPlain(t), pos: 0, ...(prose ? { prose } : {}) })) return result;
@@ -238,63 +351,88 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
 
   const regions = mathRegions(t);
   const boxes = findBoxes(t);
-  const negated: Span[] = [];
+  // Prose is what lies outside math regions and boxes.
+  const blocked: Blocked[] = [...regions.valid, ...regions.malformed, ...boxes].sort((a, b) => a.start - b.start);
   // 2. Boxes and final-answer phrases, last first.
   const tier1: Candidate[] = [];
   if (opts.latex) tier1.push(...groups(t, boxes, "boxed", regions.valid));
   // `####` closes a GSM8K-style solution.
-  for (const end of phraseEnds(t, /\bfinal\s+answers?\b|####/gi, MAX_PER_TIER)) tier1.push(...answersAfter(t, end, opts, "final-answer", negated));
+  for (const end of phraseEnds(t, /\bfinal\s+answers?\b|####/gi, MAX_PER_TIER)) tier1.push(...answersAfter(t, end, opts, "final-answer", blocked));
   tier1.sort((a, b) => b.pos - a.pos);
   for (const c of tier1) if (attempt(c)) return result;
 
   // 3. Answer phrases, last first.
-  const re = find.phrases ?? /\banswers?\b/gi;
+  const re = find.phrases ?? /\banswers?\b|(?:^|\n)[ \t]*A:(?=[ \t])/gi;
   const tier2: Candidate[] = [];
-  for (const end of phraseEnds(t, re, MAX_PER_TIER, (i) => /final\s+$/i.test(t.slice(Math.max(0, i - 8), i)))) tier2.push(...answersAfter(t, end, opts, "answer-phrase", negated));
+  for (const end of phraseEnds(t, re, MAX_PER_TIER, (i) => /final\s+$/i.test(t.slice(Math.max(0, i - 8), i)))) tier2.push(...answersAfter(t, end, opts, "answer-phrase", blocked));
   tier2.sort((a, b) => b.pos - a.pos);
   for (const c of tier2) if (attempt(c)) return result;
 
-  // 4. The last math regions and numbers.
-  const tail: Candidate[] = [];
+  // 4. An answer given first, then its reasoning.
+  const lead = leadingAnswer(t, regions.valid);
+  if (lead && (lead.plain ? opts.expr : opts.latex) && attempt(lead)) return result;
+
+  // 5. The last expressions: math regions and expressions in prose.
+  const items: Item[] = [];
   if (opts.latex) {
-    const last = regions.valid.slice(-MAX_TAIL);
-    if (find.gold) tail.push(...groups(t, last, "math", []).map((c) => ({ ...c, pos: c.pos + 1 })));
-    else for (const r of last) tail.push({ answer: r.content, method: "math", plain: false, pos: r.end });
+    for (const r of regions.valid.slice(-MAX_TAIL)) {
+      if (negatedBefore(t, r.start)) continue;
+      items.push({ start: r.start, end: r.end, cand: { answer: r.content, method: "math", plain: false, pos: r.end } });
+    }
   }
-  if (opts.expr) {
-    // Numbers inside math, boxes or a negated answer are not prose numbers.
-    const blocked: Span[] = [...regions.valid, ...regions.malformed, ...boxes, ...negated].sort((a, b) => a.start - b.start);
-    const nums = numbersIn(t);
-    let k = 0;
-    // Blocked spans may overlap: keep the furthest end seen so far.
-    let reach = -1;
-    const prose = nums.filter((n) => {
-      while (k < blocked.length && blocked[k]!.start <= n.start) reach = Math.max(reach, blocked[k++]!.end);
-      return n.start >= reach;
-    });
-    for (const n of prose.slice(-MAX_TAIL)) tail.push({ answer: n.text, method: "number", plain: true, pos: n.end });
-  }
-  // Latest sentence first; within a sentence, its math before its prose numbers ("$\frac{1}{6}$, or about 16.7%").
-  const newlines: number[] = [];
-  for (const m of t.matchAll(/\n|[.!?](?=\s|$)/g)) newlines.push(m.index!);
-  // A displayed formula ends its sentence too.
-  for (const r of regions.valid) if (r.display) newlines.push(r.end - 1);
-  newlines.sort((a, b) => a - b);
-  const lineOf = (pos: number) => {
+  if (opts.expr) items.push(...proseItems(t, 0, t.length, blocked, MAX_TAIL));
+  items.sort((a, b) => a.start - b.start);
+  // Sentences end at a line break, at `.`, `!` or `?` before a space, and after displayed math.
+  const stops: number[] = [];
+  for (const m of t.matchAll(/\n|[.!?](?=\s|$)/g)) stops.push(m.index);
+  for (const r of regions.valid) if (r.display) stops.push(r.end - 1);
+  stops.sort((a, b) => a - b);
+  const sentenceOf = (pos: number) => {
     let lo = 0;
-    let hi = newlines.length;
+    let hi = stops.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (newlines[mid]! < pos) lo = mid + 1;
+      if (stops[mid]! < pos) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   };
-  const key = (c: Candidate) => lineOf(c.pos - 1) * 2 + (c.method === "math" ? 1 : 0);
-  tail.sort((a, b) => key(b) - key(a) || b.pos - a.pos);
-  for (const c of tail.slice(0, MAX_TAIL)) if (attempt(c)) return result;
+  // Order: latest sentence first; in a sentence, latest first, but a restatement after what it
+  // restates, and a list before its last member.
+  const ranked: Array<{ cand: Candidate; sentence: number; rank: number; sub: number }> = [];
+  let chainEnd = items.length - 1;
+  for (let k = items.length - 1; k >= 0; k--) {
+    const it = items[k]!;
+    const sentence = sentenceOf(it.start);
+    // The chain of restatements this item opens runs to chainEnd.
+    const restates = k > 0 && sentenceOf(items[k - 1]!.start) === sentence && restatement(t.slice(items[k - 1]!.end, it.start));
+    ranked.push({ cand: it.cand, sentence, rank: items[chainEnd]!.start, sub: k });
+    if (!restates) chainEnd = k - 1;
+  }
+  for (const l of lists(t, items)) {
+    const lastMember = l.members[l.members.length - 1]!;
+    const mixed = new Set(l.members.map((m) => m.cand.method === "math")).size > 1;
+    if (mixed || sentenceOf(l.members[0]!.start) !== sentenceOf(lastMember.start)) continue;
+    const method: ExtractionMethod = lastMember.cand.method === "math" ? "math" : "expression";
+    ranked.push({ cand: listCandidate(l.members, method), sentence: sentenceOf(lastMember.start), rank: lastMember.start, sub: -1 });
+  }
+  if (find.gold && opts.latex) {
+    // A gold's neighbouring regions joined by a few words are one answer too (`$y_1 = 2$ and $y_2 = 3$`).
+    const last = regions.valid.slice(-MAX_TAIL);
+    for (const g of groups(t, last, "math", [])) if (g.parts) ranked.push({ cand: g, sentence: sentenceOf(g.pos), rank: g.pos, sub: -2 });
+  }
+  ranked.sort((a, b) => b.sentence - a.sentence || b.rank - a.rank || a.sub - b.sub);
+  for (const r of ranked.slice(0, MAX_TAIL)) if (attempt(r.cand)) return result;
 
-  // 5. The closing lines.
+  // 6. No number in digits at all: a number in words (`The result is negative seven.`), the last first.
+  if (opts.expr && ranked.length === 0) {
+    for (const w of numberWordsIn(t).reverse()) {
+      if (blocked.some((b) => b.start <= w.start && w.end <= b.end) || negatedBefore(t, w.start)) continue;
+      if (attempt({ answer: w.value, method: "number", plain: true, pos: w.end })) return result;
+    }
+  }
+
+  // 7. The closing lines.
   if (find.lines) {
     let end = t.length;
     for (let k = 0; k < 5 && end > 0; k++) {
@@ -309,6 +447,13 @@ export function findAnswer<T>(raw: string, accept: (c: Candidate) => T | undefin
     }
   }
   return result;
+}
+
+/** A unit read from the prose next to a value (`5 cm`) joins the value's own flags. */
+export function withUnit(p: ParsedAnswer, unit: string | undefined): ParsedAnswer {
+  if (unit === undefined || unit === "unit" || p.value.kind !== "expr" || p.value.flags?.unit !== undefined) return p;
+  if (unit === "deg") return { ...p, value: { ...p.value, flags: { ...p.value.flags, degrees: true } }, flags: { ...p.flags, degrees: true } };
+  return { ...p, value: { ...p.value, flags: { ...p.value.flags, unit } }, flags: { ...p.flags, unit } };
 }
 
 /** Whether a candidate reads as an answer: it parses as math, or it is a few words (boxed, or short and not prose). */

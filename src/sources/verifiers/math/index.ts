@@ -8,7 +8,7 @@ import { RlxfError } from "../../../errors.js";
 import type { VerificationResult, Verifier, VerifyInput } from "../types.js";
 import { type Choice, choiceIn, choiceInLine, choiceLetter, normalizeChoices, normText } from "./choice.js";
 import { answersCompared, type CompareOptions, describe, makeCtx, type Verdict } from "./compare.js";
-import { type Candidate, type ExtractedAnswer, type ExtractionMethod, type ExtractOptions, findAnswer, looksPlain } from "./extract.js";
+import { type Candidate, type ExtractedAnswer, type ExtractionMethod, type ExtractOptions, findAnswer, looksPlain, withUnit } from "./extract.js";
 import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
 import { Meter } from "./numbers.js";
 import { type ParsedAnswer, parseAnswer, trimAnswer, whyNotMath } from "./parse.js";
@@ -104,7 +104,8 @@ const clip = (s: string) => (s.length > 2000 ? s.slice(0, 1999) + "…" : s);
  */
 function parseCandidate(c: Candidate, limits: MathLimits, meter: Meter, gold?: { text: string; parsed: ParsedAnswer }): ParsedAnswer | undefined {
   if (gold && squash(c.answer) === squash(gold.text)) return gold.parsed;
-  const parsed = parseAnswer(c.answer, { plain: c.plain, limits, meter });
+  const read = parseAnswer(c.answer, { plain: c.plain, limits, meter });
+  const parsed = read && withUnit(read, c.unit);
   const goldIsText = gold === undefined || gold.parsed.value.kind === "text";
   if (!parsed) return undefined;
   if (parsed.value.kind !== "text") return c.prose ? undefined : parsed;

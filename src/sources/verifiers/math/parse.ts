@@ -10,6 +10,7 @@ import type { AnswerFlags, MathValue, Node, NumLit, RelOp } from "./ast.js";
 import { lex, NotMath, numLit, type Tok } from "./lexer.js";
 import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
 import { Meter, ratInt, ratMul, ratPowInt } from "./numbers.js";
+import { numberPhrase } from "./prose.js";
 import { repairEscapes } from "./text.js";
 import { classifyWords, GENERIC_UNITS } from "./units.js";
 
@@ -227,7 +228,8 @@ class Parser {
         // unless that is a bare name (`x \approx 11` is 11).
         if (approx === 0) {
           const [h0, h1] = parts[0]!;
-          const bare = h1 - h0 === 1 && this.toks[h0]!.t === "id";
+          // `\approx 3.14` (nothing before it) is 3.14 too.
+          const bare = h1 <= h0 || (h1 - h0 === 1 && this.toks[h0]!.t === "id");
           const [lo2, hi2] = bare ? rel.parts[1]! : rel.parts[0]!;
           return this.value(lo2, hi2, depth + 1);
         }
@@ -468,6 +470,8 @@ class ExprParser {
           factors.push({ k: "div", a: num, b: rhs });
         }
       } else if (this.startsOperand(t)) {
+        // `4 5` is not twenty: two numbers side by side are no product (`2\frac{1}{2}`, `1 1/2` are read apart).
+        if (t.t === "num" && this.toks[this.pos - 1]?.t === "num") throw new NotMath("two numbers side by side");
         factors.push(this.parsePostfix());
       } else break;
     }
@@ -606,8 +610,11 @@ class ExprParser {
     if (!t) throw new NotMath("a missing operand");
     switch (t.t) {
       case "num": {
+        const at = this.pos;
         this.advance();
         const node: Node = { k: "num", lit: t.lit };
+        const mixed = this.mixedNumber(t.lit, at);
+        if (mixed) return { k: "add", terms: [node, mixed] };
         // A mixed number: 2\frac{1}{2} is two and a half.
         const n = this.peek();
         if (n?.t === "fn" && n.v === "frac" && t.lit.decimals === 0 && t.lit.exp10 === 0) {
@@ -684,6 +691,22 @@ class ExprParser {
       default:
         throw new NotMath(`unexpected ${describeTok(t)}`);
     }
+  }
+
+  /**
+   * `1 1/2` (one and a half): an integer, a space, then a fraction of integers that nothing else
+   * follows. The fraction is returned and the cursor moved past it; otherwise undefined.
+   */
+  private mixedNumber(whole: NumLit, at: number): Node | undefined {
+    const isInt = (l: NumLit) => l.decimals === 0 && l.exp10 === 0;
+    const [a, slash, b, after] = [this.toks[this.pos], this.toks[this.pos + 1], this.toks[this.pos + 2], this.pos + 3 < this.hi ? this.toks[this.pos + 3] : undefined];
+    if (!isInt(whole) || a?.t !== "num" || !a.sp || !isInt(a.lit) || !isOp(slash, "/") || b?.t !== "num" || !isInt(b.lit)) return undefined;
+    if (this.pos + 2 >= this.hi || (after && (this.startsOperand(after) || isOp(after, "^") || isOp(after, "!") || isOp(after, "/") || isOp(after, "*")))) return undefined;
+    const before = this.toks[at - 1];
+    if (before && (isOp(before, "/") || isOp(before, "^") || isOp(before, "*") || isOp(before, ":"))) return undefined;
+    this.pos += 3;
+    this.skip();
+    return { k: "div", a: { k: "num", lit: a.lit }, b: { k: "num", lit: b.lit } };
   }
 
   /** `\frac{1}{2}` with integer arguments right after an integer, or undefined. */
@@ -1143,7 +1166,9 @@ export function parseAnswer(raw: string, opts: ParseOptions = {}): ParsedAnswer 
   const trimmed = trimAnswer(repairEscapes(raw));
   if (trimmed === "") return undefined;
   if (trimmed.length > limits.maxAnswerChars) throw new LimitReached("maxAnswerChars", `the answer is ${trimmed.length} characters long (at most ${limits.maxAnswerChars} are read)`);
-  let text = SPACED_THOUSANDS.test(trimmed) ? trimmed.replace(/ /g, "") : trimmed;
+  // A number in words (`twelve`, `three quarters`) is that number.
+  const words = /^[\\A-Za-z]/.test(trimmed) ? numberPhrase(trimmed) : undefined;
+  let text = words ?? (SPACED_THOUSANDS.test(trimmed) ? trimmed.replace(/ /g, "") : trimmed);
   try {
     const lexed = lex(text, opts.plain ?? false, meter);
     const { toks, meaningful } = classify(lexed);

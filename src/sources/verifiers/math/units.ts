@@ -38,6 +38,7 @@ units("cent", "cents", "¢");
 units("eur", "euro", "euros", "€");
 units("gbp", "£");
 units("rad", "radian", "radians");
+units("deg", "degree", "degrees");
 units("j", "joule", "joules");
 units("ev", "electronvolt", "electronvolts");
 units("kev");
@@ -86,6 +87,18 @@ export const GENERIC_UNITS = new Set(["unit"]);
  * undefined when some word in it is not a unit.
  */
 export function unitOf(text: string): string | undefined {
+  if (text.length > 60) return undefined;
+  const hit = unitCache.get(text);
+  if (hit !== undefined || unitCache.has(text)) return hit;
+  const u = readUnit(text);
+  if (unitCache.size > 2000) unitCache.clear();
+  unitCache.set(text, u);
+  return u;
+}
+
+const unitCache = new Map<string, string | undefined>();
+
+function readUnit(text: string): string | undefined {
   let t = text
     .replace(/\\(?:mathrm|text|mbox|textrm)\s*\{([^{}]*)\}/g, "$1")
     .replace(/\\(?:cdot|,|;|:|!|quad)/g, " ")
