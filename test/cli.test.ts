@@ -203,7 +203,7 @@ describe("rlxf CLI", () => {
     expect(bad.stderr).toMatch(/baseline: no comparison involves "Z"; policies compared: A, B, C/);
   });
 
-  it("says why HH-RLHF pairs give no leaderboard (every policy is unknown) and names them with import --policy", async () => {
+  it("says why a leaderboard ranks nothing: HH-RLHF pairs of policy unknown (named with import --policy), feedback in another project", async () => {
     const db = freshDb();
     const file = join(tmp, "trl.jsonl");
     writeFileSync(file, [0, 1, 2].map((i) => JSON.stringify({ prompt: `question ${i}`, chosen: `good ${i}`, rejected: `bad ${i}` })).join("\n") + "\n");
@@ -215,6 +215,14 @@ describe("rlxf CLI", () => {
       expect(r.stderr).toContain("rlxf import --policy NAME");
       expect(r.stderr).not.toMatch(/no comparative feedback|no pairwise comparisons with a baseline/);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    // Feedback in another project: the commands say so instead of "nothing found".
+    const elsewhere = freshDb();
+    expect((await rlxf(["import", "--format", "trl-preference", "--project", "elsewhere", file], elsewhere)).code).toBe(0);
+    for (const args of [["leaderboard", "--method", "bt"], ["leaderboard", "--method", "alpaca-eval"], ["rm", "train", "--name", "x"]]) {
+      const r = await rlxf(args, elsewhere);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(r.stderr, args.join(" ")).toContain(`project "default" holds no feedback, but project "elsewhere" (3) does: pass --project NAME`);
     }
     const named = freshDb();
     expect((await rlxf(["import", "--format", "trl-preference", "--policy", "my-model", file], named)).code).toBe(0);

@@ -24,7 +24,7 @@ import {
 } from "../learn/index.js";
 import { type Store, readSnapshot } from "../store/index.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, withStore, projectOption } from "./shared.js";
+import { type DbOptions, dbOption, info, otherProjectsHint, out, withStore, projectOption } from "./shared.js";
 
 /** A comma-separated list option whose values must come from `allowed`. */
 export const listOf =
@@ -191,7 +191,7 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
   if (built.train.length === 0) {
     throw new RlxfError(
       "no_data",
-      `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})`,
+      `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})${await withStore(opts, (store) => otherProjectsHint(store, opts.project))}`,
     );
   }
   await writeDatasetFile(opts.out, opts.format, built.train);

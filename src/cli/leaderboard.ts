@@ -14,7 +14,7 @@ import type { Feedback } from "../feedback/index.js";
 import { detectFormat } from "../io/detect.js";
 import { readRawRecords } from "../io/records.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../io/types.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore, projectOption } from "./shared.js";
+import { type DbOptions, dbOption, info, int, otherProjectsHint, out, table, withStore, projectOption } from "./shared.js";
 import { type Progress, progress } from "./progress.js";
 
 export function registerLeaderboard(p: Command): void {
@@ -135,7 +135,7 @@ async function whyNoPairs(opts: LeaderboardCliOptions): Promise<string> {
   if (pairwise.length === 0) {
     return feedback.length
       ? `no pairwise feedback, only ${feedback.length} ranking or rating record(s): the alpaca-eval method reads pairwise feedback; --method bt also ranks from rankings and ratings`
-      : "no pairwise feedback was found";
+      : `no pairwise feedback was found${await withStore(opts, (store) => otherProjectsHint(store, opts.project))}`;
   }
   return noComparisonsReason(pairwise, generations);
 }
@@ -247,7 +247,8 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
   }
   if (board.length === 0) {
     const where = files.length === 1 ? files[0] : files.length ? `${files.length} files` : `project "${opts.project}"`;
-    throw new RlxfError("no_data", `${where}: ${noComparisonsReason(feedback, generations)}`);
+    const hint = files.length === 0 && feedback.length === 0 ? await withStore(opts, (store) => otherProjectsHint(store, opts.project)) : "";
+    throw new RlxfError("no_data", `${where}: ${noComparisonsReason(feedback, generations)}${hint}`);
   }
   out(opts.json ? JSON.stringify(board) + "\n" : table(board as unknown as Record<string, unknown>[], BT_COLUMNS));
 }

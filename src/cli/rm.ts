@@ -42,7 +42,7 @@ import { type Store, readSnapshot } from "../store/index.js";
 import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord, sourceTypeList, sourcesLine } from "./dataset.js";
 import { type SegmentTrainCliOptions, runTrainSegments, segmentTrainOptions } from "./dense.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, table, withStore, projectOption } from "./shared.js";
+import { type DbOptions, dbOption, info, otherProjectsHint, out, table, withStore, projectOption } from "./shared.js";
 
 interface QueryOptions extends DbOptions {
   project: string;
@@ -166,7 +166,7 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
     );
     bar.done(`records: ${pairs.length} pairs`);
     if (pairs.length === 0) {
-      throw new RlxfError("no_data", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)`);
+      throw new RlxfError("no_data", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)${await otherProjectsHint(store, opts.project)}`);
     }
     const embedder = embedderFrom(opts, store);
     const featurizer: Featurizer = embedder

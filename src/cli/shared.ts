@@ -94,6 +94,23 @@ export function commandHint(command: string, opts: DbOptions & { project?: strin
   return [command, ...flags].join(" ");
 }
 
+/**
+ * When `project` holds no feedback but other projects of the store do, the likelier cause of "nothing found": a
+ * sentence naming them and `--project` (empty otherwise).
+ */
+export async function otherProjectsHint(store: Store, project: string): Promise<string> {
+  if ((await store.counts(project)).feedback > 0) return "";
+  const others: string[] = [];
+  for (const p of await store.projects()) {
+    if (p === project) continue;
+    const n = (await store.counts(p)).feedback;
+    if (n > 0) others.push(`"${p}" (${n})`);
+    if (others.length === 5) break;
+  }
+  if (!others.length) return "";
+  return `; project "${project}" holds no feedback, but ${others.length === 1 ? "project" : "projects"} ${others.join(", ")} ${others.length === 1 ? "does" : "do"}: pass --project NAME (or set RLXF_PROJECT)`;
+}
+
 /** Where a saved result shows in the web app, for this project and store. */
 export function webAppHint(path: string, opts: DbOptions & { project: string }): string {
   return `the web app of \`${commandHint("rlxf serve", { db: opts.db })}\` shows it at ${path} to a key of project "${opts.project}" (\`${commandHint("rlxf keys create --role read", opts)}\`)`;
