@@ -56,7 +56,8 @@ import { type DbOptions, dbOption, info, out, table, withStore, projectOption } 
 export interface SegmentTrainCliOptions extends DbOptions {
   name: string;
   project: string;
-  sourceType?: SourceType;
+  /** One source type, or several (`rm train --source-type human,judge`). */
+  sourceType?: SourceType | SourceType[];
   l2?: number;
   testFraction: number;
   seed: number;
