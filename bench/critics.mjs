@@ -6,24 +6,20 @@
 // same run: the same number of bare chat requests to the same server at the same concurrency (the ratio is what
 // critiquing, revising, verifying and bookkeeping cost on top of the model calls).
 // Knobs: BENCH_CONCURRENCY (default 64), BENCH_LATENCY_MS (server latency, default 0), BENCH_ROUNDS (default 3).
-import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { evaluateCritic, readSolutions } from "../dist/critics/index.js";
 import { scriptedCriticResponder } from "../dist/critics/testing/index.js";
 import { createModel } from "../dist/providers/index.js";
 import { startFakeModelServer } from "../dist/providers/testing/index.js";
 import { createVerifier } from "../dist/sources/verifiers/registry.js";
+import { needData } from "./data.mjs";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DATA = process.env.RLXF_DATA ? resolve(process.env.RLXF_DATA) : resolve(import.meta.dirname, "..", "..", "shared", "data");
-const dir = join(DATA, "realcritic");
-if (!existsSync(dir)) {
-  console.error(`${dir} is missing: set RLXF_DATA to the shared data folder`);
-  process.exit(1);
-}
+const dir = needData("realcritic");
 const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl.gz")).sort().map((f) => join(dir, f));
 
 // The labels straight from the files, per task.

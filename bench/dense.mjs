@@ -15,8 +15,6 @@
 // the answers, against the annotators' spans (span precision, recall, F1); and the time to score all 2,000 answers
 // with the dense model against the holistic one, measured in the same run.
 // Knobs: BENCH_SEEDS (default 1,2,3,4,5), BENCH_RESAMPLES (default 2000).
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { bootstrapMean } from "../dist/eval/index.js";
 import { explanationPhrase, memorySource, readImportFile } from "../dist/io/index.js";
 import {
@@ -25,21 +23,17 @@ import {
   collectExamples,
   itemPassages,
   labelCues,
-  pairMargins,
   segmentRewardModel,
   spanScores,
   trainRewardModel,
   trainSegmentModel,
 } from "../dist/learn/index.js";
+import { pairMargins } from "../dist/learn/reward/train.js";
+import { needData } from "./data.mjs";
 
 const SEEDS = (process.env.BENCH_SEEDS ?? "1,2,3,4,5").split(",").map(Number);
 const RESAMPLES = Number(process.env.BENCH_RESAMPLES ?? 2000);
-const DATA = process.env.RLXF_DATA ? resolve(process.env.RLXF_DATA) : resolve(import.meta.dirname, "..", "..", "shared", "data");
-const file = join(DATA, "fine-grained-rlhf", "qa-feedback-dev.json.gz");
-if (!existsSync(file)) {
-  console.error(`${file} is missing: set RLXF_DATA to the shared data folder`);
-  process.exit(1);
-}
+const file = needData("fine-grained-rlhf", "qa-feedback-dev.json.gz");
 const LABELS = ["Irrelevant", "Redundant", "Incoherent", "Unverifiable", "Wrong-Grounding"];
 const RELEVANCE = ["Irrelevant", "Redundant", "Incoherent"];
 const FACTUALITY = ["Wrong-Grounding", "Unverifiable"];

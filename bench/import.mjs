@@ -4,11 +4,12 @@
 import Database from "better-sqlite3";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { mergeBatches, readImportFile } from "../dist/io/index.js";
 import { openStore } from "../dist/store/index.js";
+import { needData } from "./data.mjs";
 
-const dir = resolve(import.meta.dirname, "..", "..", "shared", "data", "alpaca_eval", "annotations");
+const dir = needData("alpaca_eval", "annotations");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json.gz")).sort().map((f) => join(dir, f));
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-bench-"));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

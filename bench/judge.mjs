@@ -47,7 +47,7 @@ const store = await openStore(target);
 // the main thread reads the cache and talks to the model.
 async function once(label, rows = pairs, modelName = "bench-judge") {
   const sink = new WorkerSink(target);
-  const model = createModel({ baseUrl, model: modelName, concurrency: CONCURRENCY, timeoutMs: 30_000 }, { cache: new StoreResponseCache(sink.cacheStore(store.responseCache)) });
+  const model = createModel({ baseUrl, model: modelName, concurrency: CONCURRENCY, timeoutMs: 30_000 }, { cache: new StoreResponseCache(sink.cacheStore(store.responseCache), { project: "bench" }) });
   try {
     const report = await runPairwise(rows, "pairwise", { model, store, sink, concurrency: 2 * CONCURRENCY });
     return { label, report };

@@ -6,16 +6,11 @@
 // environment (reading, featurizing, fitting AlpacaEval's instruction difficulty); (3) `runLab` with every method at
 // the default settings on gold feedback (1000 labels), exact measurement and length-controlled win rates included.
 // Prints each method's time and the ratio of the whole comparison to the baseline pass.
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { LAB_METHODS, loadLabEnvironment, readLabAnnotations, runLab } from "../dist/lab/index.js";
 import { hashedNgramFeaturizer } from "../dist/learn/index.js";
+import { needData } from "./data.mjs";
 
-const DIR = resolve(import.meta.dirname, "..", "..", "shared", "data", "alpaca_eval", "annotations");
-if (!existsSync(DIR)) {
-  console.error(`no AlpacaEval annotations at ${DIR}`);
-  process.exit(1);
-}
+const DIR = needData("alpaca_eval", "annotations");
 
 async function featurizationPass() {
   const rows = await readLabAnnotations([DIR]);

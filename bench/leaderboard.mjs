@@ -8,18 +8,14 @@
 // the process and its threads) and wall seconds, and their ratios to pandas. The win-rate columns of rlxf and
 // pandas are checked to agree. Setup: python3-pandas is installed with apt-get when /usr/bin/python3 lacks pandas.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { needData } from "./data.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const data = process.env.RLXF_DATA ?? resolve(root, "..", "shared", "data");
-const dir = join(data, "alpaca_eval", "annotations");
-if (!existsSync(dir)) {
-  console.error(`no AlpacaEval annotations in ${dir} (set RLXF_DATA to the shared data folder)`);
-  process.exit(1);
-}
+const dir = needData("alpaca_eval", "annotations");
 const files = readdirSync(dir)
   .filter((f) => /\.json(\.gz)?$/.test(f))
   .sort()

@@ -10,12 +10,13 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createRng } from "../dist/eval/index.js";
 import { memorySource, readImportFile } from "../dist/io/index.js";
 import { collectPairs, csrFromRows, fitLogistic, foldsByItem, hashedNgramFeaturizer, sparseSub } from "../dist/learn/index.js";
+import { needData } from "./data.mjs";
 
-const HH = resolve(import.meta.dirname, "..", "..", "shared", "data", "hh-rlhf", "harmless-base-test.jsonl.gz");
+const HH = needData("hh-rlhf", "harmless-base-test.jsonl.gz");
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const L2 = Number(process.env.BENCH_L2 ?? 1);
 const FOLDS = 5;

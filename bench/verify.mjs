@@ -12,10 +12,12 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { humanEvalSpec, loadHumanEval, mapLimit, mathEquivalent, planPython, runHumanEval, runSandboxed, sandboxInfo } from "../dist/sources/verifiers/index.js";
+import { needData } from "./data.mjs";
 
-const data = resolve(import.meta.dirname, "..", "..", "shared", "data");
+const mathCases = needData("math-verify", "cases.jsonl");
+const humanEvalFile = needData("human-eval", "HumanEval.jsonl.gz");
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
@@ -25,7 +27,7 @@ const fmt = (x, d = 1) => x.toFixed(d);
 console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
 // 1. math
-const cases = readFileSync(join(data, "math-verify", "cases.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const cases = readFileSync(mathCases, "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const verifyCase = (c) => mathEquivalent(c.gold, c.pred, { goldMatch: c.match_types, predMatch: c.match_types, ...(c.precision !== undefined ? { precision: c.precision } : {}) });
 let agree = 0;
 for (const c of cases) if (verifyCase(c).equivalent === c.expected) agree++; // also warms up
@@ -46,7 +48,7 @@ console.log(`math, hostile 1 MB predictions (ms each): ${hostileMs.map(([name, m
 // 2. code
 const info = sandboxInfo();
 const python = info.python;
-const tasks = await loadHumanEval(join(data, "human-eval", "HumanEval.jsonl.gz"));
+const tasks = await loadHumanEval(humanEvalFile);
 const programs = tasks.map((t) => `${t.prompt}${t.canonical_solution}\n\n${t.test}\n\ncheck(${t.entry_point})\n`);
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-bench-verify-"));
 programs.forEach((p, i) => writeFileSync(join(tmp, `p${i}.py`), p));

@@ -5,10 +5,28 @@
 //
 // RLXF_URL defaults to http://127.0.0.1:8787. Running it twice stores nothing twice:
 // every record has an id, so the second run reports each one as already stored.
-import { Rlxf } from "rlxf/client";
+import { Rlxf, RlxfApiError } from "rlxf/client";
 
-const rlxf = new Rlxf(); // reads RLXF_URL and RLXF_API_KEY
-const me = await rlxf.me();
+const url = process.env.RLXF_URL || "http://127.0.0.1:8787";
+const where = process.env.RLXF_URL ? `RLXF_URL=${url}` : `${url} (RLXF_URL is not set, so the default)`;
+/** One line on stderr saying what to fix, and a failing exit code. */
+function fail(line) {
+  console.error(line);
+  process.exit(1);
+}
+if (!process.env.RLXF_API_KEY) {
+  fail(`RLXF_API_KEY is not set: make a key with \`npx rlxf keys create --project demo --role admin\` and run RLXF_API_KEY=<key> RLXF_URL=<server> node examples/send-feedback.mjs`);
+}
+
+const rlxf = new Rlxf({ url }); // the key comes from RLXF_API_KEY
+let me;
+try {
+  me = await rlxf.me();
+} catch (e) {
+  if (e instanceof RlxfApiError && e.code === "network_error") fail(`cannot reach an rlxf server at ${where}: start one with \`npx rlxf serve\`, or set RLXF_URL to where one runs (and RLXF_API_KEY to its key)`);
+  if (e instanceof RlxfApiError && e.status === 401) fail(`the server at ${where} refused the key in RLXF_API_KEY: ${e.message}`);
+  fail(`${e instanceof Error ? e.message : String(e)} (server: ${where})`);
+}
 console.log(`key ${me.id}: project "${me.project}", role ${me.role}`);
 
 // An item (a prompt) and two generations (outputs of two policies) to give feedback on.

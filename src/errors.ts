@@ -62,6 +62,8 @@ export const ERROR_CODES = {
   /** A record refers to another (a generation's item, a feedback's target) that does not exist. */
   missing_reference: "not_found",
   gone: "not_found",
+  /** A store opened as existing (`create: false`) that is not there. */
+  store_not_found: "not_found",
   // -- conflict
   conflict: "conflict",
   not_ready: "conflict",

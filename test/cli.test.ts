@@ -8,17 +8,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { DATA_DIR, sharedFiles } from "./support/data.js";
 import { adminUrl, createTestDatabase, postgresRequired, warnIfNoPostgres } from "./support/postgres.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const bin = join(root, "dist", "cli", "main.js");
-const data = process.env.RLXF_DATA ?? resolve(root, "..", "shared", "data");
-const hh = join(data, "hh-rlhf", "harmless-base-test.jsonl.gz");
-const alpacaDir = join(data, "alpaca_eval", "annotations");
-const hasData = existsSync(hh) && existsSync(alpacaDir);
-if (!hasData && process.env.RLXF_REQUIRE_DATA === "1") throw new Error(`RLXF_REQUIRE_DATA=1 but the shared data is not in ${data} (set RLXF_DATA)`);
-if (!hasData) console.warn("shared data not found beside the checkout: skipping the CLI tests that read it");
+const hh = join(DATA_DIR, "hh-rlhf", "harmless-base-test.jsonl.gz");
+const alpacaDir = join(DATA_DIR, "alpaca_eval", "annotations");
+const hasData = sharedFiles("rlxf CLI", "hh-rlhf/harmless-base-test.jsonl.gz", "alpaca_eval/annotations") !== undefined;
 
 warnIfNoPostgres("cli.test");
 
@@ -77,8 +75,8 @@ describe("rlxf CLI", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("line 3");
     expect(r.stderr).toContain("rejected");
-    const stats = await rlxf(["stats", "--json"], db);
-    expect(JSON.parse(stats.stdout)).toMatchObject({ items: 0, generations: 0, feedback: 0 });
+    // Not even a store: files are read and checked before the store is opened.
+    expect(existsSync(db)).toBe(false);
   });
 
   it("refuses a batch whose later file is malformed without writing the earlier one", async () => {
@@ -90,8 +88,7 @@ describe("rlxf CLI", () => {
     const r = await rlxf(["import", good, bad], db);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/bad2\.jsonl line 1/);
-    const stats = await rlxf(["stats", "--json"], db);
-    expect(JSON.parse(stats.stdout).feedback).toBe(0);
+    expect(existsSync(db)).toBe(false);
   });
 
   it.skipIf(!hasData)("imports the 2,312 HH pairs and exports them back as TRL preference rows", async () => {
@@ -121,7 +118,7 @@ describe("rlxf CLI", () => {
     const r = await rlxf(["leaderboard", "--format", "alpaca-eval", "--json", ...files], freshDb());
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, number | string>[];
-    const published = parseCsv(readFileSync(join(data, "alpaca_eval", "leaderboard.csv"), "utf8"));
+    const published = parseCsv(readFileSync(join(DATA_DIR, "alpaca_eval", "leaderboard.csv"), "utf8"));
     expect(rows).toHaveLength(published.length);
     const byModel = new Map(rows.map((row) => [row.model, row]));
     for (const p of published) {
@@ -166,6 +163,20 @@ describe("rlxf CLI", () => {
     expect(stdout).toMatch(/length-controlled win rates \[#{20}\] 20\/20 100%/);
   });
 
+  it.skipIf(!hasData || !existsSync("/usr/bin/script"))("shows progress on a terminal for Bradley-Terry over 20 files and for export, and none off it", async () => {
+    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
+    const db = freshDb();
+    expect((await rlxf(["import", hh], db)).code).toBe(0);
+    const q = (args: string[]) => args.map((a) => `'${a}'`).join(" ");
+    const cmd = `${q([process.execPath, bin, "leaderboard", "--method", "bt", "--bootstrap", "40", "--json", ...files])} > /dev/null; ${q([process.execPath, bin, "export", "--format", "trl-preference", "--out", join(tmp, "progress.jsonl")])}`;
+    const { stdout } = await run("/usr/bin/script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, CI: "", RLXF_DB: db, RLXF_DATABASE_URL: "" }, maxBuffer: 64 * 1024 * 1024 });
+    expect(stdout).toMatch(/reading \[#{20}\] 20\/20 100%/);
+    expect(stdout).toMatch(/Bradley-Terry bootstrap \[#{20}\] 40\/40 100%/);
+    expect(stdout).toMatch(/exporting trl-preference 2312/);
+    const plain = await rlxf(["export", "--format", "trl-preference", "--out", join(tmp, "plain.jsonl")], db);
+    expect(plain.stderr).toBe("wrote 2312 trl-preference record(s) to " + join(tmp, "plain.jsonl") + "\n");
+  });
+
   it("AlpacaEval from the store: the default baseline is the policy compared with every other", async () => {
     const db = freshDb();
     const file = join(tmp, "ab-cb.jsonl");
@@ -190,6 +201,34 @@ describe("rlxf CLI", () => {
     const bad = await rlxf(["leaderboard", "--method", "alpaca-eval", "--baseline", "Z"], db);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/baseline: no comparison involves "Z"; policies compared: A, B, C/);
+  });
+
+  it("says why a leaderboard ranks nothing: HH-RLHF pairs of policy unknown (named with import --policy), feedback in another project", async () => {
+    const db = freshDb();
+    const file = join(tmp, "trl.jsonl");
+    writeFileSync(file, [0, 1, 2].map((i) => JSON.stringify({ prompt: `question ${i}`, chosen: `good ${i}`, rejected: `bad ${i}` })).join("\n") + "\n");
+    expect((await rlxf(["import", "--format", "trl-preference", file], db)).code).toBe(0);
+    for (const method of ["bt", "alpaca-eval"]) {
+      const r = await rlxf(["leaderboard", "--method", method], db);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/all 3 comparison\(s\) are between generations whose policy is "unknown"/);
+      expect(r.stderr).toContain("rlxf import --policy NAME");
+      expect(r.stderr).not.toMatch(/no comparative feedback|no pairwise comparisons with a baseline/);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    // Feedback in another project: the commands say so instead of "nothing found".
+    const elsewhere = freshDb();
+    expect((await rlxf(["import", "--format", "trl-preference", "--project", "elsewhere", file], elsewhere)).code).toBe(0);
+    for (const args of [["leaderboard", "--method", "bt"], ["leaderboard", "--method", "alpaca-eval"], ["rm", "train", "--name", "x"]]) {
+      const r = await rlxf(args, elsewhere);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(r.stderr, args.join(" ")).toContain(`project "default" holds no feedback, but project "elsewhere" (3) does: pass --project NAME`);
+    }
+    const named = freshDb();
+    expect((await rlxf(["import", "--format", "trl-preference", "--policy", "my-model", file], named)).code).toBe(0);
+    const exported = await rlxf(["export", "--format", "rlxf"], named);
+    const policies = new Set(exported.stdout.trim().split("\n").map((l) => JSON.parse(l) as { policy?: string }).filter((r) => r.policy).map((r) => r.policy));
+    expect([...policies]).toEqual(["my-model"]);
   });
 
   it("ranks models by Bradley-Terry from a file, reproducibly for a seed", async () => {

@@ -132,7 +132,8 @@ describe("rlxf judge pairwise", () => {
     const { stderr } = await rlxf(["judge", "pairwise", "--input", pairsFile, "--json", ...model("good")]);
     expect(server.requests.length).toBe(before);
     expect(stderr).toContain("0 requests");
-    expect(stderr).toContain("0 new feedback (19 already stored)");
+    expect(stderr).toContain("reused: 19 verdict(s)");
+    expect(stderr).toContain("0 new feedback");
   });
 
   it("a judge that always answers 'first': position bias near 1; with --swap, ties", async () => {

@@ -8,15 +8,15 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { DATA_DIR, sharedFiles } from "./support/data.js";
 import { getLabResult, listLabResults } from "../src/lab/index.js";
 import { openStore } from "../src/store/index.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const bin = join(root, "dist", "cli", "main.js");
-const annotations = resolve(root, "..", "shared", "data", "alpaca_eval", "annotations");
-const hasData = existsSync(join(annotations, "claude-2.1.json.gz"));
-if (!hasData) console.warn("shared AlpacaEval annotations not found beside the checkout: skipping the lab CLI tests");
+const annotations = join(DATA_DIR, "alpaca_eval", "annotations");
+const hasData = sharedFiles("rlxf lab", "alpaca_eval/annotations/claude-2.1.json.gz") !== undefined;
 
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-lab-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -76,6 +76,21 @@ async function rlxf(args: string[]): Promise<{ stdout: string; stderr: string }>
   return { stdout, stderr };
 }
 
+/** Runs `fn` as if stderr were a terminal outside CI, where progress shows. */
+async function onTerminal<T>(fn: () => Promise<T>): Promise<T> {
+  const had = Object.getOwnPropertyDescriptor(process.stderr, "isTTY");
+  const ci = process.env.CI;
+  Object.defineProperty(process.stderr, "isTTY", { value: true, configurable: true });
+  delete process.env.CI;
+  try {
+    return await fn();
+  } finally {
+    if (had) Object.defineProperty(process.stderr, "isTTY", had);
+    else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    if (ci !== undefined) process.env.CI = ci;
+  }
+}
+
 const common = () => ["--tasks", tasksFile, "--db", db, "--base-url", server.baseUrl, "--api-key", "sk-local"];
 
 describe("rlxf loop", () => {
@@ -138,6 +153,24 @@ describe("rlxf loop", () => {
     const { stdout } = await rlxf(["loop", "list", "--db", db]);
     expect(stdout).toMatch(/multi-turn/);
     expect(stdout).toMatch(/best-of-n/);
+  });
+
+  it("keeps each project's response cache to itself and says how much of a run came from it", async () => {
+    const args = ["loop", "retry", ...common(), "--policy", "fixer", "--feedback", "math", "--rounds", "1"];
+    const first = await rlxf([...args, "--project", "cache-a"]);
+    expect(first.stdout).toMatch(/tokens: [1-9]/);
+    expect(first.stdout).not.toContain("from the response cache");
+    const asked = server.requests.length;
+    // The same requests in another project are asked afresh and cost tokens there.
+    const other = await rlxf([...args, "--project", "cache-b"]);
+    expect(server.requests.length).toBe(asked + 2);
+    expect(other.stdout).toMatch(/tokens: [1-9]/);
+    expect(other.stdout).not.toContain("from the response cache");
+    // A rerun in the first project is served from its cache and says so instead of passing for free.
+    const again = await rlxf([...args, "--project", "cache-a"]);
+    expect(server.requests.length).toBe(asked + 2);
+    expect(again.stdout).toContain("tokens: 0");
+    expect(again.stdout).toMatch(/2 of 2 model responses came from the response cache of project "cache-a" \([1-9]\d* tokens reused/);
   });
 
   it("names what is wrong with bad input and stores nothing", async () => {
@@ -206,7 +239,9 @@ describe("rlxf memory", () => {
     const distilled = await rlxf(["memory", "distill", "--db", db, "--project", "mem", "--source-type", "human", "--json"]);
     const entries = distilled.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(entries.map((e: { id: string }) => e.id)).toEqual(["principle:m1/c"]);
-    expect((await rlxf(["memory", "distill", "--db", db, "--project", "mem", "--source-type", "human"])).stdout).toContain("0 new entries");
+    const again = await onTerminal(() => rlxf(["memory", "distill", "--db", db, "--project", "mem", "--source-type", "human"]));
+    expect(again.stdout).toContain("0 new entries, 1 skipped (1 already distilled)");
+    expect(again.stderr).toContain("distilling feedback 1");
 
     const list = await rlxf(["memory", "list", "--db", db, "--project", "mem"]);
     expect(list.stdout).toContain("principle:m1/c");
@@ -236,7 +271,9 @@ describe("rlxf memory", () => {
     const s2 = await openStore({ path: db });
     await s2.memory.put([{ project: "mem2", id: "carry", kind: "principle", text: "Carry the one when adding.", scope: { when: "adding two numbers", examples: ["What is 38 + 45? Answer in \\boxed{}."] }, provenance: { feedbackIds: [], generationIds: [], itemIds: [] } }]);
     await s2.close();
-    const og = JSON.parse((await rlxf(["memory", "overgeneralization", "carry", "--in-scope", inScope, "--out-of-scope", outScope, "--db", db, "--project", "mem2", "--base-url", server.baseUrl, "--model", "emoji", "--json"])).stdout);
+    const measured = await onTerminal(() => rlxf(["memory", "overgeneralization", "carry", "--in-scope", inScope, "--out-of-scope", outScope, "--db", db, "--project", "mem2", "--base-url", server.baseUrl, "--model", "emoji", "--json"]));
+    expect(measured.stderr).toMatch(/measuring \[#{20}\] 4\/4 100%/);
+    const og = JSON.parse(measured.stdout);
     expect(og.forced).toEqual({ inScope: { n: 2, changed: 2, rate: 1 }, outOfScope: { n: 2, changed: 2, rate: 1 } });
     expect(og.retrieved.outOfScope).toEqual({ n: 2, changed: 0, rate: 0, injected: 0 });
     expect(og.retrieved.inScope.injected).toBe(2);

@@ -2,13 +2,14 @@
  * `rlxf verify` end to end: the built binary, as a user runs it.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { sharedFiles } from "./support/data.js";
 import { ATTACK_TASKS, JS_ATTACKS, JS_TASK, PYTHON_ATTACKS } from "./support/code-attacks.js";
 import { RewardSpecs, saveRewardSpec } from "../src/rewards/index.js";
 import { openStore } from "../src/store/index.js";
@@ -16,11 +17,9 @@ import { openStore } from "../src/store/index.js";
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
 const bin = join(root, "dist", "cli", "main.js");
-const data = resolve(root, "..", "shared", "data");
-const cases = join(data, "math-verify", "cases.jsonl");
-const humaneval = join(data, "human-eval", "HumanEval.jsonl.gz");
-const have = existsSync(cases) && existsSync(humaneval);
-if (!have) console.warn("shared data not found beside the checkout: skipping the rlxf verify tests that read it");
+const found = sharedFiles("rlxf verify", "math-verify/cases.jsonl", "human-eval/HumanEval.jsonl.gz");
+const have = found !== undefined;
+const [cases = "", humaneval = ""] = found ?? [];
 
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-verify-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -21,7 +21,7 @@ import { badKeyString } from "../store/index.js";
 import type { Store } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom, modelSummary } from "./model-options.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, storeFrom, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, out, storeFrom, table, withStore, projectOption, webAppHint } from "./shared.js";
 
 interface CriticEvalCliOptions extends ModelCliOptions {
   criticModel?: string;
@@ -140,13 +140,13 @@ export async function runCriticEval(files: string[], o: CriticEvalCliOptions): P
   const criticSelf = o.criticModel === "self";
   const actorRef = o.actorModel ?? (criticSelf ? "self" : "critic");
   const needStore = o.cache || o.fromStore || o.save !== undefined;
-  const store: Store | undefined = needStore ? await storeFrom(o) : undefined;
+  const store: Store | undefined = needStore ? await storeFrom(o, { create: !o.fromStore }) : undefined;
   const models: Model[] = [];
   try {
     const set = o.fromStore ? await solutionsFromStore(store!, o.project) : await readSolutions(files, { project: o.project });
     for (const sk of set.skipped) info(`  skipped ${sk.count} generation(s): ${sk.reason}\n`);
     const { solutions } = narrow(set, o.tasks, o.limit);
-    const cache = o.cache && store ? new StoreResponseCache(store.responseCache) : undefined;
+    const cache = o.cache && store ? new StoreResponseCache(store.responseCache, { project: o.project }) : undefined;
     const pricing = o.priceInput !== undefined || o.priceOutput !== undefined ? { inputPerMillion: o.priceInput ?? 0, outputPerMillion: o.priceOutput ?? 0 } : undefined;
     const criticModel = modelFrom(
       {
@@ -188,7 +188,7 @@ export async function runCriticEval(files: string[], o: CriticEvalCliOptions): P
     }
     if (o.save) {
       const saved = await saveCriticEval(store!, { project: o.project, name: o.save, ...(o.description !== undefined ? { description: o.description } : {}), result });
-      info(`saved as ${saved.name}@${saved.version} in project "${saved.project}" (rlxf serve shows it at /critics/${encodeURIComponent(saved.name)})\n`);
+      info(`saved as ${saved.name}@${saved.version} in project "${saved.project}"; ${webAppHint(`/critics/${encodeURIComponent(saved.name)}`, o)}\n`);
     }
     if (o.json) out(`${JSON.stringify({ ...result, outcomes: undefined })}\n`);
     else printCriticEval(result);
@@ -225,7 +225,7 @@ export function register(program: Command): void {
       .option("--from-store", "critique the solutions stored in --project (items with a reference, generations with verification labels) instead of files")
       .option("--save <name>", "keep the result in the store under this name (a new version each time); the web app plots it")
       .option("--description <text>", "a note saved with the result")
-      .option("--project <name>", "project of the records read and of the saved result", "default")
+      .addOption(projectOption("project of the records read and of the saved result"))
       .option("--json", "print the result as one JSON object (the rest goes to stderr)")
       .addOption(dbOption()),
   ).action(async (files: string[], o: CriticEvalCliOptions) => {
@@ -236,7 +236,7 @@ export function register(program: Command): void {
   critic
     .command("list")
     .description("saved critic evaluations, newest first")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--json", "print JSON")
     .addOption(dbOption())
     .action(async (o: DbOptions & { project: string; json?: boolean }) => {
@@ -258,7 +258,7 @@ export function register(program: Command): void {
     .description("a saved critic evaluation: metrics per task and overall")
     .argument("<name>", "its name")
     .option("--at-version <n>", "a saved version (default: the latest)", positiveInt("--at-version"))
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--json", "print the saved result as JSON")
     .addOption(dbOption())
     .action(async (name: string, o: DbOptions & { project: string; atVersion?: number; json?: boolean }) => {

@@ -23,7 +23,8 @@ import {
   writeJsonl,
 } from "../learn/index.js";
 import { type Store, readSnapshot } from "../store/index.js";
-import { type DbOptions, dbOption, info, out, withStore } from "./shared.js";
+import { progress } from "./progress.js";
+import { type DbOptions, dbOption, info, otherProjectsHint, out, withStore, projectOption } from "./shared.js";
 
 /** A comma-separated list option whose values must come from `allowed`. */
 export const listOf =
@@ -47,22 +48,45 @@ export const num =
 export interface FeedbackQuery {
   project: string;
   kinds?: FeedbackKind[];
-  sourceType?: SourceType;
+  /** Only feedback from this source type, or these. */
+  sourceType?: SourceType | readonly SourceType[];
   from?: PairDerivation[];
 }
 
+/** `--source-type human,judge`: the source types to read (the store's types only). */
+export const sourceTypeList = listOf("--source-type", SOURCE_TYPES);
+
 /** The store's feedback (filtered), generations and items, as the learn room reads them. */
 export function feedbackSource(store: Store, q: FeedbackQuery): DatasetSource {
+  const types = q.sourceType === undefined ? undefined : typeof q.sourceType === "string" ? [q.sourceType] : q.sourceType;
+  const filter = {
+    project: q.project,
+    ...(q.kinds ? { kind: q.kinds } : {}),
+    ...(types?.length === 1 ? { sourceType: types[0]! } : {}),
+  };
   return {
     resolvedFeedback: () =>
-      store.iterateResolvedFeedback({
-        project: q.project,
-        ...(q.kinds ? { kind: q.kinds } : {}),
-        ...(q.sourceType ? { sourceType: q.sourceType } : {}),
-      }),
+      types && types.length > 1
+        ? (async function* () {
+            for await (const rf of store.iterateResolvedFeedback(filter)) if (types.includes(rf.feedback.source.type)) yield rf;
+          })()
+        : store.iterateResolvedFeedback(filter),
     generations: () => store.iterateGenerations({ project: q.project }),
     items: () => store.iterateItems({ project: q.project }),
   };
+}
+
+/**
+ * What the examples came from, by type of source: one line for every summary, so that human labels, judge
+ * verdicts and simulated labels are never mixed without saying so.
+ */
+export function sourcesLine(counts: Record<string, number>, unit: string): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return `sources: none (${unit} are not made from feedback)`;
+  const list = entries.map(([type, n]) => `${type} ${n.toLocaleString("en-US")}`).join(", ");
+  return entries.length === 1
+    ? `sources: all ${list} ${unit} from ${entries[0]![0]} feedback`
+    : `sources: ${unit} from ${list}: mixed source types (--source-type ${entries.map(([t]) => t).filter((t) => !t.includes("+")).join(",")} picks some)`;
 }
 
 /** The data query as recorded in models and reports. */
@@ -82,7 +106,8 @@ interface BuildCliOptions extends DbOptions {
   testFraction?: number;
   project: string;
   kinds?: FeedbackKind[];
-  sourceType?: SourceType;
+  sourceType?: SourceType[];
+  missingGroundTruth?: "refuse" | "skip" | "keep";
   from?: PairDerivation[];
   minMargin?: number;
   minAgreement?: number;
@@ -143,8 +168,10 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
   if (opts.sourceType) q.sourceType = opts.sourceType;
   if (opts.from) q.from = opts.from;
   // One snapshot of the store: the dataset is one moment of it, whatever is written meanwhile.
+  const bar = progress("reading feedback");
   const built = await withStore(opts, (store) =>
     readSnapshot(() => buildDataset(feedbackSource(store, q), {
+      onRecord: () => bar.tick(),
       format: opts.format,
       testFraction,
       seed: opts.seed,
@@ -158,12 +185,13 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
       ...(opts.margin ? { marginColumn: true } : {}),
       ...(opts.ability ? { ability: opts.ability } : {}),
       ...(opts.dataSource ? { dataSource: opts.dataSource } : {}),
-    })),
+      ...(opts.missingGroundTruth ? { missingGroundTruth: opts.missingGroundTruth } : {}),
+    })).finally(() => bar.done()),
   );
   if (built.train.length === 0) {
     throw new RlxfError(
       "no_data",
-      `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})`,
+      `no ${opts.format} rows from project "${opts.project}" (pairs ${built.report.pairs}, labelled outputs ${built.report.labelled}, step examples ${built.report.steps}, prompts ${built.report.prompts})${await withStore(opts, (store) => otherProjectsHint(store, opts.project))}`,
     );
   }
   await writeDatasetFile(opts.out, opts.format, built.train);
@@ -175,9 +203,29 @@ async function runBuild(opts: BuildCliOptions): Promise<void> {
   }
   info(`wrote ${built.train.length} ${opts.format} row(s) to ${opts.out}\n`);
   if (opts.testOut) info(`wrote ${built.test.length} test row(s) to ${opts.testOut}\n`);
+  info(`  ${sourcesLine(built.report.sources, EXAMPLE_UNIT[opts.format])}\n`);
+  const gt = built.report.groundTruth;
+  if (gt) {
+    info(`  ground truth: ${gt.with} prompt(s) with a reference${gt.without ? `, ${gt.without} without (ground_truth null: scored by a reward model, not by rule)` : ""}${gt.skipped ? `, ${gt.skipped} left out for lack of one` : ""}\n`);
+  }
   for (const d of built.report.filter.dropped) info(`  dropped ${d.count}: ${d.reason}\n`);
   for (const s of built.report.skipped) info(`  skipped ${s.count}: ${s.reason}\n`);
 }
+
+/** What a format's rows are made of, for the sources line. */
+const EXAMPLE_UNIT: Record<DatasetFormat, string> = {
+  "trl-preference": "pairs",
+  "openrlhf-preference": "pairs",
+  "openai-dpo": "pairs",
+  "trl-unpaired": "examples",
+  "trl-sft": "examples",
+  "openai-sft": "examples",
+  "chain-of-hindsight": "examples",
+  "trl-stepwise": "step examples",
+  "trl-prompt": "prompts",
+  "openrlhf-prompt": "prompts",
+  verl: "prompts",
+};
 
 interface C3poCliOptions {
   spec: string;
@@ -215,9 +263,9 @@ export function register(program: Command): void {
     .requiredOption("--out <file>", "output file (verl: parquet; others: JSON Lines, .gz compresses)")
     .option("--test-out <file>", "also write a test split (items held out) here")
     .option("--test-fraction <share>", "share of items in the test split (default 0.1 with --test-out)", num("--test-fraction", 0, 0.99))
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--kinds <list>", `feedback kinds to read (${FEEDBACK_KINDS.join(", ")})`, listOf("--kinds", FEEDBACK_KINDS))
-    .addOption(new Option("--source-type <type>", "only feedback from this source type").choices([...SOURCE_TYPES]))
+    .option("--source-type <list>", `only feedback from these source types, comma-separated (${SOURCE_TYPES.join(", ")})`, sourceTypeList)
     .option("--from <list>", `pair derivations to use (${PAIR_DERIVATIONS.join(", ")})`, listOf("--from", PAIR_DERIVATIONS))
     .option("--min-margin <m>", "drop pairs with a margin (strength, or 2·p − 1) below m", num("--min-margin", 0, 1))
     .option("--min-agreement <a>", "merge repeated judgements of a pair and drop those with agreement below a", num("--min-agreement", 0, 1))
@@ -228,6 +276,13 @@ export function register(program: Command): void {
     .option("--margin", "trl-preference: add a `margin` column")
     .option("--ability <name>", "verl: the ability column (default general)")
     .option("--data-source <name>", "verl: the data_source column (default the item's dataset, else the project)")
+    .addOption(
+      new Option("--missing-ground-truth <mode>", "verl: prompts without a reference answer: refuse (default for --ability math or code), skip them, or keep them with ground_truth null (default otherwise)").choices([
+        "refuse",
+        "skip",
+        "keep",
+      ]),
+    )
     .option("--seed <n>", "seed of the split, length balance and orders", num("--seed"), 0)
     .addOption(new Option("--task <task>", "critic: critic-training prompts from labelled solutions (verl, trl-prompt, openrlhf-prompt), ground truth for the critic rewards").choices(["critic"]))
     .option("--critic <judge>", "--task critic: the critic config whose prompt the rows carry (default solution-critique)")

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { RlxfError } from "../errors.js";
 import { runImport } from "./import.js";
 import { runLeaderboard } from "./leaderboard.js";
-import { type DbOptions, out } from "./shared.js";
+import { type DbOptions, commandHint, defaultProject, out } from "./shared.js";
 
 /** The example dataset shipped with the package (examples/demo.jsonl). */
 export function demoDatasetPath(): string {
@@ -17,13 +17,18 @@ export function demoDatasetPath(): string {
   throw new RlxfError("not_found", "examples/demo.jsonl was not found beside the rlxf package (reinstall rlxf)");
 }
 
-/** Import the bundled example and print both leaderboards: win rate against the reference, and Bradley-Terry. */
+/**
+ * Import the bundled example into the default project (the one `rlxf serve` seeds and every command works in)
+ * and print both leaderboards: win rate against the reference, and Bradley-Terry.
+ */
 export async function runDemo(opts: DbOptions): Promise<void> {
   const file = demoDatasetPath();
-  out(`$ rlxf import ${file}\n`);
-  await runImport([file], { ...opts, project: "demo" });
-  out(`\n$ rlxf leaderboard --method alpaca-eval --project demo   (win rate against reference-gpt, from the judge's pairwise verdicts)\n`);
-  await runLeaderboard([], { ...opts, project: "demo", method: "alpaca-eval", baseline: "reference-gpt", bootstrap: 0, seed: 0 });
-  out(`\n$ rlxf leaderboard --method bt --project demo   (Bradley-Terry over pairwise, ranking and rating feedback)\n`);
-  await runLeaderboard([], { ...opts, project: "demo", method: "bt", bootstrap: 200, seed: 0 });
+  const project = defaultProject();
+  const o = { ...opts, project };
+  out(`$ ${commandHint(`rlxf import ${file}`, o)}\n`);
+  await runImport([file], o);
+  out(`\n$ ${commandHint("rlxf leaderboard --method alpaca-eval --baseline reference-gpt", o)}   (win rate against reference-gpt, from the judge's pairwise verdicts)\n`);
+  await runLeaderboard([], { ...o, method: "alpaca-eval", baseline: "reference-gpt", bootstrap: 0, seed: 0 });
+  out(`\n$ ${commandHint("rlxf leaderboard --method bt", o)}   (Bradley-Terry over pairwise, ranking and rating feedback)\n`);
+  await runLeaderboard([], { ...o, method: "bt", bootstrap: 200, seed: 0 });
 }

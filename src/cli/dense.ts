@@ -49,14 +49,15 @@ import {
 import type { Store } from "../store/index.js";
 import { feedbackSource, num, queryRecord } from "./dataset.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, out, table, withStore, projectOption } from "./shared.js";
 
 // ------------------------------------------------------------------ train ---
 
 export interface SegmentTrainCliOptions extends DbOptions {
   name: string;
   project: string;
-  sourceType?: SourceType;
+  /** One source type, or several (`rm train --source-type human,judge`). */
+  sourceType?: SourceType | SourceType[];
   l2?: number;
   testFraction: number;
   seed: number;
@@ -505,7 +506,7 @@ export function register(program: Command): void {
     .option("--out <file>", "write here instead of stdout")
     .addOption(new Option("--format <format>", "segments: {.., reward, segments: [{start, end, text, rewards, reward, flagged}]}; trl-stepwise: {prompt, completions, labels}").choices([...SEGMENT_EXPORT_FORMATS]).default("segments"))
     .option("--policy <name>", "stored generations of this policy only")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(runScore);
 
@@ -517,7 +518,7 @@ export function register(program: Command): void {
     .addOption(new Option("--split <split>", "all items, or the training run's held-out (test) or training items").choices(["all", "test", "train"]).default("test"))
     .addOption(new Option("--source-type <type>", "only feedback from this source type").choices([...SOURCE_TYPES]))
     .addOption(new Option("--derived-spans <which>", "spans derived from critiques: include, exclude, only").choices([...DERIVED_SPANS]).default("exclude"))
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .option("--json", "print JSON")
     .action(runEval);
@@ -526,7 +527,7 @@ export function register(program: Command): void {
   spans
     .command("from-critiques")
     .description("align each stored critique's phrases with the output it criticises and store the result as spans feedback (provenance in metadata)")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(new Option("--source-type <type>", "only critiques from this source type").choices([...SOURCE_TYPES]))
     .option("--labels <list>", "span labels to use (each also matched by name in a phrase, or as a \"Label:\" prefix); default: redundant, irrelevant, incoherent, unsupported, incorrect", names("--labels"))
     .option("--repetition <list>", "with --labels: labels that mean repeated content (the later copies are marked)", names("--repetition"))

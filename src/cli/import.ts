@@ -8,6 +8,7 @@ export interface ImportCliOptions extends DbOptions {
   project: string;
   sourceType?: SourceType;
   sourceId?: string;
+  policy?: string;
   json?: boolean;
 }
 
@@ -21,7 +22,7 @@ export async function runImport(files: string[], opts: ImportCliOptions): Promis
   const bar = progress("reading", files.length);
   const batches: ImportBatch[] = [];
   for (const file of files) {
-    batches.push(await readImportFile(file, { ...(opts.format ? { format: opts.format } : {}), project: opts.project, ...(source ? { source } : {}) }));
+    batches.push(await readImportFile(file, { ...(opts.format ? { format: opts.format } : {}), project: opts.project, ...(source ? { source } : {}), ...(opts.policy ? { policy: opts.policy } : {}) }));
     bar.tick(1, file);
   }
   bar.done();
@@ -31,6 +32,7 @@ export async function runImport(files: string[], opts: ImportCliOptions): Promis
       { items: batch.items, generations: batch.generations, feedback: batch.feedback },
       { label: (kind, i) => (kind === "item" ? batch.labels.items[i] : kind === "generation" ? batch.labels.generations[i] : batch.labels.feedback[i]) ?? `${kind} ${i}` },
     ),
+    { create: true },
   );
   const seconds = (performance.now() - started) / 1000;
   const summary = {

@@ -14,7 +14,7 @@ import { readRawRecords } from "../io/index.js";
 import { JOB_STATES, type JobRecord, type JobState, type Store, isFinalState } from "../store/index.js";
 import type { ModelCliOptions } from "./model-options.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, projectOption, table, withStore } from "./shared.js";
 
 // ----------------------------------------------------------------- submit ---
 
@@ -144,7 +144,7 @@ export function register(program: Command): void {
   jobs
     .command("list")
     .description("the project's jobs, newest first")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(new Option("--state <state>", "only jobs in this state").argParser(stateOf))
     .addOption(new Option("--kind <kind>", "only jobs of this kind").argParser(kindOf))
     .option("--limit <n>", "at most this many", int("--limit"), 50)

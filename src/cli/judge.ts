@@ -27,7 +27,7 @@ import { RouteQueueBody, queueFromRoute } from "../queues/index.js";
 import { type ModelCliOptions, addModelOptions, modelSummary, withJudgeResources } from "./model-options.js";
 import { submitJudge } from "./jobs.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore, projectOption } from "./shared.js";
 
 export interface JudgeCliOptions extends ModelCliOptions {
   input: string;
@@ -103,6 +103,7 @@ export function summaryText(what: string, r: RunReport): string {
     `judged ${r.total} ${what} with ${r.source.id} in ${r.seconds.toFixed(2)} s: ${r.parsed} parsed, ${r.failed} failed${failures ? ` (${failures})` : ""}`,
   ];
   if (outcomes) lines.push(`  outcomes: ${outcomes}`);
+  if (r.reused) lines.push(`  reused: ${r.reused} verdict(s) this judge had stored already (same pair, order, config and model), read back instead of asked again`);
   if (r.stored) {
     lines.push(
       `  stored: ${r.stored.feedback.inserted} new feedback (${r.stored.feedback.existing} already stored), ` +
@@ -160,7 +161,7 @@ function addJudgeOptions(cmd: Command, cli: CliKind): Command {
   cmd
     .requiredOption("--input <file>", cli === "pairwise" ? "JSONL of {instruction, output_1, output_2} (.gz fine)" : "JSONL of {instruction, output, ...} (.gz fine)")
     .option("--judge <name-or-file>", `a shipped judge (rlxf judge list) or a JSON config file (default: ${DEFAULT_JUDGE_FOR[cli]})`)
-    .option("--project <name>", "project the feedback goes to", "default")
+    .addOption(projectOption("project the feedback goes to"))
     .option("--source-id <id>", "the feedback's source id (default: <judge>/<model>)")
     .option("--json", "one JSON result per line on stdout (the summary goes to stderr)")
     .option("--out <file>", "also write the JSON results to this file")
@@ -224,7 +225,7 @@ export function register(program: Command): void {
     .description("judgements that failed (unparseable answers, failed model calls), with their raw answers")
     .option("--judge <source-id>", "only this judge")
     .addOption(new Option("--reason <reason>", "only this reason").choices([...FAILURE_REASONS]))
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--limit <n>", "at most this many", int("--limit"), 50)
     .option("--json", "one JSON record per line")
     .addOption(dbOption())
@@ -249,7 +250,7 @@ export function register(program: Command): void {
     .option("--budget <n>", "how many pairs", int("--budget"), 50)
     .option("--min-judges <n>", "pairs labelled by at least this many judges", int("--min-judges"), 2)
     .option("--include-labelled", "also pairs that already have a human label")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--out <file>", "write the pairs as JSONL (instruction, output_1, output_2...) for annotation")
     .option("--queue <name>", "make them an annotation queue of this name instead (one pairwise question; see rlxf serve)")
     .option("--queue-id <id>", "the queue's id (default: a random one)")
@@ -298,7 +299,7 @@ export function register(program: Command): void {
   program
     .command("judge-report")
     .description("agreement (with humans and between judges) and position / length / list bias of every judge over stored pairwise feedback")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--source <id...>", "only these sources (judges and humans)")
     .option("--no-majority", "leave out the judges' majority vote")
     .option("--json", "print the report as JSON")

@@ -2,13 +2,14 @@
 import { type Command, Option } from "commander";
 import { RlxfError } from "../errors.js";
 import { ROLES, ROLE_SUMMARIES, type Role } from "../roles.js";
-import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, out, projectOption, storeLabel, table, withStore } from "./shared.js";
 
 interface CreateOptions extends DbOptions {
   project: string;
   role: Role;
   name?: string;
   json?: boolean;
+  createStore?: boolean;
 }
 
 interface ListOptions extends DbOptions {
@@ -20,8 +21,12 @@ interface ListOptions extends DbOptions {
 const ROLE_HELP = ROLES.map((r) => `${r}: ${ROLE_SUMMARIES[r]}`).join("; ");
 
 export async function runKeysCreate(opts: CreateOptions): Promise<void> {
-  const created = await withStore(opts, (store) =>
-    store.keys.create({ project: opts.project, role: opts.role, ...(opts.name !== undefined ? { name: opts.name } : {}) }),
+  // A key is only good for the server on the same store: a new store made by mistake (another directory, no
+  // --db) would give a key that server never heard of.
+  const created = await withStore(
+    opts,
+    (store) => store.keys.create({ project: opts.project, role: opts.role, ...(opts.name !== undefined ? { name: opts.name } : {}) }),
+    { create: !!opts.createStore, createFlag: "--create-store" },
   );
   if (opts.json) {
     out(JSON.stringify(created) + "\n");
@@ -29,7 +34,8 @@ export async function runKeysCreate(opts: CreateOptions): Promise<void> {
   }
   out(`${created.secret}\n`);
   info(
-    `created key ${created.key.id} (project "${created.key.project}", role ${created.key.role}, name "${created.key.name}").\n` +
+    `created key ${created.key.id} (project "${created.key.project}", role ${created.key.role}, name "${created.key.name}") in ${await storeLabel(opts)}.\n` +
+      `A server answers to it only when it runs on this same store.\n` +
       `It is shown this once (only its hash is stored). Send it as: Authorization: Bearer <key>\n`,
   );
 }
@@ -70,11 +76,12 @@ export function register(program: Command): void {
   keys
     .command("create")
     .description(`create a key and print it once. Roles: ${ROLE_HELP}`)
-    .requiredOption("--project <name>", "the project the key belongs to (it never sees another)")
+    .addOption(projectOption("the project the key belongs to (it never sees another)"))
     .addOption(new Option("--role <role>", "what the key may do").choices([...ROLES]).makeOptionMandatory())
     .option("--name <name>", "who holds it; for annotate keys the annotator id their feedback carries (default: the key id)")
     .option("--json", "print {key, secret} as JSON")
     .addOption(dbOption())
+    .option("--create-store", "make a new, empty store when there is none (by default the store must exist: the one `rlxf serve` uses)")
     .action(runKeysCreate);
 
   keys

@@ -27,7 +27,7 @@ import { badKeyString } from "../store/index.js";
 import { number01 } from "./model-options.js";
 import { submitLab } from "./jobs.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore, projectOption, webAppHint } from "./shared.js";
 
 interface CommonLabOptions {
   methods: string;
@@ -277,8 +277,9 @@ function checkSave(o: CommonLabOptions): void {
 async function save(o: CommonLabOptions & DbOptions, result: Parameters<typeof saveLabResult>[1]["result"]): Promise<void> {
   const saved = await withStore(o, (store) =>
     saveLabResult(store, { project: o.project, name: o.save!, ...(o.description !== undefined ? { description: o.description } : {}), result }),
+    { create: true },
   );
-  info(`saved as ${saved.name}@${saved.version} in project "${saved.project}" (rlxf serve shows it at /lab/${encodeURIComponent(saved.name)})\n`);
+  info(`saved as ${saved.name}@${saved.version} in project "${saved.project}"; ${webAppHint(`/lab/${encodeURIComponent(saved.name)}`, o)}\n`);
 }
 
 function commonOptions(cmd: Command): Command {
@@ -304,7 +305,7 @@ function commonOptions(cmd: Command): Command {
     .option("--no-lc", "skip the length-controlled win rate (and its instruction-difficulty fit)")
     .option("--save <name>", "keep the result in the store under this name (a new version each time); the web app plots it")
     .option("--description <text>", "a note saved with the result")
-    .option("--project <name>", "project the result is saved in", "default")
+    .addOption(projectOption("project the result is saved in"))
     .option("--submit", "enqueue it as a background job (workers read the same paths; prints the job id)")
     .addOption(dbOption());
 }

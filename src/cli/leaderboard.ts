@@ -14,7 +14,7 @@ import type { Feedback } from "../feedback/index.js";
 import { detectFormat } from "../io/detect.js";
 import { readRawRecords } from "../io/records.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../io/types.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, otherProjectsHint, out, table, withStore, projectOption } from "./shared.js";
 import { type Progress, progress } from "./progress.js";
 
 export function registerLeaderboard(p: Command): void {
@@ -36,7 +36,7 @@ export function registerLeaderboard(p: Command): void {
     .option("--threads <n>", "alpaca-eval method: worker threads for the length-controlled fits (default: one per core when estimating the instruction difficulty, else none)", int("--threads"))
     .option("--bootstrap <n>", "bt method: bootstrap rounds for confidence intervals", int("--bootstrap"), 200)
     .option("--seed <n>", "bt method: random seed", int("--seed"), 0)
-    .option("--project <name>", "project, when reading the store", "default")
+    .addOption(projectOption("project, when reading the store"))
     .addOption(dbOption())
     .option("--json", "print a JSON array of rows and nothing else on stdout")
     .action(runLeaderboard);
@@ -127,6 +127,19 @@ async function alpacaEvalPairsFrom(opts: LeaderboardCliOptions): Promise<AlpacaE
   return withStore(opts, (store) => alpacaEvalPairsFromStore(store, opts.project));
 }
 
+/** Why the store gave the alpaca-eval method no comparison: the real cause, and what to do. */
+async function whyNoPairs(opts: LeaderboardCliOptions): Promise<string> {
+  const { comparisonsFromStore, noComparisonsReason } = await import("../eval/index.js");
+  const { feedback, generations } = await withStore(opts, (store) => comparisonsFromStore(store, opts.project));
+  const pairwise = feedback.filter((f) => f.kind === "pairwise");
+  if (pairwise.length === 0) {
+    return feedback.length
+      ? `no pairwise feedback, only ${feedback.length} ranking or rating record(s): the alpaca-eval method reads pairwise feedback; --method bt also ranks from rankings and ratings`
+      : `no pairwise feedback was found${await withStore(opts, (store) => otherProjectsHint(store, opts.project))}`;
+  }
+  return noComparisonsReason(pairwise, generations);
+}
+
 /** One line saying what the LC column's instruction difficulty is. */
 export function difficultyNote(board: AlpacaEvalBoard): string | undefined {
   const d = board.difficulty;
@@ -143,14 +156,27 @@ async function comparisonsFrom(files: string[], opts: LeaderboardCliOptions): Pr
   const feedback: Feedback[] = [];
   if (files.length > 0) {
     const batches = [];
-    for (const file of files) batches.push(await readImportFile(file, { ...(opts.format ? { format: opts.format } : {}), project: opts.project }));
+    const bar = progress("reading", files.length);
+    try {
+      for (const file of files) {
+        batches.push(await readImportFile(file, { ...(opts.format ? { format: opts.format } : {}), project: opts.project }));
+        bar.tick(1, file);
+      }
+    } finally {
+      bar.done();
+    }
     const batch = mergeBatches(batches);
     for (const g of batch.generations) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
     feedback.push(...batch.feedback);
     return { feedback, generations };
   }
   const { comparisonsFromStore } = await import("../eval/index.js");
-  return withStore(opts, (store) => comparisonsFromStore(store, opts.project));
+  const bar = progress("reading feedback");
+  try {
+    return await withStore(opts, (store) => comparisonsFromStore(store, opts.project, { onRecord: () => bar.tick() }));
+  } finally {
+    bar.done();
+  }
 }
 
 async function firstRecordFormat(file: string): Promise<ImportFormat | undefined> {
@@ -170,7 +196,9 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     }
     const withLC = opts.lc ?? true;
     const rows = files.length > 0 ? await alpacaEvalRowsFromFiles(files) : await alpacaEvalPairsFrom(opts);
-    if (rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
+    if (rows.length === 0) {
+      throw new RlxfError("no_data", files.length ? "no pairwise comparisons with a baseline were found" : `project "${opts.project}": ${await whyNoPairs(opts)}`);
+    }
     let bar: Progress | undefined;
     let shown = 0;
     const lcOptions = {
@@ -193,7 +221,9 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     } finally {
       bar?.done();
     }
-    if (board.rows.length === 0) throw new RlxfError("no_data", "no pairwise comparisons with a baseline were found");
+    if (board.rows.length === 0) {
+      throw new RlxfError("no_data", files.length ? "no pairwise comparisons with a baseline were found" : `project "${opts.project}": ${await whyNoPairs(opts)}`);
+    }
     const note = difficultyNote(board);
     const columns = withLC ? ALPACA_COLUMNS : ALPACA_COLUMNS.filter((c) => !c.key.startsWith("length_controlled") && !c.key.startsWith("lc_"));
     if (opts.json) {
@@ -207,8 +237,18 @@ export async function runLeaderboard(files: string[], opts: LeaderboardCliOption
     return;
   }
   const { feedback, generations } = await comparisonsFrom(files, opts);
-  const { bradleyTerryLeaderboard } = await import("../eval/from-feedback.js");
-  const board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed });
-  if (board.length === 0) throw new RlxfError("no_data", "no comparative feedback (pairwise, ranking or ratings of one item) was found");
+  const { bradleyTerryLeaderboard, noComparisonsReason } = await import("../eval/from-feedback.js");
+  let bar: Progress | undefined;
+  let board;
+  try {
+    board = bradleyTerryLeaderboard(feedback, generations, { rounds: opts.bootstrap, seed: opts.seed, onProgress: () => (bar ??= progress("Bradley-Terry bootstrap", opts.bootstrap)).tick() });
+  } finally {
+    bar?.done();
+  }
+  if (board.length === 0) {
+    const where = files.length === 1 ? files[0] : files.length ? `${files.length} files` : `project "${opts.project}"`;
+    const hint = files.length === 0 && feedback.length === 0 ? await withStore(opts, (store) => otherProjectsHint(store, opts.project)) : "";
+    throw new RlxfError("no_data", `${where}: ${noComparisonsReason(feedback, generations)}${hint}`);
+  }
   out(opts.json ? JSON.stringify(board) + "\n" : table(board as unknown as Record<string, unknown>[], BT_COLUMNS));
 }

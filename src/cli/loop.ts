@@ -28,7 +28,7 @@ import type { Store } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom, modelSummary } from "./model-options.js";
 import { submitLoop } from "./jobs.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, int, out, storeFrom, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, storeFrom, table, withStore, projectOption, commandHint, webAppHint } from "./shared.js";
 
 type LoopCli = "refine" | "retry" | "reflexion" | "best-of-n" | "multi-turn";
 
@@ -121,10 +121,10 @@ export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promis
   const tasks = await readTasks(opts.tasks);
   const check = opts.check ? verifierFromSpec(opts.check) : undefined;
   if (opts.check && !check) throw new RlxfError("unknown_name", `--check ${opts.check}: not a verifier name or spec (e.g. math, exact, normalized)`);
-  const store = await storeFrom(opts);
+  const store = await storeFrom(opts, { create: true });
   const models: Model[] = [];
   try {
-    const cache = opts.cache ? new StoreResponseCache(store.responseCache) : undefined;
+    const cache = opts.cache ? new StoreResponseCache(store.responseCache, { project: opts.project }) : undefined;
     const pricing =
       opts.priceInput !== undefined || opts.priceOutput !== undefined ? { inputPerMillion: opts.priceInput ?? 0, outputPerMillion: opts.priceOutput ?? 0 } : undefined;
     const policyModel = modelFrom({ ...opts, ...(opts.policy ? { model: opts.policy } : {}) }, cache);
@@ -211,8 +211,17 @@ export async function runLoopCommand(cli: LoopCli, opts: LoopCliOptions): Promis
       out(table(report.tasks.map((t) => ({ task: t.taskId, solved: t.solved ? "yes" : "no", stop: t.stop, attempts: t.attempts, tokens: t.tokens, error: t.error ?? "" })), [{ key: "task" }, { key: "solved" }, { key: "stop" }, { key: "attempts" }, { key: "tokens" }, { key: "error" }]));
       out(summaryLines(report.summary));
     }
+    // Answers from the response cache cost nothing now: say so, rather than let "tokens: 0" pass for a free run.
+    const hits = models.reduce((n, m) => n + m.stats().cacheHits, 0);
+    if (hits) {
+      const calls = models.reduce((n, m) => n + m.stats().calls, 0);
+      const reused = models.reduce((n, m) => n + m.stats().cachedInputTokens + m.stats().cachedOutputTokens, 0);
+      (opts.json ? info : out)(
+        `  ${hits} of ${calls} model responses came from the response cache of project "${opts.project}" (${reused} tokens reused, not counted in the tokens above); --no-cache asks the models again\n`,
+      );
+    }
     const say = opts.json ? info : out;
-    say(`run ${report.runId} stored in project "${report.project}": rlxf loop report ${report.runId}\n`);
+    say(`run ${report.runId} stored in project "${report.project}": ${commandHint(`rlxf loop report ${report.runId}`, opts)}; ${webAppHint(`/loops/${encodeURIComponent(report.runId)}`, opts)}\n`);
     for (const m of models) say(`  ${m === policyModel ? "policy" : "feedback"} ${modelSummary(m.stats())}\n`);
     return report;
   } finally {
@@ -246,7 +255,7 @@ function addLoopOptions(cmd: Command, cli: LoopCli): Command {
     .option("--memory-min-similarity <x>", "least similarity of a task to an entry's scope", nonNegative("--memory-min-similarity"), 0.3)
     .option("--embed-url <url>", "retrieve memory by embeddings from this OpenAI-compatible API (env RLXF_EMBED_URL); default: hashed n-grams")
     .option("--embed-model <name>", "embedding model (env RLXF_EMBED_MODEL)")
-    .option("--project <name>", "project the trace goes to", "default")
+    .addOption(projectOption("project the trace goes to"))
     .option("--run-id <id>", "id of the run (default: generated)")
     .option("--json", "print the run's report as one JSON object (the rest goes to stderr)")
     .option("--submit", "enqueue it as a background job (the tasks go with it; prints the job id)");
@@ -311,7 +320,7 @@ export function register(program: Command): void {
     .command("report")
     .description("a stored run: its metrics, and per task the attempts with their outputs and feedback")
     .argument("<run>", "run id")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--json", "print the report as JSON")
     .addOption(dbOption())
     .action(async (run: string, opts: DbOptions & { project: string; json?: boolean }) => {
@@ -322,7 +331,7 @@ export function register(program: Command): void {
   loop
     .command("list")
     .description("stored loop runs, newest first")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--limit <n>", "at most this many", int("--limit"), 20)
     .option("--json", "print JSON")
     .addOption(dbOption())

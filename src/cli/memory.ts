@@ -6,7 +6,8 @@ import { NotFoundError } from "../errors.js";
 import { MemoryRetriever, distillMemory, measureOvergeneralization, readTasks } from "../loops/index.js";
 import { MEMORY_KINDS, MEMORY_STATUSES, type MemoryKind, type MemoryStatus } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom } from "./model-options.js";
-import { type DbOptions, dbOption, int, out, table, withStore } from "./shared.js";
+import { progress } from "./progress.js";
+import { type DbOptions, dbOption, int, out, table, withStore, projectOption } from "./shared.js";
 
 interface DistillCli extends ModelCliOptions {
   project: string;
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     memory
       .command("distill")
       .description("turn every stored critique and correction into a principle (corrections are also kept as past corrections); with --model, the model writes each principle and its scope")
-      .option("--project <name>", "project", "default")
+      .addOption(projectOption("project"))
       .option("--source-type <type...>", "only feedback from these source types (human, judge, critic, verifier, simulated, user)")
       .option("--since <time>", "only feedback created since (ISO-8601)")
       .option("--limit <n>", "distil at most this many feedback records", int("--limit"))
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     await withStore(opts, async (store) => {
       // A model writes the principles only when one is named on the command line.
       const model = opts.model ? modelFrom(opts, undefined) : undefined;
+      const bar = progress("distilling feedback");
       try {
         const r = await distillMemory(store, {
           project: opts.project,
@@ -45,11 +47,13 @@ export function register(program: Command): void {
           ...(opts.sourceType ? { sourceTypes: opts.sourceType } : {}),
           ...(opts.since ? { since: opts.since } : {}),
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-        });
+          onProgress: () => bar.tick(),
+        }).finally(() => bar.done());
         if (opts.json) for (const e of r.entries) out(JSON.stringify(e) + "\n");
         else {
           for (const e of r.entries) out(`${e.id}  ${e.kind}  ${cut(e.text, 100)}\n`);
-          out(`distilled ${r.seen} feedback record(s): ${r.inserted} new entr${r.inserted === 1 ? "y" : "ies"}, ${r.skipped} skipped (already distilled, or nothing to learn)\n`);
+          const why = Object.entries(r.skippedBy).map(([reason, n]) => `${n} ${reason}`).join(", ");
+          out(`distilled ${r.seen} feedback record(s): ${r.inserted} new entr${r.inserted === 1 ? "y" : "ies"}, ${r.skipped} skipped${why ? ` (${why})` : ""}\n`);
         }
       } finally {
         await model?.close();
@@ -60,7 +64,7 @@ export function register(program: Command): void {
   memory
     .command("list")
     .description("memory entries")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(new Option("--kind <kind>", "only this kind").choices([...MEMORY_KINDS]))
     .addOption(new Option("--status <status>", "only this status").choices([...MEMORY_STATUSES]))
     .option("--json", "one JSON entry per line")
@@ -83,7 +87,7 @@ export function register(program: Command): void {
     .command("show")
     .description("one memory entry with its scope and provenance")
     .argument("<id>", "entry id")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--json", "print JSON")
     .addOption(dbOption())
     .action(async (id: string, opts: DbOptions & { project: string; json?: boolean }) => {
@@ -105,7 +109,7 @@ export function register(program: Command): void {
     .command("retire")
     .description("retire an entry: it is kept, but no longer retrieved")
     .argument("<id>", "entry id")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(async (id: string, opts: DbOptions & { project: string }) => {
       const changed = await withStore(opts, (s) => s.memory.retire(opts.project, id));
@@ -119,7 +123,7 @@ export function register(program: Command): void {
       .argument("<id>", "entry id")
       .requiredOption("--in-scope <file>", "JSONL of inputs the entry should change ({prompt})")
       .requiredOption("--out-of-scope <file>", "JSONL of inputs it must leave alone ({prompt})")
-      .option("--project <name>", "project", "default")
+      .addOption(projectOption("project"))
       .option("--min-similarity <x>", "least similarity to an entry's scope, for retrieval", Number, 0.3)
       .option("--json", "print JSON")
       .addOption(dbOption()),
@@ -130,8 +134,16 @@ export function register(program: Command): void {
       const entry = await store.memory.get(opts.project, id);
       if (!entry) throw new NotFoundError(`no memory entry "${id}" in project "${opts.project}" (rlxf memory list shows them)`);
       const model = modelFrom(opts, undefined);
+      const bar = progress("measuring", inScope.length + outOfScope.length);
       try {
-        const r = await measureOvergeneralization({ policy: { model }, entry, inScope, outOfScope, retriever: new MemoryRetriever(store, { project: opts.project, minSimilarity: opts.minSimilarity }) });
+        const r = await measureOvergeneralization({
+          policy: { model },
+          entry,
+          inScope,
+          outOfScope,
+          retriever: new MemoryRetriever(store, { project: opts.project, minSimilarity: opts.minSimilarity }),
+          onProgress: () => bar.tick(),
+        }).finally(() => bar.done());
         if (opts.json) {
           out(JSON.stringify(r) + "\n");
           return;
@@ -152,7 +164,7 @@ export function register(program: Command): void {
     .command("search")
     .description("the active entries a loop would put in the prompt for this input")
     .argument("<text>", "an input")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--k <n>", "at most this many", int("--k"), 3)
     .option("--min-similarity <x>", "least similarity to an entry's scope", Number, 0.3)
     .option("--json", "print JSON")

@@ -89,7 +89,7 @@ export interface JudgeResources {
  * writes (feedback, failures, cache entries) so they never hold up the
  * requests; this thread only reads the cache.
  */
-export async function withJudgeResources<T>(opts: ModelCliOptions & { store?: boolean }, fn: (r: JudgeResources) => Promise<T>): Promise<T> {
+export async function withJudgeResources<T>(opts: ModelCliOptions & { store?: boolean; project: string }, fn: (r: JudgeResources) => Promise<T>): Promise<T> {
   const storeFeedback = opts.store !== false;
   if (!storeFeedback && !opts.cache) {
     const model = modelFrom(opts, undefined);
@@ -99,7 +99,7 @@ export async function withJudgeResources<T>(opts: ModelCliOptions & { store?: bo
       await model.close();
     }
   }
-  const store = await storeFrom(opts);
+  const store = await storeFrom(opts, { create: true });
   let worker: WorkerSink | undefined;
   let model: Model | undefined;
   try {
@@ -107,7 +107,7 @@ export async function withJudgeResources<T>(opts: ModelCliOptions & { store?: bo
     if (store.engine === "sqlite" && target.engine === "sqlite" && target.path !== ":memory:" && WorkerSink.available()) {
       worker = new WorkerSink({ path: target.path });
     }
-    const cache = opts.cache ? new StoreResponseCache(worker ? worker.cacheStore(store.responseCache) : store.responseCache) : undefined;
+    const cache = opts.cache ? new StoreResponseCache(worker ? worker.cacheStore(store.responseCache) : store.responseCache, { project: opts.project }) : undefined;
     model = modelFrom(opts, cache);
     return await fn({ model, ...(storeFeedback ? { store } : {}), ...(storeFeedback && worker ? { sink: worker } : {}) });
   } finally {
@@ -122,6 +122,11 @@ export async function withJudgeResources<T>(opts: ModelCliOptions & { store?: bo
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
+/** What the answers taken from the response cache once cost (they are not counted as spent). */
+export function cachedTokens(m: Pick<ModelStats, "cacheHits" | "cachedInputTokens" | "cachedOutputTokens">): string {
+  return m.cacheHits ? ` (${fmt(m.cachedInputTokens + m.cachedOutputTokens)} tokens reused, not spent again)` : "";
+}
+
 export function modelSummary(m: ModelStats): string {
   const errs = Object.entries(m.errors)
     .map(([k, n]) => `${k} ×${n}`)
@@ -129,7 +134,7 @@ export function modelSummary(m: ModelStats): string {
   const cost = m.costUsd !== undefined ? `, $${m.costUsd.toFixed(4)}` : "";
   const lat = m.latency.n ? `, latency p50 ${m.latency.p50Ms.toFixed(0)} ms p95 ${m.latency.p95Ms.toFixed(0)} ms` : "";
   return (
-    `model: ${fmt(m.calls)} calls, ${fmt(m.cacheHits)} from cache, ${fmt(m.requests)} requests, ${fmt(m.retries)} retries` +
+    `model: ${fmt(m.calls)} calls, ${fmt(m.cacheHits)} from cache${cachedTokens(m)}, ${fmt(m.requests)} requests, ${fmt(m.retries)} retries` +
     `${errs ? ` (${errs})` : ""}${m.failed ? `, ${m.failed} gave up` : ""}, ${fmt(m.inputTokens)} input + ${fmt(m.outputTokens)} output tokens${cost}${lat}`
   );
 }
@@ -145,7 +150,8 @@ export interface JudgeModelCliOptions {
  * RLXF_* variables. Its responses are cached in the store, like the judge commands' are.
  */
 export function judgeModelFrom(opts: JudgeModelCliOptions, store: Store) {
-  let made: { model: Model; cache: StoreResponseCache } | undefined;
+  // One model per project, each with the project's own response cache.
+  const made = new Map<string, { model: Model; cache: StoreResponseCache }>();
   const env = process.env;
   const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
   const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
@@ -155,17 +161,20 @@ export function judgeModelFrom(opts: JudgeModelCliOptions, store: Store) {
   return {
     /** The same model as settings, for threads (which cannot call `factory`). */
     settings,
-    factory: (): Model => {
-      if (made) return made.model;
-      const cache = new StoreResponseCache(store.responseCache);
+    factory: (project: string): Model => {
+      const had = made.get(project);
+      if (had) return had.model;
+      const cache = new StoreResponseCache(store.responseCache, { project });
       const m = createModel(settings, { cache });
-      made = { model: m, cache };
+      made.set(project, { model: m, cache });
       return m;
     },
     async close(): Promise<void> {
-      if (!made) return;
-      await made.model.close();
-      await made.cache.flush();
+      for (const { model, cache } of made.values()) {
+        await model.close();
+        await cache.flush();
+      }
+      made.clear();
     },
   };
 }

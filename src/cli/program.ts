@@ -1,6 +1,6 @@
 /** The `rlxf` command line: one commander program; each command group lives in its own file. */
 import { type Command, Option } from "commander";
-import { dbOption } from "./shared.js";
+import { dbOption, projectOption } from "./shared.js";
 import { runDemo } from "./demo.js";
 import { runExport } from "./export.js";
 import { runImport } from "./import.js";
@@ -34,9 +34,10 @@ export function program(): Command {
     .description("import feedback files into the store (.gz read transparently; format detected from content)")
     .argument("<files...>", "files to import")
     .addOption(new Option("--format <format>", "input format").choices([...IMPORT_FORMATS]))
-    .option("--project <name>", "project the records belong to", "default")
+    .addOption(projectOption("project the records belong to"))
     .addOption(new Option("--source-type <type>", "who gave the feedback, when the format does not say").choices([...SOURCE_TYPES]))
     .option("--source-id <id>", "id of the feedback source, when the format does not say")
+    .option("--policy <name>", "policy (model) that wrote the outputs, when the format does not say (trl-preference, anthropic-hh, qa-feedback; default unknown)")
     .addOption(dbOption())
     .option("--json", "print the import report as JSON")
     .action(runImport);
@@ -45,7 +46,7 @@ export function program(): Command {
     .description("export stored feedback as a dataset (streams; never holds everything in memory)")
     .addOption(new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .option("--out <file>", "write to a file instead of stdout (.gz compresses)")
-    .option("--project <name>", "project to export", "default")
+    .addOption(projectOption("project to export"))
     .option("--submit", "enqueue it as a background job instead of running it here (prints the job id; follow it with rlxf jobs wait ID)")
     .addOption(dbOption())
     .action(async (opts) => (opts.submit ? void (await submitExport(opts)) : runExport(opts)));
@@ -54,7 +55,7 @@ export function program(): Command {
 
   p.command("stats")
     .description("count what the store holds")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .option("--json", "print JSON")
     .action(runStats);

@@ -81,7 +81,8 @@ describe("rlxf rm", () => {
     expect(ev.accuracy).toBeCloseTo(t.metrics.test.accuracy, 12);
     expect(ev.logLoss).toBeCloseTo(t.metrics.test.logLoss, 12);
     const evText = (await run(["rm", "eval", "--model", "demo", "--db", db])).out;
-    expect(evText).toMatch(/ensemble reward model demo@2 on 300 pair/);
+    // By default on the held-out split of the model's own training run.
+    expect(evText).toContain(`ensemble reward model demo@2 on ${e.test} pair(s), split test`);
     expect(evText).toContain("accuracy by |margin|");
 
     // Scores of stored generations (ensemble: mean, std, penalised).
@@ -192,10 +193,13 @@ describe("rlxf dataset", () => {
     expect(readFileSync(pref, "utf8").trim().split("\n")).toHaveLength(s.rows);
 
     const verl = join(dir, "rl.parquet");
-    await run(["dataset", "build", "--format", "verl", "--ability", "math", "--out", verl, "--db", db]);
+    // A rule-scored ability refuses prompts without ground truth, unless told to skip them.
+    await expect(run(["dataset", "build", "--format", "verl", "--ability", "math", "--out", verl, "--db", db])).rejects.toThrow(/3 of 5 prompts have no reference answer/);
+    await run(["dataset", "build", "--format", "verl", "--ability", "math", "--missing-ground-truth", "skip", "--out", verl, "--db", db]);
     const buf = readFileSync(verl);
     const rows = (await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) })) as Array<Record<string, unknown>>;
-    expect(rows).toHaveLength(5);
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => (r.reward_model as { ground_truth: unknown }).ground_truth !== null)).toBe(true);
     expect(rows[0]).toMatchObject({ data_source: "math", prompt: [{ role: "user", content: "What is 2+2?" }], reward_model: { style: "rule", ground_truth: "4" } });
 
     const judged = join(dir, "judge.jsonl");

@@ -19,6 +19,7 @@ import {
   type TrainProgress,
   cachedEmbedder,
   collectPairs,
+  countSourceTypes,
   crossValidateRewardModel,
   embeddingFeaturizer,
   evaluateRewardModel,
@@ -38,16 +39,16 @@ import {
   writeRewardModelFile,
 } from "../learn/index.js";
 import { type Store, readSnapshot } from "../store/index.js";
-import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord } from "./dataset.js";
+import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord, sourceTypeList, sourcesLine } from "./dataset.js";
 import { type SegmentTrainCliOptions, runTrainSegments, segmentTrainOptions } from "./dense.js";
 import { submitRmTrain } from "./jobs.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, otherProjectsHint, out, table, withStore, projectOption } from "./shared.js";
 
 interface QueryOptions extends DbOptions {
   project: string;
   kinds?: FeedbackKind[];
-  sourceType?: SourceType;
+  sourceType?: SourceType[];
   from?: PairDerivation[];
 }
 
@@ -166,7 +167,7 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
     );
     bar.done(`records: ${pairs.length} pairs`);
     if (pairs.length === 0) {
-      throw new RlxfError("no_data", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)`);
+      throw new RlxfError("no_data", `no preference pairs in project "${opts.project}" with these filters (import or collect feedback first)${await otherProjectsHint(store, opts.project)}`);
     }
     const embedder = embedderFrom(opts, store);
     const featurizer: Featurizer = embedder
@@ -195,6 +196,10 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
     const result = await trainRewardModel(pairs, { ...common, testFraction: opts.testFraction });
     reporter.done();
     const model = result.model;
+    const sources = countSourceTypes([...result.train, ...result.test]);
+    const robust = opts.robust
+      ? { method: opts.robust, mode: opts.robustMode, flagged: result.flagged.length, of: result.train.length, kept: result.train.length - (opts.robustMode === "drop" ? result.flagged.length : 0) }
+      : undefined;
     if (cv) model.meta.metrics = { ...model.meta.metrics, cv: { folds: cv.folds, accuracy: cv.metrics.accuracy, logLoss: cv.metrics.logLoss, perFold: cv.perFold } };
     const saved = opts.save ? await saveRewardModel(store, model) : undefined;
     if (opts.out) await writeRewardModelFile(opts.out, model);
@@ -207,6 +212,8 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
       test: result.test.length,
       temperature: model.temperature,
       seed: opts.seed,
+      sources,
+      ...(robust ? { robust } : {}),
       metrics: result.metrics,
       ...(cv ? { cv: { folds: cv.folds, accuracy: cv.metrics.accuracy, logLoss: cv.metrics.logLoss, perFold: cv.perFold, baselines: cv.baselines } } : {}),
       flagged: result.flagged.length,
@@ -221,6 +228,14 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
       `trained ${model.type} reward model ${model.meta.name}${saved ? `@${saved.version}` : " (not saved)"} on ${result.train.length} pairs ` +
         `(${result.test.length} held out by item) in ${((model.meta.training?.durationMs ?? 0) / 1000).toFixed(2)} s; temperature ${model.temperature.toFixed(3)}\n`,
     );
+    out(`${sourcesLine(sources, "pairs")}\n`);
+    if (robust) {
+      out(
+        robust.mode === "drop"
+          ? `noise-robust (${robust.method}): dropped ${robust.flagged} of ${robust.of} training pairs as likely noise; trained on the other ${robust.kept}\n`
+          : `noise-robust (${robust.method}): down-weighted ${robust.flagged} of ${robust.of} training pairs as likely noise (none dropped)\n`,
+      );
+    }
     out(table(metricsRows([["train", result.metrics.train], ["test", result.metrics.test]]), METRIC_COLUMNS));
     if (result.metrics.test) out(`\naccuracy by |margin| (test):\n${marginTable(result.metrics.test)}`);
     if (cv) {
@@ -229,7 +244,6 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
           `always-shorter ${cv.baselines.shorter.toFixed(4)}, always-longer ${cv.baselines.longer.toFixed(4)}\n`,
       );
     }
-    if (opts.robust) info(`flagged ${result.flagged.length} pair(s) as likely noise (${opts.robust}, ${opts.robustMode})\n`);
     if (opts.out) info(`wrote ${opts.out}\n`);
   });
 }
@@ -239,9 +253,16 @@ async function runTrain(opts: TrainCliOptions & Partial<SegmentTrainCliOptions>)
 interface EvalCliOptions extends QueryOptions, EmbedOptions {
   model?: string;
   file?: string;
-  split: "all" | "test" | "train";
+  /** Default: the training run's held-out split, else all pairs. */
+  split?: "all" | "test" | "train";
   json?: boolean;
 }
+
+const SPLIT_NOTE: Record<"all" | "test" | "train", string> = {
+  test: "held-out split: items the training run never saw",
+  train: "training split: pairs the model was fitted on",
+  all: "all pairs, training pairs included",
+};
 
 async function modelFrom(store: Store, opts: { model?: string; file?: string; project: string } & EmbedOptions): Promise<RewardModel> {
   const embedder = embedderFrom(opts, store);
@@ -255,12 +276,15 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
     const model = await modelFrom(store, opts);
     const q = queryOf(opts);
     let pairs = await readSnapshot(() => collectPairs(feedbackSource(store, q), opts.from ? { pairsFrom: opts.from } : {}));
-    if (opts.split !== "all") {
-      const t = model.meta.training;
-      const share = typeof t?.options.testFraction === "number" ? t.options.testFraction : 0;
-      if (!(share > 0)) throw new RlxfError("invalid_input", `model ${model.meta.name} was trained without a held-out split: use --split all`);
-      pairs = splitByItem(pairs, share, model.meta.seed)[opts.split];
-    }
+    const t = model.meta.training;
+    const share = typeof t?.options.testFraction === "number" ? t.options.testFraction : 0;
+    // Held out by default: accuracy on the pairs a model was fitted on says little about it.
+    const split = opts.split ?? (share > 0 ? "test" : "all");
+    let note = SPLIT_NOTE[split];
+    if (split !== "all") {
+      if (!(share > 0)) throw new RlxfError("invalid_input", `model ${model.meta.name} was trained without a held-out split: use --split all`, { field: "--split" });
+      pairs = splitByItem(pairs, share, model.meta.seed)[split];
+    } else if (opts.split === undefined) note += `; the model was trained without a held-out split`;
     if (pairs.length === 0) throw new RlxfError("no_data", "no preference pairs to evaluate on with these filters");
     const bar = progress("evaluating", pairs.length);
     let m: PairMetrics;
@@ -283,12 +307,14 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
     bar.tick(pairs.length);
     bar.done();
     const ref = `${model.meta.name}${model.meta.version !== undefined ? `@${model.meta.version}` : ""}`;
+    const sources = countSourceTypes(pairs);
     if (opts.json) {
-      out(`${JSON.stringify({ model: ref, split: opts.split, ...m })}\n`);
+      out(`${JSON.stringify({ model: ref, split, sources, ...m })}\n`);
       return;
     }
-    out(`${model.type} reward model ${ref} on ${m.pairs} pair(s) (${opts.split}):\n`);
-    out(table(metricsRows([[opts.split, m]]), METRIC_COLUMNS));
+    out(`${model.type} reward model ${ref} on ${m.pairs} pair(s), split ${split} (${note}; --split test|train|all):\n`);
+    out(`${sourcesLine(sources, "pairs")}\n`);
+    out(table(metricsRows([[split, m]]), METRIC_COLUMNS));
     out(`\naccuracy by |margin|:\n${marginTable(m)}`);
     if (m.byStrength?.length) {
       out(`\naccuracy by stated strength:\n`);
@@ -470,16 +496,16 @@ async function runImportModel(file: string, opts: DbOptions & { name?: string; p
   await withStore(opts, async (store) => {
     const saved = await saveRewardModelArtifact(store, a, { ...(opts.name ? { name: opts.name } : {}), ...(opts.project ? { project: opts.project } : {}) });
     info(`stored ${saved.name}@${saved.version} (project ${saved.project})\n`);
-  });
+  }, { create: true });
 }
 
 // --------------------------------------------------------------- commands ---
 
 function queryOptions(c: Command): Command {
   return c
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .option("--kinds <list>", `feedback kinds to read (${FEEDBACK_KINDS.join(", ")})`, listOf("--kinds", FEEDBACK_KINDS))
-    .addOption(new Option("--source-type <type>", "only feedback from this source type").choices([...SOURCE_TYPES]))
+    .option("--source-type <list>", `only feedback from these source types, comma-separated (${SOURCE_TYPES.join(", ")})`, sourceTypeList)
     .option("--from <list>", `pair derivations to use (${PAIR_DERIVATIONS.join(", ")})`, listOf("--from", PAIR_DERIVATIONS));
 }
 
@@ -522,7 +548,7 @@ export function register(program: Command): void {
     .description("evaluate a reward model on stored feedback: accuracy, log-loss, calibration error, accuracy by margin")
     .option("--model <ref>", "stored model: NAME (latest) or NAME@VERSION")
     .option("--file <file>", "a model artifact file instead")
-    .addOption(new Option("--split <split>", "all pairs, or the training run's held-out (test) or training side").choices(["all", "test", "train"]).default("all"))
+    .addOption(new Option("--split <split>", "the training run's held-out items (test; the default when it held some out), its training side, or all pairs").choices(["test", "train", "all"]))
     .addOption(dbOption())
     .option("--json", "print JSON")
     .action(runEval);
@@ -534,13 +560,13 @@ export function register(program: Command): void {
     .option("--in <file>", "JSON Lines to score (- for stdin); default: the project's stored generations")
     .option("--out <file>", "write JSON Lines here instead of stdout")
     .option("--policy <name>", "stored generations of this policy only")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(runScore);
 
   rm.command("list")
     .description("stored reward models, newest version first")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .option("--json", "print JSON")
     .action(runList);
@@ -549,7 +575,7 @@ export function register(program: Command): void {
     .description("write a stored reward model to a file")
     .requiredOption("--model <ref>", "NAME or NAME@VERSION")
     .requiredOption("--out <file>", "artifact file (.json, .json.gz)")
-    .option("--project <name>", "project", "default")
+    .addOption(projectOption("project"))
     .addOption(dbOption())
     .action(runExportModel);
 

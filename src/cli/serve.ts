@@ -8,10 +8,10 @@ import { PROVIDERS, type ProviderKind } from "../providers/index.js";
 import { RlxfError } from "../errors.js";
 import { readImportFile } from "../io/index.js";
 import { ComputePool, createApp, DEFAULT_HOST, DEFAULT_MAX_BATCH, DEFAULT_PORT, type Limits, listen, parseLimits, resolveLimits } from "../server/index.js";
-import { DURABILITIES, type Durability, redact, resolveTarget, type Store } from "../store/index.js";
+import { DURABILITIES, type Durability, type Store } from "../store/index.js";
 import { demoDatasetPath } from "./demo.js";
 import { judgeModelFrom } from "./model-options.js";
-import { type DbOptions, dbOption, info, int, out, storeFrom } from "./shared.js";
+import { type DbOptions, commandHint, dbOption, defaultProject, info, int, out, storeFrom, storeLabel } from "./shared.js";
 
 export interface ServeOptions extends DbOptions {
   port: number;
@@ -36,13 +36,6 @@ export interface ServeOptions extends DbOptions {
   limits?: string;
 }
 
-export const DEMO_PROJECT = "demo";
-
-function describeStore(opts: DbOptions, store: Store): string {
-  const db = opts.db;
-  const t = db ? (/^postgres(ql)?:\/\//.test(db) ? resolveTarget({ url: db }) : resolveTarget({ path: db })) : resolveTarget();
-  return `${t.engine === "sqlite" ? `SQLite ${t.path}` : `PostgreSQL ${redact(t.url)}`}, durability ${store.durability}`;
-}
 
 /** The web app built next to the CLI (dist/web), when it was built. */
 export function webAppRoot(): string | undefined {
@@ -50,10 +43,14 @@ export function webAppRoot(): string | undefined {
   return existsSync(join(dir, "index.html")) ? dir : undefined;
 }
 
-/** An empty store (no records, no keys) gets the bundled example as project "demo". */
-async function seedDemo(store: Store): Promise<boolean> {
+/**
+ * An empty store (no records, no keys) gets the bundled example in the default project: the one every CLI
+ * command works in and `rlxf keys create` makes keys for, so the web app shows the example and whatever the
+ * CLI stores next to it.
+ */
+async function seedDemo(store: Store, project: string): Promise<boolean> {
   if ((await store.projects()).length > 0 || (await store.keys.list({ includeRevoked: true })).length > 0) return false;
-  const batch = await readImportFile(demoDatasetPath(), { project: DEMO_PROJECT });
+  const batch = await readImportFile(demoDatasetPath(), { project });
   await store.write({ items: batch.items, generations: batch.generations, feedback: batch.feedback });
   return true;
 }
@@ -92,7 +89,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   };
   if (opts.maxBatch !== undefined) limits.maxBatch = opts.maxBatch;
   resolveLimits(limits, "--limits");
-  const store = await storeFrom(opts, { durability: opts.durability });
+  const project = defaultProject();
+  const store = await storeFrom(opts, { durability: opts.durability, create: true });
   const judge = judgeModelFrom(opts, store);
   const workers = opts.workers ?? (store.engine === "sqlite" ? 2 : 0);
   const jobs = openJobs(store, { run: workers > 0 ? { concurrency: workers } : false, log: (line) => info(`${line}\n`) });
@@ -105,7 +103,9 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   });
   let running;
   try {
-    if (opts.demo && (await seedDemo(store))) info(`seeded project "${DEMO_PROJECT}" with the bundled example dataset (${demoDatasetPath()})\n`);
+    if (opts.demo && (await seedDemo(store, project))) {
+      info(`seeded project "${project}" with the bundled example dataset (dataset rlxf-demo, from ${demoDatasetPath()}; --no-demo leaves an empty store empty)\n`);
+    }
     const webRoot = webAppRoot();
     const app = createApp({ store, limits, accessLog: !!opts.accessLog, judgeModel: judge.factory, judge: judge.settings, jobs, compute, ...(webRoot ? { webRoot } : {}) });
     running = await listen(app, { port: opts.port, host: opts.host });
@@ -122,12 +122,13 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   if ((await store.keys.list()).length === 0) {
     info(
       `no API keys yet; create one in another terminal:\n` +
-        `  npx rlxf keys create --project ${DEMO_PROJECT} --role admin${opts.db ? ` --db ${opts.db}` : ""}\n` +
+        `  npx ${commandHint("rlxf keys create --role admin", { project, ...(opts.db ? { db: opts.db } : {}) })}\n` +
         `then: curl -H "Authorization: Bearer <key>" ${running.url}/v1/items\n` +
         (webAppRoot() ? `or open ${running.url}/?key=<key> in a browser\n` : ""),
     );
   }
   if (webAppRoot()) info(`web app: ${running.url}/ (log in with an API key)\n`);
+  info(`rlxf commands without --project work in project "${project}" (RLXF_PROJECT names another)${opts.db ? `; give them --db ${opts.db} too` : ""}\n`);
   info(
     workers > 0
       ? `background jobs: ${workers} worker thread(s) in this server (--workers)\n`
@@ -162,7 +163,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     process.on("SIGINT", stop);
   });
   // Last, after the signal handlers: a supervisor reading stdout knows the server is ready and may stop it at once.
-  out(`rlxf server listening on ${running.url} (${describeStore(opts, store)})\n`);
+  out(`rlxf server listening on ${running.url} (${await storeLabel(opts)}, durability ${store.durability})\n`);
   await stopped;
 }
 

@@ -4,7 +4,7 @@ import { type RunReport, readPairs, resolvePool, runSimulation } from "../source
 import { ResultPrinter, summaryText } from "./judge.js";
 import { type ModelCliOptions, addModelOptions, number01, withJudgeResources } from "./model-options.js";
 import { progress } from "./progress.js";
-import { dbOption, info, int, out } from "./shared.js";
+import { dbOption, info, int, out, projectOption } from "./shared.js";
 
 export interface SimulateCliOptions extends ModelCliOptions {
   pool: string;
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option("--pool <name-or-file>", "a shipped pool (alpacafarm) or a JSON pool config", "alpacafarm")
     .option("--p-flip <p>", "label-flip probability p: the label becomes a fair coin with probability 2p (default: the pool's)", number01("--p-flip", 0.5))
     .option("--seed <n>", "seed of the annotator choice, the noise and the position randomization", int("--seed"), 0)
-    .option("--project <name>", "project the feedback goes to", "default")
+    .addOption(projectOption("project the feedback goes to"))
     .option("--source-id <id>", "the feedback's source id (default: <pool>/<model>)")
     .option("--json", "one JSON result per line on stdout (the summary goes to stderr)")
     .option("--out <file>", "also write the JSON results to this file")

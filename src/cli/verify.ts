@@ -15,7 +15,7 @@ const verifiers = () => import("../sources/verifiers/index.js");
 import { submitVerify } from "./jobs.js";
 import { progress } from "./progress.js";
 import { judgeModelFrom } from "./model-options.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, table, withStore, projectOption } from "./shared.js";
 
 const positive = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -258,7 +258,7 @@ export function register(program: Command): void {
     .description("run any verifier over a JSONL of {completion, prompt?, reference?}")
     .option("--verifier <name-or-file>", "a verifier name (math, exact, normalized, json, python, javascript, humaneval) or a JSON spec file")
     .option("--spec <name>", "a reward spec saved in the project (name, or name@N for one version; see POST /v1/reward/specs)")
-    .option("--project <name>", "the project of --spec (with --submit: the project the job and its feedback belong to)", "default")
+    .addOption(projectOption("the project of --spec (with --submit: the project the job and its feedback belong to)"))
     .addOption(dbOption())
     .requiredOption("--input <file>", "JSONL of {completion, prompt?, reference?} (.gz fine)")
     .option("--concurrency <n>", "checks at once", int("--concurrency"), 2)

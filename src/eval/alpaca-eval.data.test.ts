@@ -3,25 +3,18 @@
  * judged by weighted_alpaca_eval_gpt4_turbo against gpt4_1106_preview) and the leaderboard CSV.
  * Data lives outside the repository (shared/data/alpaca_eval beside the checkout); the suite is skipped without it.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sharedFiles } from "../../test/support/data.js";
 import { type AlpacaEvalAnnotation, parsePreference } from "./alpaca-eval.js";
 import { type AlpacaEvalBoard, type LeaderboardRow, alpacaEvalBoard, alpacaEvalLeaderboard } from "./leaderboard.js";
 import { median, spearman } from "./stats.js";
 
-// RLXF_DATA (the shared data folder) overrides where the data is looked for.
-const candidates = (
-  process.env.RLXF_DATA
-    ? [join(process.env.RLXF_DATA, "alpaca_eval")]
-    : [process.env.RLXF_ALPACA_EVAL_DIR, fileURLToPath(new URL("../../../shared/data/alpaca_eval", import.meta.url)), "/work/shared/data/alpaca_eval"]
-).filter((p): p is string => !!p);
-const DATA_DIR = candidates.find((p) => existsSync(join(p, "leaderboard.csv")) && existsSync(join(p, "annotations")));
-if (!DATA_DIR && process.env.RLXF_REQUIRE_DATA === "1") {
-  throw new Error(`RLXF_REQUIRE_DATA=1 but no AlpacaEval data in ${candidates.join(", ")} (set RLXF_DATA to the shared data folder)`);
-}
+// RLXF_DATA (the shared data folder) says where the data is; ../shared/data beside the checkout otherwise.
+const found = sharedFiles("AlpacaEval leaderboard", "alpaca_eval/leaderboard.csv", "alpaca_eval/annotations");
+const DATA_DIR = found ? dirname(found[0]!) : undefined;
 
 interface PublishedRow {
   model: string;

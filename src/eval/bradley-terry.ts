@@ -253,6 +253,8 @@ export interface BradleyTerryBootstrapOptions extends BradleyTerryOptions {
   seed?: number;
   /** Two-sided miscoverage: the interval is the [α/2, 1−α/2] percentile range (default 0.05). */
   alpha?: number;
+  /** Called after each resample. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface BradleyTerryInterval {
@@ -303,6 +305,7 @@ export function bradleyTerryBootstrap(
     for (let k = 0; k < m; k++) w[k] = full.w[k]! * counts[k]!;
     const res = fitIndexed({ ...full, w }, l2, opts.maxIter ?? 100, opts.tol ?? 1e-10, start);
     samples.push(scale === "elo" ? res.s.map((x) => toElo(x, base)) : res.s);
+    opts.onProgress?.(r + 1, rounds);
   }
   const intervals = new Map<string, BradleyTerryInterval>();
   for (let i = 0; i < n; i++) {

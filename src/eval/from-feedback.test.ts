@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseFeedback, type Feedback } from "../feedback/index.js";
 import { createRng } from "./random.js";
-import { bradleyTerryLeaderboard, pairwiseToBradleyTerry, toPairwise } from "./from-feedback.js";
+import { bradleyTerryLeaderboard, noComparisonsReason, pairwiseToBradleyTerry, toPairwise } from "./from-feedback.js";
 
 const judge = { type: "judge", id: "j" };
 
@@ -59,5 +59,32 @@ describe("Bradley-Terry from feedback", () => {
     const bt = pairwiseToBradleyTerry(pairs, { playerOf: (g) => gens.get(g)?.policy });
     expect(bt.scores.get("A")!).toBeGreaterThan(bt.scores.get("B")!);
     expect(bt.scores.get("B")!).toBeGreaterThan(bt.scores.get("C")!);
+  });
+});
+
+describe("why feedback ranks no policies", () => {
+  const pair = (id: string, a: string, b: string) => parseFeedback({ id, kind: "pairwise", targets: [a, b], source: judge, value: { choice: "first" } });
+  it("names unnamed policies as the cause (and how to name them), not a lack of feedback", () => {
+    const generations = new Map([
+      ["c", { policy: "unknown", itemId: "i" }],
+      ["r", { policy: "unknown", itemId: "i" }],
+    ]);
+    const feedback = [pair("f1", "c", "r"), pair("f2", "r", "c")];
+    expect(bradleyTerryLeaderboard(feedback, generations, { rounds: 5 })).toEqual([]);
+    const why = noComparisonsReason(feedback, generations);
+    expect(why).toMatch(/^all 2 comparison\(s\) are between generations whose policy is "unknown"/);
+    expect(why).toContain("rlxf import --policy NAME");
+    expect(why).not.toMatch(/no comparative feedback/);
+  });
+
+  it("names one shared policy, a lack of comparisons, and no feedback at all apart", () => {
+    const same = new Map([
+      ["a", { policy: "m", itemId: "i" }],
+      ["b", { policy: "m", itemId: "i" }],
+    ]);
+    expect(noComparisonsReason([pair("f", "a", "b")], same)).toMatch(/between two outputs of the same policy \("m"\)/);
+    const lone = parseFeedback({ id: "r", kind: "rating", targets: ["a"], source: judge, value: { score: 4, scale: { min: 1, max: 5 } } });
+    expect(noComparisonsReason([lone], same)).toMatch(/none of the 1 feedback record\(s\) compares two generations/);
+    expect(noComparisonsReason([], same)).toMatch(/no comparative feedback/);
   });
 });

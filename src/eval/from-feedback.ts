@@ -48,6 +48,39 @@ export function pairwiseToBradleyTerry(
 
 export type { BradleyTerryRow };
 
+/** The policy the importers give generations whose format does not say who wrote them. */
+const UNNAMED_POLICY = "unknown";
+
+/**
+ * Why feedback ranks no policies, in one line that names the cause and what to do: no comparative feedback at all,
+ * or comparisons that are all between two outputs of one policy, most often because the data never said which model
+ * wrote each output (HH-RLHF and TRL preference files: every generation's policy is "unknown").
+ */
+export function noComparisonsReason(feedback: Iterable<Feedback>, generations: ReadonlyMap<string, GenerationInfo>): string {
+  const all = [...feedback];
+  const pairs = toPairwise(all, (g) => generations.get(g)?.itemId);
+  if (all.length === 0) return "no comparative feedback (pairwise, ranking or ratings of one item) was found";
+  if (pairs.length === 0) {
+    return `none of the ${all.length} feedback record(s) compares two generations: a ranking needs two or more, and ratings compare only generations of the same item rated by the same source on the same dimension`;
+  }
+  const policies = new Map<string, number>();
+  for (const p of pairs) for (const t of p.targets) {
+    const policy = generations.get(t)?.policy ?? UNNAMED_POLICY;
+    policies.set(policy, (policies.get(policy) ?? 0) + 1);
+  }
+  const named = [...policies.keys()].filter((p) => p !== UNNAMED_POLICY);
+  if (named.length === 0) {
+    return (
+      `all ${pairs.length} comparison(s) are between generations whose policy is "${UNNAMED_POLICY}", so there are no models to rank: ` +
+      `the imported format does not say which model wrote each output (HH-RLHF's chosen and rejected answers, TRL preference rows). ` +
+      `A leaderboard needs generations that name their policy: rlxf records with a "policy" on each generation, AlpacaEval annotations, ` +
+      `or \`rlxf import --policy NAME\` for a file that holds one model's outputs; to learn from these pairs instead, train a reward model (rlxf rm train)`
+    );
+  }
+  const list = [...policies.keys()].map((p) => `"${p}"`).join(", ");
+  return `all ${pairs.length} comparison(s) are between two outputs of the same policy (${list}): a leaderboard ranks policies, so it needs comparisons between generations of different policies`;
+}
+
 /**
  * A leaderboard of policies by Bradley-Terry rating with percentile bootstrap
  * intervals (as Chatbot Arena reports them), from feedback of any comparative kind.
@@ -55,7 +88,7 @@ export type { BradleyTerryRow };
 export function bradleyTerryLeaderboard(
   feedback: Iterable<Feedback>,
   generations: ReadonlyMap<string, GenerationInfo>,
-  opts: { rounds?: number; seed?: number; alpha?: number } = {},
+  opts: { rounds?: number; seed?: number; alpha?: number; onProgress?: (done: number, total: number) => void } = {},
 ): BradleyTerryRow[] {
   const rounds = opts.rounds ?? 200;
   if (!Number.isInteger(rounds) || rounds < 1) {
@@ -67,7 +100,7 @@ export function bradleyTerryLeaderboard(
   const pairs = toPairwise(feedback, (g) => info(g)?.itemId);
   const comparisons = pairwiseToComparisons(pairs, (g) => info(g)?.policy);
   if (comparisons.length === 0) return [];
-  const boot = bradleyTerryBootstrap(comparisons, { rounds, seed: opts.seed ?? 0, alpha, scale: "elo" });
+  const boot = bradleyTerryBootstrap(comparisons, { rounds, seed: opts.seed ?? 0, alpha, scale: "elo", ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const n = new Map<string, number>();
   const won = new Map<string, number>();
   for (const c of comparisons) {

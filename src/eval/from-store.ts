@@ -1,7 +1,8 @@
 /**
  * Leaderboards of a project's stored feedback: AlpacaEval rows (every pairwise comparison) and the comparative feedback a Bradley-Terry leaderboard reads.
  */
-import type { Feedback, Generation, Item } from "../feedback/index.js";
+import { type Feedback, type Generation, type Item, orderVerdictKey, withOrderVerdictsMerged } from "../feedback/index.js";
+import type { ResolvedFeedback } from "../feedback/index.js";
 import { alpacaEvalRow } from "../io/index.js";
 import type { Store } from "../store/index.js";
 import type { AlpacaEvalAnnotation } from "./alpaca-eval.js";
@@ -14,22 +15,34 @@ import { type GenerationInfo, toPairwise } from "./from-feedback.js";
 export async function alpacaEvalPairsFromStore(store: Store, project: string, opts: { comparisons?: "pairwise" | "all" } = {}): Promise<AlpacaEvalAnnotation[]> {
   if (opts.comparisons === "all") return allComparisonRows(store, project);
   const rows: AlpacaEvalAnnotation[] = [];
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise", latest: true })) {
+  const add = (rf: ResolvedFeedback) => {
     const row = alpacaEvalRow(rf, false);
     if (typeof row !== "string") rows.push(row);
+  };
+  // A judge's verdicts on both orders of a pair are one comparison: those wait to be merged.
+  const perOrder: ResolvedFeedback[] = [];
+  for await (const rf of store.iterateResolvedFeedback({ project, kind: "pairwise", latest: true })) {
+    if (orderVerdictKey(rf.feedback) !== undefined) perOrder.push(rf);
+    else add(rf);
   }
+  for (const rf of withOrderVerdictsMerged(perOrder, (x) => x.feedback, (x, feedback) => ({ ...x, feedback }))) add(rf);
   return rows;
 }
 
 /** Stored comparative feedback (pairwise, rankings, ratings) with the policy and item of each generation it targets. */
-export async function comparisonsFromStore(store: Store, project: string): Promise<{ feedback: Feedback[]; generations: Map<string, GenerationInfo> }> {
+export async function comparisonsFromStore(
+  store: Store,
+  project: string,
+  opts: { onRecord?: () => void } = {},
+): Promise<{ feedback: Feedback[]; generations: Map<string, GenerationInfo> }> {
   const feedback: Feedback[] = [];
   const generations = new Map<string, GenerationInfo>();
   for await (const rf of store.iterateResolvedFeedback({ project, kind: ["pairwise", "ranking", "rating"], latest: true })) {
+    opts.onRecord?.();
     feedback.push(rf.feedback);
     for (const g of rf.targets) generations.set(g.id, { policy: g.policy, itemId: g.itemId });
   }
-  return { feedback, generations };
+  return { feedback: withOrderVerdictsMerged(feedback, (f) => f, (_, f) => f), generations };
 }
 
 /**

@@ -119,6 +119,7 @@ export {
   type BradleyTerryRow,
   type GenerationInfo,
   bradleyTerryLeaderboard,
+  noComparisonsReason,
   pairwiseToBradleyTerry,
   toPairwise,
 } from "./from-feedback.js";

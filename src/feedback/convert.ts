@@ -264,3 +264,61 @@ export function pairwiseToComparisons(
   }
   return out;
 }
+
+/**
+ * A pairwise judge asked about a pair in one order leaves one record per order it saw (`metadata.judge.shown`
+ * "original" or "swapped", with `metadata.judge.key` naming its config), so that a later run in the other order
+ * (`--swap`) reuses the first verdict instead of storing it twice. The key that groups the records of one
+ * judgement: project, source, judge config and the pair (in either order); undefined for any other record.
+ */
+export function orderVerdictKey(f: Feedback): string | undefined {
+  if (f.kind !== "pairwise") return undefined;
+  const j = f.metadata?.judge as { shown?: unknown; key?: unknown } | undefined;
+  if (!j || (j.shown !== "original" && j.shown !== "swapped") || typeof j.key !== "string") return undefined;
+  return JSON.stringify([f.project, f.source.type, f.source.id, j.key, [...f.targets].sort()]);
+}
+
+/**
+ * One judgement from a judge's verdicts on both orders of a pair: the mean preference (a judge that always picks
+ * the output shown first gives a tie), oriented as the first record; the verdicts of all of them in its metadata.
+ */
+export function mergeOrderVerdicts(records: readonly FeedbackOf<"pairwise">[]): FeedbackOf<"pairwise"> {
+  const first = records[0]!;
+  if (records.length === 1) return first;
+  const ps = records.map((r) => (r.targets[0] === first.targets[0] ? pSecondOf(r.value) : 1 - pSecondOf(r.value)));
+  const p = ps.reduce((s, x) => s + x, 0) / ps.length;
+  const judges = records.map((r) => (r.metadata?.judge ?? {}) as { verdicts?: unknown[] });
+  return {
+    ...first,
+    value: { choice: p < 0.5 ? "first" : p > 0.5 ? "second" : "tie", pSecond: p },
+    metadata: {
+      ...first.metadata,
+      judge: { ...judges[0], shown: "both", preference: 1 + p, verdicts: judges.flatMap((j) => j.verdicts ?? []) },
+      mergedFrom: records.map((r) => r.id),
+    },
+  };
+}
+
+/**
+ * `xs` with the single-order verdicts of each judgement (see {@link orderVerdictKey}) merged into one, at the place
+ * of the first: what leaderboards, reports and datasets count, one judgement per judge and pair.
+ */
+export function withOrderVerdictsMerged<T>(xs: readonly T[], feedbackOf: (x: T) => Feedback, withFeedback: (x: T, f: Feedback) => T): T[] {
+  const groups = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = orderVerdictKey(feedbackOf(x));
+    if (k === undefined) continue;
+    const g = groups.get(k);
+    if (g) g.push(x);
+    else groups.set(k, [x]);
+  }
+  if (![...groups.values()].some((g) => g.length > 1)) return [...xs];
+  const out: T[] = [];
+  for (const x of xs) {
+    const k = orderVerdictKey(feedbackOf(x));
+    const g = k === undefined ? undefined : groups.get(k);
+    if (!g || g.length === 1) out.push(x);
+    else if (g[0] === x) out.push(withFeedback(x, mergeOrderVerdicts(g.map((y) => feedbackOf(y) as FeedbackOf<"pairwise">))));
+  }
+  return out;
+}

@@ -54,6 +54,7 @@ export function exportRecords(format: ExportFormat, src: ExportSource, opts: Exp
     },
     count(n = 1) {
       records += n;
+      opts.onRecords?.(n);
     },
   };
   return {

@@ -60,6 +60,8 @@ export interface ExportOptions {
    * columns read on import come back. Keys that collide with the format's own columns are left out. Default true.
    */
   metadataColumns?: boolean;
+  /** Called as records are written, with how many were just written. */
+  onRecords?: (n: number) => void;
 }
 
 /**

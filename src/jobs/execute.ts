@@ -53,7 +53,7 @@ export async function executeTask(store: Store, task: TaskRow, signal: AbortSign
     signal,
     progress: task.phase === "whole" ? hooks.progress : () => {},
     // A retried job asks again: the cached answers are what failed.
-    model: (settings) => jobModel(store, job.retries > 0 ? { ...settings, cache: false } : settings, defaults, (e) => hooks.log(`shared rate limit: ${(e as Error).message}`)),
+    model: (settings) => jobModel(store, job.project, job.retries > 0 ? { ...settings, cache: false } : settings, defaults, (e) => hooks.log(`shared rate limit: ${(e as Error).message}`)),
     log: hooks.log,
   };
   const size = (job.input as { chunkSize?: number } | null)?.chunkSize ?? kind.chunkSize ?? 50;

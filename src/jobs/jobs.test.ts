@@ -110,8 +110,8 @@ for (const [name, open, skip] of engines) {
       const { store, jobs, server } = await setup(false);
       void jobs;
       const { jobModel } = await import("./models.js");
-      const a = jobModel(store, { baseUrl: server.baseUrl, model: "fake", maxRetries: 3 });
-      const b = jobModel(store, { baseUrl: server.baseUrl, model: "fake", maxRetries: 3 });
+      const a = jobModel(store, "default", { baseUrl: server.baseUrl, model: "fake", maxRetries: 3 });
+      const b = jobModel(store, "default", { baseUrl: server.baseUrl, model: "fake", maxRetries: 3 });
       let first = true;
       server.respond = () => {
         if (first) {

@@ -36,7 +36,7 @@ export function limitKey(provider: string, baseUrl: string, model: string): stri
   return `${provider}|${baseUrl.replace(/\/+$/, "")}|${model}`;
 }
 
-export function jobModel(store: Store, settings: ModelInput, defaults: WorkerModelDefaults = {}, onError?: (e: unknown) => void): Model {
+export function jobModel(store: Store, project: string, settings: ModelInput, defaults: WorkerModelDefaults = {}, onError?: (e: unknown) => void): Model {
   const env = { ...(defaults.env ?? process.env) };
   const envBase = env.RLXF_BASE_URL ? normalizeOpenAIBaseUrl(env.RLXF_BASE_URL) : undefined;
   if (settings.baseUrl !== undefined && normalizeOpenAIBaseUrl(settings.baseUrl) !== envBase) {
@@ -49,7 +49,7 @@ export function jobModel(store: Store, settings: ModelInput, defaults: WorkerMod
   const r = resolveModelSettings({ ...(settings.provider ? { provider: settings.provider } : {}), ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}), ...(settings.model ? { model: settings.model } : {}) }, env);
   const key = limitKey(r.provider, r.provider === "openai" ? normalizeOpenAIBaseUrl(r.baseUrl) : r.baseUrl, r.model);
   const limiter = new StoreLimiter(store.rateLimits, key, { ...(rpm ? { rpm } : {}), ...(tpm ? { tpm } : {}) }, onError ? { onError } : {});
-  const cache = settings.cache === false ? undefined : new StoreResponseCache(store.responseCache);
+  const cache = settings.cache === false ? undefined : new StoreResponseCache(store.responseCache, { project });
   return createModel(
     {
       ...(settings.provider ? { provider: settings.provider } : {}),

@@ -11,7 +11,7 @@ import { openStore } from "../store/index.js";
 import type { Store } from "../store/index.js";
 import { verifierFeedback } from "./feedback.js";
 import { refineLoop } from "./loops.js";
-import { DISTILL_PROMPT, MemoryRetriever, distillMemory, embeddingSimilarity, measureOvergeneralization } from "./memory.js";
+import { DISTILL_PROMPT, MemoryRetriever, distillMemory, embeddingSimilarity, isNoChangeCorrection, measureOvergeneralization } from "./memory.js";
 import { openAiEmbedder } from "../learn/index.js";
 
 const EMOJI = "\u{1F600}";
@@ -112,6 +112,24 @@ describe("distilling principles", () => {
     for (const gone of ["same1", "same2", "old"]) expect(ids.filter((id) => id.endsWith(`:${gone}`))).toEqual([]);
     // seen: crit, corr, fine, same1, same2, new; skipped: fine, same1, same2.
     expect(r).toMatchObject({ seen: 6, skipped: 3 });
+  });
+
+  it("skips corrections that change nothing: the same output up to whitespace, or a comment saying no change was needed", async () => {
+    await store.write({
+      items: [{ id: "q", prompt: "Name the capital of France." }],
+      generations: [{ id: "q/g", itemId: "q", policy: "p", output: "The capital of France is Paris." }],
+      feedback: [
+        { id: "same", kind: "correction", targets: ["q/g"], source: { type: "human", id: "a" }, value: { output: "  The capital of  France\nis Paris. " } },
+        { id: "said", kind: "correction", targets: ["q/g"], source: { type: "human", id: "b" }, value: { output: "The capital of France is Paris!", comment: "No change needed." } },
+        { id: "lgtm", kind: "correction", targets: ["q/g"], source: { type: "human", id: "c" }, value: { output: "The capital is Paris.", comment: "LGTM" } },
+        { id: "real", kind: "correction", targets: ["q/g"], source: { type: "human", id: "d" }, value: { output: "Paris.", comment: "no change to the facts, but answer in one word" } },
+      ],
+    });
+    const r = await distillMemory(store);
+    expect(r).toMatchObject({ seen: 4, skipped: 3, skippedBy: { "correction that changes nothing": 3 } });
+    expect((await store.memory.list()).map((e) => e.id).sort()).toEqual(["correction:real", "principle:real"]);
+    expect(isNoChangeCorrection({ output: "x", comment: "nothing to fix" }, "y")).toBe(true);
+    expect(isNoChangeCorrection({ output: "x", comment: "fixed the sign" }, "y")).toBe(false);
   });
 
   it("lets a model write the principle and its scope (when it applies and when not)", async () => {

@@ -43,13 +43,17 @@ export interface DistillOptions {
   since?: string;
   /** Distil at most this many feedback records. */
   limit?: number;
+  /** Called after each feedback record looked at, with how many so far. */
+  onProgress?: (seen: number) => void;
 }
 
 export interface DistillReport {
   /** Feedback records looked at. */
   seen: number;
-  /** Records skipped: already distilled, or nothing to learn (a passing critique without weaknesses). */
+  /** Records skipped: already distilled, or nothing to learn (a passing critique without weaknesses, a correction that changes nothing). */
   skipped: number;
+  /** The skipped records by reason. */
+  skippedBy: Record<string, number>;
   inserted: number;
   entries: MemoryEntryInput[];
 }
@@ -82,6 +86,19 @@ async function draft(model: ChatModel, prompt: string, output: string, feedback:
   return undefined;
 }
 
+const squash = (s: string) => s.replace(/\s+/g, " ").trim();
+/** A comment that says the output needed no edit ("no change needed", "nothing to fix", "LGTM"...). */
+const NO_CHANGE = /^\W*(no\s+(changes?|edits?|corrections?|fix(es)?)(\s+(is\s+|are\s+)?(needed|required|necessary|made))?|nothing\s+to\s+(change|correct|fix|edit)|(it\s+is\s+|already\s+)?(fine|correct|good)(\s+as\s+(it\s+)?is)?|unchanged|looks\s+good(\s+to\s+me)?|lgtm)\W*$/i;
+
+/**
+ * A correction that changes nothing: its output equals the corrected one after whitespace is normalised, or its
+ * comment says no change was needed. Such a correction teaches nothing and must not become a memory entry.
+ */
+export function isNoChangeCorrection(value: { output: string; comment?: string }, original: string | undefined): boolean {
+  if (value.comment !== undefined && NO_CHANGE.test(value.comment.trim())) return true;
+  return original !== undefined && squash(value.output) === squash(original);
+}
+
 function feedbackWords(r: ResolvedFeedback): { text: string; fallback?: string } | undefined {
   const f = r.feedback;
   if (f.kind === "critique") {
@@ -107,15 +124,20 @@ export async function distillMemory(store: Store, opts: DistillOptions = {}): Pr
   const entries: MemoryEntryInput[] = [];
   let seen = 0;
   let skipped = 0;
+  const skippedBy: Record<string, number> = {};
+  const skip = (reason: string) => {
+    skipped++;
+    skippedBy[reason] = (skippedBy[reason] ?? 0) + 1;
+  };
   const types = opts.sourceTypes ? new Set(opts.sourceTypes) : undefined;
   for await (const r of store.iterateResolvedFeedback({ project, kind: ["critique", "correction"], latest: true, ...(opts.since ? { since: opts.since } : {}) })) {
     const f = r.feedback;
     if (types && !types.has(f.source.type)) continue;
     if (opts.limit !== undefined && seen >= opts.limit) break;
     seen++;
-    // "No change needed" (a correction equal to the output) teaches nothing.
-    if (f.kind === "correction" && (f.metadata?.noChange === true || r.targets[0]?.output === f.value.output)) {
-      skipped++;
+    opts.onProgress?.(seen);
+    if (f.kind === "correction" && (f.metadata?.noChange === true || isNoChangeCorrection(f.value, r.targets[0]?.output))) {
+      skip("correction that changes nothing");
       continue;
     }
     const words = feedbackWords(r);
@@ -157,10 +179,10 @@ export async function distillMemory(store: Store, opts: DistillOptions = {}): Pr
         added = true;
       }
     }
-    if (!added) skipped++;
+    if (!added) skip(words ? "already distilled" : "nothing to learn (a passing critique without weaknesses)");
   }
   const stored = entries.length ? await store.memory.put(entries) : { inserted: 0, existing: 0 };
-  return { seen, skipped, inserted: stored.inserted, entries };
+  return { seen, skipped, skippedBy, inserted: stored.inserted, entries };
 }
 
 // -------------------------------------------------------------- retrieve ---
@@ -295,6 +317,8 @@ export interface OvergeneralizationInput {
   outOfScope: string[];
   /** Measure also what this retriever injects (scoped retrieval). */
   retriever?: MemorySource;
+  /** Called after each input measured (in scope, then out of scope). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ChangeRate {
@@ -329,11 +353,13 @@ export async function measureOvergeneralization(x: OvergeneralizationInput): Pro
     return r.text.replace(/\s+/g, " ").trim();
   };
   const forcedSystem = memoryPrompt([{ kind: x.entry.kind, text: x.entry.text, ...(x.entry.kind === "correction" && x.entry.scope.examples[0] ? { example: x.entry.scope.examples[0] } : {}) }]);
+  let measured = 0;
   const measure = async (inputs: string[]) => {
     let forced = 0;
     let changed = 0;
     let injected = 0;
     for (const input of inputs) {
+      measured++;
       const base = await ask(input);
       if ((await ask(input, forcedSystem)) !== base) forced++;
       if (x.retriever) {
@@ -342,6 +368,7 @@ export async function measureOvergeneralization(x: OvergeneralizationInput): Pro
         const out = found.length ? await ask(input, memoryPrompt(found)) : base;
         if (out !== base) changed++;
       }
+      x.onProgress?.(measured, x.inScope.length + x.outOfScope.length);
     }
     return { forced: rateOf(inputs.length, forced), retrieved: { ...rateOf(inputs.length, changed), injected } };
   };

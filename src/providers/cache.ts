@@ -3,7 +3,8 @@
  * full request (provider kind, base URL, path, exact JSON body and sample
  * index), so the same request is answered once and re-runs cost nothing.
  * `StoreResponseCache` keeps it in the store (table `provider_cache`), writing
- * in batches so that caching never holds up the requests.
+ * in batches so that caching never holds up the requests. Its entries belong to
+ * one project: a project never sees responses another project paid for.
  */
 import { createHash } from "node:crypto";
 import type { CachedResponse, ResponseCacheStore } from "../store/index.js";
@@ -28,6 +29,11 @@ export function cacheKey(kind: string, baseUrl: string, wire: WireRequest, sampl
     .digest("hex");
 }
 
+/** The key a project's entry is stored under: the request's key scoped to the project. */
+export function projectCacheKey(project: string, key: string): string {
+  return createHash("sha256").update(`project\n${project}\n${key}`).digest("hex");
+}
+
 export class MemoryResponseCache implements ResponseCache {
   readonly entries = new Map<string, string>();
   async get(key: string): Promise<string | undefined> {
@@ -43,12 +49,15 @@ export class MemoryResponseCache implements ResponseCache {
 export type CacheStore = Pick<ResponseCacheStore, "get" | "put">;
 
 /**
- * The store-backed cache. Writes are buffered and flushed every `batchSize`
- * entries or `flushMs` milliseconds (and on `flush()`); reads see the buffer.
- * Call `flush()` before closing the store.
+ * The store-backed cache of one project (`project`: its entries are stored under
+ * keys that include the project, so projects sharing a store never share
+ * responses). Writes are buffered and flushed every `batchSize` entries or
+ * `flushMs` milliseconds (and on `flush()`); reads see the buffer. Call
+ * `flush()` before closing the store.
  */
 export class StoreResponseCache implements ResponseCache {
   readonly #store: CacheStore;
+  readonly project: string;
   readonly #batchSize: number;
   readonly #flushMs: number;
   #pending = new Map<string, CachedResponse>();
@@ -60,13 +69,15 @@ export class StoreResponseCache implements ResponseCache {
   #lookups = new Map<string, { resolve: (v: string | undefined) => void; reject: (e: unknown) => void }[]>();
   #lookupScheduled = false;
 
-  constructor(store: CacheStore, opts: { batchSize?: number; flushMs?: number } = {}) {
+  constructor(store: CacheStore, opts: { project: string; batchSize?: number; flushMs?: number }) {
     this.#store = store;
+    this.project = opts.project;
     this.#batchSize = opts.batchSize ?? 256;
     this.#flushMs = opts.flushMs ?? 250;
   }
 
-  async get(key: string): Promise<string | undefined> {
+  async get(requestKey: string): Promise<string | undefined> {
+    const key = projectCacheKey(this.project, requestKey);
     const p = this.#pending.get(key) ?? this.#writingBatches.find((b) => b.has(key))?.get(key);
     if (p) return p.body;
     // Reads arriving in the same turn of the event loop go to the store as one query.
@@ -94,8 +105,9 @@ export class StoreResponseCache implements ResponseCache {
   }
 
   set(e: { key: string; model: string; body: string }): void {
-    if (this.#pending.has(e.key)) return;
-    this.#pending.set(e.key, { key: e.key, model: e.model, body: e.body });
+    const key = projectCacheKey(this.project, e.key);
+    if (this.#pending.has(key)) return;
+    this.#pending.set(key, { key, model: e.model, body: e.body });
     if (this.#pending.size >= this.#batchSize) void this.#drain();
     else if (!this.#timer) {
       this.#timer = setTimeout(() => void this.#drain(), this.#flushMs);

@@ -308,19 +308,44 @@ describe("response cache", () => {
   it("persists in the store across models (and store handles)", async () => {
     const store = await openStore({ path: ":memory:" });
     try {
-      const first = model({ cache: new StoreResponseCache(store.responseCache) }).m;
+      const first = model({ cache: new StoreResponseCache(store.responseCache, { project: "p" }) }).m;
       server.respond = () => "stored answer";
       await first.chat(user("persist me"));
       await first.close();
       expect(await store.responseCache.count()).toBe(1);
       expect(await store.responseCache.count({ model: "judge-1" })).toBe(1);
       server.respond = () => "a different answer";
-      const second = model({ cache: new StoreResponseCache(store.responseCache) }).m;
+      const second = model({ cache: new StoreResponseCache(store.responseCache, { project: "p" }) }).m;
       const r = await second.chat(user("persist me"));
       expect(r).toMatchObject({ text: "stored answer", cached: true });
       expect(server.requests).toHaveLength(1);
       expect(await store.responseCache.clear({ model: "judge-1" })).toBe(1);
       expect(await store.responseCache.count()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps each project's responses to itself, and counts the tokens cached answers once cost as reused, not spent", async () => {
+    const store = await openStore({ path: ":memory:" });
+    try {
+      server.respond = () => ({ text: "project a's answer", usage: { inputTokens: 30, outputTokens: 12 } });
+      const a = model({ cache: new StoreResponseCache(store.responseCache, { project: "a" }) }).m;
+      await a.chat(user("shared prompt"));
+      await a.close();
+      server.respond = () => ({ text: "project b's answer", usage: { inputTokens: 30, outputTokens: 7 } });
+      const b = model({ cache: new StoreResponseCache(store.responseCache, { project: "b" }) }).m;
+      const rb = await b.chat(user("shared prompt"));
+      expect(rb).toMatchObject({ text: "project b's answer", cached: false });
+      expect(b.stats()).toMatchObject({ cacheHits: 0, inputTokens: 30, outputTokens: 7, cachedInputTokens: 0 });
+      await b.close();
+      expect(server.requests).toHaveLength(2);
+      expect(await store.responseCache.count()).toBe(2);
+      const again = model({ cache: new StoreResponseCache(store.responseCache, { project: "a" }) }).m;
+      const ra = await again.chat(user("shared prompt"));
+      expect(ra).toMatchObject({ text: "project a's answer", cached: true });
+      expect(again.stats()).toMatchObject({ calls: 1, cacheHits: 1, inputTokens: 0, outputTokens: 0, cachedInputTokens: 30, cachedOutputTokens: 12 });
+      expect(server.requests).toHaveLength(2);
     } finally {
       await store.close();
     }

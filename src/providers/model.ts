@@ -67,8 +67,12 @@ export interface ModelStats {
   failed: number;
   /** Failed attempts by cause: an HTTP status ("429", "500"), "timeout", "network" or "protocol". */
   errors: Record<string, number>;
+  /** Tokens of responses this model was sent (answers from the cache not included). */
   inputTokens: number;
   outputTokens: number;
+  /** Tokens the cached answers cost when they were first asked for: reused, not spent again. */
+  cachedInputTokens: number;
+  cachedOutputTokens: number;
   /** USD, when pricing was given. */
   costUsd?: number;
   /** Of successful attempts. */
@@ -108,7 +112,7 @@ export class Model implements ChatModel {
   #headers: Record<string, string> | undefined;
   #pausedUntil = 0;
   #latencies: number[] = [];
-  #stats = { calls: 0, cacheHits: 0, requests: 0, retries: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
+  #stats = { calls: 0, cacheHits: 0, requests: 0, retries: 0, failed: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cachedOutputTokens: 0 };
   #errors: Record<string, number> = {};
 
   constructor(opts: ModelOptions) {
@@ -155,7 +159,15 @@ export class Model implements ChatModel {
   ): Promise<{ result: T; cached: boolean; latencyMs: number; attempts: number }> {
     this.#stats.calls++;
     const cache = useCache ? this.#opts.cache : undefined;
-    const fromText = (text: string) => ({ result: parse(JSON.parse(text)), cached: true, latencyMs: 0, attempts: 0 });
+    const fromText = (text: string) => {
+      const result = parse(JSON.parse(text));
+      this.#stats.cacheHits++;
+      if (result.usage) {
+        this.#stats.cachedInputTokens += result.usage.inputTokens;
+        this.#stats.cachedOutputTokens += result.usage.outputTokens;
+      }
+      return { result, cached: true, latencyMs: 0, attempts: 0 };
+    };
     const body = JSON.stringify(wire.body);
     try {
       if (!cache) {
@@ -167,7 +179,6 @@ export class Model implements ChatModel {
       const same = this.#inflight.get(key);
       if (same) {
         const r = await same;
-        this.#stats.cacheHits++;
         return fromText(r.text);
       }
       const job = (async (): Promise<Sent & { hit: boolean }> => {
@@ -180,10 +191,7 @@ export class Model implements ChatModel {
       this.#inflight.set(key, job);
       try {
         const r = await job;
-        if (r.hit) {
-          this.#stats.cacheHits++;
-          return fromText(r.text);
-        }
+        if (r.hit) return fromText(r.text);
         return { result: r.result as T, cached: false, latencyMs: r.latencyMs, attempts: r.attempts };
       } finally {
         this.#inflight.delete(key);

@@ -132,8 +132,11 @@ function judgeConfigOf(ref: unknown, path: string): JudgeConfig {
   }
 }
 
-/** Model access for judge members of reward specs: made on first use, so a server without one still serves everything else. */
-export type JudgeModelFactory = () => ChatModel;
+/**
+ * Model access for judge members of reward specs, per project (each keeps its own response cache): made on first
+ * use, so a server without one still serves everything else.
+ */
+export type JudgeModelFactory = (project: string) => ChatModel;
 
 /**
  * Builds a spec's scorer. A spec is a shipped verifier name, a verifier spec, a project's saved
@@ -142,7 +145,7 @@ export type JudgeModelFactory = () => ChatModel;
 export class RewardSpecs {
   readonly #store: Store;
   readonly #judgeModel: JudgeModelFactory | undefined;
-  #model: ChatModel | undefined;
+  readonly #models = new Map<string, ChatModel>();
   readonly #built = new Map<string, { stamp: string; project: string; value: Promise<BuiltReward> }>();
   /** The project's saved specs and reward models as of now, looked up once per batch of concurrent calls. */
   readonly #stamps = new Map<string, Promise<string>>();
@@ -153,11 +156,11 @@ export class RewardSpecs {
   }
 
   /** What verifiers that ask a model (critic rewards' actor) use: the judge model, made on first use. */
-  #verifierContext(path: string, dryRun: boolean): VerifierContext {
+  #verifierContext(project: string, path: string, dryRun: boolean): VerifierContext {
     return {
       chatModel: () => {
         try {
-          return this.#judgeChatModel(path, dryRun);
+          return this.#judgeChatModel(project, path, dryRun);
         } catch (e) {
           throw new RlxfError("missing_option", `the reward spec at ${path} asks a model (e.g. an actor revising from a critique), but ${(e as Error).message.replace(/^.*?, but /, "")}`);
         }
@@ -208,27 +211,31 @@ export class RewardSpecs {
     await this.#build(project, spec, path, saving ? [saving] : [], true);
   }
 
-  #judgeChatModel(path: string, dryRun: boolean): ChatModel {
+  #judgeChatModel(project: string, path: string, dryRun: boolean): ChatModel {
     if (dryRun) return { model: "(not asked)", chat: () => Promise.reject(new Error("not asked")) };
     if (!this.#judgeModel) {
       throw new RewardSpecError(path, `reward spec at ${path} has a judge, but no judge model is configured: start the server with --judge-model (and --judge-base-url for your endpoint), or set RLXF_JUDGE_MODEL`, [
         { path, message: "no judge model configured" },
       ]);
     }
+    const had = this.#models.get(project);
+    if (had) return had;
+    let model: ChatModel;
     try {
-      this.#model ??= this.#judgeModel();
+      model = this.#judgeModel(project);
     } catch (e) {
       throw new RewardSpecError(path, `reward spec at ${path} has a judge, but the judge model is not usable: ${(e as Error).message}`, [
         { path, message: "judge model not configured" },
       ]);
     }
-    return this.#model;
+    this.#models.set(project, model);
+    return model;
   }
 
   async #build(project: string, spec: unknown, path: string, seen: string[], dryRun = false): Promise<BuiltReward> {
     try {
       if (typeof spec === "string") {
-        if (verifierNames().has(spec)) return { verifier: createVerifier(spec, [], this.#verifierContext(path, dryRun)), key: contentHash({ spec }) };
+        if (verifierNames().has(spec)) return { verifier: createVerifier(spec, [], this.#verifierContext(project, path, dryRun)), key: contentHash({ spec }) };
         const ref = parseSpecRef(spec);
         if (seen.includes(ref.name)) throw new RlxfError("invalid_config", `saved reward spec "${ref.name}" refers to itself (${[...seen, ref.name].join(" -> ")})`);
         const saved = await this.#store.configs.get(project, REWARD_SPEC_KIND, ref.name, ref.version);
@@ -257,7 +264,7 @@ export class RewardSpecs {
         let judge = judgeConfigOf(r.data.judge, `${path}.judge`);
         if (r.data.model !== undefined) judge = { ...judge, completion: { ...judge.completion, model: r.data.model } };
         const checklist = r.data.checklist !== undefined ? judgeConfigOf(r.data.checklist, `${path}.checklist`) : undefined;
-        const model = this.#judgeChatModel(path, dryRun);
+        const model = this.#judgeChatModel(project, path, dryRun);
         const verifier = judgeVerifier({
           model,
           judge,
@@ -287,7 +294,7 @@ export class RewardSpecs {
         return { verifier, key: contentHash({ spec: { ...r.data, members: undefined }, members: members.map((m) => m.key) }) };
       }
       const parsed = parseVerifierSpec(spec, "reward spec");
-      return { verifier: createVerifier(parsed, [], this.#verifierContext(path, dryRun)), key: contentHash({ spec: parsed }) };
+      return { verifier: createVerifier(parsed, [], this.#verifierContext(project, path, dryRun)), key: contentHash({ spec: parsed }) };
     } catch (e) {
       throw specError(e, path);
     }

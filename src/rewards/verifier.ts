@@ -8,6 +8,6 @@ import { RewardSpecs } from "./specs.js";
  * verifier name, a spec object, or a project's saved spec (`name`, `name@N`), which is read from the store.
  * A judge in the spec asks `judgeModel` (made on first use).
  */
-export async function rewardVerifier(store: Store, project: string, spec: unknown, opts: { judgeModel?: () => ChatModel; path?: string } = {}): Promise<Verifier> {
+export async function rewardVerifier(store: Store, project: string, spec: unknown, opts: { judgeModel?: (project: string) => ChatModel; path?: string } = {}): Promise<Verifier> {
   return (await new RewardSpecs(store, opts.judgeModel).get(project, spec, opts.path ?? "spec")).verifier;
 }

@@ -48,10 +48,10 @@ export interface AppOptions {
   /** A built web app to serve at `/` (with client-side routes falling back to its index.html). */
   webRoot?: string;
   /**
-   * Model access for judges in reward specs, called once on first use; without it a spec with a
-   * judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
+   * Model access for judges in reward specs, called once per project on first use (so each project
+   * can keep its own response cache); without it a spec with a judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
    */
-  judgeModel?: () => ChatModel;
+  judgeModel?: (project: string) => ChatModel;
   /** The same judge model as settings, so reward scoring can run in worker threads (which cannot call a function). */
   judge?: ModelSettings;
   /**
@@ -116,7 +116,16 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
     if (!m) throw new ApiError("unauthorized", "the Authorization header must be 'Bearer <key>'", challenge);
     const key = await settings.store.keys.authenticate(m[1] as string);
-    if (!key) throw new ApiError("unauthorized", "the API key is not valid (unknown or revoked)", challenge);
+    if (!key) {
+      // The usual cause: a key made with `rlxf keys create` against another store than this server's.
+      throw new ApiError(
+        "unauthorized",
+        "the API key is not valid: this server's store holds no live key like it (revoked, or made against another store: " +
+          "`rlxf keys create` writes to the store its --db, RLXF_DB or RLXF_DATABASE_URL names, else to ./.rlxf/rlxf.db of the directory it runs in; " +
+          "make the key against the store this server printed when it started)",
+        challenge,
+      );
+    }
     c.set("key", key);
     // Every request costs one unit of the key's and the project's rate limits; routes add what their work weighs.
     await spend(settings.rateLimiter, limits, key, 1, "a request");

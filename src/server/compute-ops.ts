@@ -46,9 +46,16 @@ export async function storeLeaderboard(store: Store, q: LeaderboardArgs): Promis
 }
 
 /** The operations on `store`; judges in reward specs ask `judgeModel`, or a model made from `judge` settings. */
-export function computeOps(store: Store, opts: { judgeModel?: () => ChatModel; judge?: ModelSettings } = {}): ComputeOps {
+export function computeOps(store: Store, opts: { judgeModel?: (project: string) => ChatModel; judge?: ModelSettings } = {}): ComputeOps {
   const judge = opts.judge;
-  const judgeModel = opts.judgeModel ?? (judge ? () => createModel(judge, { cache: new StoreResponseCache(store.responseCache) }) : undefined);
+  // One model per project, each with the project's own response cache.
+  const models = new Map<string, ChatModel>();
+  const fromSettings = (settings: ModelSettings) => (project: string) => {
+    let m = models.get(project);
+    if (!m) models.set(project, (m = createModel(settings, { cache: new StoreResponseCache(store.responseCache, { project }) })));
+    return m;
+  };
+  const judgeModel = opts.judgeModel ?? (judge ? fromSettings(judge) : undefined);
   let service: RewardService | undefined;
   return {
     async reward({ project, samples }) {

@@ -104,7 +104,7 @@ export class ComputePool {
   /** Calls refused because the queue was full, and calls cut at the time limit. */
   readonly counts = { refused: 0, timedOut: 0 };
 
-  constructor(store: Store, opts: ComputeOptions & { judge?: ModelSettings; judgeModel?: () => ChatModel } = {}) {
+  constructor(store: Store, opts: ComputeOptions & { judge?: ModelSettings; judgeModel?: (project: string) => ChatModel } = {}) {
     this.#reopen = reopenOptions(store, 3);
     this.#judge = opts.judge;
     this.#size = Math.max(1, opts.threads ?? Math.min(4, Math.max(1, availableParallelism() - 1)));

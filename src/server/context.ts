@@ -33,7 +33,7 @@ export interface Settings {
   rateLimiter: RateLimiter;
   log: (line: string) => void;
   /** Model access for judges in reward specs (made on first use). */
-  judgeModel?: () => ChatModel;
+  judgeModel?: (project: string) => ChatModel;
   /** Background jobs: submitted here, run by this process or by workers. */
   jobs: Jobs;
   /** Threads for the CPU-heavy work a request waits for (reward scoring, leaderboard fits). */

@@ -146,6 +146,13 @@ export interface PairwiseOptions {
   order?: PairwiseOrder;
   /** Seed of the position randomization; default 0. */
   seed?: number;
+  /** Ask only these orders (true: shown swapped), whatever `order` says: the others are known already. */
+  shown?: readonly boolean[];
+}
+
+/** The orders a pair is shown in: both, the original, or a seeded coin's (see `isSwapped`). */
+export function shownOrders(order: PairwiseOrder, instruction: string, seed = 0): boolean[] {
+  return order === "both" ? [false, true] : order === "fixed" ? [false] : [isSwapped(instruction, seed)];
 }
 
 /** Snap values within rounding error of a tie to 1.5, so averaged verdicts can tie exactly. */
@@ -162,8 +169,7 @@ export function isSwapped(instruction: string, seed = 0): boolean {
 
 export async function judgePair(model: ChatModel, config: JudgeConfig, pair: PairInput, opts: PairwiseOptions = {}): Promise<PairwiseJudgement | Failed> {
   if (pair.output_1 === pair.output_2) return { ok: true, preference: 1.5, verdicts: [], attempts: 0, identical: true };
-  const order = opts.order ?? config.order ?? "random";
-  const swaps = order === "both" ? [false, true] : order === "fixed" ? [false] : [isSwapped(pair.instruction, opts.seed ?? 0)];
+  const swaps = opts.shown ? [...opts.shown] : shownOrders(opts.order ?? config.order ?? "random", pair.instruction, opts.seed ?? 0);
   const asked = await Promise.all(
     swaps.map((swapped) =>
       ask(

@@ -6,7 +6,8 @@
  * judges, bias rates, failure counts, and the pairs to route to humans.
  */
 import { createHash } from "node:crypto";
-import type { Feedback, SourceType } from "../feedback/schema.js";
+import type { Feedback, ResolvedFeedback, SourceType } from "../feedback/schema.js";
+import { orderVerdictKey, withOrderVerdictsMerged } from "../feedback/index.js";
 import {
   type AgreementReport,
   type JudgedPair,
@@ -46,12 +47,21 @@ const promptText = (p: unknown): string =>
 export async function collectPairwise(store: Store, opts: { project?: string; sources?: readonly string[] } = {}): Promise<CollectedPairwise> {
   const out: CollectedPairwise = { labels: [], presented: new Map(), judged: new Map(), types: new Map(), pairs: new Map() };
   const only = opts.sources && opts.sources.length ? new Set(opts.sources) : undefined;
-  // The latest answers: a revised or adjudicated human label counts once.
+  // The latest answers (a revised or adjudicated human label counts once); a judge's verdicts on both orders of a
+  // pair are one label: those wait to be merged.
+  const perOrder: ResolvedFeedback[] = [];
   for await (const rf of store.iterateResolvedFeedback({ project: opts.project ?? "default", kind: "pairwise", latest: true })) {
+    if (only && !only.has(rf.feedback.source.id)) continue;
+    if (orderVerdictKey(rf.feedback) !== undefined) perOrder.push(rf);
+    else take(rf);
+  }
+  for (const rf of withOrderVerdictsMerged(perOrder, (x) => x.feedback, (x, feedback) => ({ ...x, feedback }))) take(rf);
+  return out;
+
+  function take(rf: ResolvedFeedback): void {
     const f = rf.feedback;
-    if (only && !only.has(f.source.id)) continue;
     const p = preferenceOf(f);
-    if (p === undefined || rf.targets.length !== 2) continue;
+    if (p === undefined || rf.targets.length !== 2) return;
     const [g1, g2] = rf.targets as [typeof rf.targets[0], typeof rf.targets[0]];
     // The pair is the item and the two outputs, in either order; its orientation is the one first seen.
     const sorted = g1.output <= g2.output ? [g1.output, g2.output] : [g2.output, g1.output];
@@ -76,7 +86,6 @@ export async function collectPairwise(store: Store, opts: { project?: string; so
       out.presented.set(annotator, shown);
     }
   }
-  return out;
 }
 
 export interface JudgeReportRow {

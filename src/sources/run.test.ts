@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { withOrderVerdictsMerged } from "../feedback/index.js";
 import { readImportFile } from "../io/index.js";
 import { StoreResponseCache } from "../providers/index.js";
 import { createModel } from "../providers/index.js";
@@ -29,7 +30,7 @@ afterEach(async () => {
 });
 
 const fresh = async () => (store = await openStore({ path: ":memory:" }));
-const model = (s: Store) => createModel({ baseUrl: server.baseUrl, model: "fake", maxRetries: 0 }, { cache: new StoreResponseCache(s.responseCache) });
+const model = (s: Store) => createModel({ baseUrl: server.baseUrl, model: "fake", maxRetries: 0 }, { cache: new StoreResponseCache(s.responseCache, { project: "default" }) });
 
 const shownAsM = (r: FakeRequest, t: string) => {
   const at = r.prompt.indexOf(t);
@@ -80,15 +81,18 @@ describe("runPairwise into the store", () => {
     expect(await s.judgementFailures.countByJudge()).toEqual(new Map([["pairwise/fake", 1]]));
   });
 
-  it("re-running is free and idempotent: every answer from the store's cache, every record already stored", async () => {
+  it("re-running is free and idempotent: stored verdicts are read back, failures answered from the store's cache", async () => {
     const s = await fresh();
     server.respond = judgeAnswer;
     await runPairwise(rows, "pairwise", { model: model(s), store: s });
     const requests = server.requests.length;
     const again = await runPairwise(rows, "pairwise", { model: model(s), store: s });
     expect(server.requests.length).toBe(requests);
-    expect(again.model).toMatchObject({ requests: 0, cacheHits: 32 });
-    expect(again.stored).toEqual({ feedback: { inserted: 0, existing: 29 }, failures: { inserted: 0, existing: 1 } });
+    expect(again.reused).toBe(29);
+    // Only the failed pair is asked again (its three attempts come from the cache).
+    expect(again.model).toMatchObject({ requests: 0, cacheHits: 3 });
+    expect(again.stored).toEqual({ feedback: { inserted: 0, existing: 0 }, failures: { inserted: 0, existing: 1 } });
+    expect((await s.counts()).feedback).toBe(29);
   });
 
   it("lands on the same generations as `rlxf import` of the same pairs, even when the item is stored with more fields", async () => {
@@ -116,8 +120,41 @@ describe("runPairwise into the store", () => {
     const report = await runPairwise(rows.slice(0, 10), "pairwise", { model: model(s), store: s, sourceId: "first-lover", onResult: (r) => out.push(r) }, { order: "both" });
     expect(report.outcomes).toEqual({ tie: 10 });
     expect(out.every((r) => r.preference === 1.5 && (r.verdicts as unknown[]).length === 2)).toBe(true);
+    // One record per order shown, which readers merge into one judgement per pair: a tie.
     const fb = (await s.listFeedback({ sourceId: "first-lover" })).records;
-    expect(fb.every((f) => f.kind === "pairwise" && f.value.choice === "tie" && f.value.pSecond === 0.5)).toBe(true);
+    expect(fb).toHaveLength(20);
+    const merged = withOrderVerdictsMerged(fb, (f) => f, (_, f) => f);
+    expect(merged).toHaveLength(10);
+    expect(merged.every((f) => f.kind === "pairwise" && f.value.choice === "tie" && f.value.pSecond === 0.5)).toBe(true);
+  });
+
+  it("--swap after a run in one order reuses that order's verdict and stores only the other, under deterministic ids", async () => {
+    const s = await fresh();
+    server.respond = () => ({ text: "m", top: { m: 0.9, M: 0.1 } });
+    const some = rows.slice(0, 12);
+    const plain = await runPairwise(some, "pairwise", { model: model(s), store: s, sourceId: "first-lover" }, { seed: 5 });
+    expect(plain.stored?.feedback.inserted).toBe(12);
+    const firstIds = new Set((await s.listFeedback({ sourceId: "first-lover" })).records.map((f) => f.id));
+    const asked = server.requests.length;
+    const out: Record<string, unknown>[] = [];
+    const swapped = await runPairwise(some, "pairwise", { model: model(s), store: s, sourceId: "first-lover", onResult: (r) => out.push(r) }, { order: "both" });
+    // One new question per pair: the order the first run did not show.
+    expect(server.requests.length - asked).toBe(12);
+    expect(swapped.reused).toBe(12);
+    expect(swapped.stored?.feedback).toEqual({ inserted: 12, existing: 0 });
+    const all = (await s.listFeedback({ sourceId: "first-lover", limit: 100 })).records;
+    expect(all).toHaveLength(24);
+    expect(all.filter((f) => firstIds.has(f.id))).toHaveLength(12);
+    // Each pair: one verdict per order, and the printed row combines both (a first-lover ties).
+    expect(out.every((r) => r.preference === 1.5 && (r.feedback_ids as string[]).length === 2)).toBe(true);
+    for (const r of out) expect((r.feedback_ids as string[]).filter((id) => firstIds.has(id))).toHaveLength(1);
+    // Again: nothing asked, nothing stored; a fresh store gives the same ids.
+    const again = await runPairwise(some, "pairwise", { model: model(s), store: s, sourceId: "first-lover" }, { order: "both" });
+    expect(again.reused).toBe(24);
+    expect(again.stored?.feedback).toEqual({ inserted: 0, existing: 0 });
+    const other = await fresh();
+    await runPairwise(some, "pairwise", { model: model(other), store: other, sourceId: "first-lover" }, { order: "both" });
+    expect(new Set((await other.listFeedback({ sourceId: "first-lover", limit: 100 })).records.map((f) => f.id))).toEqual(new Set(all.map((f) => f.id)));
   });
 
   it("reads pairs from JSONL and names the line of a bad one", async () => {

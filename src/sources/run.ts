@@ -19,9 +19,13 @@ import {
   critiqueSteps,
   gradeRubric,
   gradeWithReference,
+  type Verdict,
   judgePair,
+  shownOrders,
+  snapPreference,
   splitSteps,
 } from "./judge.js";
+import { contentHash } from "../io/index.js";
 import { type JudgeRecords, type JudgeSource, type SinkReport, StoreSink, failureRecord, feedbackRecord, outputTarget, pairTargets } from "./records.js";
 import type { RecordSink } from "./writer.js";
 import { resolveJudge } from "./registry.js";
@@ -58,6 +62,8 @@ export interface RunReport {
   failures: Partial<Record<FailureReason, number>>;
   /** Counts by outcome (pairwise: first/second/tie; critique: pass/fail; steps: correct/wrong...). */
   outcomes: Record<string, number>;
+  /** Pairwise: verdicts (one order of one pair) already stored by this judge and read back instead of asked again. */
+  reused?: number;
   stored?: SinkReport;
   model?: ModelStats;
   seconds: number;
@@ -68,6 +74,7 @@ interface Outcome {
   records: Partial<JudgeRecords>;
   failed?: Failed;
   outcome?: string;
+  reused?: number;
 }
 
 async function run<I>(
@@ -93,6 +100,7 @@ async function run<I>(
         report.failures[o.failed.reason] = (report.failures[o.failed.reason] ?? 0) + 1;
       } else report.parsed++;
       if (o.outcome) report.outcomes[o.outcome] = (report.outcomes[o.outcome] ?? 0) + 1;
+      if (o.reused) report.reused = (report.reused ?? 0) + o.reused;
       sink?.add(o.records);
       ctx.onResult?.(o.row, emitted);
       emitted++;
@@ -207,17 +215,112 @@ export interface PairwiseRunOptions {
   seed?: number;
 }
 
-/** Judge pairs with a pairwise judge; each result row adds `preference` in [1, 2] (AlpacaEval's encoding) and the raw verdicts. */
+const SHOWN = (swapped: boolean) => (swapped ? "swapped" : "original");
+
+/**
+ * The record of one verdict: the pair seen in one order by one judge (source and config). Its id depends on
+ * nothing else, so the same judgement asked again (a re-run, or `--swap` after a run in one order) finds it
+ * stored and is not asked or stored twice. Readers count a pair's records of one judge as one judgement
+ * (`withOrderVerdictsMerged` in the feedback room).
+ */
+function verdictId(project: string, targets: string[], source: JudgeSource, key: string, swapped: boolean): string {
+  return `fb_${contentHash({ project, kind: "pairwise", targets, source: { type: source.type, id: source.id }, judge: key, shown: SHOWN(swapped) })}`;
+}
+
+function verdictRecord(project: string, itemId: string, targets: string[], source: JudgeSource, key: string, v: Verdict, meta: Record<string, unknown>) {
+  const fb = feedbackRecord({
+    project,
+    itemId,
+    kind: "pairwise",
+    targets,
+    source,
+    value: { choice: choiceOf(v.preference), pSecond: v.preference - 1 },
+    metadata: { judge: { ...meta, key, shown: SHOWN(v.swapped), preference: v.preference, verdicts: pairwiseVerdictsMeta({ ok: true, preference: v.preference, verdicts: [v], attempts: v.rawAll.length }), attempts: v.rawAll.length } },
+  });
+  return { ...fb, id: verdictId(project, targets, source, key, v.swapped) };
+}
+
+/** A stored verdict record read back as the verdict it holds. */
+function storedVerdict(f: { value: unknown; metadata?: Record<string, unknown> }, swapped: boolean): Verdict | undefined {
+  const j = f.metadata?.judge as { preference?: unknown; verdicts?: Array<{ raw?: unknown; fromLogprobs?: unknown }> } | undefined;
+  if (typeof j?.preference !== "number") return undefined;
+  const raw = typeof j.verdicts?.[0]?.raw === "string" ? (j.verdicts[0].raw as string) : "";
+  return { swapped, preference: j.preference, raw, rawAll: [raw], fromLogprobs: j.verdicts?.[0]?.fromLogprobs === true, cached: true };
+}
+
+/**
+ * Judge pairs with a pairwise judge; each result row adds `preference` in [1, 2] (AlpacaEval's encoding) and the
+ * raw verdicts. Each order a pair is shown in is one verdict, stored as its own record: verdicts this judge
+ * already stored (same source and config) are read back rather than asked again, so `order: "both"` after a
+ * run in one order asks and stores only the other order.
+ */
 export async function runPairwise(rows: readonly PairRow[], judgeRef: string | JudgeConfig, ctx: RunContext, opts: PairwiseRunOptions = {}): Promise<RunReport> {
   const judge = resolveJudge(judgeRef);
   if (judge.kind !== "pairwise") throw new RlxfError("invalid_config", `judge "${judge.name}" is a ${judge.kind} judge, not pairwise`);
   const source = sourceOf(ctx, judge.name, judge.sourceType ?? "judge", judge.completion?.model);
   const order = opts.order ?? judge.order ?? "random";
   const seed = opts.seed ?? 0;
-  const meta = { config: judge.name, model: judge.completion?.model ?? ctx.model.model, order, seed };
-  return run(rows, ctx, { judge: judge.name, kind: "pairwise", source }, async (row) =>
-    pairwiseOutcome(row, ctx, source, await judgePair(ctx.model, judge, row, { order, seed }), meta),
-  );
+  const model = judge.completion?.model ?? ctx.model.model;
+  const meta = { config: judge.name, model, order, seed };
+  // What decides a verdict besides the pair: the judge's config (prompt, parser, settings) and the model.
+  const key = contentHash({ judge: { ...judge, order: undefined, retries: undefined }, model });
+  const project = ctx.project ?? "default";
+  // Verdicts in this run by record id: a pair listed twice is asked once.
+  const asked = new Map<string, Promise<Verdict | Failed>>();
+  return run(rows, ctx, { judge: judge.name, kind: "pairwise", source }, async (row) => {
+    if (row.output_1 === row.output_2) return pairwiseOutcome(row, ctx, source, await judgePair(ctx.model, judge, row, { order, seed }), meta);
+    const { item, generations } = pairTargets(project, row);
+    const targets = [generations[0].id, generations[1].id];
+    const orders = shownOrders(order, row.instruction, seed);
+    const ids = orders.map((sw) => verdictId(project, targets, source, key, sw));
+    let reused = 0;
+    const verdicts = await Promise.all(
+      orders.map(async (swapped, k): Promise<{ v: Verdict | Failed; fresh: boolean }> => {
+        const id = ids[k]!;
+        const pending = asked.get(id);
+        if (pending) return { v: await pending, fresh: false };
+        const stored = ctx.store ? await ctx.store.getFeedback(project, id) : undefined;
+        const known = stored ? storedVerdict(stored, swapped) : undefined;
+        if (known) {
+          reused++;
+          return { v: known, fresh: false };
+        }
+        const p = judgePair(ctx.model, judge, row, { shown: [swapped] }).then((j): Verdict | Failed => (j.ok ? j.verdicts[0]! : j));
+        asked.set(id, p);
+        return { v: await p, fresh: true };
+      }),
+    );
+    const failed = verdicts.find((x) => !("swapped" in x.v));
+    if (failed) {
+      const f = failed.v as Failed;
+      const raw = verdicts.flatMap((x) => ("swapped" in x.v ? x.v.rawAll : (x.v as Failed).raw));
+      const which = orders.length > 1 ? ` (${SHOWN(orders[verdicts.indexOf(failed)]!)} order)` : "";
+      const o = pairwiseOutcome(row, ctx, source, { ...f, error: f.error + which, raw }, meta);
+      // Verdicts of the other order that did parse are kept.
+      const kept = verdicts.filter((x) => x.fresh && "swapped" in x.v).map((x) => verdictRecord(project, item.id, targets, source, key, x.v as Verdict, meta));
+      return { ...o, records: { ...o.records, feedback: kept }, reused };
+    }
+    const vs = verdicts.map((x) => x.v as Verdict);
+    const preference = snapPreference(vs.reduce((s, v) => s + v.preference, 0) / vs.length);
+    const fresh = verdicts.filter((x) => x.fresh).map((x) => verdictRecord(project, item.id, targets, source, key, x.v as Verdict, meta));
+    const choice = choiceOf(preference);
+    return {
+      row: {
+        ...row.source,
+        annotator: source.id,
+        preference,
+        choice,
+        verdicts: vs.map((v) => ({ order: SHOWN(v.swapped), preference: v.preference, raw: v.raw })),
+        ...(vs.length === 1 ? { raw_completion: vs[0]!.raw } : { raw_completion: vs.map((v) => v.raw) }),
+        ...(reused ? { reused } : {}),
+        feedback_id: ids[0],
+        ...(ids.length > 1 ? { feedback_ids: ids } : {}),
+      },
+      records: { items: [item], generations, feedback: fresh },
+      outcome: choice,
+      reused,
+    };
+  });
 }
 
 // -------------------------------------------------------------- simulate ---

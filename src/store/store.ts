@@ -1,7 +1,7 @@
 /**
  * The Kysely-backed store, one query layer for SQLite and PostgreSQL.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import {
@@ -162,6 +162,9 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   if (target.engine === "sqlite") {
     if (target.path !== ":memory:") {
       lockKey = resolve(target.path);
+      if (opts.create === false && !existsSync(lockKey)) {
+        throw new RlxfError("store_not_found", `there is no SQLite store at ${lockKey}`, { field: "path" });
+      }
       try {
         mkdirSync(dirname(lockKey), { recursive: true });
       } catch (e) {
@@ -203,6 +206,13 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     if (!migrationTableSchema) {
       await db.destroy().catch(() => {});
       throw new RlxfError("store_unavailable", `PostgreSQL at ${redact(target.url)} has no current schema (check search_path)`);
+    }
+    if (opts.create === false) {
+      const r = await sql<{ t: string | null }>`select to_regclass(${`${migrationTableSchema}.kysely_migration`}) as t`.execute(db);
+      if (!r.rows[0]?.t) {
+        await db.destroy().catch(() => {});
+        throw new RlxfError("store_not_found", `PostgreSQL at ${redact(target.url)} holds no rlxf store (no rlxf tables in schema ${migrationTableSchema})`, { field: "url" });
+      }
     }
   }
 

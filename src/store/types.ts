@@ -39,6 +39,12 @@ export interface OpenStoreOptions {
    *   lost (never corrupted). SQLite `synchronous=NORMAL`; PostgreSQL `synchronous_commit=off`.
    */
   durability?: Durability;
+  /**
+   * Make a new store when there is none (default true). `false` opens only an existing one: a SQLite file
+   * that is not there, or a PostgreSQL database without rlxf's tables, is a `store_not_found` error and
+   * nothing is created.
+   */
+  create?: boolean;
   /** PostgreSQL: most connections this store opens (default 10). */
   poolSize?: number;
 }

@@ -11,11 +11,12 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Start `rlxf serve --port 0 ...args` and wait for its URL (at most `timeoutMs`). */
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<ServerProcess> {
+/** Start `rlxf serve --port 0 ...args` (in `cwd`, default this process's) and wait for its URL (at most `timeoutMs`). */
+export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000, cwd?: string): Promise<ServerProcess> {
   const cli = requireBuiltCli();
   const proc = spawn(process.execPath, [cli, "serve", "--port", "0", ...args], {
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

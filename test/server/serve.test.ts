@@ -72,14 +72,14 @@ describe("graceful close", () => {
 });
 
 describe("rlxf serve and rlxf keys", () => {
-  it("serves an empty store with a demo project; a CLI key works with curl-style HTTP and the client; SIGTERM stops it", async () => {
+  it("serves an empty store with the example in the default project; a CLI key works with curl-style HTTP and the client; SIGTERM stops it", async () => {
     const db = join(dir, "newcomer.db");
     const server = await startServer(["--db", db]);
     try {
-      expect(server.stderr()).toContain('seeded project "demo"');
-      expect(server.stderr()).toContain("rlxf keys create --project demo --role admin");
+      expect(server.stderr()).toContain('seeded project "default"');
+      expect(server.stderr()).toContain(`rlxf keys create --role admin --db ${db}`);
 
-      const created = await cli(["keys", "create", "--project", "demo", "--role", "admin", "--name", "me", "--db", db]);
+      const created = await cli(["keys", "create", "--role", "admin", "--name", "me", "--db", db]);
       expect(created.code, created.stderr).toBe(0);
       const key = created.stdout.trim();
       expect(key).toMatch(/^rlxf_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -117,13 +117,13 @@ describe("rlxf serve and rlxf keys", () => {
     expect(server.stderr()).toContain("SIGTERM: shutting down");
     // The store was closed cleanly and keeps everything.
     const store = await openStore({ path: db });
-    expect(await store.getFeedback("demo", "my-first")).toBeDefined();
+    expect(await store.getFeedback("default", "my-first")).toBeDefined();
     await store.close();
   });
 
   it("rlxf keys lists keys without their secrets and revokes them", async () => {
     const db = join(dir, "keys.db");
-    const created = await cli(["keys", "create", "--project", "p", "--role", "read", "--name", "dash", "--db", db]);
+    const created = await cli(["keys", "create", "--project", "p", "--role", "read", "--name", "dash", "--db", db, "--create-store"]);
     expect(created.code, created.stderr).toBe(0);
     const key = created.stdout.trim();
     // (In parallel where they do not depend on each other: each start of the CLI takes a while.)

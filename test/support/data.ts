@@ -9,6 +9,19 @@ const ROOT = resolve(import.meta.dirname, "..", "..");
 export const DATA_DIR = process.env.RLXF_DATA ? resolve(process.env.RLXF_DATA) : resolve(ROOT, "..", "shared", "data");
 export const dataRequired = process.env.RLXF_REQUIRE_DATA === "1";
 
+/**
+ * The paths of `files` (each relative to the data folder, "a/b.json.gz") when all exist; otherwise undefined (the
+ * suite skips, naming what is missing), or an error with RLXF_REQUIRE_DATA=1.
+ */
+export function sharedFiles(suite: string, ...files: string[]): string[] | undefined {
+  const paths = files.map((f) => join(DATA_DIR, ...f.split("/")));
+  const missing = paths.filter((p) => !existsSync(p));
+  if (!missing.length) return paths;
+  if (dataRequired) throw new Error(`[${suite}] RLXF_REQUIRE_DATA=1 but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing (set RLXF_DATA to the shared data folder)`);
+  console.warn(`[${suite}] ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing: SKIPPING (set RLXF_DATA to the shared data folder)`);
+  return undefined;
+}
+
 /** The path of `parts` under the data folder when it exists; otherwise undefined (the suite skips), or an error with RLXF_REQUIRE_DATA=1. */
 export function sharedData(suite: string, ...parts: string[]): string | undefined {
   const path = join(DATA_DIR, ...parts);

@@ -4,15 +4,16 @@
  * OpenAI-compatible server with the math verifier as feedback.
  */
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type LabRunResult, type SweepRow, loadLabEnvironment, runLab, runSweep, saveLabResult } from "../../src/lab/index.js";
 import { type LoopReport, retryLoop, verifierFeedback } from "../../src/loops/index.js";
 import { createModel } from "../../src/providers/index.js";
 import { startFakeModelServer } from "../../src/providers/testing/index.js";
 import { createVerifier } from "../../src/sources/verifiers/index.js";
 import type { Store } from "../../src/store/index.js";
+import { DATA_DIR } from "./data.js";
 
-const ANNOTATIONS = resolve(import.meta.dirname, "..", "..", "..", "shared", "data", "alpaca_eval", "annotations");
+const ANNOTATIONS = join(DATA_DIR, "alpaca_eval", "annotations");
 const FILES = ["alpaca-7b", "claude-2.1", "gpt-3.5-turbo-1106", "falcon-7b-instruct"].map((m) => join(ANNOTATIONS, `${m}.json.gz`));
 export const hasLabData = FILES.every((f) => existsSync(f));
 

@@ -3,7 +3,7 @@
  */
 import { RlxfError } from "../../errors.js";
 import type { Item } from "../../feedback/schema.js";
-import { type ExampleOptions, type ExampleSource, type Examples, collectExamples } from "./examples.js";
+import { type ExampleOptions, type ExampleSource, type Examples, collectExamples, countSourceTypes } from "./examples.js";
 import { type FilterReport, type PairFilterOptions, filterPairs, splitByItem } from "./filters.js";
 import {
   type DatasetFormat,
@@ -44,7 +44,16 @@ export interface BuildOptions extends ExampleOptions, PairFilterOptions {
   dataSource?: string;
   /** chain-of-hindsight: the feedback phrases. */
   hindsight?: Partial<HindsightTemplates>;
+  /**
+   * verl: prompts whose item has no reference answer (`ground_truth` null). `refuse` (the default for the
+   * abilities verl scores by rule, {@link RULE_ABILITIES}) throws, naming how many; `skip` leaves them out;
+   * `keep` (the default for other abilities) writes them with `reward_model.style` "model".
+   */
+  missingGroundTruth?: "refuse" | "skip" | "keep";
 }
+
+/** verl abilities whose rewards are computed by rule against `ground_truth`: a row without one cannot be scored. */
+export const RULE_ABILITIES: readonly string[] = ["math", "code"];
 
 export interface BuiltDataset {
   format: DatasetFormat;
@@ -58,6 +67,10 @@ export interface BuiltDataset {
     filter: FilterReport;
     /** Feedback records that yielded nothing, by reason. */
     skipped: Examples["skipped"];
+    /** The examples the rows were made from, by type of source (see `countSourceTypes`); empty for prompt-only formats. */
+    sources: Record<string, number>;
+    /** verl: prompts with and without a reference answer, and those left out for lack of one. */
+    groundTruth?: { with: number; without: number; skipped: number };
   };
 }
 
@@ -84,6 +97,23 @@ export async function buildDataset(source: DatasetSource, opts: BuildOptions): P
   if (opts.format === "trl-prompt" || opts.format === "openrlhf-prompt" || opts.format === "verl") {
     if (source.items) for await (const i of source.items()) prompts.push(promptExample(i));
     else prompts = [...ex.items.values()].map(promptExample);
+  }
+
+  let groundTruth: BuiltDataset["report"]["groundTruth"];
+  if (opts.format === "verl") {
+    const ability = opts.ability ?? "general";
+    const mode = opts.missingGroundTruth ?? (RULE_ABILITIES.includes(ability) ? "refuse" : "keep");
+    const without = prompts.filter((p) => p.reference === undefined).length;
+    if (without > 0 && mode === "refuse") {
+      throw new RlxfError(
+        "no_reference",
+        `verl rows of ability "${ability}" are scored by rule against their ground_truth, but ${without} of ${prompts.length} prompts have no reference answer ` +
+          `(their ground_truth would be null): import items with a reference (reference, answer or gold), or leave those out (missingGroundTruth "skip", CLI --missing-ground-truth skip)`,
+        { field: "missingGroundTruth" },
+      );
+    }
+    if (mode === "skip") prompts = prompts.filter((p) => p.reference !== undefined);
+    groundTruth = { with: prompts.filter((p) => p.reference !== undefined).length, without: mode === "skip" ? 0 : without, skipped: mode === "skip" ? without : 0 };
   }
 
   const pairs = split(filtered.pairs);
@@ -132,8 +162,31 @@ export async function buildDataset(source: DatasetSource, opts: BuildOptions): P
       prompts: prompts.length,
       filter: filtered.report,
       skipped: ex.skipped,
+      sources: countSourceTypes(usedExamples(opts.format, filtered.pairs, ex)),
+      ...(groundTruth ? { groundTruth } : {}),
     },
   };
+}
+
+/** The examples a format's rows are made from (prompt-only formats use none). */
+function usedExamples(format: DatasetFormat, pairs: Examples["pairs"], ex: Examples): Array<{ sources?: readonly string[]; source?: string }> {
+  switch (format) {
+    case "trl-preference":
+    case "openrlhf-preference":
+    case "openai-dpo":
+      return pairs;
+    case "trl-unpaired":
+    case "trl-sft":
+    case "openai-sft":
+    case "chain-of-hindsight":
+      return [...pairs, ...ex.labelled];
+    case "trl-stepwise":
+      return ex.steps;
+    case "trl-prompt":
+    case "openrlhf-prompt":
+    case "verl":
+      return [];
+  }
 }
 
 /** Write rows of `format` to `path`: parquet for verl, JSON Lines otherwise (".gz" compresses). */

@@ -289,8 +289,30 @@ describe("dataset exports, written and read back", () => {
     expect(await readJsonl(ppath)).toContainEqual({ input: [{ role: "user", content: "Solve x + 1 = 3." }], label: "x = 2" });
   });
 
+  it("verl of a rule-scored ability refuses prompts without ground truth, naming how many; skip and keep say what they did", async () => {
+    const kept = await build("verl", { ability: "general" });
+    const gt = kept.report.groundTruth!;
+    expect(gt.with).toBeGreaterThan(0);
+    expect(gt.without).toBeGreaterThan(0);
+    await expect(build("verl", { ability: "math" })).rejects.toThrow(new RegExp(`${gt.without} of ${gt.with + gt.without} prompts have no reference answer`));
+    const skipped = await build("verl", { ability: "math", missingGroundTruth: "skip" });
+    expect(skipped.report.groundTruth).toEqual({ with: gt.with, without: 0, skipped: gt.without });
+    expect(skipped.train.every((r) => (r as { reward_model: { ground_truth: unknown } }).reward_model.ground_truth !== null)).toBe(true);
+    expect((await build("verl", { ability: "math", missingGroundTruth: "keep" })).train).toHaveLength(gt.with + gt.without);
+  });
+
+  it("says which types of source the examples came from", async () => {
+    const d = await build("trl-preference");
+    const total = Object.values(d.report.sources).reduce((a, b) => a + b, 0);
+    expect(total).toBe(d.train.length);
+    expect(Object.keys(d.report.sources).length).toBeGreaterThan(1);
+    const judges = await build("trl-preference", { sourceTypes: ["judge"] });
+    expect(Object.keys(judges.report.sources)).toEqual(["judge"]);
+    expect((await build("verl", { missingGroundTruth: "keep" })).report.sources).toEqual({});
+  });
+
   it("verl parquet with nested prompt messages and reward_model / extra_info structs", async () => {
-    const d = await build("verl", { ability: "math", testFraction: 0.4, seed: 3 });
+    const d = await build("verl", { ability: "math", testFraction: 0.4, seed: 3, missingGroundTruth: "keep" });
     expect(d.train.length + d.test.length).toBe(5);
     expect(d.test.length).toBeGreaterThan(0);
     const path = join(dir, "train.parquet");

@@ -21,6 +21,8 @@ import {
   type ResolvedFeedback,
   correctionToPairwise,
   critiqueToBinary,
+  mergeOrderVerdicts,
+  orderVerdictKey,
   pSecondOf,
   rankingToPairwise,
   ratingsToPairwise,
@@ -113,6 +115,8 @@ export interface StepExample {
   dataset?: string;
   steps: string[];
   labels: boolean[];
+  /** Who gave the feedback, as "type:id". */
+  source?: string;
   feedbackId: string;
 }
 
@@ -241,6 +245,8 @@ class ExampleCollector {
   /** Critiques by the generation they criticise (their refinements are paired later). */
   readonly #critiqued = new Map<string, { text: string; feedback: Feedback }[]>();
   readonly #skips = new Map<string, number>();
+  /** A judge's single-order verdicts, merged into one judgement per pair once all are read. */
+  readonly #perOrder: ResolvedFeedback[] = [];
 
   constructor(opts: ExampleOptions) {
     this.#opts = opts;
@@ -315,6 +321,10 @@ class ExampleCollector {
     const g = targets[0]!;
     switch (f.kind) {
       case "pairwise": {
+        if (orderVerdictKey(f) !== undefined) {
+          this.#perOrder.push(rf);
+          return;
+        }
         const p: { strength?: number } = {};
         if (f.value.strength !== undefined) p.strength = f.value.strength;
         this.#addPair(item, f.id, completionOf(targets[0]!), completionOf(targets[1]!), pSecondOf(f.value), "pairwise", f, p);
@@ -417,8 +427,26 @@ class ExampleCollector {
       ...(item.dataset !== undefined ? { dataset: item.dataset } : {}),
       steps: parts.map((p) => p.text),
       labels,
+      source: sourceOf(f),
       feedbackId: f.id,
     });
+  }
+
+  /** A judge's verdicts on both orders of a pair: one pair, of their mean preference, from all of them. */
+  pairOrders(): void {
+    const groups = new Map<string, ResolvedFeedback[]>();
+    for (const rf of this.#perOrder) {
+      const k = orderVerdictKey(rf.feedback)!;
+      const g = groups.get(k);
+      if (g) g.push(rf);
+      else groups.set(k, [rf]);
+    }
+    for (const g of groups.values()) {
+      const merged = mergeOrderVerdicts(g.map((rf) => rf.feedback as FeedbackOf<"pairwise">));
+      const { item, targets } = g[0]!;
+      const fs = g.map((rf) => rf.feedback);
+      this.#addPair(item, merged.id, completionOf(targets[0]!), completionOf(targets[1]!), pSecondOf(merged.value), "pairwise", fs);
+    }
   }
 
   /** Ratings (and rubric scores) of one item become pairs. */
@@ -533,10 +561,26 @@ class ExampleCollector {
 export async function collectExamples(source: ExampleSource, opts: ExampleOptions = {}): Promise<Examples> {
   const c = new ExampleCollector(opts);
   for await (const rf of source.resolvedFeedback()) c.read(rf);
+  c.pairOrders();
   c.pairRatings();
   c.pairLabels();
   await c.pairRefinements(source);
   return c.result();
+}
+
+/**
+ * How many examples came from each type of source (`human`, `judge`, `simulated`...), so that a summary can say
+ * what a model or dataset learned from. An example merged from several types counts once, under their names
+ * joined by "+" (`human+judge`).
+ */
+export function countSourceTypes(examples: Iterable<{ sources?: readonly string[]; source?: string }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const x of examples) {
+    const all = x.sources ?? (x.source !== undefined ? [x.source] : []);
+    const key = [...new Set(all.map((s) => s.slice(0, s.indexOf(":") < 0 ? s.length : s.indexOf(":"))))].sort().join("+") || "unknown";
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** Only the preference pairs of {@link collectExamples} (`memorySource` from rlxf/io serves records held in memory). */

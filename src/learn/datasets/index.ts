@@ -17,6 +17,7 @@ export {
   PAIR_DERIVATIONS,
   collectExamples,
   collectPairs,
+  countSourceTypes,
   splitSteps,
 } from "./examples.js";
 export { type FilterReport, type PairFilterOptions, filterPairs, foldsByItem, itemUnit, splitByItem } from "./filters.js";

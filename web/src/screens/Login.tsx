@@ -48,7 +48,7 @@ export function Login({ onLogin, message }: { onLogin: (key: string) => Promise<
       <div id="key-help" className="help">
         <p>No key yet? With the server running (<code>npx rlxf serve</code>), create one in another terminal:</p>
         <pre>
-          <code>npx rlxf keys create --project demo --role admin</code>
+          <code>npx rlxf keys create --role admin</code>
         </pre>
         <p>
           An <strong>admin</strong> key creates queues and sees the dashboards; an <strong>annotate</strong> key (

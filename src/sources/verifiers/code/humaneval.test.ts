@@ -2,14 +2,13 @@
  * HumanEval in the sandbox: all 164 canonical solutions pass their tests; broken variants of
  * every task fail, each the way it is broken.
  */
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sharedData } from "../../../../test/support/data.js";
 import { type HumanEvalSample, type HumanEvalTask, loadHumanEval, passAtK, runHumanEval } from "./index.js";
 
-const path = resolve(import.meta.dirname, "..", "..", "..", "..", "..", "shared", "data", "human-eval", "HumanEval.jsonl.gz");
-const have = existsSync(path);
-if (!have) console.warn("HumanEval not found beside the checkout: skipping its tests");
+const found = sharedData("HumanEval", "human-eval", "HumanEval.jsonl.gz");
+const have = found !== undefined;
+const path = found ?? "";
 
 /** Four ways to break a solution, one per task in turn. */
 const BREAKS = ["syntax", "raise", "none", "swap"] as const;
