@@ -44,6 +44,8 @@ const HOSTILE: Record<string, string> = {
   "a chain of divisions with ±": `\\boxed{${"1/".repeat(4900)}1 \\pm 2}`,
   "a chain of equalities": `\\boxed{${"1=".repeat(4900)}1}`,
   "a product of 9,000 letters": `\\boxed{${"x".repeat(9000)}}`,
+  "degrees, minutes and seconds": fill("1^\\circ 2' 3'' "),
+  "an angle list in a box": `\\boxed{${"1^\\circ 2' 3'', ".repeat(600)}1^\\circ}`,
 };
 
 describe("hostile inputs", () => {

@@ -372,6 +372,12 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
       i++;
       continue;
     }
+    // Seconds of arc written with a double quote (`45'30"`).
+    if (c === '"' && toks[toks.length - 1]?.t === "num" && toks[toks.length - 2]?.t === "op" && toks[toks.length - 2]!.v === "'") {
+      push({ t: "op", v: "''", sp });
+      i++;
+      continue;
+    }
     if (c === "$") {
       sp = true;
       i++;

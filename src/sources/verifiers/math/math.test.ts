@@ -163,6 +163,26 @@ describe("units, currency and percent", () => {
   });
 });
 
+describe("angles in degrees, minutes and seconds", () => {
+  it.each<[string, string, boolean]>([
+    ["28.5^\\circ", "\\boxed{28^\\circ 30'}", true],
+    ["28.5^\\circ", "28^\\circ 30' 0''", true],
+    ["28^\\circ 30'", "28.5", true],
+    ["28^\\circ 30'", "28^\\circ 31'", false],
+    ["12^\\circ 15' 36''", "12.26^\\circ", true],
+    ["12^\\circ 15' 36\"", "12^{\\circ} 15^{\\prime} 36^{\\prime\\prime}", true],
+    ["12°15′36″", "12^\\circ 15' 36''", true],
+    ["12^\\circ 15' 36''", "12^\\circ 15' 37''", false],
+    ["-40.25^\\circ", "-40^\\circ 15'", true],
+    ["\\frac{\\pi}{6}", "30^\\circ 0'", true],
+    ["\\theta = 7^\\circ 6'", "7.1^\\circ", true],
+    // A prime after a name is still a derivative, not minutes.
+    ["f'(x)", "f'(x)", true],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
 describe("decimal commas and thousands separators", () => {
   it.each<[string, string, boolean]>([
     ["3.75", "\\boxed{3,75}", true],

@@ -95,18 +95,28 @@ function classify(toks: Tok[]): { toks: Tok[]; meaningful?: string } {
       i = j - 1;
       continue;
     }
-    if (t.t === "op" && t.v === "deg") {
+    const degEnd =
+      t.t === "op" && t.v === "deg"
+        ? i
+        : isOp(t, "^") && isOp(toks[i + 1], "deg")
+          ? i + 1
+          : isOp(t, "^") && isOp(toks[i + 1], "{") && isOp(toks[i + 2], "deg") && isOp(toks[i + 3], "}")
+            ? i + 3
+            : -1;
+    if (degEnd >= 0) {
+      i = degEnd;
+      const d = out[out.length - 1];
+      const ms = d?.t === "num" ? minutesSeconds(toks, i + 1) : undefined;
+      if (ms) {
+        // 63°45'30'' is 63 + 45/60 + 30/3600 degrees.
+        out.push({ t: "op", v: "+", sp: false }, ms.m, { t: "op", v: "/", sp: false }, sixty(1));
+        if (ms.s) out.push({ t: "op", v: "+", sp: false }, ms.s, { t: "op", v: "/", sp: false }, sixty(2));
+        out.splice(out.length - (ms.s ? 8 : 4) - 1, 0, { t: "op", v: "(", sp: d!.sp });
+        out.push({ t: "mark", v: "degrees", sp: t.sp }, { t: "op", v: ")", sp: false });
+        i = ms.next - 1;
+        continue;
+      }
       out.push({ t: "mark", v: "degrees", sp: t.sp });
-      continue;
-    }
-    if (t.t === "op" && t.v === "^" && isOp(toks[i + 1], "deg")) {
-      out.push({ t: "mark", v: "degrees", sp: t.sp });
-      i++;
-      continue;
-    }
-    if (t.t === "op" && t.v === "^" && isOp(toks[i + 1], "{") && isOp(toks[i + 2], "deg") && isOp(toks[i + 3], "}")) {
-      out.push({ t: "mark", v: "degrees", sp: t.sp });
-      i += 3;
       continue;
     }
     if (t.t === "op" && t.v === "%") {
@@ -121,6 +131,37 @@ function classify(toks: Tok[]): { toks: Tok[]; meaningful?: string } {
   }
   return { toks: out };
 }
+
+/** `'` (or `^{\prime}`) and `''` after a number: how many primes, and where the tokens after them start. */
+function primesAt(toks: Tok[], j: number): { n: number; next: number } | undefined {
+  let k = j;
+  const braced = isOp(toks[k], "^") && isOp(toks[k + 1], "{");
+  if (isOp(toks[k], "^")) k += braced ? 2 : 1;
+  let n = 0;
+  while (n < 3 && (isOp(toks[k], "'") || isOp(toks[k], "''"))) n += opv(toks[k++]!).length;
+  if (n === 0 || n > 2) return undefined;
+  if (braced) {
+    if (!isOp(toks[k], "}")) return undefined;
+    k++;
+  }
+  return { n, next: k };
+}
+
+/** Minutes (and seconds) of arc after a number of degrees: `45'` or `45' 30''`. */
+function minutesSeconds(toks: Tok[], j: number): { m: Tok; s?: Tok; next: number } | undefined {
+  const m = toks[j];
+  const pm = m?.t === "num" ? primesAt(toks, j + 1) : undefined;
+  if (!pm || pm.n !== 1) return undefined;
+  const s = toks[pm.next];
+  const ps = s?.t === "num" ? primesAt(toks, pm.next + 1) : undefined;
+  if (ps && ps.n === 2) return { m: m!, s: s!, next: ps.next };
+  return { m: m!, next: pm.next };
+}
+
+const sixty = (power: 1 | 2): Tok => {
+  const v = power === 1 ? 60n : 3600n;
+  return { t: "num", lit: { digits: String(v), decimals: 0, exp10: 0, q: ratInt(v) }, sp: false };
+};
 
 // ------------------------------------------------------------------ parser ---
 
