@@ -373,7 +373,8 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
       continue;
     }
     // Seconds of arc written with a double quote (`45'30"`).
-    if (c === '"' && toks[toks.length - 1]?.t === "num" && toks[toks.length - 2]?.t === "op" && toks[toks.length - 2]!.v === "'") {
+    const before = toks[toks.length - 2];
+    if (c === '"' && toks[toks.length - 1]?.t === "num" && before?.t === "op" && before.v === "'") {
       push({ t: "op", v: "''", sp });
       i++;
       continue;
