@@ -89,6 +89,7 @@ const UNICODE_RE = new RegExp(`[${Object.keys(UNICODE).join("")}]`, "g");
 
 const TWO: Record<string, string> = { "<=": "<=", ">=": ">=", "!=": "!=", "=<": "<=", "=>": ">=", "==": "=", "**": "^", "''": "''", "->": "->", ":=": "=" };
 
+const isPrime = (t: Tok | undefined) => t?.t === "op" && t.v === "'";
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
 const isLetter = (c: string | undefined) => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z"));
 
@@ -373,8 +374,7 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
       continue;
     }
     // Seconds of arc written with a double quote (`45'30"`).
-    const before = toks[toks.length - 2];
-    if (c === '"' && toks[toks.length - 1]?.t === "num" && before?.t === "op" && before.v === "'") {
+    if (c === '"' && toks[toks.length - 1]?.t === "num" && isPrime(toks[toks.length - 2])) {
       push({ t: "op", v: "''", sp });
       i++;
       continue;
