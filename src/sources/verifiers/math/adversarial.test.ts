@@ -45,6 +45,9 @@ const HOSTILE: Record<string, string> = {
   "a chain of equalities": `\\boxed{${"1=".repeat(4900)}1}`,
   "a product of 9,000 letters": `\\boxed{${"x".repeat(9000)}}`,
   "degrees, minutes and seconds": fill("1^\\circ 2' 3'' "),
+  "repeating-decimal bars": fill("0.\\overline{3"),
+  "dot accents": fill("\\dot{"),
+  "a long repeat": `\\boxed{0.\\overline{${"7".repeat(5000)}}}`,
   "an angle list in a box": `\\boxed{${"1^\\circ 2' 3'', ".repeat(600)}1^\\circ}`,
 };
 

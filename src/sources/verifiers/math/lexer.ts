@@ -89,6 +89,10 @@ const UNICODE_RE = new RegExp(`[${Object.keys(UNICODE).join("")}]`, "g");
 
 const TWO: Record<string, string> = { "<=": "<=", ">=": ">=", "!=": "!=", "=<": "<=", "=>": ">=", "==": "=", "**": "^", "''": "''", "->": "->", ":=": "=" };
 
+/** The repeated digits of a repeating decimal, after its decimal point or last fixed digit. */
+const REPEATING = /^\\(?:overline|bar)\s*\{\s*(\d{1,100})\s*\}|^\\dot\s*\{\s*(\d)\s*\}|^\\dot\s*(\d)/;
+/** Accents that make a letter another quantity (a time derivative, a mean or conjugate), with the mark its name gets. */
+const ACCENTS: Record<string, string> = { dot: "\u0307", ddot: "\u0308", bar: "\u0304", overline: "\u0304" };
 const isPrime = (t: Tok | undefined) => t?.t === "op" && t.v === "'";
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
 const isLetter = (c: string | undefined) => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z"));
@@ -182,6 +186,21 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         while (isDigit(s[k])) k++;
         frac = s.slice(j + 3, k);
         j = k;
+      }
+      // A repeating decimal: 0.\overline{3} is 1/3, 0.1\overline{6} and 0.1\dot{6} are 1/6.
+      const rep = (frac || s[j] === ".") && s[j + (frac ? 0 : 1)] === "\\" ? REPEATING.exec(s.slice(j + (frac ? 0 : 1), j + 120)) : null;
+      if (rep) {
+        const digits = rep[1] ?? rep[2] ?? rep[3]!;
+        const all = BigInt(int + frac + digits);
+        const head = BigInt(int + frac);
+        const den = 10n ** BigInt(frac.length) * (10n ** BigInt(digits.length) - 1n);
+        push({ t: "op", v: "(", sp });
+        push({ t: "num", lit: numLit((all - head).toString(), "", 0, m), sp: false });
+        push({ t: "op", v: "/", sp: false });
+        push({ t: "num", lit: numLit(den.toString(), "", 0, m), sp: false });
+        push({ t: "op", v: ")", sp: false });
+        i = j + (frac ? 0 : 1) + rep[0].length;
+        continue;
       }
       let exp10 = 0;
       const sci = /^[eE]([-+]?\d{1,6})/.exec(s.slice(j, j + 9));
@@ -331,7 +350,15 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         else throw new NotMath(`\\mathbb{${inner}}`);
         i = end;
       } else if (WRAPPERS.has(name)) {
-        // The argument that follows is read as a group.
+        // The argument that follows is read as a group, except a single letter under an accent
+        // that changes what it names: \dot{x} (a derivative) and \bar{z} (a conjugate or mean) are not x and z.
+        const accented = ACCENTS[name] !== undefined ? /^\s*(?:\{\s*(?:([a-zA-Z])|\\([a-zA-Z]+))\s*\}|([a-zA-Z])(?![a-zA-Z])|\\([a-zA-Z]+))/.exec(s.slice(i, i + 30)) : null;
+        const greek = accented?.[2] ?? accented?.[4];
+        const letter = accented && (accented[1] ?? accented[3] ?? (GREEK.has(greek!) ? greek : undefined));
+        if (letter) {
+          push({ t: "id", v: letter + ACCENTS[name]!, sp });
+          i += accented[0].length;
+        }
       } else if (name === "begin" || name === "end") {
         const env = /^\s*\{([a-zA-Z*]+)\}/.exec(s.slice(i, i + 40));
         if (!env) throw new NotMath(`\\${name} without an environment`);

@@ -183,6 +183,41 @@ describe("angles in degrees, minutes and seconds", () => {
   });
 });
 
+describe("repeating decimals", () => {
+  it.each<[string, string, boolean]>([
+    ["\\frac{2}{3}", "0.\\overline{6}", true],
+    ["0.\\overline{6}", "\\frac{2}{3}", true],
+    ["\\frac{5}{12}", "0.41\\overline{6}", true],
+    ["\\frac{5}{12}", "0.41\\dot{6}", true],
+    ["\\frac{1}{11}", "0.\\overline{09}", true],
+    ["\\frac{1}{11}", "0.\\overline{9}", false],
+    ["\\frac{7}{3}", "2.\\bar{3}", true],
+    ["-\\frac{2}{9}", "-0.\\overline{2}", true],
+    // A written rounding of a repeating decimal is a rounding like any other.
+    ["0.\\overline{6}", "0.667", true],
+    ["0.\\overline{6}", "0.6", false],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
+describe("accents that name another quantity", () => {
+  it.each<[string, string, boolean]>([
+    // A dot is a time derivative, a bar a conjugate or a mean: not the letter itself.
+    ["v_0 t + \\dot{v}_0 t^2/2", "v_0 t + v_0 t^2/2", false],
+    ["v_0 t + \\dot{v}_0 t^2/2", "v_0 t + \\frac{1}{2}\\dot{v}_0 t^2", true],
+    ["\\ddot{y}", "\\dot{y}", false],
+    ["\\dot{\\theta}^2", "\\dot\\theta \\cdot \\dot{\\theta}", true],
+    ["w \\bar{w}", "\\overline{w} w", true],
+    ["\\bar{q}", "q", false],
+    // Styling still names the same letter.
+    ["\\vec{u} + 2", "u + 2", true],
+    ["\\mathbf{b}", "b", true],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
 describe("decimal commas and thousands separators", () => {
   it.each<[string, string, boolean]>([
     ["3.75", "\\boxed{3,75}", true],
