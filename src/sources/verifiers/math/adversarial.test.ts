@@ -48,6 +48,8 @@ const HOSTILE: Record<string, string> = {
   "repeating-decimal bars": fill("0.\\overline{3"),
   "dot accents": fill("\\dot{"),
   "a long repeat": `\\boxed{0.\\overline{${"7".repeat(5000)}}}`,
+  "a chain of implications": `\\boxed{${"x=1 \\implies ".repeat(900)}x=1}`,
+  "implications around nothing": fill("\\implies "),
   "an angle list in a box": `\\boxed{${"1^\\circ 2' 3'', ".repeat(600)}1^\\circ}`,
 };
 

@@ -44,8 +44,8 @@ const CONSTS: Record<string, "pi" | "inf" | "empty" | "dots"> = {
 const OPS: Record<string, string> = {
   le: "<=", leq: "<=", leqslant: "<=", leqq: "<=", ge: ">=", geq: ">=", geqslant: ">=", geqq: ">=", ne: "!=", neq: "!=", lt: "<", gt: ">",
   cdot: "*", times: "*", ast: "*", star: "*", cdotp: "*", div: "/", pm: "pm", mp: "mp", approx: "~=", simeq: "~=", approxeq: "~=",
-  sim: "~=", equiv: "=", in: "in", cup: "cup", cap: "cap", setminus: "setminus", to: "->", rightarrow: "->", Rightarrow: "->",
-  implies: "->", longrightarrow: "->", Longrightarrow: "->", mapsto: "->", iff: "->", Leftrightarrow: "->", langle: "(", rangle: ")",
+  sim: "~=", equiv: "=", in: "in", cup: "cup", cap: "cap", setminus: "setminus", to: "->", rightarrow: "->", Rightarrow: "=>>",
+  implies: "=>>", longrightarrow: "->", Longrightarrow: "=>>", mapsto: "->", iff: "->", Leftrightarrow: "->", langle: "(", rangle: ")",
   lbrace: "\\{", rbrace: "\\}", lvert: "|", rvert: "|", vert: "|", colon: ":", prime: "'", circ: "deg", degree: "deg", land: ",",
   wedge: ",", lor: ",", vee: ",", notin: "notin", subset: "notin", subseteq: "notin", perp: "notin", parallel: "notin",
 };

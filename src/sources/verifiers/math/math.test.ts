@@ -218,6 +218,21 @@ describe("accents that name another quantity", () => {
   });
 });
 
+describe("implications", () => {
+  it.each<[string, string, boolean]>([
+    // What the steps conclude is the answer; a premise is not.
+    ["7", "\\boxed{3y = 21 \\implies y = 7}", true],
+    ["7", "$y^2 = 49 \\Rightarrow y = 7$", true],
+    ["21", "\\boxed{3y = 21 \\implies y = 7}", false],
+    ["\\pm 5", "\\boxed{t^2 = 25 \\Longrightarrow t = \\pm 5}", true],
+    ["-1", "\\boxed{a + 1 = 0 ⇒ a = -1}", true],
+    // An arrow that is no implication (a limit, a map) is read as before.
+    ["0", "\\boxed{x \\to 0}", false],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
 describe("decimal commas and thousands separators", () => {
   it.each<[string, string, boolean]>([
     ["3.75", "\\boxed{3,75}", true],
