@@ -218,6 +218,21 @@ describe("accents that name another quantity", () => {
   });
 });
 
+describe("functions of a fraction or a root without parentheses", () => {
+  it.each<[string, string, boolean]>([
+    ["\\frac{\\sqrt{2}}{2}", "\\cos\\frac{\\pi}{4}", true],
+    ["\\frac{\\sqrt{2}}{2}", "\\cos \\frac{\\pi}{3}", false],
+    ["\\frac{\\pi}{3}", "\\arccos\\frac12", true],
+    ["\\frac{1}{3}\\ln 5", "\\ln\\sqrt[3]{5}", true],
+    ["-2", "\\log_3 \\frac{1}{9}", true],
+    // Another function ends the argument.
+    ["\\frac{1}{4}", "\\sin\\frac{\\pi}{6} \\cos\\frac{\\pi}{3}", true],
+    ["\\frac{1}{4}", "\\sin\\frac{\\pi}{6} \\cos\\frac{\\pi}{6}", false],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
 describe("implications", () => {
   it.each<[string, string, boolean]>([
     // What the steps conclude is the answer; a premise is not.

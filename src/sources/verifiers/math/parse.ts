@@ -891,6 +891,10 @@ class ExprParser {
       x = this.parsePrimary();
     } else {
       const atoms: Node[] = [];
+      // `\sin \frac{\pi}{6}`, `\ln \sqrt{x}`: a fraction or root right after the name is its argument;
+      // another function ends the argument (`\sin x \cos x`).
+      const t0 = this.peek();
+      if (t0?.t === "fn" && (t0.v === "frac" || t0.v === "sqrt")) atoms.push(this.parsePostfix());
       for (let t = this.peek(); t && this.startsOperand(t) && t.t !== "fn"; t = this.peek()) atoms.push(this.parsePostfix());
       if (atoms.length === 0) throw new NotMath(`\\${name} without an argument`);
       x = atoms.length === 1 ? atoms[0]! : { k: "mul", factors: atoms };
