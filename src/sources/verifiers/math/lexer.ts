@@ -89,10 +89,13 @@ const UNICODE_RE = new RegExp(`[${Object.keys(UNICODE).join("")}]`, "g");
 
 const TWO: Record<string, string> = { "<=": "<=", ">=": ">=", "!=": "!=", "=<": "<=", "=>": ">=", "==": "=", "**": "^", "''": "''", "->": "->", ":=": "=" };
 
+/** A unit written in `\mathrm{}`: names with powers, joined by spaces, `/` or `\cdot` (`m/s^2`, `kg m^{2} s^{-2}`). */
+const UNIT_FACTORS = /^[a-zA-Zμ]+(?:\^\{?-?\d\}?)?(?:\s*(?:\/|\s|\\cdot)\s*[a-zA-Zμ]+(?:\^\{?-?\d\}?)?){0,6}$/;
 /** The repeated digits of a repeating decimal, after its decimal point or last fixed digit. */
 const REPEATING = /^\\(?:overline|bar)\s*\{\s*(\d{1,100})\s*\}|^\\dot\s*\{\s*(\d)\s*\}|^\\dot\s*(\d)/;
 /** Accents that make a letter another quantity (a time derivative, a mean or conjugate), with the mark its name gets. */
 const ACCENTS: Record<string, string> = { dot: "\u0307", ddot: "\u0308", bar: "\u0304", overline: "\u0304" };
+const isStar = (t: Tok | undefined) => t?.t === "op" && t.v === "*";
 const isPrime = (t: Tok | undefined) => t?.t === "op" && t.v === "'";
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
 const isLetter = (c: string | undefined) => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z"));
@@ -135,6 +138,18 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
   const push = (tok: Tok) => {
     toks.push(tok);
     sp = false;
+  };
+  /** Words in `\text{}` or `\mathrm{}`; a unit times a unit (`\text{J} \cdot \text{s}`) is one unit. */
+  const pushWord = (v: string, spaced: boolean) => {
+    const star = toks[toks.length - 1];
+    const prev = toks[toks.length - 2];
+    if (star?.t === "op" && star.v === "*" && prev?.t === "word" && prev.marked && unitOf(prev.v) !== undefined && unitOf(v) !== undefined) {
+      toks.pop();
+      prev.v = `${prev.v} ${v}`;
+      sp = false;
+      return;
+    }
+    push({ t: "word", v, sp: spaced, marked: true });
   };
   const prevValue = () => {
     for (let k = toks.length - 1; k >= 0; k--) {
@@ -328,7 +343,7 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         const end = groupEnd(i);
         if (end < 0) throw new NotMath(`\\${name} without an argument`);
         const content = s.slice(s.indexOf("{", i) + 1, end - 1);
-        push({ t: "word", v: content, sp, marked: true });
+        pushWord(content, sp);
         i = end;
       } else if (name === "mathrm") {
         const end = groupEnd(i);
@@ -338,8 +353,8 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         if (bare === "") {
           sp = true;
           i = end;
-        } else if (/^[a-zA-Zμ]+(?:\s*\/\s*[a-zA-Z]+)*(?:\^\{?-?\d\}?)?$/.test(bare) && (/^\s*(?:~|\\[,;: ])/.test(content) || ((sp || bareUnit(bare) !== undefined) && unitOf(bare) !== undefined)) && prevValue()) {
-          push({ t: "word", v: bare, sp: true, marked: true });
+        } else if (UNIT_FACTORS.test(bare) && (/^\s*(?:~|\\[,;: ])/.test(content) || ((sp || bareUnit(bare) !== undefined) && unitOf(bare) !== undefined)) && (prevValue() || toks[toks.length - 1]?.t === "word" || (isStar(toks[toks.length - 1]) && toks[toks.length - 2]?.t === "word"))) {
+          pushWord(bare, true);
           i = end;
         }
         // Otherwise the braces are read as a group: \mathrm{e} is e, \mathrm{gb} is g b.

@@ -152,6 +152,14 @@ describe("units, currency and percent", () => {
     ["25\\%", "\\boxed{25}", true],
     ["0.25", "\\boxed{25}", false],
     ["\\frac{1}{8}", "\\boxed{12.5\\%}", true],
+    // Compound units: factors with powers, joined by spaces, thin spaces or \cdot.
+    ["4.2 \\times 10^{3}", "\\boxed{4.2 \\times 10^{3}\\,\\mathrm{kg\\,m^{-3}}}", true],
+    ["4.2 \\times 10^{3}", "\\boxed{4.2 \\times 10^{3} \\mathrm{~kg} \\mathrm{~m}^{-3}}", true],
+    ["0.75", "\\boxed{0.75\\ \\mathrm{N\\ m}}", true],
+    ["0.75", "\\boxed{0.75 \\, \\text{N} \\cdot \\text{m}}", true],
+    ["0.75 \\, \\mathrm{N\\,m}", "\\boxed{0.75 \\, \\text{N} \\cdot \\text{m}}", true],
+    ["0.75 \\, \\mathrm{N\\,m}", "\\boxed{0.75 \\, \\text{N}}", false],
+    ["0.75", "\\boxed{0.75 \\, \\mathrm{N\\,m} \\cdot 2}", false],
   ])("%s vs %s -> %s", (gold, pred, expected) => {
     expect(eq(gold, pred)).toBe(expected);
   });

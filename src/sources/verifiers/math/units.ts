@@ -100,6 +100,7 @@ const unitCache = new Map<string, string | undefined>();
 
 function readUnit(text: string): string | undefined {
   let t = text
+    .replace(/\^\s*\{\s*(-?\d)\s*\}/g, "^$1")
     .replace(/\\(?:mathrm|text|mbox|textrm)\s*\{([^{}]*)\}/g, "$1")
     .replace(/\\(?:cdot|,|;|:|!|quad)/g, " ")
     .replace(/[~{}]/g, " ")
