@@ -50,6 +50,8 @@ const HOSTILE: Record<string, string> = {
   "a long repeat": `\\boxed{0.\\overline{${"7".repeat(5000)}}}`,
   "a chain of implications": `\\boxed{${"x=1 \\implies ".repeat(900)}x=1}`,
   "implications around nothing": fill("\\implies "),
+  "units times units": "5 " + fill("\\text{m} \\cdot "),
+  "unit words in a box": `\\boxed{5 ${"\\mathrm{~kg}\\,".repeat(2000)}}`,
   "an angle list in a box": `\\boxed{${"1^\\circ 2' 3'', ".repeat(600)}1^\\circ}`,
 };
 
