@@ -249,6 +249,8 @@ describe("implications", () => {
     ["21", "\\boxed{3y = 21 \\implies y = 7}", false],
     ["\\pm 5", "\\boxed{t^2 = 25 \\Longrightarrow t = \\pm 5}", true],
     ["-1", "\\boxed{a + 1 = 0 ⇒ a = -1}", true],
+    // A statement of logic is not a chain of steps: its conclusion alone is not the answer.
+    ["q", "\\boxed{p \\implies q}", false],
     // An arrow that is no implication (a limit, a map) is read as before.
     ["0", "\\boxed{x \\to 0}", false],
   ])("%s vs %s → %s", (gold, pred, expected) => {

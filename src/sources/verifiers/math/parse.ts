@@ -239,10 +239,12 @@ class Parser {
     if (depth > this.limits.maxDepth) throw new LimitReached("maxDepth", `the answer is nested deeper than ${this.limits.maxDepth} levels`);
     const [a, b] = this.trim(lo, hi);
     if (a >= b) throw new NotMath("empty");
-    // `x^2 = 4 \implies x = 2`: what the steps conclude is the answer.
+    // `x^2 = 4 \implies x = 2`: what the steps conclude is the answer. A statement of logic
+    // (`p \implies q`, no relation in its conclusion) is no chain of steps and is not read.
     const implied = this.split(a, b, (t) => isOp(t, "=>>"));
     if (implied.parts.length > 1) {
       const [x, y] = implied.parts[implied.parts.length - 1]!;
+      if (!this.hasTopRelation(x, y)) throw new NotMath("an implication whose conclusion is no relation");
       return this.value(x, y, depth + 1);
     }
     // Grouping braces or parentheses around everything, with no top-level comma inside.
