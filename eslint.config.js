@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs", "bench/**"],
     languageOptions: {
-      globals: { process: "readonly", console: "readonly", URL: "readonly", performance: "readonly", setTimeout: "readonly", fetch: "readonly", Buffer: "readonly" },
+      globals: { process: "readonly", console: "readonly", URL: "readonly", performance: "readonly", setTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", AbortController: "readonly", fetch: "readonly", Buffer: "readonly" },
     },
   },
   {

@@ -71,6 +71,10 @@ export const ERROR_CODES = {
   payload_too_large: "limit",
   batch_too_large: "limit",
   queue_full: "limit",
+  /** The work a request would make the server do is over one of the server's ceilings (rows to load, files to keep). */
+  over_ceiling: "limit",
+  /** The key or its project asked faster than its rate limit allows (or holds too many exports at once): retry later. */
+  rate_limited: "limit",
   // -- unavailable
   unavailable: "unavailable",
   store_unavailable: "unavailable",
@@ -90,6 +94,10 @@ export const ERROR_CODES = {
   feedback_timeout: "unavailable",
   /** The work was cancelled (its signal aborted) before it finished. */
   aborted: "unavailable",
+  /** The server has as much of this work as it takes at once (queued computations, streamed exports); retry shortly. */
+  busy: "unavailable",
+  /** A computation ran past the server's time limit and was stopped. */
+  timed_out: "unavailable",
   // -- internal
   internal_error: "internal",
   store_inconsistent: "internal",
@@ -107,6 +115,8 @@ export const API_ERROR_CODES = [
   "incomplete_body",
   "payload_too_large",
   "batch_too_large",
+  "over_ceiling",
+  "rate_limited",
   "unsupported_media_type",
   "unauthorized",
   "forbidden",
@@ -117,6 +127,8 @@ export const API_ERROR_CODES = [
   "gone",
   "method_not_allowed",
   "unavailable",
+  "busy",
+  "timed_out",
   "internal_error",
 ] as const satisfies readonly ErrorCode[];
 

@@ -9,9 +9,9 @@ export type Role = (typeof ROLES)[number];
 /** What each role is for, in a line. */
 export const ROLE_SUMMARIES: Record<Role, string> = {
   admin: "everything in its project, including keys, assignments and queues",
-  ingest: "write items, generations and feedback, and compute rewards (no reads of records: safe to ship inside an app)",
+  ingest: "write items, generations and feedback, and compute rewards with inline or saved specs (no reads of records or of saved specs: safe to ship inside an app)",
   annotate: "read the items assigned to its annotator (the key's name) and their generations, write feedback on them as a human, work on annotation queues",
-  read: "read, list, leaderboards, statistics, export, compute rewards",
+  read: "read, list, leaderboards, statistics, export, compute rewards, read saved reward specs and results",
 };
 
 const ALL = ROLES;
@@ -28,7 +28,7 @@ export const PERMISSIONS = {
   "items.write": { roles: WRITERS, what: "write items" },
   "generations.write": { roles: WRITERS, what: "write generations" },
   "feedback.write": { roles: ["admin", "ingest", "annotate"], what: "write feedback" },
-  "items.list": { roles: READERS, what: "read items" },
+  "items.list": { roles: READERS, what: "list items" },
   "items.read": { roles: ["admin", "read", "annotate"], what: "read items" },
   "generations.read": { roles: ["admin", "read", "annotate"], what: "read generations" },
   "feedback.read": { roles: ["admin", "read", "annotate"], what: "read feedback" },
@@ -58,10 +58,16 @@ export const PERMISSIONS = {
   "reward.compute": { roles: ["admin", "ingest", "read"], what: "compute rewards" },
   "reward.store": { roles: WRITERS, what: "store rewards (store: true)" },
   "rewardSpecs.save": { roles: ADMIN, what: "save reward specs" },
-  "rewardSpecs.read": { roles: ["admin", "ingest", "read"], what: "read reward specs" },
+  // Ingest keys score with a saved spec by name (reward.compute) but do not read its body.
+  "rewardSpecs.read": { roles: READERS, what: "read reward specs" },
   "rewardSpecs.delete": { roles: ADMIN, what: "delete reward specs" },
   "lab.read": { roles: READERS, what: "read lab results" },
   "loops.read": { roles: READERS, what: "read loop runs" },
+  "jobs.submit": { roles: ["admin", "ingest", "read"], what: "submit jobs" },
+  "jobs.read": { roles: ["admin", "read", "ingest"], what: "read jobs" },
+  "critics.read": { roles: READERS, what: "read critic evaluations" },
+  /** Not a route: which fields of a stored record a conflicting write differs in (a 409 tells others only that the id is taken). */
+  "conflicts.fields": { roles: READERS, what: "see which stored fields a conflicting write differs in" },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;
 export type Action = keyof typeof PERMISSIONS;
 

@@ -8,6 +8,7 @@ export * from "../queues/schema.js";
 export * from "../rewards/schema.js";
 export * from "../eval/schema.js";
 export * from "../loops/schema.js";
+export * from "../jobs/schema.js";
 export {
   ChatMessage,
   FEEDBACK_KINDS,

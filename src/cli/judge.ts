@@ -24,6 +24,7 @@ import {
 } from "../sources/index.js";
 import { FAILURE_REASONS } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelSummary, withJudgeResources } from "./model-options.js";
+import { submitJudge } from "./jobs.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
 
@@ -162,7 +163,8 @@ function addJudgeOptions(cmd: Command, cli: CliKind): Command {
     .option("--source-id <id>", "the feedback's source id (default: <judge>/<model>)")
     .option("--json", "one JSON result per line on stdout (the summary goes to stderr)")
     .option("--out <file>", "also write the JSON results to this file")
-    .option("--no-store", "do not store feedback and failures");
+    .option("--no-store", "do not store feedback and failures")
+    .option("--submit", "enqueue it as a background job instead of running it here (prints the job id; follow it with rlxf jobs wait ID)");
   if (cli === "pairwise") {
     cmd
       .option("--swap", "judge both orders and combine the verdicts (a judge that always picks one position gives ties)")
@@ -185,8 +187,9 @@ const DESCRIPTIONS: Record<CliKind, string> = {
 export function register(program: Command): void {
   const judge = program.command("judge").description("LLM judges and critics: judge files of examples with a model; store the feedback");
   for (const cli of Object.keys(DESCRIPTIONS) as CliKind[]) {
-    addJudgeOptions(judge.command(cli).description(DESCRIPTIONS[cli]), cli).action(async (opts: JudgeCliOptions) => {
-      await runJudgeCommand(cli, opts);
+    addJudgeOptions(judge.command(cli).description(DESCRIPTIONS[cli]), cli).action(async (opts: JudgeCliOptions & { submit?: boolean }) => {
+      if (opts.submit) await submitJudge(cli, opts, DEFAULT_JUDGE_FOR[cli]!);
+      else await runJudgeCommand(cli, opts);
     });
   }
 

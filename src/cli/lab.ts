@@ -25,6 +25,7 @@ import { ValidationError } from "../errors.js";
 import { Id } from "../feedback/schema.js";
 import { badKeyString } from "../store/index.js";
 import { number01 } from "./model-options.js";
+import { submitLab } from "./jobs.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
 
@@ -304,6 +305,7 @@ function commonOptions(cmd: Command): Command {
     .option("--save <name>", "keep the result in the store under this name (a new version each time); the web app plots it")
     .option("--description <text>", "a note saved with the result")
     .option("--project <name>", "project the result is saved in", "default")
+    .option("--submit", "enqueue it as a background job (workers read the same paths; prints the job id)")
     .addOption(dbOption());
 }
 
@@ -320,9 +322,10 @@ export function register(program: Command): void {
     .option("--rm-seeds <n>", "seeds the proxy reward model's accuracy is reported over (mean ± sd; the methods use the first)", int("--rm-seeds"), 3)
     .option("--curves <file>", "where to write the curves (.json or .csv; - for nowhere)", "lab-curves.json")
     .option("--json", "print the run (with curves) as JSON on stdout")
-    .action(async (paths: string[], o: LabRunCliOptions) => {
+    .action(async (paths: string[], o: LabRunCliOptions & { submit?: boolean }) => {
       checkSave(o);
-      await runLabRunCommand(paths, o);
+      if (o.submit) await submitLab("lab-run", paths, o as never);
+      else await runLabRunCommand(paths, o);
     });
   commonOptions(lab.command("sweep").description("run a grid of methods x label noise x label budget (x seeds), with a progress bar"))
     .option("--p-flip <list>", "noise levels (comma-separated; 0 = gold labels)", pList, [0, 0.25])
@@ -330,8 +333,9 @@ export function register(program: Command): void {
     .option("--seeds <list>", "seeds (comma-separated)", intList("--seeds"), [0])
     .option("--out <file>", "also write the rows (.csv or .json)")
     .option("--json", "print the rows as JSON on stdout")
-    .action(async (paths: string[], o: LabSweepCliOptions) => {
+    .action(async (paths: string[], o: LabSweepCliOptions & { submit?: boolean }) => {
       checkSave(o);
-      await runLabSweepCommand(paths, o);
+      if (o.submit) await submitLab("lab-sweep", paths, o as never);
+      else await runLabSweepCommand(paths, o);
     });
 }

@@ -26,6 +26,7 @@ import {
 import { type Model, StoreResponseCache } from "../providers/index.js";
 import type { Store } from "../store/index.js";
 import { type ModelCliOptions, addModelOptions, modelFrom, modelSummary } from "./model-options.js";
+import { submitLoop } from "./jobs.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, int, out, storeFrom, table, withStore } from "./shared.js";
 
@@ -247,7 +248,8 @@ function addLoopOptions(cmd: Command, cli: LoopCli): Command {
     .option("--embed-model <name>", "embedding model (env RLXF_EMBED_MODEL)")
     .option("--project <name>", "project the trace goes to", "default")
     .option("--run-id <id>", "id of the run (default: generated)")
-    .option("--json", "print the run's report as one JSON object (the rest goes to stderr)");
+    .option("--json", "print the run's report as one JSON object (the rest goes to stderr)")
+    .option("--submit", "enqueue it as a background job (the tasks go with it; prints the job id)");
   if (cli === "refine") cmd.option("--last-only", "show only the last answer and its feedback when refining (default: the whole history, as Self-Refine)");
   if (cli === "retry") {
     cmd
@@ -300,8 +302,9 @@ function printReport(r: LoopRunReport): void {
 export function register(program: Command): void {
   const loop = program.command("loop").description("test-time loops that put feedback back into the policy's prompt; runs and traces are stored");
   for (const cli of Object.keys(DESCRIPTIONS) as LoopCli[]) {
-    addLoopOptions(loop.command(cli).description(DESCRIPTIONS[cli]), cli).action(async (opts: LoopCliOptions) => {
-      await runLoopCommand(cli, opts);
+    addLoopOptions(loop.command(cli).description(DESCRIPTIONS[cli]), cli).action(async (opts: LoopCliOptions & { submit?: boolean }) => {
+      if (opts.submit) await submitLoop(cli, opts as never);
+      else await runLoopCommand(cli, opts);
     });
   }
   loop

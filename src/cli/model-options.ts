@@ -1,6 +1,6 @@
 /** The options every command that calls a model takes, and the `Model` they make. */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { type Model, PROVIDERS, type ProviderKind, type ResponseCache, StoreResponseCache, createModel } from "../providers/index.js";
+import { type Model, type ModelSettings, PROVIDERS, type ProviderKind, type ResponseCache, StoreResponseCache, createModel } from "../providers/index.js";
 import type { ModelStats } from "../providers/index.js";
 import { type RecordSink, WorkerSink } from "../sources/index.js";
 import { type Store, resolveTarget } from "../store/index.js";
@@ -147,18 +147,18 @@ export interface JudgeModelCliOptions {
 export function judgeModelFrom(opts: JudgeModelCliOptions, store: Store) {
   let made: { model: Model; cache: StoreResponseCache } | undefined;
   const env = process.env;
+  const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
+  const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
+  const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
+  const apiKey = env.RLXF_JUDGE_API_KEY;
+  const settings: ModelSettings = { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) };
   return {
+    /** The same model as settings, for threads (which cannot call `factory`). */
+    settings,
     factory: (): Model => {
       if (made) return made.model;
       const cache = new StoreResponseCache(store.responseCache);
-      const provider = opts.judgeProvider ?? (env.RLXF_JUDGE_PROVIDER as ProviderKind | undefined);
-      const baseUrl = opts.judgeBaseUrl ?? env.RLXF_JUDGE_BASE_URL;
-      const model = opts.judgeModel ?? env.RLXF_JUDGE_MODEL;
-      const apiKey = env.RLXF_JUDGE_API_KEY;
-      const m = createModel(
-        { ...(provider ? { provider } : {}), ...(baseUrl ? { baseUrl } : {}), ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) },
-        { cache },
-      );
+      const m = createModel(settings, { cache });
       made = { model: m, cache };
       return m;
     },

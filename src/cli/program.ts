@@ -19,11 +19,13 @@ import { register as registerMemory } from "./memory.js";
 import { register as registerLab } from "./lab.js";
 import { register as registerCritic } from "./critic.js";
 import { register as registerDense } from "./dense.js";
+import { register as registerWorker } from "./worker.js";
+import { register as registerJobs, submitExport } from "./jobs.js";
 import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
 import { SOURCE_TYPES } from "../feedback/index.js";
 
 /** Command groups beyond the core ones: each file exports `register(program)`. */
-const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic, registerDense];
+const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic, registerDense, registerWorker, registerJobs];
 
 export function program(): Command {
   const p = baseProgram();
@@ -44,8 +46,9 @@ export function program(): Command {
     .addOption(new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .option("--out <file>", "write to a file instead of stdout (.gz compresses)")
     .option("--project <name>", "project to export", "default")
+    .option("--submit", "enqueue it as a background job instead of running it here (prints the job id; follow it with rlxf jobs wait ID)")
     .addOption(dbOption())
-    .action(runExport);
+    .action(async (opts) => (opts.submit ? void (await submitExport(opts)) : runExport(opts)));
 
   registerLeaderboard(p);
 

@@ -40,6 +40,7 @@ import {
 import { type Store, readSnapshot } from "../store/index.js";
 import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord } from "./dataset.js";
 import { type SegmentTrainCliOptions, runTrainSegments, segmentTrainOptions } from "./dense.js";
+import { submitRmTrain } from "./jobs.js";
 import { progress } from "./progress.js";
 import { type DbOptions, dbOption, info, out, table, withStore } from "./shared.js";
 
@@ -512,9 +513,10 @@ export function register(program: Command): void {
     .option("--ngrams <list>", "hashed features: word n-gram orders", (v: string) => v.split(",").map(Number), [1, 2])
     .option("--out <file>", "also write the model artifact to a file (.gz compresses)")
     .option("--no-save", "do not store the model")
+    .option("--submit", "enqueue it as a background job instead of running it here (prints the job id; follow it with rlxf jobs wait ID)")
     .addOption(dbOption())
     .option("--json", "print a JSON summary on stdout")
-    .action(runTrain);
+    .action(async (o: TrainCliOptions & { submit?: boolean }) => (o.submit ? void (await submitRmTrain(o as never)) : runTrain(o)));
 
   embedOptions(queryOptions(rm.command("eval")))
     .description("evaluate a reward model on stored feedback: accuracy, log-loss, calibration error, accuracy by margin")

@@ -12,6 +12,7 @@ import { RlxfError } from "../errors.js";
 import type { HumanEvalSample, MatchType, MathEquivalenceOptions, Verifier } from "../sources/verifiers/index.js";
 // The verifiers (and the CAS behind them) load only when a verify command runs, keeping every other command's start fast.
 const verifiers = () => import("../sources/verifiers/index.js");
+import { submitVerify } from "./jobs.js";
 import { progress } from "./progress.js";
 import { judgeModelFrom } from "./model-options.js";
 import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
@@ -257,10 +258,11 @@ export function register(program: Command): void {
     .description("run any verifier over a JSONL of {completion, prompt?, reference?}")
     .option("--verifier <name-or-file>", "a verifier name (math, exact, normalized, json, python, javascript, humaneval) or a JSON spec file")
     .option("--spec <name>", "a reward spec saved in the project (name, or name@N for one version; see POST /v1/reward/specs)")
-    .option("--project <name>", "the project of --spec", "default")
+    .option("--project <name>", "the project of --spec (with --submit: the project the job and its feedback belong to)", "default")
     .addOption(dbOption())
     .requiredOption("--input <file>", "JSONL of {completion, prompt?, reference?} (.gz fine)")
     .option("--concurrency <n>", "checks at once", int("--concurrency"), 2)
     .option("--json", "print each input line with its `verification` value added")
-    .action(runCheck);
+    .option("--submit", "enqueue it as a background job (scores kept per sample and stored as verification feedback, in the project of --project; prints the job id)")
+    .action(async (opts: CheckOpts & { submit?: boolean }) => (opts.submit ? void (await submitVerify(opts)) : runCheck(opts)));
 }

@@ -12,6 +12,11 @@ import type {
   Generation,
   Health,
   Item,
+  Job,
+  JobDetail,
+  JobKindName as JobKind,
+  JobState,
+  JobUnit,
   LabResult,
   LabResultSummary,
   Leaderboard,
@@ -30,6 +35,7 @@ import type {
   WriteResult,
 } from "../api/index.js";
 import { RlxfError } from "../errors.js";
+import { RlxfApiError } from "./errors.js";
 import { FeedbackQueue } from "./feedback-queue.js";
 import { type Query, Transport, env, sleep, uuid } from "./transport.js";
 import type {
@@ -168,8 +174,57 @@ export class Rlxf {
     return this.#t.pages("/v1/feedback", filter as Query);
   }
 
-  leaderboard(opts: LeaderboardOptions = {}): Promise<Leaderboard> {
-    return this.#t.json("GET", "/v1/leaderboard", { query: opts as Query });
+  /** The leaderboard; one the server computes as a job (many bootstrap rounds, many records) is waited for. */
+  async leaderboard(opts: LeaderboardOptions = {}): Promise<Leaderboard> {
+    const r = await this.#t.json<Leaderboard | { job: Job }>("GET", "/v1/leaderboard", { query: opts as Query });
+    if ("job" in r && r.job?.id) {
+      const done = await this.waitForJob(r.job.id);
+      if (done.state !== "succeeded") throw new RlxfApiError(0, "job_failed", `the leaderboard job ${done.id} ${done.state}: ${done.error ?? ""}`);
+      return done.result as Leaderboard;
+    }
+    return r as Leaderboard;
+  }
+
+  // ---------------------------------------------------------------- jobs ---
+
+  /** Submit a background job (see the README's jobs section for each kind's input); answers at once. */
+  async submitJob(kind: JobKind, input: unknown, opts: { maxAttempts?: number } = {}): Promise<JobDetail> {
+    return (await this.#t.json<{ job: JobDetail }>("POST", "/v1/jobs", { body: { kind, input, ...opts } })).job;
+  }
+  /** The project's jobs, newest first (one page; pass `cursor: nextCursor` for the next). */
+  jobs(filter: { state?: JobState; kind?: JobKind; limit?: number; cursor?: string } = {}): Promise<{ jobs: Job[]; nextCursor?: string }> {
+    return this.#t.json("GET", "/v1/jobs", { query: filter });
+  }
+  /** One job with the error of every failed attempt and its failed units; undefined when there is none. */
+  async job(id: string): Promise<JobDetail | undefined> {
+    return (await this.#t.maybe<{ job: JobDetail }>(`/v1/jobs/${encodeURIComponent(id)}`))?.job;
+  }
+  /** A page of a job's units (outcome, score, the record stored), in unit order. */
+  jobUnits(id: string, page: { after?: number; limit?: number; failed?: boolean } = {}): Promise<{ units: JobUnit[]; next?: number }> {
+    return this.#t.json("GET", `/v1/jobs/${encodeURIComponent(id)}/units`, { query: { ...page, ...(page.failed !== undefined ? { failed: String(page.failed) } : {}) } as Query });
+  }
+  /** The file a job made (an export), as text. */
+  async jobFile(id: string): Promise<string> {
+    return (await this.request("GET", `/v1/jobs/${encodeURIComponent(id)}/file`)).text();
+  }
+  async cancelJob(id: string): Promise<JobDetail> {
+    return (await this.#t.json<{ job: JobDetail }>("POST", `/v1/jobs/${encodeURIComponent(id)}/cancel`)).job;
+  }
+  /** Run again what failed or was cancelled. */
+  async retryJob(id: string): Promise<JobDetail> {
+    return (await this.#t.json<{ job: JobDetail }>("POST", `/v1/jobs/${encodeURIComponent(id)}/retry`)).job;
+  }
+  /** Wait until a job ends (succeeded, failed or cancelled), polling every `intervalMs` (default 500). */
+  async waitForJob(id: string, opts: { intervalMs?: number; timeoutMs?: number; onProgress?: (job: JobDetail) => void } = {}): Promise<JobDetail> {
+    const end = opts.timeoutMs !== undefined ? Date.now() + opts.timeoutMs : Infinity;
+    for (;;) {
+      const j = await this.job(id);
+      if (!j) throw new RlxfApiError(404, "not_found", `job ${id} not found`);
+      opts.onProgress?.(j);
+      if (j.state === "succeeded" || j.state === "failed" || j.state === "cancelled") return j;
+      if (Date.now() > end) throw new RlxfApiError(0, "timeout", `job ${id} is still ${j.state} after ${opts.timeoutMs} ms`);
+      await sleep(opts.intervalMs ?? 500);
+    }
   }
 
   /** The project's feedback as a dataset, one line at a time (streamed). */

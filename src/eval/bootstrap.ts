@@ -4,6 +4,7 @@
  */
 import { createRng } from "./random.js";
 import { quantile } from "./stats.js";
+import { ArgumentError } from "../errors.js";
 
 export interface BootstrapInterval {
   /** The mean over all units. */
@@ -28,9 +29,9 @@ export function bootstrapMean(
   const n = values.length;
   const level = opts.level ?? 0.95;
   const resamples = opts.resamples ?? 2000;
-  if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
-  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
-  if (opts.clusters && opts.clusters.length !== n) throw new RangeError(`clusters has ${opts.clusters.length} keys for ${n} values`);
+  if (!(level > 0 && level < 1)) throw new ArgumentError("level", `level must be in (0, 1), got ${level}`);
+  if (!Number.isInteger(resamples) || resamples < 1) throw new ArgumentError("resamples", `resamples must be a positive integer, got ${resamples}`);
+  if (opts.clusters && opts.clusters.length !== n) throw new ArgumentError("clusters", `clusters has ${opts.clusters.length} keys for ${n} values`);
   const index = new Map<string | number, number>();
   const sums: number[] = [];
   const counts: number[] = [];

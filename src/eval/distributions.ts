@@ -2,7 +2,8 @@
  * Distributions of stored feedback, as a dashboard plots them: ratings per dimension, and the lengths of
  * preferred vs rejected outputs (a length bias shows as preferred outputs being longer).
  */
-import type { SourceType } from "../feedback/index.js";
+import { RlxfError } from "../errors.js";
+import type { FeedbackKind, SourceType } from "../feedback/index.js";
 import type { Store } from "../store/index.js";
 import type { Distributions } from "./schema.js";
 import { mean, median } from "./stats.js";
@@ -15,7 +16,7 @@ function summary(xs: number[]): { n: number; mean: number | null; median: number
 export interface DistributionFilter {
   /** Only feedback on items of this dataset. */
   dataset?: string;
-  /** Only feedback submitted through this queue. */
+  /** Only feedback submitted through this queue (as the store marked it when the queue wrote it, not as metadata says). */
   queueId?: string;
   /** Only feedback from this kind of source. */
   sourceType?: SourceType;
@@ -24,16 +25,25 @@ export interface DistributionFilter {
 }
 
 /** Rating histograms per dimension and scale, and lengths of preferred vs rejected outputs in pairwise feedback. */
-export async function feedbackDistributions(store: Store, project: string, q: DistributionFilter = {}): Promise<Distributions> {
+export async function feedbackDistributions(
+  store: Store,
+  project: string,
+  q: DistributionFilter = {},
+  opts: { maxRows?: number; tooMany?: (max: number) => Error } = {},
+): Promise<Distributions> {
+  const max = opts.maxRows ?? Infinity;
+  let read = 0;
   const ratings = new Map<string, { name: string; scale: { min: number; max: number }; scores: Map<number, number>; all: number[] }>();
   const preferred: number[] = [];
   const rejected: number[] = [];
   let ties = 0;
   let longerPreferred = 0;
   let comparable = 0;
-  for await (const rf of store.iterateResolvedFeedback({ project, kind: ["rating", "pairwise"], ...(q.sourceType ? { sourceType: q.sourceType } : {}) })) {
+  const filter = { project, kind: ["rating", "pairwise"] as FeedbackKind[], ...(q.sourceType ? { sourceType: q.sourceType } : {}), ...(q.queueId !== undefined ? { queueId: q.queueId } : {}) };
+  for await (const rf of store.iterateResolvedFeedback(filter)) {
+    // Every record read counts, kept or not: the work is the reading.
+    if (++read > max) throw opts.tooMany?.(max) ?? new RlxfError("over_ceiling", `the distributions read more than ${max} feedback records`, { field: "maxRows" });
     if (q.dataset !== undefined && rf.item.dataset !== q.dataset) continue;
-    if (q.queueId !== undefined && rf.feedback.metadata?.queueId !== q.queueId) continue;
     const f = rf.feedback;
     if (f.kind === "rating") {
       const name = f.value.dimension ?? "rating";

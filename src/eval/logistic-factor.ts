@@ -21,6 +21,7 @@
  */
 
 import { logspace } from "./stats.js";
+import { ArgumentError } from "../errors.js";
 
 /** Rows with a few sparse ordinary features and one factor level each. */
 export interface FactorDesign {
@@ -51,12 +52,12 @@ export class FactorDesignBuilder {
 
   /** Append a row: its non-zero ordinary features and its level (−1: the reference level). */
   addRow(cols: readonly number[], values: readonly number[], level: number): number {
-    if (!(Number.isInteger(level) && level >= -1 && level < this.nLevels)) throw new RangeError(`level ${level} out of range`);
+    if (!(Number.isInteger(level) && level >= -1 && level < this.nLevels)) throw new ArgumentError("level", `level ${level} out of range`);
     for (let k = 0; k < cols.length; k++) {
       const j = cols[k]!;
       const v = values[k]!;
-      if (!(j >= 0 && j < this.nFeatures)) throw new RangeError(`feature index ${j} out of range`);
-      if (!Number.isFinite(v)) throw new RangeError(`non-finite feature value at row ${this.lev.length}, feature ${j}`);
+      if (!(j >= 0 && j < this.nFeatures)) throw new ArgumentError("features", `feature index ${j} out of range`);
+      if (!Number.isFinite(v)) throw new ArgumentError("features", `non-finite feature value at row ${this.lev.length}, feature ${j}`);
       if (v === 0) continue;
       this.idx.push(j);
       this.val.push(v);
@@ -154,12 +155,12 @@ function levelIndex(X: FactorDesign): LevelIndex {
 }
 
 function checkInputs(X: FactorDesign, y: ArrayLike<number>, w: ArrayLike<number> | undefined): void {
-  if (y.length !== X.nRows) throw new RangeError(`y has ${y.length} rows, X has ${X.nRows}`);
-  if (w && w.length !== X.nRows) throw new RangeError(`weights have ${w.length} rows, X has ${X.nRows}`);
+  if (y.length !== X.nRows) throw new ArgumentError("y", `y has ${y.length} rows, X has ${X.nRows}`);
+  if (w && w.length !== X.nRows) throw new ArgumentError("weights", `weights have ${w.length} rows, X has ${X.nRows}`);
   for (let i = 0; i < y.length; i++) {
     const v = y[i]!;
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`soft label y[${i}] = ${v} is not in [0, 1]`);
-    if (w && !(w[i]! >= 0)) throw new RangeError(`weight w[${i}] = ${w[i]} must be >= 0`);
+    if (!(v >= 0 && v <= 1)) throw new ArgumentError("y", `soft label y[${i}] = ${v} is not in [0, 1]`);
+    if (w && !(w[i]! >= 0)) throw new ArgumentError("weights", `weight w[${i}] = ${w[i]} must be >= 0`);
   }
 }
 
@@ -467,7 +468,7 @@ function workspace(X: FactorDesign, y: Float64Array, weights: ArrayLike<number> 
  */
 export function fitL1LogisticFactor(X: FactorDesign, labels: ArrayLike<number>, weights: ArrayLike<number> | undefined, opts: FactorFitOptions): FactorFit {
   checkInputs(X, labels, weights);
-  if (!(opts.C > 0)) throw new RangeError(`C must be > 0, got ${opts.C}`);
+  if (!(opts.C > 0)) throw new ArgumentError("C", `C must be > 0, got ${opts.C}`);
   // Typed arrays throughout keep the hot loops monomorphic.
   const ws = workspace(X, labels instanceof Float64Array ? labels : Float64Array.from(labels), weights, opts.penaltyFactor);
   const carried = opts.init?.state;
@@ -650,7 +651,7 @@ export function factorFoldPath(
   const coefs: Array<{ coef: Float64Array; levelCoef: Float64Array }> = [];
   let init: { coef: Float64Array; levelCoef: Float64Array } | undefined;
   for (const C of Cs) {
-    if (!(C > 0)) throw new RangeError(`C must be > 0, got ${C}`);
+    if (!(C > 0)) throw new ArgumentError("C", `C must be > 0, got ${C}`);
     const fit = fitIn(ws, C, init, opts.tol ?? 1e-9, opts.maxIter ?? 100);
     init = { coef: fit.coef, levelCoef: fit.levelCoef };
     coefs.push(init);

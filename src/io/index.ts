@@ -6,6 +6,7 @@
 export * from "./types.js";
 export { readImportFile, readImportStream, importRawRecords, mergeBatches, DEFAULT_POLICY } from "./import.js";
 export { exportRecords, exportToString, writeExportFile, type ExportReport } from "./export.js";
+export { ExportFilters, ExportRequest } from "./schema.js";
 export { memorySource, type MemoryRecords } from "./memory.js";
 export { detectFormat, FORMAT_SIGNATURES } from "./detect.js";
 export { readRawRecords, isGzipFile, type RawRecord } from "./records.js";

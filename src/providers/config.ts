@@ -5,7 +5,7 @@
 import { ANTHROPIC_BASE_URL, AnthropicBackend } from "./anthropic.js";
 import type { ResponseCache } from "./cache.js";
 import { ProviderError } from "./errors.js";
-import type { BackoffOptions, Clock } from "./limits.js";
+import type { BackoffOptions, Clock, SharedLimiter } from "./limits.js";
 import { Model, type Pricing } from "./model.js";
 import { OPENAI_BASE_URL, OpenAIBackend } from "./openai.js";
 
@@ -60,7 +60,7 @@ export function resolveModelSettings(s: ModelSettings = {}, env: NodeJS.ProcessE
 /** A ready `Model` from settings (resolved against the environment). */
 export function createModel(
   settings: ModelSettings = {},
-  extra: { cache?: ResponseCache; clock?: Clock; random?: () => number; env?: NodeJS.ProcessEnv } = {},
+  extra: { cache?: ResponseCache; clock?: Clock; random?: () => number; env?: NodeJS.ProcessEnv; limiter?: SharedLimiter } = {},
 ): Model {
   const s = resolveModelSettings(settings, extra.env);
   const backendOpts = { baseUrl: s.baseUrl, ...(s.apiKey ? { apiKey: s.apiKey } : {}), ...(s.headers ? { headers: s.headers } : {}) };
@@ -78,5 +78,6 @@ export function createModel(
     ...(extra.cache ? { cache: extra.cache } : {}),
     ...(extra.clock ? { clock: extra.clock } : {}),
     ...(extra.random ? { random: extra.random } : {}),
+    ...(extra.limiter ? { limiter: extra.limiter } : {}),
   });
 }

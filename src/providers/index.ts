@@ -9,7 +9,7 @@
  */
 export * from "./types.js";
 export { ProviderError, type ProviderErrorKind, isRetryableStatus } from "./errors.js";
-export { type Clock, systemClock, virtualClock, Semaphore, RateLimiter, type BackoffOptions, backoffDelay } from "./limits.js";
+export { type Clock, systemClock, virtualClock, Semaphore, RateLimiter, type SharedLimiter, type BackoffOptions, backoffDelay } from "./limits.js";
 export { type ResponseCache, type CacheStore, MemoryResponseCache, StoreResponseCache, cacheKey } from "./cache.js";
 export { OpenAIBackend, type OpenAIBackendOptions, OPENAI_BASE_URL, normalizeOpenAIBaseUrl, parseOpenAILogprobs } from "./openai.js";
 export { AnthropicBackend, type AnthropicBackendOptions, ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, normalizeAnthropicBaseUrl } from "./anthropic.js";

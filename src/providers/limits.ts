@@ -129,6 +129,19 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Limits kept outside this process (e.g. a token bucket in the database that every worker of a deployment
+ * takes from). A model given one uses it instead of its own requests- and tokens-per-minute limiters.
+ */
+export interface SharedLimiter {
+  /** Wait until a request estimated at `tokens` tokens may go out. */
+  acquire(tokens: number): Promise<void>;
+  /** The request used `delta` more tokens than estimated (negative: fewer, or none when it failed). */
+  adjust(delta: number): void;
+  /** Hold every request back for `ms` (a server's Retry-After). */
+  pause(ms: number): void;
+}
+
 export interface BackoffOptions {
   /** First delay (ms); default 500. */
   initialMs?: number;

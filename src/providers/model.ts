@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks";
 import { type ResponseCache, cacheKey } from "./cache.js";
 import { ProviderError, isRetryableStatus } from "./errors.js";
-import { type BackoffOptions, type Clock, RateLimiter, Semaphore, backoffDelay, systemClock } from "./limits.js";
+import { type BackoffOptions, type Clock, RateLimiter, Semaphore, type SharedLimiter, backoffDelay, systemClock } from "./limits.js";
 import { Agents, postJson, retryAfterMs } from "./transport.js";
 import type { Backend, ChatModel, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, WireRequest } from "./types.js";
 
@@ -39,6 +39,8 @@ export interface ModelOptions {
   maxRetryAfterMs?: number;
   cache?: ResponseCache;
   pricing?: Pricing;
+  /** Limits shared with other processes; replaces `rpm` and `tpm` (and hears every Retry-After). */
+  limiter?: SharedLimiter;
   /** Injectable time source for the limits and the waits between retries. */
   clock?: Clock;
   /** Injectable uniform [0, 1) source for the jitter. */
@@ -211,8 +213,9 @@ export class Model implements ChatModel {
       let error: ProviderError;
       const release = await this.#sem.acquire();
       try {
-        if (this.#rpm) await this.#rpm.acquire(1);
-        if (this.#tpm) await this.#tpm.acquire(estimate);
+        if (this.#opts.limiter) await this.#opts.limiter.acquire(estimate);
+        if (this.#rpm && !this.#opts.limiter) await this.#rpm.acquire(1);
+        if (this.#tpm && !this.#opts.limiter) await this.#tpm.acquire(estimate);
         this.#stats.requests++;
         const t0 = performance.now();
         const res = await postJson(this.#agents, url, body, headers, { timeoutMs: this.#opts.timeoutMs ?? DEFAULTS.timeoutMs });
@@ -239,6 +242,7 @@ export class Model implements ChatModel {
       const cause = error.kind === "http" ? String(error.status) : error.kind;
       this.#errors[cause] = (this.#errors[cause] ?? 0) + 1;
       if (this.#tpm) this.#tpm.adjust(-estimate);
+      this.#opts.limiter?.adjust(-estimate);
       if (!error.retryable || attempt >= maxRetries) {
         error.attempts = attempt + 1;
         throw error;
@@ -249,6 +253,7 @@ export class Model implements ChatModel {
         delay = Math.min(error.retryAfterMs, this.#opts.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs);
         // The server asked everyone to wait: hold back this model's other requests too.
         this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + delay);
+        this.#opts.limiter?.pause(delay);
       } else {
         delay = backoffDelay(attempt, this.#opts.backoff, this.#random);
       }
@@ -262,6 +267,7 @@ export class Model implements ChatModel {
       this.#stats.inputTokens += usage.inputTokens;
       this.#stats.outputTokens += usage.outputTokens;
       if (this.#tpm) this.#tpm.adjust(usage.inputTokens + usage.outputTokens - estimate);
+      this.#opts.limiter?.adjust(usage.inputTokens + usage.outputTokens - estimate);
     }
   }
 

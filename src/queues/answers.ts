@@ -7,14 +7,14 @@ import { createHash } from "node:crypto";
 import { type FieldIssue, zodIssues } from "../errors.js";
 import { type Feedback, type FeedbackInput, type Generation, correctionToPairwise, rankingProblem } from "../feedback/index.js";
 import type { Claim, QueueRecord, QueueTask } from "../store/index.js";
-import { ANSWER_SCHEMAS, COMPARATIVE, type Question } from "./schema.js";
+import { ANSWER_SCHEMAS, COMPARATIVE, QUEUE_ID_PREFIX, type Question } from "./schema.js";
 import { definitionOf } from "./definition.js";
 
 function feedbackId(queueId: string, taskId: string, annotator: string, questionId: string, index?: number): string {
-  const id = `queue:${queueId}:${taskId}:${annotator}:${questionId}${index !== undefined ? `:${index}` : ""}`;
+  const id = `${QUEUE_ID_PREFIX}${queueId}:${taskId}:${annotator}:${questionId}${index !== undefined ? `:${index}` : ""}`;
   // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (id.length <= 400 && !/[\u0000-\u001f]/.test(id)) return id;
-  return `queue:${queueId}:${taskId}:${createHash("sha256").update(`${annotator}\u0000${questionId}\u0000${index ?? ""}`).digest("hex").slice(0, 32)}`;
+  return `${QUEUE_ID_PREFIX}${queueId}:${taskId}:${createHash("sha256").update(`${annotator}\u0000${questionId}\u0000${index ?? ""}`).digest("hex").slice(0, 32)}`;
 }
 
 export interface Built {

@@ -8,6 +8,15 @@ import { z } from "zod";
 import { AnnotationAgreement } from "../eval/schema.js";
 import { type FeedbackKind, Id, Name, Prompt } from "../feedback/schema.js";
 
+/**
+ * Metadata keys that only a queue submission sets on the feedback it stores (the API refuses them in records
+ * other keys send), so no record can pass for an annotator's queue work. Which queue a record came through is
+ * kept by the store beside the record, never read from its metadata.
+ */
+export const RESERVED_METADATA_KEYS = ["queueId", "questionId", "submissionId", "shownOrder", "shownChoice", "shownRanks"] as const;
+/** Ids of the feedback (and corrected generations) a queue submission stores start with this; the API refuses it in other writes. */
+export const QUEUE_ID_PREFIX = "queue:";
+
 export const QUESTION_KINDS = ["pairwise", "ranking", "rating", "binary", "critique", "span", "rubric", "correction"] as const;
 export type QuestionKind = (typeof QUESTION_KINDS)[number];
 /** Kinds that compare the generations of a task (they need pair or list tasks). */

@@ -8,7 +8,7 @@ import type { Generation } from "../feedback/index.js";
 import type { Store, TaskInput } from "../store/index.js";
 import type { Selection } from "./schema.js";
 
-/** The most tasks one queue may have (every key is hostile: a selection is bounded before it is stored). */
+/** The most tasks one queue may have by default (every key is hostile: a selection is bounded before it is stored). */
 export const MAX_TASKS = 100_000;
 
 /** Fisher-Yates with the given source of integers in [0, n). */
@@ -23,11 +23,12 @@ export function shuffleInPlace<T>(xs: T[], next: (n: number) => number): T[] {
 const invalidBody = (issues: FieldIssue[]) =>
   new ValidationError(issues, undefined, "body", `invalid body: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
 
-/** The tasks a selection makes, in queue order. */
-export async function tasksOf(store: Store, project: string, sel: Selection): Promise<TaskInput[]> {
+/** The tasks a selection makes, in queue order; more than `maxTasks` is refused, naming the selection. */
+export async function tasksOf(store: Store, project: string, sel: Selection, maxTasks = MAX_TASKS): Promise<TaskInput[]> {
+  const MAX = maxTasks;
   const tooMany = () =>
-    new ValidationError([{ path: "selection", message: `makes more than ${MAX_TASKS} tasks` }], undefined, "body",
-      `the selection makes more than ${MAX_TASKS} tasks; narrow it (dataset, itemIds, policies) or sample`);
+    new ValidationError([{ path: "selection", message: `makes more than ${MAX} tasks (the ceiling of tasks per queue)` }], undefined, "body",
+      `the selection makes more than ${MAX} tasks, the ceiling of tasks per queue; narrow it (dataset, itemIds, policies) or sample`);
   let allowedItems: Set<string> | undefined;
   if (sel.dataset !== undefined) {
     allowedItems = new Set();
@@ -78,7 +79,7 @@ export async function tasksOf(store: Store, project: string, sel: Selection): Pr
       let list = byItem.get(g.itemId);
       if (!list) byItem.set(g.itemId, (list = []));
       list.push(g);
-      if (++count > MAX_TASKS * 4) throw tooMany();
+      if (++count > Math.max(MAX, MAX_TASKS) * 4) throw tooMany();
     }
     for (const [itemId, gens] of byItem) {
       gens.sort(byPolicyThenId);
@@ -94,13 +95,13 @@ export async function tasksOf(store: Store, project: string, sel: Selection): Pr
       } else if (gens.length >= 2) {
         tasks.push({ itemId, generationIds: gens.map((g) => g.id) });
       }
-      if (tasks.length > MAX_TASKS * 4) throw tooMany();
+      if (tasks.length > Math.max(MAX, MAX_TASKS) * 4) throw tooMany();
     }
   }
   if (sel.sample) {
     const rng = createRng(sel.sample.seed ?? 0);
     tasks = shuffleInPlace(tasks, (n) => rng.int(n)).slice(0, sel.sample.n);
   }
-  if (tasks.length > MAX_TASKS) throw tooMany();
+  if (tasks.length > MAX) throw tooMany();
   return tasks;
 }

@@ -24,9 +24,9 @@ export function openTo(q: QueueRecord, annotator: string): boolean {
   return !allowed || allowed.includes(annotator);
 }
 
-/** Stores a queue and its tasks; a selection that matches nothing is refused. */
-export async function createQueue(store: Store, project: string, b: CreateQueueBody): Promise<QueueRecord> {
-  const tasks = await tasksOf(store, project, b.selection);
+/** Stores a queue and its tasks; a selection that matches nothing, or makes more than `maxTasks`, is refused. */
+export async function createQueue(store: Store, project: string, b: CreateQueueBody, opts: { maxTasks?: number } = {}): Promise<QueueRecord> {
+  const tasks = await tasksOf(store, project, b.selection, opts.maxTasks);
   if (tasks.length === 0) {
     throw new ValidationError([{ path: "selection", message: "matches no stored generations" }], undefined, "body",
       "invalid body: selection: matches no stored generations (check dataset, itemIds, policies and mode)");

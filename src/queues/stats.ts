@@ -2,6 +2,7 @@
  * A queue's dashboard numbers: progress, each annotator's submissions and skips, and per question the
  * agreement of its answers (the eval room's measures) and of AI judgements on the same outputs with the humans.
  */
+import { RlxfError } from "../errors.js";
 import { annotationAgreement, comparableWithJudges } from "../eval/index.js";
 import type { QueueRecord, Store } from "../store/index.js";
 import { definitionOf } from "./definition.js";
@@ -10,11 +11,22 @@ import { type QueueStats, type QuestionStats, feedbackKindOf } from "./schema.js
 /** Sources whose judgements are compared with the human consensus. */
 const JUDGE_TYPES = ["judge", "simulated", "critic"];
 
-export async function queueStats(store: Store, project: string, q: QueueRecord, now: number): Promise<QueueStats> {
+export async function queueStats(
+  store: Store,
+  project: string,
+  q: QueueRecord,
+  now: number,
+  opts: { maxRows?: number; tooMany?: (rows: number, max: number) => Error } = {},
+): Promise<QueueStats> {
   const progress = await store.queues.progress(project, q.id, now);
+  // The claims and the feedback submitted through them are what is read: refuse before reading too many.
+  const rows = progress.submitted + progress.skipped + progress.inProgress;
+  const max = opts.maxRows ?? Infinity;
+  if (rows > max) throw opts.tooMany?.(rows, max) ?? new RlxfError("over_ceiling", `queue "${q.id}" has ${rows} claims, more than ${max} to read`, { field: "maxRows" });
   const claims = await store.queues.claims(project, q.id);
   const submitted = claims.filter((c) => c.status === "submitted");
-  const feedback = await store.queues.feedbackByIds(project, submitted.flatMap((c) => c.feedbackIds ?? []));
+  // Only records the store marked as submitted through this queue.
+  const feedback = await store.queues.feedbackByIds(project, submitted.flatMap((c) => c.feedbackIds ?? []), q.id);
   const annotators = new Map<string, { submitted: number; skipped: number }>();
   for (const c of claims) {
     const a = annotators.get(c.annotator) ?? { submitted: 0, skipped: 0 };

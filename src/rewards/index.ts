@@ -24,7 +24,7 @@ export {
 } from "./schema.js";
 export { type BuiltReward, type JudgeModelFactory, REWARD_SPEC_KIND, RewardSpecError, RewardSpecs, parseSpecRef, verifierNames } from "./specs.js";
 export { ResultCache } from "./cache.js";
-export { type RewardSampleToScore, RewardService, type ScoredSample } from "./service.js";
+export { type RewardSampleToScore, type RewardScorer, RewardService, type ScoredResult, type ScoredSample } from "./service.js";
 export { deleteRewardSpec, getRewardSpec, listRewardSpecs, saveRewardSpec } from "./saved.js";
-export { scoreBatch, scoreOpenRlhf } from "./protocols.js";
+export { rewardRecords, scoreBatch, scoreOpenRlhf } from "./protocols.js";
 export { rewardVerifier } from "./verifier.js";

@@ -8,32 +8,44 @@ import { contentHash, generationIdFor } from "../io/index.js";
 import { verificationFeedback } from "../sources/verifiers/index.js";
 import type { Store } from "../store/index.js";
 import { DEFAULT_REWARD_SPEC, type OpenRlhfBody, type OpenRlhfResponse, type RewardBody, type RewardResponse } from "./schema.js";
-import type { RewardSampleToScore, RewardService, ScoredSample } from "./service.js";
+import type { RewardSampleToScore, RewardScorer, ScoredResult } from "./service.js";
+
+/**
+ * The stored records of one scored sample: an item (by prompt and reference), a generation (of `policy`) and its
+ * `verification` feedback, with content-hash ids, so storing it again (a repeated request, a retried job) stores
+ * nothing new.
+ */
+export function rewardRecords(project: string, policy: string, s: Omit<RewardSampleToScore, "spec" | "specPath">, scored: Pick<ScoredResult, "result" | "verifier" | "key">) {
+  const { result, verifier, key } = scored;
+  const prompt = s.prompt ?? "";
+  const reference = s.reference ?? undefined;
+  const itemId = `it_${contentHash({ project, prompt, reference, via: "reward" })}`;
+  const item = {
+    id: itemId,
+    project,
+    prompt,
+    ...(typeof reference === "string" ? { reference } : reference !== undefined && reference !== null ? { metadata: { reference } } : {}),
+  };
+  const gen = { project, itemId, policy, output: s.completion };
+  const genId = generationIdFor(gen);
+  const value = JSON.parse(JSON.stringify({ passed: result.passed, score: result.score, details: result.details ?? {} }));
+  const fbId = `fb_${contentHash({ target: genId, source: verifier.name, spec: key, value })}`;
+  const feedback = verificationFeedback({ id: fbId, target: genId, verifier, result, project, itemId, metadata: { rewardSpec: key } });
+  return { id: fbId, records: { items: [item], generations: [{ id: genId, ...gen }], feedback: [feedback] } };
+}
 
 /** The stored records of scored samples: content-hash ids, so a repeated request stores nothing new. */
-function recordsOf(project: string, policy: string, samples: readonly RewardSampleToScore[], scored: readonly ScoredSample[]) {
+function recordsOf(project: string, policy: string, samples: readonly RewardSampleToScore[], scored: readonly ScoredResult[]) {
   const items: unknown[] = [];
   const generations: unknown[] = [];
   const feedback: unknown[] = [];
   const ids: string[] = [];
   samples.forEach((s, i) => {
-    const { result, verifier, key } = scored[i]!;
-    const prompt = s.prompt ?? "";
-    const reference = s.reference ?? undefined;
-    const itemId = `it_${contentHash({ project, prompt, reference, via: "reward" })}`;
-    items.push({
-      id: itemId,
-      project,
-      prompt,
-      ...(typeof reference === "string" ? { reference } : reference !== undefined && reference !== null ? { metadata: { reference } } : {}),
-    });
-    const gen = { project, itemId, policy, output: s.completion };
-    const genId = generationIdFor(gen);
-    generations.push({ id: genId, ...gen });
-    const value = JSON.parse(JSON.stringify({ passed: result.passed, score: result.score, details: result.details ?? {} }));
-    const fbId = `fb_${contentHash({ target: genId, source: verifier.name, spec: key, value })}`;
-    feedback.push(verificationFeedback({ id: fbId, target: genId, verifier, result, project, itemId, metadata: { rewardSpec: key } }));
-    ids.push(fbId);
+    const r = rewardRecords(project, policy, s, scored[i]!);
+    items.push(...r.records.items);
+    generations.push(...r.records.generations);
+    feedback.push(...r.records.feedback);
+    ids.push(r.id);
   });
   return { batch: { items, generations, feedback }, ids };
 }
@@ -42,7 +54,7 @@ function recordsOf(project: string, policy: string, samples: readonly RewardSamp
  * Scores a batch: each sample by its own spec, else the batch's, else "math". With `store`, each sample is
  * also stored as an item, a generation (of `policy`) and `verification` feedback, with content-hash ids.
  */
-export async function scoreBatch(service: RewardService, store: Store, project: string, b: RewardBody): Promise<RewardResponse> {
+export async function scoreBatch(service: RewardScorer, store: Store, project: string, b: RewardBody): Promise<RewardResponse> {
   const samples: RewardSampleToScore[] = b.samples.map((x, i) => ({
     completion: x.completion,
     ...(x.prompt !== undefined ? { prompt: x.prompt } : {}),
@@ -74,7 +86,7 @@ export async function scoreBatch(service: RewardService, store: Store, project: 
  * starts with its prompt), `labels` the ground truths; the answer gives `rewards` (= `scores`) and, per
  * component of a composite spec, `extra_logs`.
  */
-export async function scoreOpenRlhf(service: RewardService, project: string, b: OpenRlhfBody, querySpec?: string): Promise<OpenRlhfResponse> {
+export async function scoreOpenRlhf(service: RewardScorer, project: string, b: OpenRlhfBody, querySpec?: string): Promise<OpenRlhfResponse> {
   const n = b.query.length;
   const issues: FieldIssue[] = [];
   if (b.prompts && b.prompts.length !== n) issues.push({ path: "prompts", message: `has ${b.prompts.length} entries for ${n} queries` });

@@ -32,6 +32,14 @@ function components(v: Verifier, r: VerificationResult): RewardComponent[] {
   return [{ name: v.name, type: v.type, weight: 1, passed: r.passed, score: r.score }];
 }
 
+/** A scored sample as it can cross a thread boundary: the scorer named by its name and type only. */
+export type ScoredResult = Omit<ScoredSample, "verifier"> & { verifier: Pick<Verifier, "name" | "type"> };
+
+/** What scores batches: a RewardService here, or one in a pool of threads (the server's). */
+export interface RewardScorer {
+  score(project: string, samples: readonly RewardSampleToScore[]): Promise<readonly ScoredResult[]>;
+}
+
 export interface RewardSampleToScore {
   prompt?: string;
   completion: string;
@@ -47,7 +55,7 @@ export interface RewardSampleToScore {
  * the spec's resolved key, prompt, completion and reference). A scorer that throws gives score 0 with the
  * error in `details`, and is not cached.
  */
-export class RewardService {
+export class RewardService implements RewardScorer {
   readonly specs: RewardSpecs;
   readonly cache: ResultCache;
   constructor(store: Store, opts: { cacheSize?: number; judgeModel?: JudgeModelFactory } = {}) {

@@ -48,13 +48,11 @@ const CompositeShape = z.strictObject({
 
 /** The `kind` of reward specs in the store's configs. */
 export const REWARD_SPEC_KIND = "reward-spec";
-/**
- * Specs that read the store (saved specs, reward models named without a version) are built again after this long;
- * a save or delete through this server is seen at once.
- */
-const SAVED_TTL_MS = 30_000;
 
-/** Whether building the spec needs the store or a model (saved specs, reward models, judges), so its build is per project and expires. */
+/**
+ * Whether building the spec needs the store or a model (saved specs, reward models, judges), so its build is per
+ * project and is built again when the project's saved specs or reward models change.
+ */
 function isDynamic(spec: unknown): boolean {
   if (typeof spec === "string") return !verifierNames().has(spec);
   if (!spec || typeof spec !== "object") return false;
@@ -145,7 +143,9 @@ export class RewardSpecs {
   readonly #store: Store;
   readonly #judgeModel: JudgeModelFactory | undefined;
   #model: ChatModel | undefined;
-  readonly #built = new Map<string, { at: number; project: string; value: Promise<BuiltReward> }>();
+  readonly #built = new Map<string, { stamp: string; project: string; value: Promise<BuiltReward> }>();
+  /** The project's saved specs and reward models as of now, looked up once per batch of concurrent calls. */
+  readonly #stamps = new Map<string, Promise<string>>();
   constructor(store: Store, judgeModel?: JudgeModelFactory) {
     this.#store = store;
     this.#judgeModel = judgeModel;
@@ -168,13 +168,34 @@ export class RewardSpecs {
   async get(project: string, spec: unknown, path: string): Promise<BuiltReward> {
     const dynamic = isDynamic(spec);
     const k = contentHash([dynamic ? project : "", spec]);
+    // A spec that reads the store is built again as soon as the project's saved specs or reward models change,
+    // whichever server (or replica) changed them.
+    const stamp = dynamic ? await this.#stamp(project) : "";
     const hit = this.#built.get(k);
-    if (hit && (!dynamic || Date.now() - hit.at < SAVED_TTL_MS)) return hit.value;
+    if (hit && hit.stamp === stamp) return hit.value;
     const value = this.#build(project, spec, path, []);
     value.catch(() => this.#built.delete(k));
     if (this.#built.size >= 256) this.#built.delete(this.#built.keys().next().value!);
-    this.#built.set(k, { at: Date.now(), project, value });
+    this.#built.set(k, { stamp, project, value });
     return value;
+  }
+
+  #stamp(project: string): Promise<string> {
+    let p = this.#stamps.get(project);
+    if (!p) {
+      p = (async () => {
+        const [specs, models] = await Promise.all([this.#store.configs.list({ project, kind: REWARD_SPEC_KIND }), this.#store.models.list({ project })]);
+        return contentHash([specs.map((c) => `${c.name}@${c.version}`), models.map((m) => `${m.name}@${m.version}`)]);
+      })();
+      this.#stamps.set(project, p);
+      const done = p;
+      void p
+        .finally(() => {
+          if (this.#stamps.get(project) === done) this.#stamps.delete(project);
+        })
+        .catch(() => {});
+    }
+    return p;
   }
 
   /** Forget what was built for a project (its saved specs changed). */

@@ -5,7 +5,8 @@
 import type { Hono } from "hono";
 import type { Item } from "../feedback/schema.js";
 import { jsonBody } from "./body.js";
-import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
+import { type Env, type Settings, charge, idParam, parseQuery, requireRole } from "./context.js";
+import { chargePage } from "./records.js";
 import { forbidden, notFound } from "./errors.js";
 import { AssignBody, CreateKeyBody, ListAssignmentsQuery, ListKeysQuery } from "../api/index.js";
 
@@ -38,6 +39,7 @@ export function adminRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/assignments", async (c) => {
     const key = requireRole(c, "assignments.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, AssignBody);
+    await charge(c, s, b.itemIds.length * s.limits.costRecord, `assigning ${b.itemIds.length} item(s)`);
     return c.json(await store.assignments.add(key.project, b.annotator, b.itemIds));
   });
 
@@ -50,6 +52,7 @@ export function adminRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/assignments", async (c) => {
     const key = requireRole(c, "assignments.read");
     const q = parseQuery(c, ListAssignmentsQuery);
+    await chargePage(c, s, q.limit);
     if (key.role === "annotate") {
       if (q.annotator !== undefined && q.annotator !== key.name) throw forbidden(`an annotate key reads only its own assignments ("${key.name}")`);
       q.annotator = key.name;

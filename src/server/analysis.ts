@@ -1,24 +1,28 @@
 /**
  * The foundation's evaluation and export over a project's stored feedback:
- * `GET /v1/leaderboard` and `GET /v1/export` (streamed a page at a time).
+ * `GET /v1/leaderboard` (bounded work answered at once, more as a job) and `GET /v1/export` (streamed from
+ * a worker thread, a page at a time).
  */
 import type { Hono } from "hono";
-import { alpacaEvalBoardFromPairsThreaded, alpacaEvalPairsFromStore, bradleyTerryLeaderboard, comparisonsFromStore } from "../eval/index.js";
-import { type ExportSource, exportRecords } from "../io/index.js";
+import { ExportQuery, LeaderboardQuery } from "../api/index.js";
+import type { FeedbackKind } from "../feedback/index.js";
 import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
-import { ExportQuery, type Leaderboard, LeaderboardQuery } from "../api/index.js";
+import { exportChunks } from "./export-stream.js";
+import { jobView } from "./jobs.js";
+import { analysisWork, exportWork } from "./work.js";
 
-function storeSource(store: Store, project: string): ExportSource {
-  return {
-    resolvedFeedback: () => store.iterateResolvedFeedback({ project }),
-    items: () => store.iterateItems({ project }),
-    generations: () => store.iterateGenerations({ project }),
-  };
+/** Bootstrap rounds answered at once (more: a job). */
+export const INLINE_ROUNDS = 200;
+/** Feedback records a leaderboard request reads at once (more: a job). */
+export const INLINE_RECORDS = 50_000;
+
+async function feedbackCount(store: Store, project: string, kinds: FeedbackKind[]): Promise<number> {
+  const c = await store.counts(project);
+  return kinds.reduce((n, k) => n + (c.byKind[k] ?? 0), 0);
 }
 
 const CONTENT_TYPES: Record<string, string> = { "alpaca-eval": "application/json; charset=utf-8" };
-const CHUNK_BYTES = 64 * 1024;
 
 export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   const { store } = s;
@@ -26,36 +30,32 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/leaderboard", async (c) => {
     const key = requireRole(c, "leaderboard.read");
     const q = parseQuery(c, LeaderboardQuery);
-    if (q.method === "alpaca-eval") {
-      // The fits run on worker threads, off the event loop.
-      const board = await alpacaEvalBoardFromPairsThreaded(await alpacaEvalPairsFromStore(store, key.project), {
-        minThreads: 1,
-        ...(q.baseline !== undefined ? { baseline: q.baseline } : {}),
-        ...(q.lc !== undefined ? { lengthControlled: q.lc } : {}),
-        ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}),
+    const method = q.method ?? "bt";
+    const rounds = q.bootstrap ?? 200;
+    // Ceilings and rate limits: rounds asked for, feedback rows to load (src/server/work.ts).
+    await analysisWork(c, s, { kinds: method === "alpaca-eval" ? ["pairwise"] : ["pairwise", "ranking", "rating"], ...(method !== "alpaca-eval" ? { rounds } : {}) });
+    const lcOptions = { ...(q.lc !== undefined ? { lc: q.lc } : {}), ...(q.difficulty !== undefined ? { difficulty: q.difficulty } : {}) };
+    // Bounded work is answered now, computed off the event loop; more is a job to follow (202).
+    const records = method === "bt" ? await feedbackCount(store, key.project, ["pairwise", "ranking", "rating"]) : await feedbackCount(store, key.project, ["pairwise"]);
+    if ((method === "bt" && rounds > INLINE_ROUNDS) || records > INLINE_RECORDS) {
+      const job = await s.jobs.submit({
+        kind: "leaderboard",
+        input: { method, bootstrap: Math.max(1, rounds), seed: q.seed ?? 0, ...(q.baseline ? { baseline: q.baseline } : {}), ...(method === "alpaca-eval" ? lcOptions : {}), aggregate: false },
+        project: key.project,
+        createdBy: key.id,
+        origin: "api",
       });
-      return c.json({ method: "alpaca-eval", ...board } satisfies Leaderboard);
+      return c.json({ job: jobView(job, false), message: `this leaderboard is computed as a job; follow GET /v1/jobs/${job.id}` }, 202, { Location: `/v1/jobs/${job.id}` });
     }
-    const { feedback, generations } = await comparisonsFromStore(store, key.project);
-    const rows = bradleyTerryLeaderboard(feedback, generations, { rounds: q.bootstrap ?? 200, seed: q.seed ?? 0 });
-    return c.json({ method: "bt", rows } satisfies Leaderboard);
+    return c.json(await s.compute.call("leaderboard", { project: key.project, method, ...(q.baseline ? { baseline: q.baseline } : {}), bootstrap: rounds, seed: q.seed ?? 0, ...lcOptions }));
   });
 
   app.get("/v1/export", async (c) => {
     const key = requireRole(c, "export");
     const { format } = parseQuery(c, ExportQuery);
-    const it = exportRecords(format, storeSource(store, key.project))[Symbol.asyncIterator]();
-    const encoder = new TextEncoder();
-    /** Up to ~64 KiB of pieces; undefined at the end. */
-    const next = async (): Promise<Uint8Array | undefined> => {
-      let text = "";
-      while (text.length < CHUNK_BYTES) {
-        const r = await it.next();
-        if (r.done) break;
-        text += r.value;
-      }
-      return text ? encoder.encode(text) : undefined;
-    };
+    await exportWork(c, s);
+    const chunks = exportChunks(store, key.project, format);
+    const next = () => chunks.next();
     // The first chunk before the headers: a failure this early is still a proper error response.
     const first = await next();
     let sentFirst = false;
@@ -73,7 +73,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
         }
       },
       async cancel() {
-        await it.return?.(undefined);
+        await chunks.cancel();
       },
     });
     const ext = format === "alpaca-eval" ? "json" : "jsonl";

@@ -3,13 +3,17 @@
  * drives with `app.request()` and `listen()` serves on a socket.
  */
 import { Hono } from "hono";
-import type { ChatModel } from "../providers/index.js";
-import type { Store } from "../store/index.js";
+import { type Jobs, openJobs } from "../jobs/index.js";
+import type { ChatModel, ModelSettings } from "../providers/index.js";
+import { may } from "../roles.js";
+import type { ApiKey, Store } from "../store/index.js";
 import { adminRoutes } from "./admin.js";
 import { WriteCoalescer } from "./coalesce.js";
 import { analysisRoutes } from "./analysis.js";
 import type { Env, Settings } from "./context.js";
 import { ApiError, toErrorResponse } from "./errors.js";
+import { ComputePool, type ComputeOptions } from "./compute.js";
+import { jobRoutes } from "./jobs.js";
 import { openApiDocument } from "./openapi.js";
 import { recordRoutes } from "./records.js";
 import { rewardRoutes } from "./reward.js";
@@ -19,16 +23,23 @@ import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
 import { criticRoutes } from "./critics.js";
 import { serveStatic } from "./static.js";
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES } from "../api/index.js";
+import { type Limits, MemoryRateLimiter, type RateLimiter, resolveLimits, spend } from "./limits.js";
 
 export const SERVER_VERSION = "0.1.0";
 
 export interface AppOptions {
   store: Store;
-  /** Largest request body in bytes (default 10 MiB); larger is a 413. */
+  /** Largest request body in bytes (default 10 MiB); larger is a 413. Same as `limits.maxBodyBytes`. */
   maxBodyBytes?: number;
-  /** Most records in one `{"batch": [...]}` (default 5000); more is a 413. */
+  /** Most records in one `{"batch": [...]}` (default 5000); more is a 413. Same as `limits.maxBatch`. */
   maxBatch?: number;
+  /**
+   * Ceilings and rate limits, over the defaults (`DEFAULT_LIMITS` in src/server/limits.ts): what one request may
+   * make the server do (rounds, samples, rows, tasks, exports) and how fast a key or a project may ask.
+   */
+  limits?: Partial<Limits>;
+  /** The rate limits' token buckets (default: in this process; give one shared by replicas to enforce them together). */
+  rateLimiter?: RateLimiter;
   /** Where unexpected errors (the 5xx) are logged; default stderr. */
   log?: (line: string) => void;
   /** One line per request to `log`. */
@@ -40,21 +51,42 @@ export interface AppOptions {
    * judge is a 400 that says how to configure one. Its errors (e.g. no model name) become that 400.
    */
   judgeModel?: () => ChatModel;
+  /** The same judge model as settings, so reward scoring can run in worker threads (which cannot call a function). */
+  judge?: ModelSettings;
+  /**
+   * Background jobs (`/v1/jobs`, exports, big leaderboards). Default: jobs submitted through this app run in
+   * this process, in worker threads, starting with the first one.
+   */
+  jobs?: Jobs;
+  /** Threads for the CPU-heavy work requests wait for (reward batches, leaderboard fits); a pool or its settings. */
+  compute?: ComputePool | ComputeOptions;
 }
 
 const PUBLIC = new Set(["/v1/health", "/v1/openapi.json"]);
 
 export function createApp(opts: AppOptions): Hono<Env> {
+  const limits = resolveLimits({
+    ...opts.limits,
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.maxBatch !== undefined ? { maxBatch: opts.maxBatch } : {}),
+  });
   const settings: Settings = {
     store: opts.store,
     coalescer: new WriteCoalescer(opts.store),
-    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    maxBatch: opts.maxBatch ?? DEFAULT_MAX_BATCH,
+    maxBodyBytes: limits.maxBodyBytes,
+    maxBatch: limits.maxBatch,
+    limits,
+    rateLimiter: opts.rateLimiter ?? new MemoryRateLimiter(),
     log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
     ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : {}),
+    jobs: opts.jobs ?? openJobs(opts.store, { run: "on-submit", ...(opts.log ? { log: opts.log } : {}) }),
+    compute:
+      opts.compute instanceof ComputePool
+        ? opts.compute
+        : new ComputePool(opts.store, { ...(opts.compute ?? {}), ...(opts.judge ? { judge: opts.judge } : {}), ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : {}) }),
   };
   const app = new Hono<Env>();
-  const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, version: SERVER_VERSION }));
+  const openapi = JSON.stringify(openApiDocument({ maxBatch: settings.maxBatch, maxBodyBytes: settings.maxBodyBytes, rewardSamples: limits.rewardSamples, version: SERVER_VERSION }));
 
   if (opts.accessLog) {
     app.use(async (c, next) => {
@@ -85,6 +117,8 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const key = await settings.store.keys.authenticate(m[1] as string);
     if (!key) throw new ApiError("unauthorized", "the API key is not valid (unknown or revoked)", challenge);
     c.set("key", key);
+    // Every request costs one unit of the key's and the project's rate limits; routes add what their work weighs.
+    await spend(settings.rateLimiter, limits, key, 1, "a request");
     return next();
   });
 
@@ -100,6 +134,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   exportRoutes(app, settings);
   resultRoutes(app, settings);
   criticRoutes(app, settings);
+  jobRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();
@@ -126,7 +161,8 @@ export function createApp(opts: AppOptions): Hono<Env> {
   );
 
   app.onError((err, c) => {
-    const r = toErrorResponse(err);
+    const key = c.get("key") as ApiKey | undefined;
+    const r = toErrorResponse(err, { conflictFields: key !== undefined && may(key.role, "conflicts.fields") });
     if (r.status >= 500) {
       settings.log(`error on ${c.req.method} ${c.req.path}: ${(err as Error)?.stack ?? String(err)}`);
     }

@@ -5,12 +5,15 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { Id } from "../feedback/schema.js";
+import type { Jobs } from "../jobs/index.js";
 import type { ChatModel } from "../providers/index.js";
 import { type Action, PERMISSIONS, type Role } from "../roles.js";
 import type { ApiKey, Store } from "../store/index.js";
 import { badKeyString } from "../store/index.js";
 import type { WriteCoalescer } from "./coalesce.js";
+import type { ComputePool } from "./compute.js";
 import { ApiError, forbidden, zodIssues } from "./errors.js";
+import { type Limits, type RateLimiter, bucketsOf, spend } from "./limits.js";
 import { REPEATABLE } from "../api/index.js";
 
 export interface Env {
@@ -24,9 +27,17 @@ export interface Settings {
   coalescer: WriteCoalescer;
   maxBodyBytes: number;
   maxBatch: number;
+  /** Ceilings and rate limits (src/server/limits.ts): what one request may make the server do, and how fast. */
+  limits: Limits;
+  /** The token buckets of the rate limits. */
+  rateLimiter: RateLimiter;
   log: (line: string) => void;
   /** Model access for judges in reward specs (made on first use). */
   judgeModel?: () => ChatModel;
+  /** Background jobs: submitted here, run by this process or by workers. */
+  jobs: Jobs;
+  /** Threads for the CPU-heavy work a request waits for (reward scoring, leaderboard fits). */
+  compute: ComputePool;
 }
 
 /**
@@ -75,4 +86,14 @@ export function idParam(c: Ctx, name = "id"): string {
   const bad = r.success ? badKeyString(raw) : r.error.issues[0]?.message;
   if (bad) throw new ApiError("invalid_id", `invalid id in the path: ${bad}`, { issues: [{ path: name, message: bad }] });
   return raw;
+}
+
+/** Takes `units` of work from the key's and its project's rate-limit buckets, or refuses with a 429 (Retry-After). */
+export async function charge(c: Ctx, s: Settings, units: number, what: string): Promise<void> {
+  await spend(s.rateLimiter, s.limits, c.get("key"), units, what);
+}
+
+/** Charges work found once done (rows written, tasks made); the buckets may go into debt. */
+export function chargeAfter(key: ApiKey, s: Settings, units: number): void {
+  if (units > 0) s.rateLimiter.debit(bucketsOf(s.limits, key), units).catch((e) => s.log(`rate limiter: ${(e as Error).message}`));
 }

@@ -7,7 +7,6 @@ import { z } from "zod";
 import { CRITIC_EVAL_KIND, getCriticEval, listCriticEvals, summarizeCriticEval } from "../critics/index.js";
 import { type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 
-const READ = ["admin", "read"] as const;
 
 export const CriticResultQuery = z.strictObject({
   version: z.coerce.number().int().positive().optional().describe("a saved version (default: the latest)"),
@@ -16,12 +15,12 @@ export const CriticResultQuery = z.strictObject({
 
 export function criticRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/critics/results", async (c) => {
-    const key = requireRole(c, READ, "read critic evaluations");
+    const key = requireRole(c, "critics.read");
     return c.json({ results: await listCriticEvals(s.store, key.project) });
   });
 
   app.get("/v1/critics/results/:name", async (c) => {
-    const key = requireRole(c, READ, "read critic evaluations");
+    const key = requireRole(c, "critics.read");
     const q = parseQuery(c, CriticResultQuery);
     const saved = await getCriticEval(s.store, key.project, idParam(c, "name"), q.version);
     const versions = (await s.store.configs.list({ project: key.project, kind: CRITIC_EVAL_KIND, name: saved.name })).map((v) => v.version);
@@ -69,12 +68,12 @@ const Summary = z.object({
 export function criticOpenApi() {
   return {
     operations: [
-      { method: "get" as const, path: "/v1/critics/results", summary: "Critic evaluations saved with `rlxf critic eval ... --save NAME` (latest version of each), newest first", roles: READ, ok: { status: 200, description: "summaries", schema: "CriticResultList" }, errors: [401, 403] },
+      { method: "get" as const, path: "/v1/critics/results", summary: "Critic evaluations saved with `rlxf critic eval ... --save NAME` (latest version of each), newest first", action: "critics.read" as const, ok: { status: 200, description: "summaries", schema: "CriticResultList" }, errors: [401, 403] },
       {
         method: "get" as const,
         path: "/v1/critics/results/{name}",
         summary: "A saved critic evaluation: its setting and metrics per task and overall (discriminability, accuracy before and after revision, fixed and broken, cost per fix)",
-        roles: READ,
+        action: "critics.read" as const,
         pathId: "name",
         query: CriticResultQuery,
         ok: { status: 200, description: "the evaluation", schema: "CriticResult" },

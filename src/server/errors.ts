@@ -27,7 +27,7 @@ export const CATEGORY_STATUS: Record<ErrorCategory, number> = {
   internal: 500,
 };
 /** Codes whose status is more precise than their category's. */
-const CODE_STATUS: Partial<Record<ErrorCode, number>> = { unsupported_media_type: 415, method_not_allowed: 405, gone: 410 };
+const CODE_STATUS: Partial<Record<ErrorCode, number>> = { unsupported_media_type: 415, method_not_allowed: 405, gone: 410, over_ceiling: 400, rate_limited: 429 };
 
 export function statusOf(code: ErrorCode): number {
   return CODE_STATUS[code] ?? CATEGORY_STATUS[ERROR_CODES[code]];
@@ -78,7 +78,10 @@ const under = (prefix: string, path: string) => [prefix, path].filter((p) => p !
  * code, for the few codes HTTP has a status of their own for), the code if the API lists it (else the
  * category's), the issues naming each field. Internal and unknown errors are 500 and are not described.
  */
-export function toErrorResponse(e: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+export function toErrorResponse(
+  e: unknown,
+  opts: { conflictFields?: boolean } = { conflictFields: true },
+): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   const t = typedError(e);
   if (!t || t.category === "internal") {
     return { status: 500, body: { error: { code: "internal_error", message: "internal error; it has been logged" } } };
@@ -88,7 +91,7 @@ export function toErrorResponse(e: unknown): { status: number; body: ErrorBody; 
   if (t.category === "unavailable" && (t.code === "store_closed" || t.code === "store_unavailable")) {
     return { status, body: { error: { code, message: "the store is not available; retry later" } }, headers: { "Retry-After": "1" } };
   }
-  const message = (e as Error).message;
+  let message = (e as Error).message;
   let issues: FieldIssue[] | undefined;
   let at: { record?: string; index?: number; prefix: string } = { prefix: "" };
   if (e instanceof ApiError) {
@@ -100,6 +103,12 @@ export function toErrorResponse(e: unknown): { status: number; body: ErrorBody; 
   } else if (e instanceof MissingReferenceError) {
     at = locate(e.record);
     issues = [{ path: under(at.prefix, e.path), message: `${e.refKind} "${e.refId}" does not exist` }];
+  } else if (e instanceof RecordConflictError && e.stored && !opts.conflictFields) {
+    // A key that may not read stored records learns only that the id is taken, not which fields differ
+    // (else it could confirm a hidden field, such as an item's reference, by guessing).
+    at = locate(e.record);
+    message = `${e.kind}${e.record ? ` ${e.record}` : ""}: id "${e.id}" is already stored with a different body; send it with another id`;
+    issues = [{ path: under(at.prefix, "id"), message: "is already stored with a different body" }];
   } else if (e instanceof RecordConflictError) {
     at = locate(e.record);
     issues = (e.fields.length ? e.fields : ["id"]).map((f) => ({

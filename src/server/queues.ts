@@ -24,8 +24,9 @@ import {
 } from "../queues/index.js";
 import type { ApiKey, QueueRecord, Store } from "../store/index.js";
 import { jsonBody } from "./body.js";
-import { type Ctx, type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { type Ctx, type Env, type Settings, chargeAfter, parseQuery, requireRole } from "./context.js";
 import { notFound } from "./errors.js";
+import { chargePage } from "./records.js";
 
 /** A path segment as an id (queue and task ids are plain). */
 function segment(c: Ctx, name: string): string {
@@ -51,8 +52,10 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/queues", async (c) => {
     const key = requireRole(c, "queues.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateQueueBody);
-    const q = await createQueue(store, key.project, b);
-    return c.json({ queue: await queueView(store, key.project, q, Date.now()) }, 201);
+    const q = await createQueue(store, key.project, b, { maxTasks: s.limits.queueTasks });
+    const view = await queueView(store, key.project, q, Date.now());
+    chargeAfter(key, s, view.progress.tasks * s.limits.costTask);
+    return c.json({ queue: view }, 201);
   });
 
   app.get("/v1/queues", async (c) => {
@@ -80,6 +83,7 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, "queues.tasks");
     const q = await queueFor(store, key, segment(c, "id"));
     const page = parseQuery(c, TasksQuery);
+    await chargePage(c, s, page.limit);
     return c.json(await queueTasks(store, key.project, q, page, Date.now()));
   });
 

@@ -15,9 +15,9 @@ import type { FieldIssue } from "../errors.js";
 import type { Feedback, Generation, Item } from "../feedback/schema.js";
 import type { ApiKey, RecordKind, Store } from "../store/index.js";
 import { readJson } from "./body.js";
-import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
+import { type Ctx, type Env, type Settings, charge, idParam, parseQuery, requireRole } from "./context.js";
 import { ApiError, forbidden, notFound, zodIssues } from "./errors.js";
-import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery, RECORD_SCHEMAS } from "../api/index.js";
+import { BatchEnvelope, ListFeedbackQuery, ListGenerationsQuery, ListItemsQuery, QUEUE_ID_PREFIX, RECORD_SCHEMAS, RESERVED_METADATA_KEYS } from "../api/index.js";
 
 const MAX_ISSUES = 100;
 const PLURAL = { item: "items", generation: "generations", feedback: "feedback" } as const;
@@ -71,8 +71,13 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
     if (rec.id === undefined) rec.id = randomUUID();
     if (kind === "feedback" && key.role === "annotate") asAnnotator(rec, key, prefix(i), isBatch ? i : undefined);
     const r = schema.safeParse(rec);
-    if (r.success) {
+    const reserved = r.success ? serverOnly(kind, r.data as { id: string; metadata?: Record<string, unknown> }, prefix(i)) : [];
+    if (r.success && reserved.length === 0) {
       records.push(r.data);
+    } else if (r.success) {
+      if (issues.length < MAX_ISSUES) issues.push(...reserved);
+      firstBad ??= i;
+      badRecords++;
     } else {
       if (issues.length < MAX_ISSUES) issues.push(...zodIssues(r.error, prefix(i)));
       firstBad ??= i;
@@ -91,6 +96,26 @@ async function parseWrite<K extends RecordKind>(c: Ctx, s: Settings, kind: K, ke
   return { records, isBatch };
 }
 
+const RESERVED_KEYS: ReadonlySet<string> = new Set(RESERVED_METADATA_KEYS);
+
+/**
+ * What only the server writes: ids of queue submissions (feedback and the generations corrections make) and
+ * the metadata keys a queue submission sets. No key sends them, so no record can pass for queue work.
+ */
+function serverOnly(kind: RecordKind, rec: { id: string; metadata?: Record<string, unknown> }, prefix: string): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  const at = (p: string) => [prefix, p].filter(Boolean).join(".");
+  if (kind !== "item" && rec.id.startsWith(QUEUE_ID_PREFIX)) {
+    out.push({ path: at("id"), message: `ids starting with "${QUEUE_ID_PREFIX}" are reserved for what annotation queues store; choose another id` });
+  }
+  if (kind === "feedback" && rec.metadata) {
+    for (const k of Object.keys(rec.metadata)) {
+      if (RESERVED_KEYS.has(k)) out.push({ path: at(`metadata.${k}`), message: "is reserved: only a queue submission sets it (the server records which queue a record came through)" });
+    }
+  }
+  return out;
+}
+
 /** Annotate keys give feedback as one human source: their key's name. */
 function asAnnotator(rec: Record<string, unknown>, key: ApiKey, prefix: string, index: number | undefined): void {
   if (rec.source === undefined) {
@@ -104,6 +129,24 @@ function asAnnotator(rec: Record<string, unknown>, key: ApiKey, prefix: string, 
       ...(index !== undefined ? { record: prefix, index } : {}),
     });
   }
+}
+
+/**
+ * An ingest key may send human feedback (an app's users are people), but not in the name of one of the
+ * project's annotators or admins (the names of its annotate and admin keys, live or revoked): their feedback
+ * comes from their own keys, and queue work is recognised by the server's mark, never by a name.
+ */
+async function notAsAnnotator(store: Store, key: ApiKey, records: Feedback[], isBatch: boolean): Promise<void> {
+  if (!records.some((f) => f.source.type === "human")) return;
+  const taken = new Set((await store.keys.list({ project: key.project, includeRevoked: true })).filter((k) => k.role === "annotate" || k.role === "admin").map((k) => k.name));
+  records.forEach((f, i) => {
+    if (f.source.type !== "human" || !taken.has(f.source.id)) return;
+    const prefix = isBatch ? `batch.${i}` : "";
+    throw new ApiError("forbidden", `${isBatch ? `feedback ${prefix}: ` : ""}"${f.source.id}" is an annotator of this project: an ingest key cannot give feedback in their name`, {
+      issues: [{ path: [prefix, "source.id"].filter(Boolean).join("."), message: "names an annotator of this project (only their own key writes as them)" }],
+      ...(isBatch ? { record: prefix, index: i } : {}),
+    });
+  });
 }
 
 /** Annotate keys only see generations of items assigned to them: others answer as missing references. */
@@ -132,10 +175,15 @@ async function checkAssigned(store: Store, key: ApiKey, records: Feedback[], isB
   });
 }
 
+/** A page weighs its size (the limit asked for, default 100). */
+export const chargePage = (c: Ctx, s: Settings, limit: number | undefined) => charge(c, s, (limit ?? 100) * s.limits.costRow, `a page of ${limit ?? 100} records`);
+
 async function write(c: Ctx, s: Settings, kind: RecordKind): Promise<Response> {
   const key = requireRole(c, WRITE_ACTION[kind]);
   const { records, isBatch } = await parseWrite(c, s, kind, key);
+  await charge(c, s, records.length * s.limits.costRecord, `writing ${records.length} record(s)`);
   if (key.role === "annotate") await checkAssigned(s.store, key, records as Feedback[], isBatch);
+  if (kind === "feedback" && key.role === "ingest") await notAsAnnotator(s.store, key, records as Feedback[], isBatch);
   if (!isBatch) {
     // One record: group-committed with other single-record requests running at the same time.
     const rec = records[0] as { id: string };
@@ -162,6 +210,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
     if (key.role === "annotate") throw forbidden("an annotate key lists its items with GET /v1/assignments");
     requireRole(c, "items.list");
     const q = parseQuery(c, ListItemsQuery);
+    await chargePage(c, s, q.limit);
     return c.json(await store.listItems({ ...q, project: key.project }));
   });
 
@@ -176,6 +225,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/generations", async (c) => {
     const key = requireRole(c, "generations.read");
     const q = parseQuery(c, ListGenerationsQuery);
+    await chargePage(c, s, q.limit);
     if (key.role === "annotate") {
       if (q.itemId === undefined) throw forbidden("an annotate key lists generations of one assigned item: pass itemId");
       if (!(await store.assignments.assigned(key.project, key.name, [q.itemId])).has(q.itemId)) throw notFound(`item "${q.itemId}" not found`);
@@ -196,6 +246,7 @@ export function recordRoutes(app: Hono<Env>, s: Settings): void {
   app.get("/v1/feedback", async (c) => {
     const key = requireRole(c, "feedback.read");
     const q = parseQuery(c, ListFeedbackQuery);
+    await chargePage(c, s, q.limit);
     if (key.role === "annotate") {
       if ((q.sourceType !== undefined && q.sourceType !== "human") || (q.sourceId !== undefined && q.sourceId !== key.name)) {
         throw forbidden(`an annotate key reads only its own feedback (source human/${key.name})`);

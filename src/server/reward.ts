@@ -8,6 +8,7 @@ import {
   OpenRlhfBody,
   OpenRlhfQuery,
   RewardBody,
+  type RewardScorer,
   RewardService,
   RewardSpecQuery,
   SaveRewardSpecBody,
@@ -19,18 +20,22 @@ import {
   scoreOpenRlhf,
 } from "../rewards/index.js";
 import { jsonBody } from "./body.js";
-import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
+import { type Env, type Settings, charge, parseQuery, requireRole } from "./context.js";
 
 export function rewardRoutes(app: Hono<Env>, s: Settings): void {
+  // Saved specs are checked and kept here; batches are scored in the compute pool's threads, off the event loop.
   const service = new RewardService(s.store, s.judgeModel ? { judgeModel: s.judgeModel } : {});
-  const rewardBody = RewardBody(s.maxBatch);
-  const openRlhfBody = OpenRlhfBody(s.maxBatch);
+  const pooled: RewardScorer = { score: (project, samples) => s.compute.call("reward", { project, samples: [...samples] }) };
+  // Samples per request: the server's ceiling rewardSamples (a 400 naming `samples` beyond it).
+  const rewardBody = RewardBody(s.limits.rewardSamples);
+  const openRlhfBody = OpenRlhfBody(s.limits.rewardSamples);
 
   app.post("/v1/reward", async (c) => {
     const key = requireRole(c, "reward.compute");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, rewardBody);
     if (b.store) requireRole(c, "reward.store");
-    return c.json(await scoreBatch(service, s.store, key.project, b));
+    await charge(c, s, b.samples.length * s.limits.costSample, `scoring ${b.samples.length} sample(s)`);
+    return c.json(await scoreBatch(pooled, s.store, key.project, b));
   });
 
   app.post("/v1/reward/specs", async (c) => {
@@ -60,6 +65,7 @@ export function rewardRoutes(app: Hono<Env>, s: Settings): void {
     const key = requireRole(c, "reward.compute");
     const q = parseQuery(c, OpenRlhfQuery);
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, openRlhfBody);
-    return c.json(await scoreOpenRlhf(service, key.project, b, q.spec));
+    await charge(c, s, b.query.length * s.limits.costSample, `scoring ${b.query.length} sample(s)`);
+    return c.json(await scoreOpenRlhf(pooled, key.project, b, q.spec));
   });
 }

@@ -7,7 +7,7 @@
  *     for await (const r of store.iterateResolvedFeedback({ kind: "pairwise" })) ...
  *     await store.close();
  */
-export { openStore, resolveTarget, redact, DEFAULT_DB_PATH } from "./store.js";
+export { openStore, reopenOptions, resolveTarget, redact, DEFAULT_DB_PATH } from "./store.js";
 export { MissingReferenceError, RecordConflictError } from "./write.js";
 export { readSnapshot, snapshotIterable } from "./snapshot.js";
 export { badKeyString, canonicalJson } from "./codec.js";
@@ -22,6 +22,8 @@ export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
 export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
 export { DURABILITIES } from "./types.js";
+export { JOB_STATES, MAX_RESULT_BYTES, backoffMs, isFinalState } from "./jobs.js";
+export type { CreateJobInput, EngineHook, FinishInput, JobAttemptError, JobFilter, JobProgress, JobRecord, JobState, JobStore, JobUnitFailure, RateLimitStore, ReapedTask, StartOutcome, TaskPhase, TaskRow, TxSql, UnitCommit } from "./jobs.js";
 export type {
   Counts,
   Durability,
@@ -37,6 +39,7 @@ export type {
   RecordKind,
   RecordTimes,
   Store,
+  StoreTarget,
   TimeInput,
   WriteBatch,
   WriteOptions,

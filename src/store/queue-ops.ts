@@ -439,7 +439,8 @@ export async function submit(c: QueueContext, project: string, queueId: string, 
         throw new ConflictError(`the lock on task "${taskId}" expired and the task has all the annotators it needs; call next for another task`);
       }
     }
-    const report = await writeBatch({ engine: c.engine, inTransaction: (fn) => fn(d) }, input.records);
+    // The queue is set by the store from the submission, never from the records: queue readers count only these.
+    const report = await writeBatch({ engine: c.engine, inTransaction: (fn) => fn(d) }, input.records, {}, { queueId });
     await d
       .updateTable("queue_tasks")
       .set({
@@ -468,10 +469,12 @@ export async function submit(c: QueueContext, project: string, queueId: string, 
   });
 }
 
-export async function feedbackByIds(c: QueueContext, project: string, ids: string[]): Promise<Feedback[]> {
+export async function feedbackByIds(c: QueueContext, project: string, ids: string[], queueId?: string): Promise<Feedback[]> {
   const byId = new Map<string, Feedback>();
   for (const chunk of chunks([...new Set(ids)], IN_CHUNK)) {
-    const rows = await c.db().selectFrom("feedback").select(["project", "id", "body", "created_at"]).where("project", "=", project).where("id", "in", chunk).execute();
+    let q = c.db().selectFrom("feedback").select(["project", "id", "body", "created_at"]).where("project", "=", project).where("id", "in", chunk);
+    if (queueId !== undefined) q = q.where("queue_id", "=", queueId);
+    const rows = await q.execute();
     for (const r of rows) byId.set(r.id, feedbackFromRow(r));
   }
   return ids.flatMap((id) => {

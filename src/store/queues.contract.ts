@@ -102,6 +102,23 @@ export function queuesStoreContract(name: string, factory: () => Promise<Store>,
       expect((await s.queues.claims("p", "q", "skipped")).map((c) => c.taskId)).toEqual(["t2"]);
     });
 
+    it("marks the feedback a submission stores with its queue, and nothing else, whatever metadata says", async () => {
+      const s = await fresh(2);
+      const now = 5_000_000;
+      await s.queues.next("p", "q", "alice", { now, shuffle: identity });
+      const fb = (id: string, targets: string[], metadata?: Record<string, unknown>) => ({ id, project: "p", kind: "pairwise", targets, source: { type: "human", id: "alice" }, value: { choice: "first" }, ...(metadata ? { metadata } : {}) });
+      await s.queues.submit("p", "q", "t1", "alice", { submissionId: "s1", records: { feedback: [fb("f1", ["i0-a", "i0-b"], { queueId: "q" })] }, feedbackIds: ["f1"], now });
+      // Written any other way, a record is no queue's, even when its metadata names one.
+      await s.write({ feedback: [fb("forged", ["i1-a", "i1-b"], { queueId: "q", questionId: "x" }), fb("plain", ["i1-a", "i1-b"])] });
+      expect((await s.listFeedback({ project: "p", queueId: "q" })).records.map((f) => f.id)).toEqual(["f1"]);
+      const resolved: string[] = [];
+      for await (const rf of s.iterateResolvedFeedback({ project: "p", queueId: "q" })) resolved.push(rf.feedback.id);
+      expect(resolved).toEqual(["f1"]);
+      expect((await s.listFeedback({ project: "p", queueId: "other" })).records).toEqual([]);
+      expect((await s.queues.feedbackByIds("p", ["f1", "forged"], "q")).map((f) => f.id)).toEqual(["f1"]);
+      expect((await s.queues.feedbackByIds("p", ["f1", "forged"])).map((f) => f.id)).toEqual(["f1", "forged"]);
+    });
+
     it("stores a submission sent twice at once only once", async () => {
       const s = await fresh(1);
       await s.queues.next("p", "q", "alice", { now: 1, shuffle: identity });

@@ -301,8 +301,8 @@ export interface QueueStore {
    * lock expired while the task got all the annotators it needs.
    */
   submit(project: string, queueId: string, taskId: string, annotator: string, input: SubmitInput): Promise<SubmitResult>;
-  /** Feedback records by id (missing ones left out), in the order asked. */
-  feedbackByIds(project: string, ids: string[]): Promise<Feedback[]>;
+  /** Feedback records by id (missing ones left out), in the order asked; with `queueId`, only those submitted through that queue. */
+  feedbackByIds(project: string, ids: string[], queueId?: string): Promise<Feedback[]>;
   /** Feedback with any of `generationIds` among its targets, from the given source types. */
   feedbackOnGenerations(project: string, generationIds: string[], sourceTypes: string[]): Promise<Feedback[]>;
 
@@ -334,7 +334,7 @@ export function queueStore(engine: Engine, db: () => Kysely<Database>, inTransac
     remove: (project, queueId) => ops.remove(c, project, queueId),
     skip: (project, queueId, taskId, annotator, now) => ops.skip(c, project, queueId, taskId, annotator, now),
     submit: (project, queueId, taskId, annotator, input) => ops.submit(c, project, queueId, taskId, annotator, input),
-    feedbackByIds: (project, ids) => ops.feedbackByIds(c, project, ids),
+    feedbackByIds: (project, ids, queueId) => ops.feedbackByIds(c, project, ids, queueId),
     feedbackOnGenerations: (project, generationIds, sourceTypes) => ops.feedbackOnGenerations(c, project, generationIds, sourceTypes),
     createExport: (job) => jobs.createExport(c, job),
     progressExport: (project, id, rows, now) => jobs.progressExport(c, project, id, rows, now),

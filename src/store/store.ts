@@ -43,6 +43,7 @@ import { type ModelStore, type VectorCache, modelStore, vectorCache } from "./mo
 import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "./loops.js";
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
+import { type JobStore, type RateLimitStore, jobStore, rateLimitStore } from "./jobs.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import {
   DURABILITIES,
@@ -58,6 +59,7 @@ import {
   type RecordKind,
   type RecordTimes,
   type Store,
+  type StoreTarget,
   type WriteBatch,
   type WriteOptions,
   type WriteReport,
@@ -95,7 +97,7 @@ async function withFileLock<T>(key: string | undefined, fn: () => Promise<T>): P
   }
 }
 
-type Target = { engine: "sqlite"; path: string } | { engine: "postgres"; url: string };
+type Target = StoreTarget;
 
 const isPostgresUrl = (u: string) => /^postgres(ql)?:\/\//i.test(u);
 
@@ -117,6 +119,16 @@ export function resolveTarget(opts: OpenStoreOptions = {}, env: NodeJS.ProcessEn
   if (opts.path) return { engine: "sqlite", path: opts.path };
   if (env.RLXF_DATABASE_URL) return fromUrl(env.RLXF_DATABASE_URL, "RLXF_DATABASE_URL");
   return { engine: "sqlite", path: env.RLXF_DB || DEFAULT_DB_PATH };
+}
+
+/**
+ * How another thread or process opens the same store, as durable as this one (`poolSize` for PostgreSQL);
+ * undefined for a store only this thread can open (SQLite in memory).
+ */
+export function reopenOptions(store: Store, poolSize?: number): OpenStoreOptions | undefined {
+  const t = store.target;
+  if (!t || (t.engine === "sqlite" && t.path === ":memory:")) return undefined;
+  return t.engine === "sqlite" ? { path: t.path, durability: store.durability } : { url: t.url, durability: store.durability, ...(poolSize !== undefined ? { poolSize } : {}) };
 }
 
 /** The URL without its password, for messages. */
@@ -170,7 +182,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   } else {
-    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    const pool = new pg.Pool({ connectionString: target.url, max: opts.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process.
     pool.on("error", () => {});
     // `normal`: commits return before the WAL reaches the disk (queued ahead of any other query).
@@ -216,7 +228,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  return new SqlStore(db, target.engine, durability!, lockKey, reader, target.engine === "sqlite" && target.path !== ":memory:" ? target.path : undefined);
+  return new SqlStore(db, target.engine, durability!, lockKey, reader, target, opts.poolSize ?? 10);
 }
 
 /** A read-only connection on a SQLite file, set up like the store's own reader. */
@@ -333,6 +345,8 @@ class SqlStore implements Store {
   readonly memory: MemoryStore;
   readonly configs: ConfigStore;
   readonly queues: QueueStore;
+  readonly jobs: JobStore;
+  readonly rateLimits: RateLimitStore;
 
   readonly #reader: Kysely<Database> | undefined;
   /** The SQLite file, when there is one (snapshots open their own connection on it). */
@@ -342,11 +356,15 @@ class SqlStore implements Store {
   /** Snapshots hold a connection for as long as a reader takes: at most this many at once, the rest wait. */
   #snapshotSlots: { free: number; waiting: (() => void)[] } = { free: 0, waiting: [] };
 
-  constructor(db: Kysely<Database>, engine: Engine, durability: Durability, lockKey?: string, reader?: Kysely<Database>, path?: string) {
+  readonly target: StoreTarget | undefined;
+
+  constructor(db: Kysely<Database>, engine: Engine, durability: Durability, lockKey?: string, reader?: Kysely<Database>, target?: StoreTarget, poolSize = 10) {
     this.durability = durability;
-    // PostgreSQL: 4 of the pool's 10 connections, so other requests always have some; a SQLite file: 8
-    // read connections (each pins the WAL); :memory: holds its only connection, one at a time.
-    this.#snapshotSlots.free = engine === "postgres" ? MAX_SNAPSHOTS_POSTGRES : path !== undefined ? MAX_SNAPSHOTS_SQLITE : 1;
+    this.target = target;
+    const path = target?.engine === "sqlite" && target.path !== ":memory:" ? target.path : undefined;
+    // PostgreSQL: 4 of the pool's 10 connections (fewer of a smaller pool), so other requests always have
+    // some; a SQLite file: 8 read connections (each pins the WAL); :memory: holds its only connection, one at a time.
+    this.#snapshotSlots.free = engine === "postgres" ? Math.max(1, Math.min(MAX_SNAPSHOTS_POSTGRES, poolSize - 1)) : path !== undefined ? MAX_SNAPSHOTS_SQLITE : 1;
     this.#db = db;
     this.#reader = reader;
     this.#path = path;
@@ -365,6 +383,8 @@ class SqlStore implements Store {
     this.memory = memoryStore(live, inTransaction);
     this.configs = configStore(live, inTransaction);
     this.queues = queueStore(engine, read, inTransaction);
+    this.jobs = jobStore(engine, live, inTransaction);
+    this.rateLimits = rateLimitStore(engine, live, inTransaction);
   }
 
   get #live(): Kysely<Database> {
@@ -559,6 +579,7 @@ class SqlStore implements Store {
         if (f.sourceType !== undefined) conds.push(eb("source_type", "=", f.sourceType));
         if (f.sourceId !== undefined) conds.push(eb("source_id", "=", f.sourceId));
         if (f.itemId !== undefined) conds.push(eb("item_id", "=", f.itemId));
+        if (f.queueId !== undefined) conds.push(eb("queue_id", "=", f.queueId));
         if (f.generationId !== undefined) {
           conds.push(
             eb(

@@ -11,6 +11,7 @@ import { type ColumnType, type Kysely, type Migration, type MigrationProvider, s
 import { type ConfigsTable, configsMigration } from "./configs.js";
 import { type LoopRunsTable, type LoopStepsTable, type MemoryEntriesTable, loopsMigration } from "./loops.js";
 import { type ExportJobsTable, type QueueClaimsTable, type QueueTasksTable, type QueuesTable, queuesMigration } from "./queues.js";
+import { type JobErrorsTable, type JobFilesTable, type JobInputsTable, type JobTasksTable, type JobUnitsTable, type JobsTable, type RateLimitsTable, jobsMigration } from "./jobs.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -46,6 +47,11 @@ export interface FeedbackTable {
   body: string;
   created_at: BigIntColumn;
   recorded_at: BigIntColumn;
+  /**
+   * The annotation queue the record was submitted through, set by the store only when a queue submission
+   * writes it (never from a record's own fields): what queue exports, statistics and distributions count.
+   */
+  queue_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface FeedbackTargetsTable {
@@ -114,6 +120,13 @@ export interface Database {
   queue_tasks: QueueTasksTable;
   queue_claims: QueueClaimsTable;
   export_jobs: ExportJobsTable;
+  jobs: JobsTable;
+  job_tasks: JobTasksTable;
+  job_inputs: JobInputsTable;
+  job_units: JobUnitsTable;
+  job_errors: JobErrorsTable;
+  job_files: JobFilesTable;
+  rate_limits: RateLimitsTable;
 }
 
 /** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
@@ -335,6 +348,50 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     },
   };
 
-  const migrations: Record<string, Migration> = { "0001_initial": initial, "0002_access": access, "0003_provider_cache": providerCache, "0004_models": models, "0005_configs": configsMigration(engine), "0006_queues": queuesMigration(engine), "0007_loops": loopsMigration(engine) };
+  /**
+   * Provenance of queue feedback: a column that only queue submissions set. Records submitted before it are
+   * marked from the queues' own claims (the ids each submission stored), never from a record's metadata.
+   */
+  const feedbackQueue: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("feedback").addColumn("queue_id", text).execute();
+      await db.schema.createIndex("feedback_queue").on("feedback").columns(["project", "queue_id"]).execute();
+      const claims = await db
+        .selectFrom("queue_claims")
+        .select(["project", "queue_id", "feedback_ids"])
+        .where("status", "=", "submitted")
+        .where("feedback_ids", "is not", null)
+        .execute();
+      for (const c of claims as { project: string; queue_id: string; feedback_ids: string }[]) {
+        let ids: unknown;
+        try {
+          ids = JSON.parse(c.feedback_ids);
+        } catch {
+          continue;
+        }
+        if (!Array.isArray(ids)) continue;
+        const own = ids.filter((x): x is string => typeof x === "string");
+        for (let i = 0; i < own.length; i += 500) {
+          await db.updateTable("feedback").set({ queue_id: c.queue_id }).where("project", "=", c.project).where("id", "in", own.slice(i, i + 500)).execute();
+        }
+      }
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex("feedback_queue").execute();
+      await db.schema.alterTable("feedback").dropColumn("queue_id").execute();
+    },
+  };
+
+  const migrations: Record<string, Migration> = {
+    "0001_initial": initial,
+    "0002_access": access,
+    "0003_provider_cache": providerCache,
+    "0004_models": models,
+    "0005_configs": configsMigration(engine),
+    "0006_queues": queuesMigration(engine),
+    "0007_loops": loopsMigration(engine),
+    "0008_jobs": jobsMigration(engine),
+    "0009_feedback_queue": feedbackQueue,
+  };
   return { getMigrations: async () => migrations };
 }

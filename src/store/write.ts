@@ -43,6 +43,8 @@ export class RecordConflictError extends ConflictError {
   readonly id: string;
   /** Top-level fields that differ. */
   readonly fields: string[];
+  /** The record clashes with one already stored (not with another record of the same batch). */
+  readonly stored: boolean;
   constructor(args: { kind: RecordKind; record?: string; project: string; id: string; fields: string[]; other?: string }) {
     const where = args.record ? `${args.kind} ${args.record}` : args.kind;
     const against = args.other ? `is repeated in this batch (${args.other}) with` : `already exists in project "${args.project}" with`;
@@ -54,6 +56,7 @@ export class RecordConflictError extends ConflictError {
     this.project = args.project;
     this.id = args.id;
     this.fields = args.fields;
+    this.stored = args.other === undefined;
   }
 }
 
@@ -291,7 +294,11 @@ function isUniqueViolation(e: unknown): boolean {
   return code === "23505" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
-export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: WriteOptions = {}): Promise<WriteReport> {
+/**
+ * `provenance.queueId` marks the new feedback records as submitted through that annotation queue (only the
+ * queue store's submission passes it: no record field can set it).
+ */
+export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: WriteOptions = {}, provenance: { queueId?: string } = {}): Promise<WriteReport> {
   if (batch === null || typeof batch !== "object") {
     throw new ValidationError([{ path: "", message: "a batch must be an object { items?, generations?, feedback? }" }], undefined, "batch");
   }
@@ -433,7 +440,7 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
         .execute();
     }
     const newFb = [...fbFirst.values()].filter((e) => !e.stored);
-    for (const chunk of chunks(newFb, rowsPerInsert(ctx.engine, 9))) {
+    for (const chunk of chunks(newFb, rowsPerInsert(ctx.engine, 10))) {
       await db
         .insertInto("feedback")
         .values(
@@ -447,6 +454,7 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
             body: e.bodyJson,
             created_at: created(e),
             recorded_at: recordedAt,
+            queue_id: provenance.queueId ?? null,
           })),
         )
         .execute();

@@ -535,6 +535,56 @@ export function apiContract(name: string, factory: StoreFactory, opts: { skip?: 
       });
     });
 
+    describe("least information to write-only keys", () => {
+      it("a 409 answered to a write-only key says only that the id is taken, so no stored field can be guessed; an admin sees the fields", async () => {
+        const { api, as, store } = await setup();
+        await api("POST", "/v1/items", item("q1", { prompt: "What is 6 x 7?", reference: "42" }));
+        const ingest = await as("ingest");
+        // Guessing the hidden reference: a wrong guess and a right guess must answer alike.
+        const wrong = await ingest("POST", "/v1/items", item("q1", { prompt: "What is 6 x 7?", reference: "41" }));
+        const right = await ingest("POST", "/v1/items", item("q1", { prompt: "What is 6 x 7?", reference: "42", dataset: "probe" }));
+        for (const r of [wrong, right]) {
+          expectErrorShape(r, 409, "conflict");
+          expect(r.body.error.issues).toEqual([{ path: "id", message: "is already stored with a different body" }]);
+          expect(r.text).not.toMatch(/reference|dataset|differs in/);
+        }
+        // In a batch: the record's index and its id, nothing else.
+        const batch = await ingest("POST", "/v1/items", { batch: [item("fresh"), item("q1", { prompt: "What is 6 x 7?", reference: "7" })] });
+        expectErrorShape(batch, 409, "conflict");
+        expect(batch.body.error).toMatchObject({ index: 1, record: "batch.1", issues: [{ path: "batch.1.id", message: "is already stored with a different body" }] });
+        expect(batch.text).not.toContain("reference");
+        expect(await store.getItem("p", "fresh")).toBeUndefined();
+        // An annotate key (which may not read what others stored) learns no more.
+        await api("POST", "/v1/generations", gen("q1-a", "q1"));
+        await api("POST", "/v1/feedback", rating("judged", "q1-a", 5));
+        await api("POST", "/v1/assignments", { annotator: "ann", itemIds: ["q1"] });
+        const ann = await as("annotate", "p", "ann");
+        const r = await ann("POST", "/v1/feedback", rating("judged", "q1-a", 4, { source: { type: "human", id: "ann" } }));
+        expectErrorShape(r, 409, "conflict");
+        expect(r.body.error.issues).toEqual([{ path: "id", message: "is already stored with a different body" }]);
+        // The admin, who may read the record anyway, is told which fields differ.
+        const mine = await api("POST", "/v1/items", item("q1", { prompt: "What is 6 x 7?", reference: "41" }));
+        expectErrorShape(mine, 409, "conflict");
+        expect(mine.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["reference"]);
+        // A replay with the same body is still `existing` for everyone.
+        expect((await ingest("POST", "/v1/items", item("q1", { prompt: "What is 6 x 7?", reference: "42" }))).body.results).toEqual([{ id: "q1", status: "existing" }]);
+      });
+
+      it("an ingest key scores with a saved reward spec by name but cannot read the specs", async () => {
+        const { api, as } = await setup();
+        expect((await api("POST", "/v1/reward/specs", { name: "house", spec: { type: "regex", pattern: "^secret-[0-9]+$" } })).status).toBe(201);
+        const ingest = await as("ingest");
+        expectErrorShape(await ingest("GET", "/v1/reward/specs"), 403, "forbidden");
+        expectErrorShape(await ingest("GET", "/v1/reward/specs/house"), 403, "forbidden");
+        const scored = await ingest("POST", "/v1/reward", { spec: "house", samples: [{ completion: "secret-12" }, { completion: "public" }] });
+        expect(scored.status, scored.text).toBe(200);
+        expect(scored.body.results.map((x: { score: number }) => x.score)).toEqual([1, 0]);
+        expect(scored.text).not.toContain("^secret-");
+        // Read keys may read them.
+        expect((await (await as("read"))("GET", "/v1/reward/specs/house")).body.spec).toEqual({ type: "regex", pattern: "^secret-[0-9]+$" });
+      });
+    });
+
     describe("leaderboard and export", () => {
       it("serves the foundation's Bradley-Terry and AlpacaEval leaderboards over the stored feedback", async () => {
         const { api, store } = await seeded();

@@ -3,7 +3,10 @@
  * Whatever arrives, the answer is never a 5xx, always the one error shape
  * when refused, and a refused request stores nothing.
  */
+import { mkdtempSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng, type Rng } from "../../src/eval/index.js";
 import { createApp, listen, type RunningServer } from "../../src/server/index.js";
@@ -505,6 +508,62 @@ describe("fuzz", () => {
     expect(scored).toBeGreaterThan(30);
     expect(refused).toBeGreaterThan(30);
     expect(errors).toEqual([]);
+  });
+
+  it("every route, every role: hostile path ids, query parameters and bodies are answered below 500, in the error shape", async () => {
+    const r = createRng(SEED + 5);
+    const dir = mkdtempSync(join(tmpdir(), "rlxf-fuzz-exports-"));
+    process.env.RLXF_EXPORT_DIR = dir;
+    const log: string[] = [];
+    // Rate limits off: this is about answers, not about how many.
+    const app = createApp({ store, log: (l) => log.push(l), maxBodyBytes: 64 * 1024, limits: { keyRate: Infinity, projectRate: Infinity } });
+    const admin = caller(app, adminKey);
+    const callers = [admin, caller(app, annotateKey), caller(app, await keyOf(store, "p", "ingest")), caller(app, await keyOf(store, "p", "read"))];
+    // Something real to aim at: a queue with a claimed task, a saved spec.
+    expect((await admin("POST", "/v1/queues", { id: "fq", name: "f", selection: { mode: "pairs" }, questions: [{ id: "q", kind: "pairwise", prompt: "?" }] })).status).toBe(201);
+    await caller(app, annotateKey)("POST", "/v1/queues/fq/next");
+    expect((await admin("POST", "/v1/reward/specs", { name: "s", spec: "exact" })).status).toBe(201);
+    const doc = (await admin("GET", "/v1/openapi.json")).body as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
+    const VALID: Record<string, unknown> = {
+      "POST /v1/queues": { name: "q", selection: { mode: "pairs", itemIds: ["i0"] }, questions: [{ id: "q", kind: "pairwise", prompt: "?" }], annotatorsPerItem: 2 },
+      "POST /v1/queues/{id}/tasks/{taskId}/submit": { submissionId: "s1", answers: { q: { choice: "first" } } },
+      "PUT /v1/queues/{id}/tasks/{taskId}/draft": { answers: { q: { choice: "tie" } } },
+      "POST /v1/exports": { format: "rlxf", filters: { kind: ["pairwise"], since: "2026-01-01" } },
+      "POST /v1/reward": { spec: "math", samples: [{ completion: "\\boxed{1}", reference: "1" }] },
+      "POST /v1/reward/openrlhf": { query: ["2+2? 4"], prompts: ["2+2?"], labels: ["4"] },
+      "POST /v1/reward/specs": { name: "s2", spec: { type: "composite", members: [{ verifier: "exact", weight: 1 }] } },
+      "POST /v1/keys": { role: "read", name: "k" },
+      "POST /v1/assignments": { annotator: "ann", itemIds: ["i1"] },
+      "DELETE /v1/assignments": { annotator: "ann", itemIds: ["i1"] },
+      "POST /v1/items": item("fz"),
+      "POST /v1/generations": gen("fz-a", "i0"),
+      "POST /v1/feedback": pairwise("fz-f", ["i0-a", "i0-b"]),
+    };
+    const IDS = ["fq", "t1", "t2", "s", "i0", "i0-a", "f1", "x", "ann", "exact", "00000000-0000-4000-8000-000000000000"];
+    const VALUES = ["1", "0", "-1", "2001", "99999999", "true", "false", "rlxf", "bt", "alpaca-eval", "pairwise", "human", "judge", "math", "fq", "ann", "i0", "10", "auto", "shipped"];
+    let requests = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        const query = (op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name);
+        for (let n = 0; n < Number(process.env.RLXF_FUZZ_ROUTE_N ?? 12); n++) {
+          const api = pick(r, callers);
+          const url = path.replace(/\{[^}]+\}/g, () => (r.bernoulli(0.5) ? pick(r, IDS) : enc(pick(r, WEIRD_STRINGS)) || "x"));
+          const params = [...query, "x", "__proto__"].filter(() => r.bernoulli(0.4)).map((q) => `${q}=${enc(r.bernoulli(0.6) ? pick(r, VALUES) : pick(r, WEIRD_STRINGS))}`);
+          let body: unknown;
+          if (method !== "get" && method !== "delete") body = VALID[name] !== undefined && r.bernoulli(0.7) ? mutate(r, VALID[name]) : randomJson(r);
+          if (method === "delete" && VALID[name] !== undefined) body = mutate(r, VALID[name]);
+          const res = await api(method.toUpperCase(), `${url}${params.length ? `?${params.join("&")}` : ""}`, body === undefined ? undefined : JSON.stringify(body));
+          check(res, `${name} ${url} ${JSON.stringify(body)?.slice(0, 200)}`);
+          requests++;
+        }
+      }
+    }
+    expect(requests).toBeGreaterThan(500);
+    // Background exports it started finish before the store goes.
+    for (let i = 0; i < 400 && readdirSync(dir).some((f) => f.includes(".tmp-")); i++) await new Promise((res) => setTimeout(res, 25));
+    expect(log.filter((l) => l.startsWith("error on"))).toEqual([]);
+    delete process.env.RLXF_EXPORT_DIR;
   });
 
   describe("over a socket", () => {

@@ -593,6 +593,58 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       expect(fb.map((f) => f.kind === "pairwise" && f.value.choice)).toEqual(["second", "second"]);
     });
 
+    it("marks queue feedback on the server: no key can write into a queue's records or as its annotators, and queue readers count only marked records", async () => {
+      const { admin, annotator, store, http } = await setup(2);
+      expect((await admin("POST", "/v1/queues", pairQueue())).status).toBe(201);
+      const alice = await annotator("alice");
+      const task = (await alice("POST", "/v1/queues/pq/next")).body.task;
+      const sub = await alice("POST", `/v1/queues/pq/tasks/${task.id}/submit`, { submissionId: "s1", answers: { pref: { choice: "first" } } });
+      expect(sub.status, sub.text).toBe(200);
+      const [aliceId] = sub.body.feedback as string[];
+      const other = task.id === "t1" ? "i1" : "i0";
+
+      const ingest = http(await keyOf(store, "p", "ingest", "app"));
+      const forged = (extra: Record<string, unknown>) => ({ kind: "pairwise", targets: [`${other}-a`, `${other}-b`], source: { type: "human", id: "mallory" }, value: { choice: "second" }, ...extra });
+      // Reserved metadata: refused for every key, naming each reserved field.
+      for (const api of [ingest, admin]) {
+        const r = await api("POST", "/v1/feedback", forged({ id: "f1", metadata: { queueId: "pq", questionId: "pref", taskId: "t2", note: "ok" } }));
+        expectError(r, 400, "validation_failed");
+        expect(r.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["metadata.questionId", "metadata.queueId"]);
+      }
+      // Ids of queue submissions: refused, in a batch too (nothing of it stored).
+      const byId = await ingest("POST", "/v1/feedback", { batch: [forged({ id: "ok-1" }), forged({ id: `queue:pq:t2:alice:pref` })] });
+      expectError(byId, 400, "validation_failed");
+      expect(byId.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["batch.1.id"]);
+      expect(await store.getFeedback("p", "ok-1")).toBeUndefined();
+      // An annotator's name (or an admin's): an ingest key cannot give feedback as them.
+      const asAlice = await ingest("POST", "/v1/feedback", forged({ id: "f2", source: { type: "human", id: "alice" } }));
+      expectError(asAlice, 403, "forbidden");
+      expect(asAlice.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["source.id"]);
+      // Human feedback under another name (an app's user) is fine, and is nobody's queue work.
+      expect((await ingest("POST", "/v1/feedback", forged({ id: "f3", metadata: { note: "thumbs down" } }))).status).toBe(201);
+      // A record that reached the store another way (an import, or one written before this server) and claims the queue in its metadata.
+      await store.write({ feedback: [{ ...forged({ id: "legacy", source: { type: "human", id: "alice" }, metadata: { queueId: "pq", questionId: "pref", taskId: "t2" } }), project: "p" }] });
+
+      // Queue readers count only what the queue's submissions stored.
+      const listed = await admin("GET", "/v1/feedback?queueId=pq");
+      expect(listed.body.records.map((f: { id: string }) => f.id)).toEqual([aliceId]);
+      const dist = await admin("GET", "/v1/analysis/distributions?queueId=pq");
+      expect(dist.body.lengths).toMatchObject({ pairs: 1, ties: 0 });
+      expect((await admin("GET", "/v1/analysis/distributions")).body.lengths.pairs).toBe(3);
+      const stats = await admin("GET", "/v1/queues/pq/stats");
+      expect(stats.body.questions[0]).toMatchObject({ id: "pref", records: 1 });
+      expect(stats.body.annotators).toEqual([{ id: "alice", submitted: 1, skipped: 0 }]);
+      const job = await admin("POST", "/v1/exports", { format: "rlxf", filters: { queueId: "pq" } });
+      let done = job;
+      for (let i = 0; i < 200 && done.body.status !== "done"; i++) {
+        await new Promise((res) => setTimeout(res, 25));
+        done = await admin("GET", `/v1/exports/${job.body.id}`);
+      }
+      expect(done.body.status, done.text).toBe("done");
+      const lines = (await admin("GET", `/v1/exports/${job.body.id}/file`)).text.trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.filter((l) => l.kind === "pairwise").map((l) => l.id)).toEqual([aliceId]);
+    });
+
     it("gives rating histograms and lengths of preferred vs rejected outputs", async () => {
       const { admin, store } = await setup(3);
       await store.write({
@@ -674,18 +726,16 @@ export function queuesContract(name: string, factory: StoreFactory, opts: { skip
       }
       const timed = await admin("POST", "/v1/exports", { format: "rlxf", filters: { since: "2000-01-01", until: 4102444800000 } });
       expect((await wait(timed.body.id)).body).toMatchObject({ status: "done", rows: 8 });
-      // The files are in RLXF_EXPORT_DIR, whole (no temporary files left).
-      expect(readdirSync(exportDir)).toEqual(expect.arrayContaining([`${start.body.id}.jsonl`, `${f.body.id}.jsonl`]));
-      expect(readdirSync(exportDir).some((n) => n.includes(".tmp-"))).toBe(false);
-
-      // A job left "running" by a process that stopped (no heartbeat for over a minute) is reported failed.
-      await store.queues.createExport({ project: "p", id: "orphan", format: "rlxf", request: {}, now: Date.now() - 120_000 });
-      const orphan = await admin("GET", "/v1/exports/orphan");
-      expect(orphan.body).toMatchObject({ status: "failed", error: expect.stringContaining("start it again") });
-      expect((await admin("GET", "/v1/exports/orphan/file")).status).toBe(409);
-      // One that beat recently is still running.
-      await store.queues.createExport({ project: "p", id: "elsewhere", format: "rlxf", request: {}, now: Date.now() });
-      expect((await admin("GET", "/v1/exports/elsewhere")).body.status).toBe("running");
+      // Exports are jobs: the file is kept in the database, so any server on the store serves it.
+      const job = await admin("GET", `/v1/jobs/${start.body.id}`);
+      expect(job.body.job).toMatchObject({ kind: "export", state: "succeeded", result: { rows: 2, file: expect.stringMatching(/\.jsonl$/) } });
+      expect(Number(file.headers.get("content-length"))).toBe(Buffer.byteLength(file.text));
+      expect(readdirSync(exportDir)).toEqual([]);
+      // An unknown export is a 404; one that is not done yet has no file (409).
+      expect((await admin("GET", "/v1/exports/orphan")).status).toBe(404);
+      const q = await store.jobs.create({ id: "queued-export", project: "p", kind: "export", input: { format: "rlxf" }, maxAttempts: 1, phase: "whole", runAfter: Date.now() + 3_600_000 });
+      expect((await admin("GET", `/v1/exports/${q.id}`)).body.status).toBe("running");
+      expect((await admin("GET", `/v1/exports/${q.id}/file`)).status).toBe(409);
       expect(existsSync(exportDir)).toBe(true);
     });
 

@@ -172,6 +172,35 @@ describe("rlxf serve and rlxf keys", () => {
     expect(bad.stderr).toMatch(/--durability.*eventual.*full, normal/s);
   });
 
+  it("takes ceilings and rate limits from --limits over $RLXF_LIMITS, and refuses a bad one by name before serving", async () => {
+    const db = join(dir, "limits.db");
+    const store = await openStore({ path: db });
+    const key = (await store.keys.create({ project: "p", role: "read" })).secret;
+    await store.close();
+    const server = await startServer(["--db", db, "--no-demo", "--limits", "bootstrapRounds=10"], { RLXF_LIMITS: "bootstrapRounds=99,keyBurst=3,keyRate=0.001" });
+    try {
+      const get = (path: string) => fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+      const over = await get("/v1/leaderboard?bootstrap=11");
+      expect(over.status).toBe(400);
+      expect(((await over.json()) as { error: { issues: unknown[] } }).error.issues).toEqual([{ path: "bootstrap", message: "must be at most 10 (the server's ceiling bootstrapRounds)" }]);
+      // The environment's rate limit holds: the bucket of 3 is spent (one request above, two here), then 429.
+      expect((await get("/v1/me")).status).toBe(200);
+      expect((await get("/v1/me")).status).toBe(200);
+      const limited = await get("/v1/me");
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      server.proc.kill("SIGTERM");
+      await server.exited;
+    }
+    const bad = await cli(["serve", "--port", "0", "--db", db, "--limits", "bootstrapRounds=10,rounds=5"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/rounds: expected name=number/);
+    const zero = await cli(["serve", "--port", "0", "--db", db, "--limits", "exportRows=0"]);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/exportRows: must be positive/);
+  });
+
   it("reports a port in use clearly", async () => {
     const db = join(dir, "busy.db");
     const first = await startServer(["--db", db, "--no-demo"]);

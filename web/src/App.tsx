@@ -18,6 +18,8 @@ const LoopList = lazy(() => import("./screens/Loops").then((m) => ({ default: m.
 const LoopRunView = lazy(() => import("./screens/Loops").then((m) => ({ default: m.LoopRunView })));
 const CriticList = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticList })));
 const CriticResult = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticResult })));
+const JobList = lazy(() => import("./screens/Jobs").then((m) => ({ default: m.JobList })));
+const JobView = lazy(() => import("./screens/Jobs").then((m) => ({ default: m.JobView })));
 
 type Session =
   | { state: "checking" }
@@ -136,7 +138,7 @@ export function App() {
   else if ((params = match("/queues/:id", path)) && canRead) screen = <QueueDashboard me={me} queueId={params.id!} />;
   else if (path === "/dashboard" && canRead) screen = <Dashboard me={me} />;
   else if (path === "/browse" && canRead) screen = <Browse />;
-  else if (path === "/lab" && canRead) screen = <LabList />;
+  else if (path === "/lab" && canRead) screen = <LabList canRun={isAdmin} />;
   else if ((params = match("/lab/:name", path)) && canRead) {
     const v = Number(url.searchParams.get("version"));
     screen = <LabResult name={params.name!} {...(Number.isInteger(v) && v > 0 ? { version: v } : {})} />;
@@ -147,6 +149,8 @@ export function App() {
     const v = Number(url.searchParams.get("version"));
     screen = <CriticResult name={params.name!} {...(Number.isInteger(v) && v > 0 ? { version: v } : {})} />;
   }
+  else if (path === "/jobs" && canRead) screen = <JobList />;
+  else if ((params = match("/jobs/:id", path)) && canRead) screen = <JobView id={params.id!} canControl={isAdmin || me.role === "read"} />;
   else
     screen = (
       <section>
@@ -159,7 +163,7 @@ export function App() {
 
   const nav: [string, string][] = [["/", "Queues"]];
   if (isAdmin) nav.push(["/queues/new", "New queue"]);
-  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"], ["/critics", "Critics"]);
+  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"], ["/critics", "Critics"], ["/jobs", "Jobs"]);
 
   return (
     <>
@@ -172,7 +176,7 @@ export function App() {
           <ul>
             {nav.map(([href, label]) => (
               <li key={href}>
-                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops" || href === "/critics") && path.startsWith(`${href}/`)) ? "page" : undefined}>
+                <Link href={href} aria-current={path === href || (href === "/" && path === "/queues") || ((href === "/lab" || href === "/loops" || href === "/critics" || href === "/jobs") && path.startsWith(`${href}/`)) ? "page" : undefined}>
                   {label}
                 </Link>
               </li>

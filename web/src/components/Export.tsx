@@ -1,7 +1,8 @@
-/** An export that runs on the server in the background; the file is offered when it is ready. */
+/** An export as a background job: progress as it runs, cancel, and the file offered when it is ready. */
 import { useEffect, useRef, useState } from "react";
-import type { ExportJob } from "../../../src/api/index.js";
-import { ApiError, enc, errorText, getKey, request, sleep } from "../api";
+import { ApiError, enc, errorText, getKey, request } from "../api";
+import { type JobDetail, followJob, submitJob } from "../jobs";
+import { Link } from "./Link";
 
 const FORMATS = [
   ["rlxf", "rlxf JSONL (every record)"],
@@ -11,47 +12,46 @@ const FORMATS = [
   ["alpaca-eval", "AlpacaEval annotations"],
 ] as const;
 
-type Job = ExportJob;
-
 export function ExportPanel({ filters, title = "Export" }: { filters?: Record<string, unknown>; title?: string }) {
   const [format, setFormat] = useState<string>("rlxf");
-  const [job, setJob] = useState<Job>();
+  const [job, setJob] = useState<JobDetail>();
   const [error, setError] = useState<string>();
   const [file, setFile] = useState<{ url: string; name: string }>();
-  const alive = useRef(true);
-  useEffect(
-    () => () => {
-      alive.current = false;
-    },
-    [],
-  );
+  const alive = useRef(new AbortController());
+  useEffect(() => () => alive.current.abort(), []);
   useEffect(() => () => file && URL.revokeObjectURL(file.url), [file]);
 
   const start = async () => {
     setError(undefined);
     setFile(undefined);
     try {
-      let j = await request<Job>("/v1/exports", { body: { format, ...(filters && Object.keys(filters).length ? { filters } : {}) } });
-      setJob(j);
-      for (let delay = 300; j.status === "running" && alive.current; delay = Math.min(delay * 1.5, 3000)) {
-        await sleep(delay);
-        j = await request<Job>(`/v1/exports/${enc(j.id)}`);
-        if (alive.current) setJob(j);
-      }
-      if (j.status === "done") {
+      const submitted = await submitJob("export", { format, ...(filters && Object.keys(filters).length ? { filters } : {}) });
+      setJob({ ...submitted, failures: [], unitFailures: [] });
+      const j = await followJob(submitted.id, (u) => !alive.current.signal.aborted && setJob(u), alive.current.signal);
+      if (j.state === "succeeded") {
         // The file needs the key, so it is fetched here and handed to the browser as a download.
-        const res = await fetch(`/v1/exports/${enc(j.id)}/file`, { headers: { Authorization: `Bearer ${getKey() ?? ""}` } });
+        const res = await fetch(`/v1/jobs/${enc(j.id)}/file`, { headers: { Authorization: `Bearer ${getKey() ?? ""}` } });
         if (!res.ok) throw new ApiError(res.status, "http_error", `the file could not be fetched (${res.status})`);
-        const disp = res.headers.get("Content-Disposition") ?? "";
-        const name = /filename="([^"]+)"/.exec(disp)?.[1] ?? `export-${j.id}.jsonl`;
+        const name = (j.result as { file?: string } | undefined)?.file ?? `export-${j.id}.jsonl`;
         const blob = await res.blob();
-        if (alive.current) setFile({ url: URL.createObjectURL(blob), name });
+        if (!alive.current.signal.aborted) setFile({ url: URL.createObjectURL(blob), name });
       }
+    } catch (e) {
+      if ((e as Error).name !== "AbortError") setError(errorText(e));
+    }
+  };
+
+  const cancel = async () => {
+    if (!job) return;
+    try {
+      await request(`/v1/jobs/${enc(job.id)}/cancel`, { method: "POST" });
     } catch (e) {
       setError(errorText(e));
     }
   };
 
+  const running = job !== undefined && (job.state === "queued" || job.state === "running");
+  const rows = job ? (job.state === "succeeded" ? ((job.result as { rows?: number } | undefined)?.rows ?? job.progress.done) : job.progress.done) : 0;
   return (
     <section className="export" aria-labelledby="export-title">
       <h2 id="export-title">{title}</h2>
@@ -64,19 +64,31 @@ export function ExportPanel({ filters, title = "Export" }: { filters?: Record<st
             </option>
           ))}
         </select>
-        <button type="button" onClick={() => void start()} disabled={job?.status === "running"}>
-          {job?.status === "running" ? "Exporting…" : "Start export"}
+        <button type="button" onClick={() => void start()} disabled={running}>
+          {running ? "Exporting…" : "Start export"}
         </button>
+        {running && (
+          <button type="button" onClick={() => void cancel()} disabled={job?.cancelRequested}>
+            Cancel
+          </button>
+        )}
       </div>
       <p role="status" aria-live="polite" data-testid="export-status">
-        {job?.status === "running" && `Running in the background (${job.rows} rows so far)… you can keep working.`}
-        {job?.status === "done" && !file && `Done: ${job.rows} rows; fetching the file…`}
-        {job?.status === "failed" && `The export failed: ${job.error ?? "unknown error"}`}
+        {running && `Running in the background (${rows} rows so far)… you can keep working.`}
+        {job?.state === "succeeded" && !file && `Done: ${rows} rows; fetching the file…`}
+        {job?.state === "failed" && `The export failed: ${job.error ?? "unknown error"}`}
+        {job?.state === "cancelled" && "The export was cancelled."}
+        {job && (
+          <>
+            {" "}
+            <Link href={`/jobs/${enc(job.id)}`}>See the job</Link>
+          </>
+        )}
       </p>
       {file && job && (
         <p>
           <a className="button" href={file.url} download={file.name} data-testid="export-download">
-            Download {file.name} ({job.rows} rows)
+            Download {file.name} ({rows} rows)
           </a>
         </p>
       )}

@@ -6,15 +6,16 @@ import { ExportPanel } from "../components/Export";
 import { Histogram, IntervalPlot } from "../components/Plots";
 import { useLoad } from "../hooks";
 import { navigate, useLocation } from "../router";
+import { dataOrJob } from "../jobs";
 
 type BtRow = BradleyTerryRow;
 type AeRow = AlpacaEvalLeaderboardRow;
 
 function Leaderboards() {
   const [baseline, setBaseline] = useState("");
-  const bt = useLoad((signal) => request<{ rows: BtRow[] }>("/v1/leaderboard?method=bt&bootstrap=200&seed=0", { signal }), []);
+  const bt = useLoad((signal) => dataOrJob<{ rows: BtRow[] }>("/v1/leaderboard?method=bt&bootstrap=200&seed=0", signal), []);
   const ae = useLoad(
-    (signal) => request<{ baseline?: string; rows: AeRow[] }>(`/v1/leaderboard?method=alpaca-eval${baseline ? `&baseline=${encodeURIComponent(baseline)}` : ""}`, { signal }),
+    (signal) => dataOrJob<{ baseline?: string; rows: AeRow[] }>(`/v1/leaderboard?method=alpaca-eval${baseline ? `&baseline=${encodeURIComponent(baseline)}` : ""}`, signal),
     [baseline],
   );
   const models = (bt.data?.rows ?? []).map((r) => r.model);

@@ -9,6 +9,7 @@ import { Link } from "../components/Link";
 import { IntervalPlot, type LineSeries, LinePlot } from "../components/Plots";
 import { useLoad } from "../hooks";
 import { navigate } from "../router";
+import { LabRunForm } from "./JobsLab";
 
 interface CurvePoint {
   step: number;
@@ -61,7 +62,7 @@ type Saved = Summary & {
 const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(d));
 const when = (iso: string) => new Date(iso).toLocaleString();
 
-export function LabList() {
+export function LabList({ canRun = false }: { canRun?: boolean }) {
   const { data, error, loading } = useLoad((signal) => request<{ results: Summary[] }>("/v1/lab/results", { signal }), []);
   const results = data?.results ?? [];
   return (
@@ -71,6 +72,7 @@ export function LabList() {
         Methods that learn from feedback, compared on real AlpacaEval outputs with exact win rates on held-out instructions. Save a run with{" "}
         <code>rlxf lab run ANNOTATIONS --save NAME</code> or a grid with <code>rlxf lab sweep … --save NAME</code>.
       </p>
+      {canRun && <LabRunForm />}
       {loading && !data && <p role="status">Loading results…</p>}
       {error && (
         <p className="error" role="alert">

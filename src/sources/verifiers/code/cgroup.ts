@@ -6,13 +6,14 @@
  * subtree (`memory.max`, `memory.swap.max`, `pids.max`; OOM kills read from `memory.events`);
  * else cgroup v1 where the memory (and pids) hierarchies are writable, as root usually
  * (`memory.limit_in_bytes`, `memory.memsw.limit_in_bytes`, `pids.max`; OOM kills read from
- * `memory.oom_control`). Groups live under this process's own group, in `rlxf-<pid>/s<n>`; the
+ * `memory.oom_control`). Groups live under this process's own group, in `rlxf-<pid>/s<thread>-<n>`; the
  * sandbox enters its group before anything in it runs (the launcher writes its pid into
  * `cgroup.procs` and then execs bubblewrap), and the group is removed after the run. Without a
  * usable cgroup the sandbox falls back to one process (see `seccomp.ts`).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { threadId } from "node:worker_threads";
 
 export type CgroupKind = "cgroup-v2" | "cgroup-v1";
 
@@ -101,7 +102,7 @@ function sweepStale(dir: string): void {
     if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue;
     const base = join(dir, e);
     try {
-      for (const s of readdirSync(base)) if (/^s\d+$/.test(s)) rmdirSync(join(base, s));
+      for (const s of readdirSync(base)) if (GROUP.test(s)) rmdirSync(join(base, s));
       rmdirSync(base);
     } catch {
       /* in use, or not ours to remove */
@@ -109,7 +110,10 @@ function sweepStale(dir: string): void {
   }
 }
 
+/** A sandbox's group: `s<thread id>-<n>`, unique in the process across worker threads. */
+const GROUP = /^s\d+-\d+$/;
 let counter = 0;
+const groupName = () => `s${threadId}-${++counter}`;
 const made = new Set<string>();
 let exitHook = false;
 function track(dir: string): void {
@@ -149,7 +153,7 @@ function v2Backend(mount: string, own: string): CgroupBackend | undefined {
     kind: "cgroup-v2",
     where: base,
     create(limits) {
-      const dir = join(base, `s${++counter}`);
+      const dir = join(base, groupName());
       mkdirSync(dir);
       track(dir);
       try {
@@ -200,8 +204,8 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
     kind: "cgroup-v1",
     where: memBase,
     create(limits) {
-      const n = ++counter;
-      const mem = join(memBase, `s${n}`);
+      const name = groupName();
+      const mem = join(memBase, name);
       mkdirSync(mem);
       track(mem);
       let pids: string | undefined;
@@ -210,7 +214,7 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
         // No swapping out of the limit (memsw exists when swap accounting is on).
         if (existsSync(join(mem, "memory.memsw.limit_in_bytes"))) writeFileSync(join(mem, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
         if (pidsBase) {
-          pids = join(pidsBase, `s${n}`);
+          pids = join(pidsBase, name);
           mkdirSync(pids);
           track(pids);
           writeFileSync(join(pids, "pids.max"), String(limits.processes));
@@ -290,4 +294,68 @@ export function detectCgroups(): { backend?: CgroupBackend; tried: string[] } {
     }
   } else if (!v2) tried.push("no cgroup file system is mounted");
   return { tried };
+}
+
+/**
+ * Kills every process in the sandbox groups that worker thread `thread` of this process made, and removes the
+ * groups once empty. For a thread that was terminated mid-run: its sandboxes' timers died with it, so nothing
+ * else would stop them. Returns how many groups it found.
+ */
+export function killThreadSandboxes(thread: number): number {
+  let ms: Mount[];
+  let own: ReturnType<typeof ownGroups>;
+  try {
+    ms = mounts();
+    own = ownGroups();
+  } catch {
+    return 0;
+  }
+  const bases: string[] = [];
+  for (const m of ms) {
+    if (m.fstype === "cgroup2" && own.v2 !== undefined) bases.push(join(m.path, own.v2, `rlxf-${process.pid}`));
+    if (m.fstype === "cgroup") for (const c of ["memory", "pids"]) if (m.superOptions.includes(c) && own.v1.has(c)) bases.push(join(m.path, own.v1.get(c)!, `rlxf-${process.pid}`));
+  }
+  const prefix = `s${thread}-`;
+  const dirs: string[] = [];
+  for (const base of new Set(bases)) {
+    let names: string[];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (n.startsWith(prefix) && GROUP.test(n)) dirs.push(join(base, n));
+  }
+  for (const dir of dirs) {
+    if (existsSync(join(dir, "cgroup.kill"))) {
+      try {
+        writeFileSync(join(dir, "cgroup.kill"), "1");
+      } catch {
+        /* gone */
+      }
+    }
+    for (const pid of pidsOf(join(dir, "cgroup.procs"))) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  // The groups empty once their processes are reaped: try a few times, then leave them to the next sweep.
+  let left = dirs;
+  let tries = 0;
+  const removeEmpty = () => {
+    left = left.filter((d) => {
+      try {
+        rmdirSync(d);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code !== "ENOENT";
+      }
+    });
+    if (left.length && ++tries < 20) setTimeout(removeEmpty, 100).unref();
+  };
+  if (dirs.length) removeEmpty();
+  return dirs.length;
 }

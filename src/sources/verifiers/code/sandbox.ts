@@ -35,8 +35,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statfsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
+import { MessageChannel, type MessagePort, threadId } from "node:worker_threads";
 import { RlxfError, ValidationError } from "../../../errors.js";
-import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups } from "./cgroup.js";
+import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups, killThreadSandboxes } from "./cgroup.js";
 import { seccompFilter } from "./seccomp.js";
 
 export type Language = "python" | "javascript";
@@ -426,6 +427,113 @@ export function sandboxLoad(): { running: number; waiting: number; maxConcurrent
   return { running, waiting: waiting.length, maxConcurrent: sandboxConfig().maxConcurrent };
 }
 
+// ------------------------------------------------- threads share the slots ---
+
+type SlotRequest = { type: "acquire" | "cancel" | "release"; id: number; thread?: number };
+type SlotAnswer = { type: "granted" | "refused"; id: number; error?: string };
+
+/** In a worker thread that shares its parent's slots: the port to ask on. */
+let parentSlots: { port: MessagePort; next: number; waiting: Map<number, { resolve: () => void; reject: (e: Error) => void }> } | undefined;
+
+/**
+ * What a worker thread needs to run sandboxes as this thread does: the ceilings in force, and a port through
+ * which its sandboxes take slots of this thread's `maxConcurrent` (so a server's threads together run at most
+ * that many). Transfer `port` to the thread (`transferList`) and call `useSharedSandboxSlots` there. Slots a
+ * thread holds when it stops, even terminated, are given back, and the sandboxes it still ran are killed (a
+ * terminated thread's own timers cannot stop them).
+ */
+export function shareSandboxSlots(): { config: SandboxConfig; port: MessagePort } {
+  const { port1, port2 } = new MessageChannel();
+  const held = new Map<number, () => void>();
+  const pending = new Map<number, AbortController>();
+  let thread: number | undefined;
+  port1.on("message", (m: SlotRequest) => {
+    if (m.thread !== undefined) thread = m.thread;
+    if (m.type === "acquire") {
+      const ctl = new AbortController();
+      pending.set(m.id, ctl);
+      acquire(ctl.signal).then(
+        (release) => {
+          pending.delete(m.id);
+          held.set(m.id, release);
+          port1.postMessage({ type: "granted", id: m.id } satisfies SlotAnswer);
+        },
+        (e: unknown) => {
+          pending.delete(m.id);
+          if (!ctl.signal.aborted) port1.postMessage({ type: "refused", id: m.id, error: (e as Error).message } satisfies SlotAnswer);
+        },
+      );
+    } else if (m.type === "cancel") {
+      pending.get(m.id)?.abort();
+      pending.delete(m.id);
+    }
+    if (m.type === "release" || m.type === "cancel") {
+      held.get(m.id)?.();
+      held.delete(m.id);
+    }
+  });
+  port1.on("close", () => {
+    for (const ctl of pending.values()) ctl.abort();
+    pending.clear();
+    if (held.size > 0 && thread !== undefined) killThreadSandboxes(thread);
+    for (const release of held.values()) release();
+    held.clear();
+  });
+  // The port must not keep this process alive on its own.
+  port1.unref();
+  return { config: sandboxConfig(), port: port2 };
+}
+
+/** In a worker thread: run sandboxes under `config`'s ceilings, taking slots from the thread that shared them. */
+export function useSharedSandboxSlots(shared: { config: SandboxConfig; port: MessagePort }): void {
+  configureSandbox({ ceilings: shared.config.ceilings, maxConcurrent: shared.config.maxConcurrent });
+  const slots = { port: shared.port, next: 1, waiting: new Map<number, { resolve: () => void; reject: (e: Error) => void }>() };
+  slots.port.on("message", (m: SlotAnswer) => {
+    const w = slots.waiting.get(m.id);
+    slots.waiting.delete(m.id);
+    if (!w) return;
+    if (m.type === "granted") w.resolve();
+    else w.reject(new RlxfError("sandbox_unavailable", m.error ?? "no sandbox slot"));
+  });
+  slots.port.unref();
+  parentSlots = slots;
+}
+
+/** A slot from the parent thread (see `shareSandboxSlots`). */
+function acquireShared(slots: NonNullable<typeof parentSlots>, signal?: AbortSignal): Promise<() => void> {
+  const id = slots.next++;
+  const post = (type: SlotRequest["type"]) => slots.port.postMessage({ type, id, thread: threadId } satisfies SlotRequest);
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new RlxfError("aborted", "aborted"));
+    const onAbort = () => {
+      slots.waiting.delete(id);
+      post("cancel");
+      reject(signal?.reason ?? new RlxfError("aborted", "aborted"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    slots.waiting.set(id, {
+      resolve: () => {
+        signal?.removeEventListener("abort", onAbort);
+        let done = false;
+        resolve(() => {
+          if (!done) {
+            done = true;
+            post("release");
+          }
+        });
+      },
+      reject: (e) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    });
+    slots.port.ref();
+    post("acquire");
+  }).finally(() => {
+    if (slots.waiting.size === 0) slots.port.unref();
+  }) as Promise<() => void>;
+}
+
 // ------------------------------------------------------------------ runs ---
 
 /** Host pids of the live (not zombie) processes in a pid namespace (`pid:[inode]`). */
@@ -491,7 +599,7 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
   if (!interpreter) throw new RlxfError("sandbox_unavailable", "no python3 for the sandbox: apt-get install python3 (or set RLXF_SANDBOX_PYTHON)");
   const names = Object.keys(opts.inputs);
   for (const name of names) if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new RlxfError("invalid_input", `sandbox input name ${JSON.stringify(name)}`);
-  const release = await acquire(opts.signal);
+  const release = await (parentSlots ? acquireShared(parentSlots, opts.signal) : acquire(opts.signal));
   try {
     return await runOnce(info, limits, opts, interpreter);
   } finally {
