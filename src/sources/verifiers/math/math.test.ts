@@ -160,6 +160,15 @@ describe("units, currency and percent", () => {
     ["0.75 \\, \\mathrm{N\\,m}", "\\boxed{0.75 \\, \\text{N} \\cdot \\text{m}}", true],
     ["0.75 \\, \\mathrm{N\\,m}", "\\boxed{0.75 \\, \\text{N}}", false],
     ["0.75", "\\boxed{0.75 \\, \\mathrm{N\\,m} \\cdot 2}", false],
+    // One unit however it is written; the power after a unit is part of it.
+    ["40 \\text{ cm}^2", "\\boxed{40 \\text{ square centimeters}}", true],
+    ["40 \\, \\mathrm{cm^2}", "\\boxed{40 \\text{ cm}^{2}}", true],
+    ["40 \\text{ cm}^2", "\\boxed{40 \\text{ cm}^3}", false],
+    ["1.5 \\text{ m/s}^2", "\\boxed{1.5 \\mathrm{~m} \\mathrm{~s}^{-2}}", true],
+    ["1.5 \\text{ m/s}", "\\boxed{1.5 \\mathrm{~m} \\mathrm{~s}^{-2}}", false],
+    ["8.3 \\, \\mathrm{J/mol/K}", "\\boxed{8.3 \\, \\mathrm{J\\,mol^{-1}\\,K^{-1}}}", true],
+    ["60 \\text{ km/h}", "\\boxed{60 \\text{ km per hour}}", true],
+    ["60 \\text{ km/h}", "\\boxed{60 \\text{ h/km}}", false],
   ])("%s vs %s -> %s", (gold, pred, expected) => {
     expect(eq(gold, pred)).toBe(expected);
   });

@@ -12,7 +12,7 @@ import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
 import { Meter, ratInt, ratMul, ratPowInt } from "./numbers.js";
 import { numberPhrase } from "./prose.js";
 import { repairEscapes } from "./text.js";
-import { classifyWords, GENERIC_UNITS } from "./units.js";
+import { classifyWords, GENERIC_UNITS, unitOf } from "./units.js";
 
 export type { AnswerFlags, MathValue, Node, NumLit, RelOp } from "./ast.js";
 export { NotMath } from "./lexer.js";
@@ -85,12 +85,18 @@ function classify(toks: Tok[]): { toks: Tok[]; meaningful?: string } {
       if (kind.kind === "meaningful") return { toks: out, meaningful: kind.text };
       if (kind.kind === "connective") out.push({ t: "op", v: ",", sp: true });
       else if (kind.kind === "unit") {
-        out.push({ t: "mark", v: `unit:${kind.unit}`, sp: true });
-        // A power of the unit (`\text{cm}^2`).
+        let unit = kind.unit;
+        // A power of the unit (`\text{cm}^2`, `\mathrm{~s}^{-1}`): of its last factor.
         if (isOp(toks[j], "^") && (toks[j + 1]?.t === "num" || isOp(toks[j + 1], "{"))) {
+          const from = j + 1;
           j += 2;
           if (isOp(toks[j - 1], "{")) while (j < toks.length && !isOp(toks[j - 1], "}")) j++;
+          const inner = j - from <= 5 ? toks.slice(from, j).filter((x) => !isOp(x, "{") && !isOp(x, "}")) : [];
+          const [p0, p1] = inner;
+          const power = inner.length === 1 && p0?.t === "num" ? p0.lit.digits : inner.length === 2 && isOp(p0, "-") && p1?.t === "num" ? `-${p1.lit.digits}` : undefined;
+          if (power !== undefined && /^-?\d$/.test(power) && power !== "1") unit = unitOf(`${text}^${power}`) ?? unit;
         }
+        out.push({ t: "mark", v: `unit:${unit}`, sp: true });
       } else if (kind.kind === "label") out.push({ t: "mark", v: `label:${kind.text}`, sp: true });
       i = j - 1;
       continue;
