@@ -173,6 +173,8 @@ const sixty = (power: 1 | 2): Tok => {
 
 class Parser {
   readonly match: Int32Array;
+  /** Whether the answer has an implication arrow at all (most have none: no split looks for one). */
+  readonly implies: boolean;
   constructor(
     readonly toks: Tok[],
     readonly limits: MathLimits,
@@ -180,6 +182,7 @@ class Parser {
     readonly plain: boolean,
   ) {
     this.match = new Int32Array(toks.length).fill(-1);
+    this.implies = toks.some((t) => isOp(t, "=>>"));
     const stack: number[] = [];
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i]!;
@@ -247,8 +250,8 @@ class Parser {
     if (a >= b) throw new NotMath("empty");
     // `x^2 = 4 \implies x = 2`: what the steps conclude is the answer. A statement of logic
     // (`p \implies q`, no relation in its conclusion) is no chain of steps and is not read.
-    const implied = this.split(a, b, (t) => isOp(t, "=>>"));
-    if (implied.parts.length > 1) {
+    const implied = this.implies ? this.split(a, b, (t) => isOp(t, "=>>")) : undefined;
+    if (implied && implied.parts.length > 1) {
       const [x, y] = implied.parts[implied.parts.length - 1]!;
       if (!this.hasTopRelation(x, y)) throw new NotMath("an implication whose conclusion is no relation");
       return this.value(x, y, depth + 1);
