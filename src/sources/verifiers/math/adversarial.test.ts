@@ -44,6 +44,15 @@ const HOSTILE: Record<string, string> = {
   "a chain of divisions with ±": `\\boxed{${"1/".repeat(4900)}1 \\pm 2}`,
   "a chain of equalities": `\\boxed{${"1=".repeat(4900)}1}`,
   "a product of 9,000 letters": `\\boxed{${"x".repeat(9000)}}`,
+  "degrees, minutes and seconds": fill("1^\\circ 2' 3'' "),
+  "repeating-decimal bars": fill("0.\\overline{3"),
+  "dot accents": fill("\\dot{"),
+  "a long repeat": `\\boxed{0.\\overline{${"7".repeat(5000)}}}`,
+  "a chain of implications": `\\boxed{${"x=1 \\implies ".repeat(900)}x=1}`,
+  "implications around nothing": fill("\\implies "),
+  "units times units": "5 " + fill("\\text{m} \\cdot "),
+  "unit words in a box": `\\boxed{5 ${"\\mathrm{~kg}\\,".repeat(2000)}}`,
+  "an angle list in a box": `\\boxed{${"1^\\circ 2' 3'', ".repeat(600)}1^\\circ}`,
 };
 
 describe("hostile inputs", () => {

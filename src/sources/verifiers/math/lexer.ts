@@ -44,8 +44,8 @@ const CONSTS: Record<string, "pi" | "inf" | "empty" | "dots"> = {
 const OPS: Record<string, string> = {
   le: "<=", leq: "<=", leqslant: "<=", leqq: "<=", ge: ">=", geq: ">=", geqslant: ">=", geqq: ">=", ne: "!=", neq: "!=", lt: "<", gt: ">",
   cdot: "*", times: "*", ast: "*", star: "*", cdotp: "*", div: "/", pm: "pm", mp: "mp", approx: "~=", simeq: "~=", approxeq: "~=",
-  sim: "~=", equiv: "=", in: "in", cup: "cup", cap: "cap", setminus: "setminus", to: "->", rightarrow: "->", Rightarrow: "->",
-  implies: "->", longrightarrow: "->", Longrightarrow: "->", mapsto: "->", iff: "->", Leftrightarrow: "->", langle: "(", rangle: ")",
+  sim: "~=", equiv: "=", in: "in", cup: "cup", cap: "cap", setminus: "setminus", to: "->", rightarrow: "->", Rightarrow: "=>>",
+  implies: "=>>", longrightarrow: "->", Longrightarrow: "=>>", mapsto: "->", iff: "->", Leftrightarrow: "->", langle: "(", rangle: ")",
   lbrace: "\\{", rbrace: "\\}", lvert: "|", rvert: "|", vert: "|", colon: ":", prime: "'", circ: "deg", degree: "deg", land: ",",
   wedge: ",", lor: ",", vee: ",", notin: "notin", subset: "notin", subseteq: "notin", perp: "notin", parallel: "notin",
 };
@@ -89,6 +89,14 @@ const UNICODE_RE = new RegExp(`[${Object.keys(UNICODE).join("")}]`, "g");
 
 const TWO: Record<string, string> = { "<=": "<=", ">=": ">=", "!=": "!=", "=<": "<=", "=>": ">=", "==": "=", "**": "^", "''": "''", "->": "->", ":=": "=" };
 
+/** A unit written in `\mathrm{}`: names with powers, joined by spaces, `/` or `\cdot` (`m/s^2`, `kg m^{2} s^{-2}`). */
+const UNIT_FACTORS = /^[a-zA-Zμ]+(?:\^\{?-?\d\}?)?(?:\s*(?:\/|\s|\\cdot)\s*[a-zA-Zμ]+(?:\^\{?-?\d\}?)?){0,6}$/;
+/** The repeated digits of a repeating decimal, after its decimal point or last fixed digit. */
+const REPEATING = /^\\(?:overline|bar)\s*\{\s*(\d{1,100})\s*\}|^\\dot\s*\{\s*(\d)\s*\}|^\\dot\s*(\d)/;
+/** Accents that make a letter another quantity (a time derivative, a mean or conjugate), with the mark its name gets. */
+const ACCENTS: Record<string, string> = { dot: "\u0307", ddot: "\u0308", bar: "\u0304", overline: "\u0304" };
+const isStar = (t: Tok | undefined) => t?.t === "op" && t.v === "*";
+const isPrime = (t: Tok | undefined) => t?.t === "op" && t.v === "'";
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
 const isLetter = (c: string | undefined) => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z"));
 
@@ -130,6 +138,18 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
   const push = (tok: Tok) => {
     toks.push(tok);
     sp = false;
+  };
+  /** Words in `\text{}` or `\mathrm{}`; a unit times a unit (`\text{J} \cdot \text{s}`) is one unit. */
+  const pushWord = (v: string, spaced: boolean) => {
+    const star = toks[toks.length - 1];
+    const prev = toks[toks.length - 2];
+    if (star?.t === "op" && star.v === "*" && prev?.t === "word" && prev.marked && unitOf(prev.v) !== undefined && unitOf(v) !== undefined) {
+      toks.pop();
+      prev.v = `${prev.v} ${v}`;
+      sp = false;
+      return;
+    }
+    push({ t: "word", v, sp: spaced, marked: true });
   };
   const prevValue = () => {
     for (let k = toks.length - 1; k >= 0; k--) {
@@ -181,6 +201,21 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         while (isDigit(s[k])) k++;
         frac = s.slice(j + 3, k);
         j = k;
+      }
+      // A repeating decimal: 0.\overline{3} is 1/3, 0.1\overline{6} and 0.1\dot{6} are 1/6.
+      const rep = (frac || s[j] === ".") && s[j + (frac ? 0 : 1)] === "\\" ? REPEATING.exec(s.slice(j + (frac ? 0 : 1), j + 120)) : null;
+      if (rep) {
+        const digits = rep[1] ?? rep[2] ?? rep[3]!;
+        const all = BigInt(int + frac + digits);
+        const head = BigInt(int + frac);
+        const den = 10n ** BigInt(frac.length) * (10n ** BigInt(digits.length) - 1n);
+        push({ t: "op", v: "(", sp });
+        push({ t: "num", lit: numLit((all - head).toString(), "", 0, m), sp: false });
+        push({ t: "op", v: "/", sp: false });
+        push({ t: "num", lit: numLit(den.toString(), "", 0, m), sp: false });
+        push({ t: "op", v: ")", sp: false });
+        i = j + (frac ? 0 : 1) + rep[0].length;
+        continue;
       }
       let exp10 = 0;
       const sci = /^[eE]([-+]?\d{1,6})/.exec(s.slice(j, j + 9));
@@ -308,7 +343,7 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         const end = groupEnd(i);
         if (end < 0) throw new NotMath(`\\${name} without an argument`);
         const content = s.slice(s.indexOf("{", i) + 1, end - 1);
-        push({ t: "word", v: content, sp, marked: true });
+        pushWord(content, sp);
         i = end;
       } else if (name === "mathrm") {
         const end = groupEnd(i);
@@ -318,8 +353,8 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         if (bare === "") {
           sp = true;
           i = end;
-        } else if (/^[a-zA-Zμ]+(?:\s*\/\s*[a-zA-Z]+)*(?:\^\{?-?\d\}?)?$/.test(bare) && (/^\s*(?:~|\\[,;: ])/.test(content) || ((sp || bareUnit(bare) !== undefined) && unitOf(bare) !== undefined)) && prevValue()) {
-          push({ t: "word", v: bare, sp: true, marked: true });
+        } else if (UNIT_FACTORS.test(bare) && (/^\s*(?:~|\\[,;: ])/.test(content) || ((sp || bareUnit(bare) !== undefined) && unitOf(bare) !== undefined)) && (prevValue() || toks[toks.length - 1]?.t === "word" || (isStar(toks[toks.length - 1]) && toks[toks.length - 2]?.t === "word"))) {
+          pushWord(bare, true);
           i = end;
         }
         // Otherwise the braces are read as a group: \mathrm{e} is e, \mathrm{gb} is g b.
@@ -330,7 +365,15 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
         else throw new NotMath(`\\mathbb{${inner}}`);
         i = end;
       } else if (WRAPPERS.has(name)) {
-        // The argument that follows is read as a group.
+        // The argument that follows is read as a group, except a single letter under an accent
+        // that changes what it names: \dot{x} (a derivative) and \bar{z} (a conjugate or mean) are not x and z.
+        const accented = ACCENTS[name] !== undefined ? /^\s*(?:\{\s*(?:([a-zA-Z])|\\([a-zA-Z]+))\s*\}|([a-zA-Z])(?![a-zA-Z])|\\([a-zA-Z]+))/.exec(s.slice(i, i + 30)) : null;
+        const greek = accented?.[2] ?? accented?.[4];
+        const letter = accented && (accented[1] ?? accented[3] ?? (GREEK.has(greek!) ? greek : undefined));
+        if (letter) {
+          push({ t: "id", v: letter + ACCENTS[name]!, sp });
+          i += accented[0].length;
+        }
       } else if (name === "begin" || name === "end") {
         const env = /^\s*\{([a-zA-Z*]+)\}/.exec(s.slice(i, i + 40));
         if (!env) throw new NotMath(`\\${name} without an environment`);
@@ -369,6 +412,12 @@ export function lex(input: string, plain: boolean, m: Meter): Tok[] {
       if (c === "(" || c === "[" || c === "{") depth++;
       else if (c === ")" || c === "]" || c === "}") depth--;
       push({ t: "op", v: c, sp });
+      i++;
+      continue;
+    }
+    // Seconds of arc written with a double quote (`45'30"`).
+    if (c === '"' && toks[toks.length - 1]?.t === "num" && isPrime(toks[toks.length - 2])) {
+      push({ t: "op", v: "''", sp });
       i++;
       continue;
     }

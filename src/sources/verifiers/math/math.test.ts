@@ -152,6 +152,23 @@ describe("units, currency and percent", () => {
     ["25\\%", "\\boxed{25}", true],
     ["0.25", "\\boxed{25}", false],
     ["\\frac{1}{8}", "\\boxed{12.5\\%}", true],
+    // Compound units: factors with powers, joined by spaces, thin spaces or \cdot.
+    ["4.2 \\times 10^{3}", "\\boxed{4.2 \\times 10^{3}\\,\\mathrm{kg\\,m^{-3}}}", true],
+    ["4.2 \\times 10^{3}", "\\boxed{4.2 \\times 10^{3} \\mathrm{~kg} \\mathrm{~m}^{-3}}", true],
+    ["0.75", "\\boxed{0.75\\ \\mathrm{N\\ m}}", true],
+    ["0.75", "\\boxed{0.75 \\, \\text{N} \\cdot \\text{m}}", true],
+    ["0.75 \\, \\mathrm{N\\,m}", "\\boxed{0.75 \\, \\text{N} \\cdot \\text{m}}", true],
+    ["0.75 \\, \\mathrm{N\\,m}", "\\boxed{0.75 \\, \\text{N}}", false],
+    ["0.75", "\\boxed{0.75 \\, \\mathrm{N\\,m} \\cdot 2}", false],
+    // One unit however it is written; the power after a unit is part of it.
+    ["40 \\text{ cm}^2", "\\boxed{40 \\text{ square centimeters}}", true],
+    ["40 \\, \\mathrm{cm^2}", "\\boxed{40 \\text{ cm}^{2}}", true],
+    ["40 \\text{ cm}^2", "\\boxed{40 \\text{ cm}^3}", false],
+    ["1.5 \\text{ m/s}^2", "\\boxed{1.5 \\mathrm{~m} \\mathrm{~s}^{-2}}", true],
+    ["1.5 \\text{ m/s}", "\\boxed{1.5 \\mathrm{~m} \\mathrm{~s}^{-2}}", false],
+    ["8.3 \\, \\mathrm{J/mol/K}", "\\boxed{8.3 \\, \\mathrm{J\\,mol^{-1}\\,K^{-1}}}", true],
+    ["60 \\text{ km/h}", "\\boxed{60 \\text{ km per hour}}", true],
+    ["60 \\text{ km/h}", "\\boxed{60 \\text{ h/km}}", false],
   ])("%s vs %s -> %s", (gold, pred, expected) => {
     expect(eq(gold, pred)).toBe(expected);
   });
@@ -160,6 +177,93 @@ describe("units, currency and percent", () => {
     const r = mathEquivalent("5 \\text{ m}", "\\boxed{5 \\text{ cm}}");
     expect(r.explanation).toMatchObject({ verdict: "not equivalent", rule: "units" });
     expect(r.reason).toContain("m vs cm");
+  });
+});
+
+describe("angles in degrees, minutes and seconds", () => {
+  it.each<[string, string, boolean]>([
+    ["28.5^\\circ", "\\boxed{28^\\circ 30'}", true],
+    ["28.5^\\circ", "28^\\circ 30' 0''", true],
+    ["28^\\circ 30'", "28.5", true],
+    ["28^\\circ 30'", "28^\\circ 31'", false],
+    ["12^\\circ 15' 36''", "12.26^\\circ", true],
+    ["12^\\circ 15' 36\"", "12^{\\circ} 15^{\\prime} 36^{\\prime\\prime}", true],
+    ["12°15′36″", "12^\\circ 15' 36''", true],
+    ["12^\\circ 15' 36''", "12^\\circ 15' 37''", false],
+    ["-40.25^\\circ", "-40^\\circ 15'", true],
+    ["\\frac{\\pi}{6}", "30^\\circ 0'", true],
+    ["\\theta = 7^\\circ 6'", "7.1^\\circ", true],
+    // A prime after a name is still a derivative, not minutes.
+    ["f'(x)", "f'(x)", true],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
+describe("repeating decimals", () => {
+  it.each<[string, string, boolean]>([
+    ["\\frac{2}{3}", "0.\\overline{6}", true],
+    ["0.\\overline{6}", "\\frac{2}{3}", true],
+    ["\\frac{5}{12}", "0.41\\overline{6}", true],
+    ["\\frac{5}{12}", "0.41\\dot{6}", true],
+    ["\\frac{1}{11}", "0.\\overline{09}", true],
+    ["\\frac{1}{11}", "0.\\overline{9}", false],
+    ["\\frac{7}{3}", "2.\\bar{3}", true],
+    ["-\\frac{2}{9}", "-0.\\overline{2}", true],
+    // A written rounding of a repeating decimal is a rounding like any other.
+    ["0.\\overline{6}", "0.667", true],
+    ["0.\\overline{6}", "0.6", false],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
+describe("accents that name another quantity", () => {
+  it.each<[string, string, boolean]>([
+    // A dot is a time derivative, a bar a conjugate or a mean: not the letter itself.
+    ["v_0 t + \\dot{v}_0 t^2/2", "v_0 t + v_0 t^2/2", false],
+    ["v_0 t + \\dot{v}_0 t^2/2", "v_0 t + \\frac{1}{2}\\dot{v}_0 t^2", true],
+    ["\\ddot{y}", "\\dot{y}", false],
+    ["\\dot{\\theta}^2", "\\dot\\theta \\cdot \\dot{\\theta}", true],
+    ["w \\bar{w}", "\\overline{w} w", true],
+    ["\\bar{q}", "q", false],
+    // Styling still names the same letter.
+    ["\\vec{u} + 2", "u + 2", true],
+    ["\\mathbf{b}", "b", true],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
+describe("functions of a fraction or a root without parentheses", () => {
+  it.each<[string, string, boolean]>([
+    ["\\frac{\\sqrt{2}}{2}", "\\cos\\frac{\\pi}{4}", true],
+    ["\\frac{\\sqrt{2}}{2}", "\\cos \\frac{\\pi}{3}", false],
+    ["\\frac{\\pi}{3}", "\\arccos\\frac12", true],
+    ["\\frac{1}{3}\\ln 5", "\\ln\\sqrt[3]{5}", true],
+    ["-2", "\\log_3 \\frac{1}{9}", true],
+    // Another function ends the argument.
+    ["\\frac{1}{4}", "\\sin\\frac{\\pi}{6} \\cos\\frac{\\pi}{3}", true],
+    ["\\frac{1}{4}", "\\sin\\frac{\\pi}{6} \\cos\\frac{\\pi}{6}", false],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
+  });
+});
+
+describe("implications", () => {
+  it.each<[string, string, boolean]>([
+    // What the steps conclude is the answer; a premise is not.
+    ["7", "\\boxed{3y = 21 \\implies y = 7}", true],
+    ["7", "$y^2 = 49 \\Rightarrow y = 7$", true],
+    ["21", "\\boxed{3y = 21 \\implies y = 7}", false],
+    ["\\pm 5", "\\boxed{t^2 = 25 \\Longrightarrow t = \\pm 5}", true],
+    ["-1", "\\boxed{a + 1 = 0 ⇒ a = -1}", true],
+    // A statement of logic is not a chain of steps: its conclusion alone is not the answer.
+    ["q", "\\boxed{p \\implies q}", false],
+    // An arrow that is no implication (a limit, a map) is read as before.
+    ["0", "\\boxed{x \\to 0}", false],
+  ])("%s vs %s → %s", (gold, pred, expected) => {
+    expect(eq(gold, pred)).toBe(expected);
   });
 });
 

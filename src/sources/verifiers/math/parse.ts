@@ -12,7 +12,7 @@ import { LimitReached, MATH_LIMITS, type MathLimits } from "./limits.js";
 import { Meter, ratInt, ratMul, ratPowInt } from "./numbers.js";
 import { numberPhrase } from "./prose.js";
 import { repairEscapes } from "./text.js";
-import { classifyWords, GENERIC_UNITS } from "./units.js";
+import { classifyWords, GENERIC_UNITS, unitOf } from "./units.js";
 
 export type { AnswerFlags, MathValue, Node, NumLit, RelOp } from "./ast.js";
 export { NotMath } from "./lexer.js";
@@ -85,28 +85,44 @@ function classify(toks: Tok[]): { toks: Tok[]; meaningful?: string } {
       if (kind.kind === "meaningful") return { toks: out, meaningful: kind.text };
       if (kind.kind === "connective") out.push({ t: "op", v: ",", sp: true });
       else if (kind.kind === "unit") {
-        out.push({ t: "mark", v: `unit:${kind.unit}`, sp: true });
-        // A power of the unit (`\text{cm}^2`).
+        let unit = kind.unit;
+        // A power of the unit (`\text{cm}^2`, `\mathrm{~s}^{-1}`): of its last factor.
         if (isOp(toks[j], "^") && (toks[j + 1]?.t === "num" || isOp(toks[j + 1], "{"))) {
+          const from = j + 1;
           j += 2;
           if (isOp(toks[j - 1], "{")) while (j < toks.length && !isOp(toks[j - 1], "}")) j++;
+          const inner = j - from <= 5 ? toks.slice(from, j).filter((x) => !isOp(x, "{") && !isOp(x, "}")) : [];
+          const [p0, p1] = inner;
+          const power = inner.length === 1 && p0?.t === "num" ? p0.lit.digits : inner.length === 2 && isOp(p0, "-") && p1?.t === "num" ? `-${p1.lit.digits}` : undefined;
+          if (power !== undefined && /^-?\d$/.test(power) && power !== "1") unit = unitOf(`${text}^${power}`) ?? unit;
         }
+        out.push({ t: "mark", v: `unit:${unit}`, sp: true });
       } else if (kind.kind === "label") out.push({ t: "mark", v: `label:${kind.text}`, sp: true });
       i = j - 1;
       continue;
     }
-    if (t.t === "op" && t.v === "deg") {
+    const degEnd =
+      t.t === "op" && t.v === "deg"
+        ? i
+        : isOp(t, "^") && isOp(toks[i + 1], "deg")
+          ? i + 1
+          : isOp(t, "^") && isOp(toks[i + 1], "{") && isOp(toks[i + 2], "deg") && isOp(toks[i + 3], "}")
+            ? i + 3
+            : -1;
+    if (degEnd >= 0) {
+      i = degEnd;
+      const d = out[out.length - 1];
+      const ms = d?.t === "num" ? minutesSeconds(toks, i + 1) : undefined;
+      if (ms) {
+        // 63°45'30'' is 63 + 45/60 + 30/3600 degrees.
+        out.push({ t: "op", v: "+", sp: false }, ms.m, { t: "op", v: "/", sp: false }, sixty(1));
+        if (ms.s) out.push({ t: "op", v: "+", sp: false }, ms.s, { t: "op", v: "/", sp: false }, sixty(2));
+        out.splice(out.length - (ms.s ? 8 : 4) - 1, 0, { t: "op", v: "(", sp: d!.sp });
+        out.push({ t: "mark", v: "degrees", sp: t.sp }, { t: "op", v: ")", sp: false });
+        i = ms.next - 1;
+        continue;
+      }
       out.push({ t: "mark", v: "degrees", sp: t.sp });
-      continue;
-    }
-    if (t.t === "op" && t.v === "^" && isOp(toks[i + 1], "deg")) {
-      out.push({ t: "mark", v: "degrees", sp: t.sp });
-      i++;
-      continue;
-    }
-    if (t.t === "op" && t.v === "^" && isOp(toks[i + 1], "{") && isOp(toks[i + 2], "deg") && isOp(toks[i + 3], "}")) {
-      out.push({ t: "mark", v: "degrees", sp: t.sp });
-      i += 3;
       continue;
     }
     if (t.t === "op" && t.v === "%") {
@@ -122,10 +138,43 @@ function classify(toks: Tok[]): { toks: Tok[]; meaningful?: string } {
   return { toks: out };
 }
 
+/** `'` (or `^{\prime}`) and `''` after a number: how many primes, and where the tokens after them start. */
+function primesAt(toks: Tok[], j: number): { n: number; next: number } | undefined {
+  let k = j;
+  const braced = isOp(toks[k], "^") && isOp(toks[k + 1], "{");
+  if (isOp(toks[k], "^")) k += braced ? 2 : 1;
+  let n = 0;
+  while (n < 3 && (isOp(toks[k], "'") || isOp(toks[k], "''"))) n += opv(toks[k++]!).length;
+  if (n === 0 || n > 2) return undefined;
+  if (braced) {
+    if (!isOp(toks[k], "}")) return undefined;
+    k++;
+  }
+  return { n, next: k };
+}
+
+/** Minutes (and seconds) of arc after a number of degrees: `45'` or `45' 30''`. */
+function minutesSeconds(toks: Tok[], j: number): { m: Tok; s?: Tok; next: number } | undefined {
+  const m = toks[j];
+  const pm = m?.t === "num" ? primesAt(toks, j + 1) : undefined;
+  if (!pm || pm.n !== 1) return undefined;
+  const s = toks[pm.next];
+  const ps = s?.t === "num" ? primesAt(toks, pm.next + 1) : undefined;
+  if (ps && ps.n === 2) return { m: m!, s: s!, next: ps.next };
+  return { m: m!, next: pm.next };
+}
+
+const sixty = (power: 1 | 2): Tok => {
+  const v = power === 1 ? 60n : 3600n;
+  return { t: "num", lit: { digits: String(v), decimals: 0, exp10: 0, q: ratInt(v) }, sp: false };
+};
+
 // ------------------------------------------------------------------ parser ---
 
 class Parser {
   readonly match: Int32Array;
+  /** Whether the answer has an implication arrow at all (most have none: no split looks for one). */
+  readonly implies: boolean;
   constructor(
     readonly toks: Tok[],
     readonly limits: MathLimits,
@@ -133,6 +182,7 @@ class Parser {
     readonly plain: boolean,
   ) {
     this.match = new Int32Array(toks.length).fill(-1);
+    this.implies = toks.some((t) => isOp(t, "=>>"));
     const stack: number[] = [];
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i]!;
@@ -198,6 +248,14 @@ class Parser {
     if (depth > this.limits.maxDepth) throw new LimitReached("maxDepth", `the answer is nested deeper than ${this.limits.maxDepth} levels`);
     const [a, b] = this.trim(lo, hi);
     if (a >= b) throw new NotMath("empty");
+    // `x^2 = 4 \implies x = 2`: what the steps conclude is the answer. A statement of logic
+    // (`p \implies q`, no relation in its conclusion) is no chain of steps and is not read.
+    const implied = this.implies ? this.split(a, b, (t) => isOp(t, "=>>")) : undefined;
+    if (implied && implied.parts.length > 1) {
+      const [x, y] = implied.parts[implied.parts.length - 1]!;
+      if (!this.hasTopRelation(x, y)) throw new NotMath("an implication whose conclusion is no relation");
+      return this.value(x, y, depth + 1);
+    }
     // Grouping braces or parentheses around everything, with no top-level comma inside.
     const first = this.toks[a]!;
     if ((isOp(first, "{") || isOp(first, "(")) && this.match[a] === b - 1) {
@@ -844,6 +902,10 @@ class ExprParser {
       x = this.parsePrimary();
     } else {
       const atoms: Node[] = [];
+      // `\sin \frac{\pi}{6}`, `\ln \sqrt{x}`: a fraction or root right after the name is its argument;
+      // another function ends the argument (`\sin x \cos x`).
+      const t0 = this.peek();
+      if (t0?.t === "fn" && (t0.v === "frac" || t0.v === "sqrt")) atoms.push(this.parsePostfix());
       for (let t = this.peek(); t && this.startsOperand(t) && t.t !== "fn"; t = this.peek()) atoms.push(this.parsePostfix());
       if (atoms.length === 0) throw new NotMath(`\\${name} without an argument`);
       x = atoms.length === 1 ? atoms[0]! : { k: "mul", factors: atoms };

@@ -8,7 +8,8 @@
  * `-10,-8,-6` to it), misses scientific notation (`1.07\times10^{16}` is not `1.07e16`), accepts
  * numbers within 1e-4 or a factor of 100 of the gold, and labels some answers by a first line
  * it took for the answer; some gold answers lost their letters (`\frac{}{3b}`). So agreement has
- * a ceiling below 1 for a verifier that is right; what is asserted is the level it reaches.
+ * a ceiling below 1 for a verifier that is right (about 95.7% here); what is asserted is the level it
+ * reaches. docs/math-agreement.md lists every disagreement and why.
  * Data lives outside the repository (see test/support/data.ts); skipped without it.
  */
 import { readFileSync, readdirSync } from "node:fs";
@@ -59,7 +60,7 @@ describe.skipIf(!DIR)("math verifier against RealCritic's grader", () => {
     const lines = Object.entries(r.perTask).map(([task, t]) => `  ${task.padEnd(16)} ${t.agree}/${t.n} (${((100 * t.agree) / t.n).toFixed(1)}%)`);
     console.log(`RealCritic, solutions checked whole:\n${lines.join("\n")}\n  overall          ${r.agree}/${r.n} (${(100 * r.overall).toFixed(2)}%)`);
     expect(r.n).toBe(2093);
-    expect(r.overall).toBeGreaterThanOrEqual(0.95);
+    expect(r.overall).toBeGreaterThanOrEqual(0.951);
     // The verifier reads every kind of task: none falls far behind.
     for (const t of Object.values(r.perTask)) expect(t.agree / t.n).toBeGreaterThanOrEqual(0.86);
   });
@@ -67,6 +68,6 @@ describe.skipIf(!DIR)("math verifier against RealCritic's grader", () => {
   it("agrees with the labels on RealCritic's own extracted answers too", () => {
     const r = agreement("pred");
     console.log(`RealCritic, extracted answers: ${r.agree}/${r.n} (${(100 * r.overall).toFixed(2)}%)`);
-    expect(r.overall).toBeGreaterThanOrEqual(0.965);
+    expect(r.overall).toBeGreaterThanOrEqual(0.967);
   });
 });

@@ -100,6 +100,7 @@ const unitCache = new Map<string, string | undefined>();
 
 function readUnit(text: string): string | undefined {
   let t = text
+    .replace(/\^\s*\{\s*(-?\d)\s*\}/g, "^$1")
     .replace(/\\(?:mathrm|text|mbox|textrm)\s*\{([^{}]*)\}/g, "$1")
     .replace(/\\(?:cdot|,|;|:|!|quad)/g, " ")
     .replace(/[~{}]/g, " ")
@@ -112,22 +113,25 @@ function readUnit(text: string): string | undefined {
     t = t.slice(sq[0].length);
   }
   const parts = t.split(/\s*\/\s*|\s+per\s+/);
-  const out: string[] = [];
-  for (const part of parts) {
+  // One canonical spelling however it is written: `m/s`, `m s^{-1}` and `m \cdot s^{-1}` are m/s.
+  const exps = new Map<string, number>();
+  for (const [k, part] of parts.entries()) {
     const words = part.split(/\s+/).filter((w) => w !== "");
     if (words.length === 0) return undefined;
-    const names: string[] = [];
     for (const w of words) {
       const m = /^([A-Za-zμΩ$€£¢°]+)\.?(?:\^\s*\(?(-?\d)\)?|([²³]))?$/.exec(w);
       if (!m) return undefined;
       const name = UNIT_NAMES[m[1]!] ?? UNIT_NAMES[m[1]!.toLowerCase()];
       if (name === undefined) return undefined;
-      const p = m[2] ?? (m[3] === "²" ? "2" : m[3] === "³" ? "3" : undefined);
-      names.push(p !== undefined && p !== "1" ? `${name}^${p}` : name);
+      const p = Number(m[2] ?? (m[3] === "²" ? "2" : m[3] === "³" ? "3" : "1"));
+      exps.set(name, (exps.get(name) ?? 0) + (k === 0 ? p : -p));
     }
-    out.push(names.join("*"));
   }
-  return out.join("/") + power;
+  const factor = (name: string, e: number) => (e === 1 ? name : `${name}^${e}`);
+  const up = [...exps].filter(([, e]) => e > 0).map(([n, e]) => factor(n, e));
+  const down = [...exps].filter(([, e]) => e < 0).map(([n, e]) => factor(n, -e));
+  if (up.length === 0 && down.length === 0) return undefined;
+  return `${up.join("*") || "1"}${down.length ? `/${down.join("*")}` : ""}${power}`;
 }
 
 /** Words that join several answers. */
