@@ -22,6 +22,9 @@ export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
 export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
 export { DURABILITIES } from "./types.js";
+export { EVALUATION_STATES } from "./rules.js";
+export type { ClaimedEvaluation, CompleteOutcome, EvaluationState, RuleCounts, RuleFilter, RuleInput, RulePatch, RuleRecord, RuleStore } from "./rules.js";
+export { MAX_PAIR_PARTNERS, matchesFilter, sampledIn } from "./rule-match.js";
 export { JOB_STATES, MAX_RESULT_BYTES, backoffMs, isFinalState } from "./jobs.js";
 export type { CreateJobInput, EngineHook, FinishInput, JobAttemptError, JobFilter, JobProgress, JobRecord, JobState, JobStore, JobUnitFailure, RateLimitStore, ReapedTask, StartOutcome, TaskPhase, TaskRow, TxSql, UnitCommit } from "./jobs.js";
 export type {

@@ -44,6 +44,7 @@ import { type LoopRunStore, type MemoryStore, loopRunStore, memoryStore } from "
 import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
 import { type JobStore, type RateLimitStore, jobStore, rateLimitStore } from "./jobs.js";
+import { type RuleStore, ruleStore } from "./rules.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import {
   DURABILITIES,
@@ -347,6 +348,7 @@ class SqlStore implements Store {
   readonly queues: QueueStore;
   readonly jobs: JobStore;
   readonly rateLimits: RateLimitStore;
+  readonly rules: RuleStore;
 
   readonly #reader: Kysely<Database> | undefined;
   /** The SQLite file, when there is one (snapshots open their own connection on it). */
@@ -385,6 +387,7 @@ class SqlStore implements Store {
     this.queues = queueStore(engine, read, inTransaction);
     this.jobs = jobStore(engine, live, inTransaction);
     this.rateLimits = rateLimitStore(engine, live, inTransaction);
+    this.rules = ruleStore(engine, live, inTransaction);
   }
 
   get #live(): Kysely<Database> {

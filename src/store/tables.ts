@@ -11,6 +11,7 @@ import { type ColumnType, type Kysely, type Migration, type MigrationProvider, s
 import { type ConfigsTable, configsMigration } from "./configs.js";
 import { type LoopRunsTable, type LoopStepsTable, type MemoryEntriesTable, loopsMigration } from "./loops.js";
 import { type ExportJobsTable, type QueueClaimsTable, type QueueTasksTable, type QueuesTable, queuesMigration } from "./queues.js";
+import { type RuleEvaluationsTable, type RulesTable, rulesMigration } from "./rules.js";
 import { type JobErrorsTable, type JobFilesTable, type JobInputsTable, type JobTasksTable, type JobUnitsTable, type JobsTable, type RateLimitsTable, jobsMigration } from "./jobs.js";
 
 export type Engine = "sqlite" | "postgres";
@@ -127,6 +128,8 @@ export interface Database {
   job_errors: JobErrorsTable;
   job_files: JobFilesTable;
   rate_limits: RateLimitsTable;
+  rules: RulesTable;
+  rule_evaluations: RuleEvaluationsTable;
 }
 
 /** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
@@ -392,6 +395,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     "0007_loops": loopsMigration(engine),
     "0008_jobs": jobsMigration(engine),
     "0009_feedback_queue": feedbackQueue,
+    "0011_rules": rulesMigration(engine),
   };
   return { getMigrations: async () => migrations };
 }

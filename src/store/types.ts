@@ -16,6 +16,7 @@ import type { LoopRunStore, MemoryStore } from "./loops.js";
 import type { ConfigStore } from "./configs.js";
 import type { QueueStore } from "./queues.js";
 import type { JobStore, RateLimitStore } from "./jobs.js";
+import type { RuleStore } from "./rules.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -211,5 +212,7 @@ export interface Store {
   readonly jobs: JobStore;
   /** Token buckets shared by every process on this database (provider rate limits). */
   readonly rateLimits: RateLimitStore;
+  /** Rules that judge new generations as they are written, and their evaluations. */
+  readonly rules: RuleStore;
   close(): Promise<void>;
 }
