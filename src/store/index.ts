@@ -22,7 +22,7 @@ export type { ConfigStore, SaveConfigInput, StoredConfig } from "./configs.js";
 export { CLAIM_STATUSES } from "./queues.js";
 export type { Claim, ClaimStatus, ExportJob, QueueInput, QueueProgress, QueueRecord, QueueStore, QueueTask, SubmitInput, SubmitResult, TaskInput } from "./queues.js";
 export { DURABILITIES } from "./types.js";
-export { EVALUATION_STATES } from "./rules.js";
+export { EVALUATION_STATES, RULE_CLAIM_LEASE_MS, ruleFeedbackId } from "./rules.js";
 export type { ClaimedEvaluation, CompleteOutcome, EvaluationState, RuleCounts, RuleFilter, RuleInput, RulePatch, RuleRecord, RuleStore } from "./rules.js";
 export { MAX_PAIR_PARTNERS, matchesFilter, sampledIn } from "./rule-match.js";
 export { JOB_STATES, MAX_RESULT_BYTES, backoffMs, isFinalState } from "./jobs.js";

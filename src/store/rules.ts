@@ -7,7 +7,7 @@
  * and complete each in one transaction with its verdict, stored as feedback under an id derived from the rule
  * and the targets: a retried evaluation never stores a second verdict.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { type ColumnType, type Kysely, type Migration, sql } from "kysely";
 import { ValidationError } from "../errors.js";
 import { DEFAULT_PROJECT, type Feedback, Id } from "../feedback/schema.js";
@@ -195,6 +195,14 @@ export interface RuleStore {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** The verdict's id: the same rule on the same targets always gives the same id (a retry stores nothing new). */
+export function ruleFeedbackId(ruleId: string, targets: readonly string[]): string {
+  return `fb_rule_${createHash("sha256").update(JSON.stringify([ruleId, ...targets])).digest("hex").slice(0, 32)}`;
+}
+
+/** A claim older than this is presumed lost (its worker died) and is claimed again. */
+export const RULE_CLAIM_LEASE_MS = 5 * 60_000;
 const MAX_RULES_LIST = 1000;
 
 function checkId(path: string, value: unknown): asserts value is string {
