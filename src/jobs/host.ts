@@ -42,7 +42,8 @@ export class Jobs {
   #closed = false;
   #sweep: NodeJS.Timeout | undefined;
   #kicking: Promise<number> | undefined;
-  #kickAgain = false;
+  /** Projects a rules sweep is asked to look at ("all": every project). */
+  #wanted: Set<string> | "all" = new Set();
   readonly #log: (line: string) => void;
 
   constructor(store: Store, opts: JobsOptions = {}) {
@@ -68,29 +69,31 @@ export class Jobs {
 
   /**
    * Submit a `rules` job for each project (or for `project`) whose rules have evaluations to run now and that has
-   * no `rules` job queued or running. Returns how many jobs were submitted. Calls made while one runs fold into
-   * one more pass after it.
+   * no `rules` job queued or running. Returns how many jobs were submitted. Calls made while a sweep runs are
+   * folded into one more pass after it (and answer with that sweep's count).
    */
   kickRules(project?: string): Promise<number> {
     if (this.#closed) return Promise.resolve(0);
-    if (this.#kicking) {
-      this.#kickAgain = true;
-      return this.#kicking;
-    }
+    if (project === undefined || this.#wanted === "all") this.#wanted = "all";
+    else this.#wanted.add(project);
+    if (this.#kicking) return this.#kicking;
     const pass = async (): Promise<number> => {
       let submitted = 0;
-      do {
-        this.#kickAgain = false;
-        const backlog = await this.store.rules.backlog({ leaseMs: RULE_CLAIM_LEASE_MS });
-        for (const p of backlog.keys()) {
-          if (this.#closed) return submitted;
-          if (project !== undefined && p !== project && !this.#kickAgain) continue;
-          const active = await Promise.all((["queued", "running"] as const).map((state) => this.store.jobs.list({ project: p, kind: "rules", state, limit: 1 })));
-          if (active.some((page) => page.jobs.length > 0)) continue;
-          await this.submit({ kind: "rules", input: {}, project: p, createdBy: "rules", origin: "cli" });
-          submitted++;
+      while (!this.#closed && (this.#wanted === "all" || this.#wanted.size > 0)) {
+        const wanted = this.#wanted;
+        this.#wanted = new Set();
+        const scopes = wanted === "all" ? [undefined] : [...wanted];
+        for (const scope of scopes) {
+          const backlog = await this.store.rules.backlog({ leaseMs: RULE_CLAIM_LEASE_MS, ...(scope !== undefined ? { project: scope } : {}) });
+          for (const p of backlog.keys()) {
+            if (this.#closed) return submitted;
+            const active = await Promise.all((["queued", "running"] as const).map((state) => this.store.jobs.list({ project: p, kind: "rules", state, limit: 1 })));
+            if (active.some((page) => page.jobs.length > 0)) continue;
+            await this.submit({ kind: "rules", input: {}, project: p, createdBy: "rules", origin: "cli" });
+            submitted++;
+          }
         }
-      } while (this.#kickAgain && !this.#closed);
+      }
       return submitted;
     };
     this.#kicking = pass()

@@ -22,6 +22,7 @@ import { dashboardRoutes } from "./dashboards.js";
 import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
 import { criticRoutes } from "./critics.js";
+import { ruleRoutes } from "./rules.js";
 import { serveStatic } from "./static.js";
 import { type Limits, MemoryRateLimiter, type RateLimiter, resolveLimits, spend } from "./limits.js";
 
@@ -135,6 +136,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   resultRoutes(app, settings);
   criticRoutes(app, settings);
   jobRoutes(app, settings);
+  ruleRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();

@@ -191,7 +191,7 @@ export interface RuleStore {
    */
   complete(ev: ClaimedEvaluation, outcome: CompleteOutcome, opts?: { maxAttempts?: number }): Promise<"stored" | "existing" | "failed" | "retry" | "gone">;
   /** Per project, evaluations a worker could claim now (enabled rules with room in their hour). */
-  backlog(opts: { leaseMs: number; now?: number }): Promise<Map<string, number>>;
+  backlog(opts: { leaseMs: number; now?: number; project?: string }): Promise<Map<string, number>>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -469,6 +469,7 @@ export function ruleStore(engine: Engine, db: () => Kysely<Database>, inTransact
         .innerJoin("rules", (j) => j.onRef("rules.project", "=", "rule_evaluations.project").onRef("rules.id", "=", "rule_evaluations.rule_id"))
         .select((eb) => ["rules.project", "rules.id", "rules.body", eb.fn.countAll<number | string>().as("n")])
         .where("rules.enabled", "=", 1)
+        .$if(opts.project !== undefined, (q) => q.where("rule_evaluations.project", "=", opts.project!))
         .where((eb) => eb.or([eb("rule_evaluations.state", "=", "pending"), eb.and([eb("rule_evaluations.state", "=", "running"), eb("rule_evaluations.claimed_at", "<", t - opts.leaseMs)])]))
         .groupBy(["rules.project", "rules.id", "rules.body"])
         .execute();
