@@ -53,7 +53,7 @@ function ceilingOf(c: RuleCeilings): number {
 
 function checkMax(n: number | undefined, c: RuleCeilings): void {
   const max = ceilingOf(c);
-  if (n !== undefined && n > max) throw new ValidationError([{ path: "maxPerHour", message: `must be at most ${max} (the server's ceiling)` }], undefined, "rule");
+  if (n !== undefined && n > max) throw new ValidationError([{ path: "maxPerHour", message: `must be at most ${max} (the server's ceiling ruleMaxPerHour)` }], undefined, "rule");
 }
 
 /** Create a rule from an API body (already parsed by `CreateRuleBody`). */
