@@ -63,7 +63,8 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
   };
 
   app.post("/v1/jobs", async (c) => {
-    const key = c.get("key");
+    // Keys that may submit no kind at all are refused before their body is read.
+    const key = requireRole(c, "jobs.submit");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitJobBody);
     const kind = jobKindInfo(b.kind);
     requireRole(c, kind.roles, `submit ${b.kind} jobs`);
