@@ -190,6 +190,8 @@ export interface RuleStore {
    * evaluation marked done, or its failure kept. `existing`: it was finished already (nothing written).
    */
   complete(ev: ClaimedEvaluation, outcome: CompleteOutcome, opts?: { maxAttempts?: number }): Promise<"stored" | "existing" | "failed" | "retry" | "gone">;
+  /** Hand back the running evaluations `worker` claimed (an earlier attempt of the same job died): pending again. */
+  release(worker: string): Promise<number>;
   /** Per project, evaluations a worker could claim now (enabled rules with room in their hour). */
   backlog(opts: { leaseMs: number; now?: number; project?: string }): Promise<Map<string, number>>;
 }
@@ -458,6 +460,13 @@ export function ruleStore(engine: Engine, db: () => Kysely<Database>, inTransact
         }
         await upd({ state: "failed", error: outcome.error.slice(0, 2000), finished_at: t, claimed_by: null });
         return "failed";
+      });
+    },
+
+    async release(worker) {
+      return inTransaction(async (d) => {
+        const r = await d.updateTable("rule_evaluations").set({ state: "pending", claimed_by: null, claimed_at: null }).where("claimed_by", "=", worker).where("state", "=", "running").executeTakeFirst();
+        return Number(r.numUpdatedRows);
       });
     },
 

@@ -106,9 +106,13 @@ async function runWhole(ctx: TaskContext<RulesInput>): Promise<unknown> {
   };
   const tally = { evaluated: 0, failed: 0, retried: 0, existing: 0, gone: 0 };
   let n = 0;
+  const worker = `job:${job.id}`;
+  // One attempt of a task runs at a time: claims this job still holds are an earlier attempt's, which died.
+  const released = await store.rules.release(worker);
+  if (released) ctx.log(`${released} evaluation(s) an earlier attempt had claimed are run again`);
   try {
     while (n < input.maxEvaluations && !ctx.signal.aborted) {
-      const claimed = await store.rules.claim({ project: job.project, worker: `job:${job.id}`, n: Math.min(input.batch, input.maxEvaluations - n), leaseMs: RULE_CLAIM_LEASE_MS });
+      const claimed = await store.rules.claim({ project: job.project, worker, n: Math.min(input.batch, input.maxEvaluations - n), leaseMs: RULE_CLAIM_LEASE_MS });
       if (claimed.length === 0) break;
       const rules = new Map<string, RuleRecord | undefined>();
       for (const id of new Set(claimed.map((c) => c.ruleId))) rules.set(id, await store.rules.get(job.project, id));
