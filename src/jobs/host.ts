@@ -60,7 +60,9 @@ export class Jobs {
     this.#log = log;
     if (opts.run && opts.run !== "on-submit") this.startRunner();
     const every = opts.rulesSweepMs ?? 5000;
-    if (opts.run && every > 0) {
+    // A worker for other kinds only leaves the sweep to the workers that run rules jobs.
+    const kinds = typeof opts.run === "object" ? opts.run.kinds : undefined;
+    if (opts.run && every > 0 && (kinds === undefined || kinds.includes("rules"))) {
       this.#sweep = setInterval(() => void this.kickRules().catch(() => {}), every);
       this.#sweep.unref();
       setImmediate(() => void this.kickRules().catch(() => {}));

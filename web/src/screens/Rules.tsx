@@ -171,7 +171,7 @@ export function RuleList({ canManage }: { canManage: boolean }) {
           <GroupedBars
             title="Evaluations by rule"
             description={rules.map((r) => `${r.name}: ${r.counts.evaluated} evaluated, ${r.counts.failed} failed, ${r.counts.pending} pending`).join("; ")}
-            categories={rules.map((r) => r.name)}
+            categories={rules.map((r, i) => (rules.findIndex((o) => o.name === r.name) === i ? r.name : `${r.name} (${r.id.slice(5, 11)})`))}
             series={[
               { name: "evaluated", values: rules.map((r) => r.counts.evaluated) },
               { name: "failed", values: rules.map((r) => r.counts.failed) },
