@@ -72,6 +72,10 @@ export const PERMISSIONS = {
   "jobs.submit": { roles: ["admin", "ingest", "read"], what: "submit jobs" },
   "jobs.read": { roles: ["admin", "read", "ingest"], what: "read jobs" },
   "critics.read": { roles: READERS, what: "read critic evaluations" },
+  "rules.create": { roles: ADMIN, what: "create rules" },
+  "rules.update": { roles: ADMIN, what: "change rules" },
+  "rules.delete": { roles: ADMIN, what: "delete rules" },
+  "rules.read": { roles: READERS, what: "read rules" },
   /** Not a route: which fields of a stored record a conflicting write differs in (a 409 tells others only that the id is taken). */
   "conflicts.fields": { roles: READERS, what: "see which stored fields a conflicting write differs in" },
 } as const satisfies Record<string, { roles: readonly Role[]; what: string }>;

@@ -9,6 +9,7 @@ export * from "../rewards/schema.js";
 export * from "../eval/schema.js";
 export * from "../loops/schema.js";
 export * from "../jobs/schema.js";
+export * from "../rules/schema.js";
 export {
   ChatMessage,
   FEEDBACK_KINDS,

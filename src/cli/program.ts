@@ -21,11 +21,12 @@ import { register as registerCritic } from "./critic.js";
 import { register as registerDense } from "./dense.js";
 import { register as registerWorker } from "./worker.js";
 import { register as registerJobs, submitExport } from "./jobs.js";
+import { register as registerRules } from "./rules.js";
 import { EXPORT_FORMATS, IMPORT_FORMATS } from "../io/index.js";
 import { SOURCE_TYPES } from "../feedback/index.js";
 
 /** Command groups beyond the core ones: each file exports `register(program)`. */
-const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic, registerDense, registerWorker, registerJobs];
+const groups: Array<(p: Command) => void> = [registerServe, registerKeys, registerJudge, registerSimulate, registerVerify, registerRm, registerDataset, registerLab, registerLoop, registerMemory, registerCritic, registerDense, registerWorker, registerJobs, registerRules];
 
 export function program(): Command {
   const p = baseProgram();

@@ -2,6 +2,9 @@
 import type {
   ApiKey,
   AssignResult,
+  CreateRuleBody,
+  PatchRuleBody,
+  Rule,
   Assignment,
   CreatedKey,
   DeletedQueue,
@@ -249,6 +252,32 @@ export class Rlxf {
     }
     held += decoder.decode();
     if (held) yield held;
+  }
+
+  // ---------------------------------------------------------------- rules ---
+
+  /**
+   * Admin: a rule that runs a judge or a verifier on every new generation (or new pair, for a pairwise judge)
+   * matching its filter, on a deterministic sample, at most `maxPerHour` times an hour.
+   */
+  async createRule(rule: CreateRuleBody): Promise<Rule> {
+    return (await this.#t.json<{ rule: Rule }>("POST", "/v1/rules", { body: rule })).rule;
+  }
+  /** Admin/read: the project's rules with their counts (matched, evaluated, failed, pending). */
+  async rules(): Promise<Rule[]> {
+    return (await this.#t.json<{ rules: Rule[] }>("GET", "/v1/rules")).rules;
+  }
+  /** One rule with its counts; undefined when there is none. */
+  async rule(id: string): Promise<Rule | undefined> {
+    return (await this.#t.maybe<{ rule: Rule }>(`/v1/rules/${encodeURIComponent(id)}`))?.rule;
+  }
+  /** Admin: change a rule (`{ enabled: false }` disables it). */
+  async updateRule(id: string, patch: PatchRuleBody): Promise<Rule> {
+    return (await this.#t.json<{ rule: Rule }>("PATCH", `/v1/rules/${encodeURIComponent(id)}`, { body: patch })).rule;
+  }
+  /** Admin: delete a rule and its pending evaluations (its verdicts stay). */
+  async deleteRule(id: string): Promise<void> {
+    await this.#t.json("DELETE", `/v1/rules/${encodeURIComponent(id)}`);
   }
 
   // --------------------------------------------------------------- queues ---

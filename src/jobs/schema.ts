@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Role } from "../roles.js";
 
-export const JOB_KIND_NAMES = ["judge", "verify", "reward", "leaderboard", "export", "rm-train", "lab-run", "lab-sweep", "loop", "queue"] as const;
+export const JOB_KIND_NAMES = ["judge", "verify", "reward", "leaderboard", "export", "rm-train", "lab-run", "lab-sweep", "loop", "queue", "rules"] as const;
 export type JobKindName = (typeof JOB_KIND_NAMES)[number];
 
 /** The states of a job (the store keeps the same list). */
@@ -31,6 +31,7 @@ export const JOB_KIND_INFO: Record<JobKindName, JobKindInfo> = {
   "lab-sweep": { roles: ["admin"], description: "the lab over a grid of methods x label noise x label budget (x seeds); saved when named" },
   loop: { roles: ["admin"], description: "a test-time loop over tasks, stored as a loop run (accuracy per turn, friction, stop reasons)" },
   queue: { roles: ["admin"], description: "an annotation queue from a (large) selection of stored outputs" },
+  rules: { roles: ["admin"], description: "judges on live traffic: run the pending evaluations of the project's rules (new generations matching a rule's filter)" },
 };
 
 export function isJobKindName(name: string): name is JobKindName {

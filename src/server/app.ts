@@ -23,6 +23,7 @@ import { exportRoutes } from "./exports.js";
 import { resultRoutes } from "./results.js";
 import { criticRoutes } from "./critics.js";
 import { searchRoutes } from "./search.js";
+import { ruleRoutes } from "./rules.js";
 import { serveStatic } from "./static.js";
 import { type Limits, MemoryRateLimiter, type RateLimiter, resolveLimits, spend } from "./limits.js";
 
@@ -146,6 +147,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   criticRoutes(app, settings);
   jobRoutes(app, settings);
   searchRoutes(app, settings);
+  ruleRoutes(app, settings);
 
   // A known path with another method: 405 naming the allowed ones.
   const allowed = new Map<string, Set<string>>();

@@ -9,12 +9,13 @@ import * as S from "../api/index.js";
 import { queueOperations, queueSchemas } from "./queue-openapi.js";
 import { criticOpenApi } from "./critics.js";
 import { jobOperations, jobSchemas } from "./jobs-openapi.js";
+import { ruleOperations, ruleSchemas } from "./rules-openapi.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 
 type Json = Record<string, unknown>;
 
 export interface Op {
-  method: "get" | "post" | "delete" | "put";
+  method: "get" | "post" | "delete" | "put" | "patch";
   path: string;
   summary: string;
   description?: string;
@@ -198,6 +199,7 @@ function operations(maxBatch: number, rewardSamples: number): Op[] {
     ...queueOperations(),
     ...criticOpenApi().operations,
     ...jobOperations(),
+    ...ruleOperations(),
   ];
 }
 
@@ -278,6 +280,7 @@ export function openApiDocument(opts: { maxBatch?: number; maxBodyBytes?: number
   outputs.add(S.RewardSpecListSchema, { id: "RewardSpecList" });
   outputs.add(z.object({ deleted: z.number().int() }), { id: "DeletedCount" });
   for (const [kind, set] of Object.entries(jobSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
+  for (const [kind, set] of Object.entries(ruleSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
   for (const [kind, set] of Object.entries(queueSchemas())) for (const [id, sch] of Object.entries(set)) (kind === "inputs" ? inputs : outputs).add(sch, { id });
   for (const [id, sch] of Object.entries(criticOpenApi().schemas)) outputs.add(sch, { id });
 

@@ -189,10 +189,13 @@ async function write(c: Ctx, s: Settings, kind: RecordKind): Promise<Response> {
     const rec = records[0] as { id: string };
     const { outcome, recordedAt } = await s.coalescer.write(kind, rec);
     const inserted = outcome === "inserted" ? 1 : 0;
+    if (kind === "generation" && inserted) void s.jobs.kickRules(key.project);
     return c.json({ results: [{ id: rec.id, status: outcome }], inserted, existing: 1 - inserted, recordedAt }, inserted ? 201 : 200);
   }
   const report = await s.store.write({ [PLURAL[kind]]: records }, { label: (_k, i) => `batch.${i}`, parsed: true });
   const r = report[PLURAL[kind]];
+  // New generations may have pending evaluations of the project's rules (stored with them): run them soon.
+  if (kind === "generation" && r.inserted > 0) void s.jobs.kickRules(key.project);
   const results = (records as { id: string }[]).map((rec, i) => ({ id: rec.id, status: r.outcomes[i] ?? "existing" }));
   return c.json({ results, inserted: r.inserted, existing: r.existing, recordedAt: report.recordedAt }, r.inserted > 0 ? 201 : 200);
 }

@@ -45,6 +45,7 @@ import { type ConfigStore, configStore } from "./configs.js";
 import { type QueueStore, queueStore } from "./queues.js";
 import { type JobStore, type RateLimitStore, jobStore, rateLimitStore } from "./jobs.js";
 import { type SearchStore, searchStore } from "./search.js";
+import { type RuleStore, ruleStore } from "./rules.js";
 import { type Database, type Engine, migrationProvider } from "./tables.js";
 import {
   DURABILITIES,
@@ -359,6 +360,7 @@ class SqlStore implements Store {
   readonly jobs: JobStore;
   readonly rateLimits: RateLimitStore;
   readonly search: SearchStore;
+  readonly rules: RuleStore;
 
   readonly #reader: Kysely<Database> | undefined;
   /** The SQLite file, when there is one (snapshots open their own connection on it). */
@@ -398,6 +400,7 @@ class SqlStore implements Store {
     this.jobs = jobStore(engine, live, inTransaction);
     this.rateLimits = rateLimitStore(engine, live, inTransaction);
     this.search = searchStore(engine, read);
+    this.rules = ruleStore(engine, live, inTransaction);
   }
 
   get #live(): Kysely<Database> {

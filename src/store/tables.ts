@@ -11,6 +11,7 @@ import { type ColumnType, type Kysely, type Migration, type MigrationProvider, s
 import { type ConfigsTable, configsMigration } from "./configs.js";
 import { type LoopRunsTable, type LoopStepsTable, type MemoryEntriesTable, loopsMigration } from "./loops.js";
 import { type ExportJobsTable, type QueueClaimsTable, type QueueTasksTable, type QueuesTable, queuesMigration } from "./queues.js";
+import { type RuleEvaluationsTable, type RulesTable, rulesMigration } from "./rules.js";
 import { type JobErrorsTable, type JobFilesTable, type JobInputsTable, type JobTasksTable, type JobUnitsTable, type JobsTable, type RateLimitsTable, jobsMigration } from "./jobs.js";
 import { type FeedbackSupersessionsTable, type QueueAdjudicationsTable, queueReviewMigration } from "./queue-review.js";
 
@@ -130,6 +131,8 @@ export interface Database {
   rate_limits: RateLimitsTable;
   feedback_supersessions: FeedbackSupersessionsTable;
   queue_adjudications: QueueAdjudicationsTable;
+  rules: RulesTable;
+  rule_evaluations: RuleEvaluationsTable;
 }
 
 /** Versioned model artifacts (src/learn): the body is the artifact's JSON. */
@@ -396,6 +399,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     "0008_jobs": jobsMigration(engine),
     "0009_feedback_queue": feedbackQueue,
     "0010_queue_review": queueReviewMigration(engine),
+    "0011_rules": rulesMigration(engine),
   };
   return { getMigrations: async () => migrations };
 }

@@ -17,6 +17,7 @@ import type { ConfigStore } from "./configs.js";
 import type { QueueStore } from "./queues.js";
 import type { JobStore, RateLimitStore } from "./jobs.js";
 import type { SearchStore } from "./search.js";
+import type { RuleStore } from "./rules.js";
 import type { Engine } from "./tables.js";
 
 export type { Engine };
@@ -225,5 +226,7 @@ export interface Store {
   readonly rateLimits: RateLimitStore;
   /** Search of items by text, metadata, policies, feedback and disagreement (bounded, cursor-paged). */
   readonly search: SearchStore;
+  /** Rules that judge new generations as they are written, and their evaluations. */
+  readonly rules: RuleStore;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from "
 import type { Feedback, Generation, Item } from "../feedback/schema.js";
 import { checkAgainstOutputs, parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import { badKeyString, bodyOf, canonicalJson, chunks, msOfTimestamp, num } from "./codec.js";
+import { markForRules } from "./rule-match.js";
 import type { Database, Engine } from "./tables.js";
 import type { KindReport, RecordKind, WriteBatch, WriteOptions, WriteOutcome, WriteReport } from "./types.js";
 
@@ -439,6 +440,11 @@ export async function writeBatch(ctx: WriteContext, batch: WriteBatch, opts: Wri
         )
         .execute();
     }
+    // Rules on live traffic: the evaluations these generations make are committed with them.
+    await markForRules(db, newGens.map((e) => e.rec), (project, itemId) => {
+      const it = itemFirst.get(keyOf(project, itemId));
+      return it ? (it.rec.dataset ?? null) : undefined;
+    }, recordedAt);
     const newFb = [...fbFirst.values()].filter((e) => !e.stored);
     for (const chunk of chunks(newFb, rowsPerInsert(ctx.engine, 10))) {
       await db

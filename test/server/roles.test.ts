@@ -23,7 +23,7 @@ function readmeTable(): Map<string, { routes: string[]; roles: Role[] }> {
     if (!line.startsWith("|")) break;
     const cells = line.split("|").slice(1, -1).map((c) => c.trim());
     const action = cells[0]!.replace(/`/g, "");
-    const routes = [...cells[1]!.matchAll(/`(GET|POST|PUT|DELETE) (\/v1\/[^`]*)`/g)].map((m) => `${m[1]} ${m[2]}`);
+    const routes = [...cells[1]!.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^`]*)`/g)].map((m) => `${m[1]} ${m[2]}`);
     const roles = header.slice(2).filter((_, i) => cells[i + 2] === "✓") as Role[];
     out.set(action, { routes, roles });
   }

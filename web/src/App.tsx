@@ -22,6 +22,7 @@ const CriticList = lazy(() => import("./screens/Critics").then((m) => ({ default
 const CriticResult = lazy(() => import("./screens/Critics").then((m) => ({ default: m.CriticResult })));
 const JobList = lazy(() => import("./screens/Jobs").then((m) => ({ default: m.JobList })));
 const JobView = lazy(() => import("./screens/Jobs").then((m) => ({ default: m.JobView })));
+const RuleList = lazy(() => import("./screens/Rules").then((m) => ({ default: m.RuleList })));
 
 type Session =
   | { state: "checking" }
@@ -156,6 +157,7 @@ export function App() {
   }
   else if (path === "/jobs" && canRead) screen = <JobList />;
   else if ((params = match("/jobs/:id", path)) && canRead) screen = <JobView id={params.id!} canControl={isAdmin || me.role === "read"} />;
+  else if (path === "/rules" && canRead) screen = <RuleList canManage={isAdmin} />;
   else
     screen = (
       <section>
@@ -168,7 +170,7 @@ export function App() {
 
   const nav: [string, string][] = [["/", "Queues"]];
   if (isAdmin) nav.push(["/queues/new", "New queue"]);
-  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"], ["/critics", "Critics"], ["/jobs", "Jobs"]);
+  if (canRead) nav.push(["/dashboard", "Dashboard"], ["/browse", "Browse"], ["/lab", "Lab"], ["/loops", "Loops"], ["/critics", "Critics"], ["/jobs", "Jobs"], ["/rules", "Rules"]);
 
   return (
     <>

@@ -19,6 +19,7 @@ const LOADERS: Record<JobKindName, () => Promise<JobKind>> = {
   "lab-sweep": async () => (await import("./learn.js")).labSweepKind,
   loop: async () => (await import("./loop.js")).loopKind,
   queue: async () => (await import("./queue.js")).queueKind,
+  rules: async () => (await import("./rules.js")).rulesKind,
 };
 
 function unknown(name: string): ValidationError {

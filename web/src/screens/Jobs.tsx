@@ -79,7 +79,7 @@ export function JobList() {
         <label htmlFor="jobs-kind">Kind</label>
         <select id="jobs-kind" value={kind} onChange={(e) => setKind(e.target.value)}>
           <option value="">any</option>
-          {["judge", "verify", "reward", "leaderboard", "export", "rm-train", "lab-run", "lab-sweep", "loop", "queue"].map((k) => (
+          {["judge", "verify", "reward", "leaderboard", "export", "rm-train", "lab-run", "lab-sweep", "loop", "queue", "rules"].map((k) => (
             <option key={k} value={k}>
               {k}
             </option>
