@@ -74,7 +74,8 @@ async function runAdd(opts: AddOptions): Promise<void> {
   if (!parsed.success) {
     throw new ValidationError(parsed.error.issues.map((i) => ({ path: i.path.join(".") === "judge" ? "--judge or --verifier" : i.path.join("."), message: i.message })), undefined, "rule");
   }
-  const rule = await withStore(opts, (store) => createRule(store, opts.project, parsed.data));
+  // A rule may come before any data: it judges the generations written after it.
+  const rule = await withStore(opts, (store) => createRule(store, opts.project, parsed.data), { create: true });
   if (opts.json) {
     out(`${JSON.stringify(ruleView(rule, undefined))}\n`);
     return;
