@@ -127,7 +127,7 @@ describe("sandbox ceilings and concurrency over HTTP", () => {
         execFile(process.execPath, [requireBuiltCli(), ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
       );
     try {
-      const key = (await cli(["keys", "create", "--project", "p", "--role", "ingest", "--db", db])).stdout.trim();
+      const key = (await cli(["keys", "create", "--project", "p", "--role", "ingest", "--db", db, "--create-store"])).stdout.trim();
       const server = await startServer(["--db", db, "--no-demo", "--sandbox-ceilings", "memoryBytes=1GiB", "--sandbox-concurrency", "2"]);
       try {
         const post = (memoryBytes: number) =>
