@@ -3,9 +3,8 @@
  * every method learns from gold feedback, label noise lowers but does not erase the gains, removing the KL penalty
  * lets a proxy reward be over-optimised, and seeded runs are reproducible bit for bit.
  */
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sharedData } from "../../test/support/data.js";
 import { lengthControlledWinRate as alpacaLc } from "../eval/index.js";
 import type { AlpacaEvalAnnotation } from "../eval/index.js";
 import { overoptimisation } from "./checks.js";
@@ -14,11 +13,10 @@ import { lengthControlledWinRate } from "./measure.js";
 import { LAB_METHODS } from "./methods.js";
 import { type LabRunResult, runLab } from "./run.js";
 
-const dir = join(process.env.RLXF_DATA ?? resolve(import.meta.dirname, "..", "..", "..", "shared", "data"), "alpaca_eval", "annotations");
-const files = [dir];
-const hasData = existsSync(join(dir, "claude-2.1.json.gz")) && existsSync(join(dir, "alpaca-7b.json.gz"));
-if (!hasData && process.env.RLXF_REQUIRE_DATA === "1") throw new Error(`RLXF_REQUIRE_DATA=1 but no AlpacaEval annotations in ${dir} (set RLXF_DATA to the shared data folder)`);
-if (!hasData) console.warn("shared AlpacaEval annotations not found beside the checkout: skipping the lab's data checks");
+const suite = "lab on AlpacaEval";
+const dir = sharedData(suite, "alpaca_eval", "annotations");
+const files = [dir!];
+const hasData = !!dir && !!sharedData(suite, "alpaca_eval", "annotations", "claude-2.1.json.gz") && !!sharedData(suite, "alpaca_eval", "annotations", "alpaca-7b.json.gz");
 
 const SETTINGS = { steps: 80, evalEvery: 10 };
 const strip = (r: LabRunResult) => JSON.stringify({ ...r, seconds: 0, proxy: r.proxy ? { ...r.proxy, seconds: 0 } : undefined, methods: r.methods.map((m) => ({ ...m, seconds: 0 })) });

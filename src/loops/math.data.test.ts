@@ -1,11 +1,12 @@
 /**
  * End to end on real data: the math verifier as feedback on tasks built from the math-verify cases (gold answers as
  * ground truth). A scripted policy answers without a final answer first, then, told by the verifier that its answer
- * could not be checked, gives the case's prediction. Data lives outside the repository; skipped without it.
+ * could not be checked, gives the case's prediction. Data lives outside the repository; skipped without it (a failure
+ * with RLXF_REQUIRE_DATA=1).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedData } from "../../test/support/data.js";
 import { createModel } from "../providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../providers/testing/index.js";
 import { createVerifier } from "../sources/verifiers/index.js";
@@ -14,7 +15,7 @@ import { verifierFeedback } from "./feedback.js";
 import { refineLoop } from "./loops.js";
 import { loopRunReport } from "./report.js";
 
-const FILE = [fileURLToPath(new URL("../../../shared/data/math-verify/cases.jsonl", import.meta.url)), "/work/shared/data/math-verify/cases.jsonl"].find((p) => existsSync(p));
+const FILE = sharedData("refine with the math verifier", "math-verify", "cases.jsonl");
 
 interface Case {
   gold: string;

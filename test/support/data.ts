@@ -20,6 +20,21 @@ export function sharedData(suite: string, ...parts: string[]): string | undefine
 }
 
 /**
+ * For one test in a file whose other tests need no data: `skip` when a path is missing (and the data is not
+ * required); `check()`, called first in the test, fails it naming the missing path under RLXF_REQUIRE_DATA=1.
+ */
+export function dataForTest(suite: string, paths: readonly string[]): { skip: boolean; check: () => void } {
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length && !dataRequired) console.warn(`[${suite}] ${missing.join(", ")} missing: SKIPPING (set RLXF_DATA to the shared data folder)`);
+  return {
+    skip: missing.length > 0 && !dataRequired,
+    check: () => {
+      if (missing.length) throw new Error(`[${suite}] RLXF_REQUIRE_DATA=1 but ${missing.join(", ")} is missing (set RLXF_DATA to the shared data folder)`);
+    },
+  };
+}
+
+/**
  * A folder holding the AlpacaEval annotation files of `models` only (links to the shared files), for a test that
  * needs a few models rather than 20; removed when the process exits. Undefined when the data is missing (see
  * `sharedData`).

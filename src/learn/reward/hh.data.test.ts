@@ -1,21 +1,19 @@
 /**
  * Real data: 5-fold cross-validated pairwise accuracy of the hashed Bradley-Terry model on Anthropic HH-RLHF
  * (harmless-base test split, 2,312 human preference pairs), beside the length baselines. Skipped when
- * ../shared/data is not there.
+ * ../shared/data is not there (a failure with RLXF_REQUIRE_DATA=1).
  */
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { sharedData } from "../../../test/support/data.js";
 import { memorySource, readImportFile } from "../../io/index.js";
 import { collectPairs } from "../datasets/examples.js";
 import { crossValidateRewardModel } from "./train.js";
 
-const hhFile = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../shared/data/hh-rlhf/harmless-base-test.jsonl.gz");
+const hhFile = sharedData("HH-RLHF reward model", "hh-rlhf", "harmless-base-test.jsonl.gz");
 
-describe.skipIf(!existsSync(hhFile))("HH-RLHF harmless-base: hashed Bradley-Terry", () => {
+describe.skipIf(!hhFile)("HH-RLHF harmless-base: hashed Bradley-Terry", () => {
   it("5-fold cross-validated accuracy beats always-shorter and always-longer", async () => {
-    const pairs = await collectPairs(memorySource(await readImportFile(hhFile)));
+    const pairs = await collectPairs(memorySource(await readImportFile(hhFile!)));
     expect(pairs).toHaveLength(2312);
     const t0 = performance.now();
     const cv = await crossValidateRewardModel(pairs, { folds: 5, seed: 0 });

@@ -1,22 +1,21 @@
 /**
- * Checks on the real data in ../shared/data (skipped when it is not there).
+ * Checks on the real data in ../shared/data (skipped when it is not there; a failure with RLXF_REQUIRE_DATA=1).
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { sharedData } from "../../test/support/data.js";
 import { parseFeedback, parseGeneration, parseItem } from "../feedback/index.js";
 import { exportRecords, exportToString, memorySource, mergeBatches, readImportFile, type ImportBatch } from "./index.js";
 
-const data = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");
-const alpacaDir = join(data, "alpaca_eval/annotations");
-const hhFile = join(data, "hh-rlhf/harmless-base-test.jsonl.gz");
+const alpacaDir = sharedData("AlpacaEval import", "alpaca_eval", "annotations") ?? "";
+const hhFile = sharedData("HH-RLHF import", "hh-rlhf", "harmless-base-test.jsonl.gz") ?? "";
 
 const readGzJson = (p: string) => JSON.parse(gunzipSync(readFileSync(p)).toString("utf8")) as Array<Record<string, unknown>>;
 
-describe.skipIf(!existsSync(alpacaDir))("AlpacaEval annotations (20 files)", () => {
-  const files = existsSync(alpacaDir) ? readdirSync(alpacaDir).filter((f) => f.endsWith(".json.gz")).sort() : [];
+describe.skipIf(!alpacaDir)("AlpacaEval annotations (20 files)", () => {
+  const files = alpacaDir ? readdirSync(alpacaDir).filter((f) => f.endsWith(".json.gz")).sort() : [];
 
   it("file → import → export gives back the original rows", async () => {
     for (const name of ["claude-2.1.json.gz", "falcon-40b-instruct.json.gz", "NullModel.json.gz"]) {
@@ -54,7 +53,7 @@ describe.skipIf(!existsSync(alpacaDir))("AlpacaEval annotations (20 files)", () 
   });
 });
 
-describe.skipIf(!existsSync(hhFile))("HH-RLHF harmless-base test", () => {
+describe.skipIf(!hhFile)("HH-RLHF harmless-base test", () => {
   it("yields 2,312 pairwise records; trl export gives back the final replies", async () => {
     const t0 = performance.now();
     const batch = await readImportFile(hhFile);
