@@ -26,10 +26,13 @@ export class JobCancelled extends RlxfError {
   }
 }
 
-/** Errors another attempt cannot fix: bad input (a bad config, an unknown name, nothing to work on), something that does not exist. */
+/**
+ * Errors another attempt cannot fix: bad input (a bad config, an unknown name, nothing to work on), something that
+ * does not exist, work over a ceiling it runs under.
+ */
 export function isPermanent(e: unknown): boolean {
-  const category = typedError(e)?.category;
-  return category === "validation" || category === "not_found";
+  const t = typedError(e);
+  return t?.category === "validation" || t?.category === "not_found" || t?.code === "over_ceiling";
 }
 
 export function chunked<T>(xs: readonly T[], size: number): T[][] {

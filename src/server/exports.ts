@@ -12,7 +12,7 @@ import { jsonBody } from "./body.js";
 import { type Env, type Settings, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
 import { fileResponse } from "./jobs.js";
-import { admitJob } from "./work.js";
+import { admitJob, keptExportFile, retireExportFiles } from "./work.js";
 
 type ExportResult = { rows?: number; file?: string; contentType?: string; skipped?: unknown; filters?: unknown };
 
@@ -43,6 +43,7 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateExportBody);
     // Ceilings: exports at once per key and project, rows (src/server/work.ts).
     const input = await admitJob(c, s, "export", { format: b.format, ...(b.filters ? { filters: b.filters } : {}) });
+    await retireExportFiles(s, key.project);
     const job = await jobs.submit({ kind: "export", input, project: key.project, createdBy: key.id, origin: "api" });
     return c.json(view(job), 202, { Location: `/v1/exports/${job.id}` });
   });
@@ -66,6 +67,7 @@ export function exportRoutes(app: Hono<Env>, s: Settings): void {
     if (v.status !== "done" || !r.file) {
       throw new ApiError("not_ready", v.status === "running" ? `export "${job.id}" is still running; poll GET /v1/exports/${job.id}` : `export "${job.id}" failed: ${String(v.error)}`);
     }
+    await keptExportFile(s, job);
     return fileResponse(store, job.id, r.file, r.contentType ?? "application/x-ndjson; charset=utf-8");
   });
 }

@@ -14,7 +14,7 @@ import type { ApiKey, JobRecord } from "../store/index.js";
 import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, parseQuery, requireRole } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
-import { admitJob } from "./work.js";
+import { admitJob, keptExportFile } from "./work.js";
 
 /** A job as the API shows it (`full`: with its input and result). */
 export function jobView(j: JobRecord, full = true): Job {
@@ -63,7 +63,8 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
   };
 
   app.post("/v1/jobs", async (c) => {
-    const key = c.get("key");
+    // Who may submit jobs at all before the body is read; then who may submit this kind.
+    const key = requireRole(c, "jobs.submit");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, SubmitJobBody);
     const kind = jobKindInfo(b.kind);
     requireRole(c, kind.roles, `submit ${b.kind} jobs`);
@@ -105,6 +106,7 @@ export function jobRoutes(app: Hono<Env>, s: Settings): void {
     if (j.state !== "succeeded" || !r?.file) {
       throw new ApiError("not_ready", j.state === "succeeded" ? `job "${j.id}" has no file` : `job "${j.id}" is ${j.state}; its file is there once it has succeeded (GET /v1/jobs/${j.id})`);
     }
+    if (j.kind === "export") await keptExportFile(s, j);
     return fileResponse(store, j.id, r.file, r.contentType ?? "application/octet-stream");
   });
 

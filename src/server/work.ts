@@ -4,6 +4,7 @@
  * app's `Limits` (src/server/limits.ts).
  */
 import type { FeedbackKind } from "../feedback/schema.js";
+import type { JobRecord } from "../store/index.js";
 import { type Ctx, type Settings, charge } from "./context.js";
 import { ApiError } from "./errors.js";
 import { overCeiling, withinCeiling } from "./limits.js";
@@ -78,4 +79,37 @@ export async function admitJob(c: Ctx, s: Settings, kind: string, input: unknown
   }
   await charge(c, s, s.limits.costAnalysis, `a ${kind} job`);
   return input;
+}
+
+/** A project's finished exports, newest first (at most `n`). */
+async function finishedExports(s: Settings, project: string, n: number): Promise<JobRecord[]> {
+  return (await s.store.jobs.list({ project, kind: "export", state: "succeeded", limit: Math.min(500, Math.max(1, n)) })).jobs;
+}
+
+/**
+ * Whether an export's file is still kept: of a project's finished exports the newest exportFiles keep theirs,
+ * each for exportRetentionSeconds after it finished. A 410 `gone` otherwise.
+ */
+export async function keptExportFile(s: Settings, job: JobRecord): Promise<void> {
+  const { limits } = s;
+  const finished = job.finishedAt !== undefined ? Date.parse(job.finishedAt) : Date.now();
+  const aged = Date.now() - finished > limits.exportRetentionSeconds * 1000;
+  const newest = aged ? [] : await finishedExports(s, job.project, limits.exportFiles);
+  if (aged || !newest.some((j) => j.id === job.id)) {
+    throw new ApiError(
+      "gone",
+      `the file of export "${job.id}" is no longer kept (the newest ${limits.exportFiles} of a project, each for ${limits.exportRetentionSeconds} s); start the export again`,
+    );
+  }
+}
+
+/** Deletes the files of a project's exports that are no longer kept (see `keptExportFile`; best effort). */
+export async function retireExportFiles(s: Settings, project: string): Promise<void> {
+  const { limits } = s;
+  const recent = await finishedExports(s, project, limits.exportFiles + 20);
+  const cutoff = Date.now() - limits.exportRetentionSeconds * 1000;
+  for (const [i, j] of recent.entries()) {
+    const finished = j.finishedAt !== undefined ? Date.parse(j.finishedAt) : Date.now();
+    if (i >= limits.exportFiles || finished < cutoff) await s.store.jobs.clearFile(j.id).catch(() => {});
+  }
 }

@@ -16,8 +16,11 @@ import { startServer } from "../server/process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rlxf-responsive-"));
 const POLICIES = ["p0", "p1", "p2", "p3", "p4", "p5"];
-/** A code reward whose program sleeps past the server's compute timeout (3 s) but within its sandbox's wall limit. */
-const SLEEPER = { type: "code", tests: [{ code: "assert True" }], extractFence: false, limits: { wallMs: 10_000 } };
+/**
+ * A code reward whose program sleeps past the server's compute timeout (10 s: generous, as a fresh thread's start
+ * counts too on a busy machine) but within its sandbox's wall limit.
+ */
+const SLEEPER = { type: "code", tests: [{ code: "assert True" }], extractFence: false, limits: { wallMs: 50_000 } };
 
 describe("a cheap request while heavy ones run", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +37,7 @@ describe("a cheap request while heavy ones run", () => {
     await store.write({ items, generations, feedback });
     await store.close();
 
-    const server = await startServer(["--db", db, "--no-demo", "--compute-timeout", "3", "--compute-threads", "1", "--compute-queue", "1"]);
+    const server = await startServer(["--db", db, "--no-demo", "--compute-timeout", "10", "--compute-threads", "1", "--compute-queue", "1", "--sandbox-ceilings", "wallMs=60000"]);
     try {
       const call = (path: string, init: RequestInit = {}) => fetch(server.url + path, { ...init, headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json", ...(init.headers ?? {}) } });
       // The heavy requests, all at once, none awaited yet.
@@ -83,5 +86,5 @@ describe("a cheap request while heavy ones run", () => {
       server.proc.kill("SIGTERM");
       await server.exited;
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -2,7 +2,7 @@
  * Server-side ceilings and rate limits (src/server/limits.ts): what one request may make the server do, and how
  * fast a key or a project may ask. Rate limits run on a clock the test moves, so nothing depends on timing.
  */
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -39,6 +39,13 @@ async function setup(limits: Partial<Limits> = {}, n = 3, wrap?: (s: Store) => S
   const app = createApp({ store: wrap ? wrap(store) : store, limits, rateLimiter: new MemoryRateLimiter({ now: () => clock.t }), log: () => {} });
   const as = async (role: "admin" | "read" | "ingest" | "annotate", project = "p") => caller(app, await keyOf(store, project, role));
   return { store, app, clock, as };
+}
+
+/** Bytes of a job's file still stored. */
+async function fileBytes(store: Store, jobId: string): Promise<number> {
+  let n = 0;
+  for await (const part of store.jobs.fileParts(jobId)) n += part.length;
+  return n;
 }
 
 /** Cheap calls a key gets before its first 429 (at most `max`). */
@@ -83,9 +90,9 @@ describe("rate limits", () => {
     const baseline = await cheapCalls(await as("read"));
     expect(baseline).toBe(1000);
 
-    // A leaderboard with 2,000 bootstrap rounds: 1 + costAnalysis + 2000 × costRound + 4 rows × costRow.
+    // A leaderboard with 2,000 bootstrap rounds (a job: 202): 1 + costAnalysis + 2000 × costRound + 4 rows × costRow.
     const heavy = await as("read");
-    expect((await heavy("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(200);
+    expect((await heavy("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(202);
     const afterHeavy = await cheapCalls(heavy);
     const { costAnalysis, costRound, costRow, costSample } = DEFAULT_LIMITS;
     expect(Math.abs(afterHeavy - Math.floor(1000 - 1 - costAnalysis - 2000 * costRound - 4 * costRow))).toBeLessThanOrEqual(1);
@@ -118,11 +125,11 @@ describe("rate limits", () => {
   it("a request that costs more than a whole burst passes with a full bucket, then the key waits", async () => {
     const { as, clock } = await setup({ keyBurst: 100, keyRate: 10 });
     const greedy = await as("read");
-    expect((await greedy("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(200);
+    expect((await greedy("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(202);
     const again = await greedy("GET", "/v1/me");
     expectErrorShape(again, 429, "rate_limited");
     clock.t += 10_000;
-    expect((await greedy("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(200);
+    expect((await greedy("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(202);
   });
 
   it("limits can be turned off per bucket (a rate of off), for a trusted deployment", async () => {
@@ -138,9 +145,11 @@ describe("ceilings", () => {
     const r = await read("GET", "/v1/leaderboard?bootstrap=2001");
     expectErrorShape(r, 400, "validation_failed");
     expect(r.body.error.issues).toEqual([{ path: "bootstrap", message: "must be at most 2000 (the server's ceiling bootstrapRounds)" }]);
-    expect((await read("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(200);
+    // Within it: more than 200 rounds is a job (202), whose own input is checked against the same ceiling.
+    expect((await read("GET", "/v1/leaderboard?bootstrap=2000")).status).toBe(202);
+    expectErrorShape(await read("POST", "/v1/jobs", { kind: "leaderboard", input: { bootstrap: 2001 } }), 400, "validation_failed");
     const raised = await (await setup({ bootstrapRounds: 3000 })).as("read");
-    expect((await raised("GET", "/v1/leaderboard?bootstrap=3000")).status).toBe(200);
+    expect((await raised("GET", "/v1/leaderboard?bootstrap=3000")).status).toBe(202);
     const lowered = await (await setup({ bootstrapRounds: 50 })).as("read");
     expect((await lowered("GET", "/v1/leaderboard")).body.error.issues[0]).toEqual({ path: "bootstrap", message: "must be at most 50 (the server's ceiling bootstrapRounds)" });
   });
@@ -223,7 +232,7 @@ describe("ceilings", () => {
           return typeof v === "function" ? v.bind(target) : v;
         },
       });
-    const { as } = await setup({ exportsPerKey: 1, exportsPerProject: 2, exportFiles: 2, exportRetentionSeconds: 60 }, 2, gated);
+    const { as, store } = await setup({ exportsPerKey: 1, exportsPerProject: 2, exportFiles: 2, exportRetentionSeconds: 60 }, 2, gated);
     const [r1, r2, r3] = [await as("read"), await as("read"), await as("read")];
     const first = await r1("POST", "/v1/exports", { format: "trl-preference" });
     expect(first.status).toBe(202);
@@ -247,12 +256,15 @@ describe("ceilings", () => {
       ids.push(r.body.id);
     }
     expectErrorShape(await r1("GET", `/v1/exports/${ids[0]}/file`), 410, "gone");
+    expectErrorShape(await r1("GET", `/v1/jobs/${ids[0]}/file`), 410, "gone");
     expect((await r1("GET", `/v1/exports/${ids[2]}/file`)).status).toBe(200);
+    // The next export deletes the files no longer kept.
+    expect((await r1("POST", "/v1/exports", { format: "trl-preference" })).status).toBe(202);
+    expect(await fileBytes(store, ids[0])).toBe(0);
     // A file older than exportRetentionSeconds is gone, whether or not a sweep ran.
-    const file = readdirSync(exportDir).find((n) => n.endsWith(`-${ids[2]}.jsonl`))!;
-    const old = (Date.now() - 120_000) / 1000;
-    utimesSync(join(exportDir, file), old, old);
-    expectErrorShape(await r1("GET", `/v1/exports/${ids[2]}/file`), 410, "gone");
+    const brief = createApp({ store, limits: { exportRetentionSeconds: 1 }, log: () => {} });
+    await new Promise((r) => setTimeout(r, 1100));
+    expectErrorShape(await caller(brief, await keyOf(store, "p", "read"))("GET", `/v1/exports/${ids[2]}/file`), 410, "gone");
   });
 });
 

@@ -80,7 +80,7 @@ function watched(src: ExportSource, counter: { n: number }, signal: AbortSignal,
       for await (const x of f()) {
         if (signal.aborted) throw signal.reason;
         if (++counter.n > max) {
-          throw new RlxfError("over_ceiling", `the export reads more than ${max} records, the ceiling it runs under (exportRows); narrow its filters`, { field: "maxRows" });
+          throw new RlxfError("over_ceiling", `the export reads more records than the ceiling exportRows (${max}); narrow its filters`, { field: "maxRows" });
         }
         yield x;
       }
