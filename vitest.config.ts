@@ -1,10 +1,43 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+/**
+ * Four projects; a test file's path and name decide which one runs it (`npm run test:<project>`; `npm test` runs
+ * them all):
+ * - data: `*.data.test.ts` anywhere: reads the shared data sets (test/support/data.ts; RLXF_DATA says where they
+ *   are, RLXF_REQUIRE_DATA=1 turns a missing file into a failure).
+ * - browser: `test/web/**`: the web app in Chromium against a real server.
+ * - integration: the rest of `test/**` (the CLI, the HTTP server, processes and signals), and anywhere
+ *   `*.postgres.test.ts` (a PostgreSQL database), `*.integration.test.ts` (real processes, workers, servers) and
+ *   the code sandbox's tests (src/sources/verifiers/code: every one runs programs in bubblewrap).
+ * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server.
+ * A heavy check on the full data runs once, in one data file; other tests use a slice or a fixture.
+ */
+const DATA = "**/*.data.test.ts";
+const SKIP = configDefaults.exclude;
+const INTEGRATION_ANYWHERE = ["**/*.postgres.test.ts", "**/*.integration.test.ts", "src/sources/verifiers/code/**/*.test.ts"];
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: [...SKIP, DATA, ...INTEGRATION_ANYWHERE] },
+      },
+      {
+        extends: true,
+        test: { name: "integration", include: ["test/**/*.test.ts", ...INTEGRATION_ANYWHERE], exclude: [...SKIP, DATA, "test/web/**"] },
+      },
+      {
+        extends: true,
+        test: { name: "data", include: [DATA], exclude: SKIP },
+      },
+      {
+        extends: true,
+        test: { name: "browser", include: ["test/web/**/*.test.ts"], exclude: [...SKIP, DATA] },
+      },
+    ],
   },
 });

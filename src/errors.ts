@@ -1,7 +1,7 @@
 /**
  * Typed errors shared by every room. Each says what was wrong and what to fix, carries a code from one table
  * (`ERROR_CODES`) and, through it, a category that the server turns into an HTTP status and the CLI into an
- * exit code, each in one place (src/server/errors.ts, src/cli/main.ts).
+ * exit code, each in one place (src/server/errors.ts, src/cli/run.ts).
  */
 import type { z } from "zod";
 

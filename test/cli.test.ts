@@ -1,22 +1,21 @@
 /**
- * End-to-end tests of the `rlxf` command line: the built binary, run as a
- * user would, against a fresh SQLite file (and PostgreSQL when available).
+ * End-to-end tests of the `rlxf` command line against a fresh SQLite file (and PostgreSQL when available), run
+ * in-process as the binary runs it (test/support/cli.ts); the built binary itself for what is about the process:
+ * its startup, every command group loading from dist, exit codes as the shell sees them.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { DATA_DIR, sharedFiles } from "./support/data.js";
+import { COMMANDS } from "../src/cli/commands.js";
+import { program } from "../src/cli/program.js";
+import { listingProgram } from "../src/cli/run.js";
+import { rlxf as run, rlxfBinary } from "./support/cli.js";
 import { adminUrl, createTestDatabase, postgresRequired, warnIfNoPostgres } from "./support/postgres.js";
 
-const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "dist", "cli", "main.js");
-const hh = join(DATA_DIR, "hh-rlhf", "harmless-base-test.jsonl.gz");
-const alpacaDir = join(DATA_DIR, "alpaca_eval", "annotations");
-const hasData = sharedFiles("rlxf CLI", "hh-rlhf/harmless-base-test.jsonl.gz", "alpaca_eval/annotations") !== undefined;
 
 warnIfNoPostgres("cli.test");
 
@@ -25,18 +24,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 const freshDb = () => join(tmp, `db-${n++}.sqlite`);
 
-async function rlxf(args: string[], db: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env: { ...process.env, RLXF_DB: db, RLXF_DATABASE_URL: "", CI: "1" },
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+/** `rlxf ...args` in-process on the store `db` (as $RLXF_DB). */
+const rlxf = (args: string[], db: string) => run(args, { env: { RLXF_DB: db } });
 
 describe("rlxf CLI", () => {
   it("prints help", async () => {
@@ -89,92 +78,6 @@ describe("rlxf CLI", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/bad2\.jsonl line 1/);
     expect(existsSync(db)).toBe(false);
-  });
-
-  it.skipIf(!hasData)("imports the 2,312 HH pairs and exports them back as TRL preference rows", async () => {
-    const db = freshDb();
-    const imp = await rlxf(["import", hh, "--json"], db);
-    expect(imp.code, imp.stderr).toBe(0);
-    expect(JSON.parse(imp.stdout)).toMatchObject({ formats: ["anthropic-hh"], feedback: { inserted: 2312, existing: 0 } });
-    const exp = await rlxf(["export", "--format", "trl-preference"], db);
-    expect(exp.code, exp.stderr).toBe(0);
-    const rows = exp.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    expect(rows).toHaveLength(2312);
-    for (const row of rows.slice(0, 50)) {
-      expect(Array.isArray(row.prompt)).toBe(true);
-      expect(row.chosen[0].role).toBe("assistant");
-      expect(row.chosen[0].content).not.toBe(undefined);
-    }
-    // to a gzip file as well, and a second import of the same file changes nothing
-    const out = join(tmp, "prefs.jsonl.gz");
-    expect((await rlxf(["export", "--format", "openai-dpo", "--out", out], db)).code).toBe(0);
-    expect(readFileSync(out).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    const again = await rlxf(["import", hh, "--json"], db);
-    expect(JSON.parse(again.stdout).feedback).toEqual({ inserted: 0, existing: 2312 });
-  });
-
-  it.skipIf(!hasData)("reproduces AlpacaEval's published leaderboard columns from the annotation files", async () => {
-    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
-    const r = await rlxf(["leaderboard", "--format", "alpaca-eval", "--json", ...files], freshDb());
-    expect(r.code, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout) as Record<string, number | string>[];
-    const published = parseCsv(readFileSync(join(DATA_DIR, "alpaca_eval", "leaderboard.csv"), "utf8"));
-    expect(rows).toHaveLength(published.length);
-    const byModel = new Map(rows.map((row) => [row.model, row]));
-    for (const p of published) {
-      const row = byModel.get(p.model!);
-      expect(row, `row for ${p.model}`).toBeDefined();
-      for (const col of ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total", "discrete_win_rate"]) {
-        expect(Math.abs((row![col] as number) - Number(p[col])), `${p.model} ${col}`).toBeLessThan(1e-6);
-      }
-      expect(typeof row!.length_controlled_winrate).toBe("number");
-    }
-  });
-
-  it.skipIf(!hasData)("scores one AlpacaEval file alone as the 20-file leaderboard does, says which difficulty it used, and skips LC on --no-lc", async () => {
-    const file = join(alpacaDir, "alpaca-7b.json.gz");
-    const all = JSON.parse((await rlxf(["leaderboard", "--format", "alpaca-eval", "--json", ...readdirSorted(alpacaDir).map((f) => join(alpacaDir, f))], freshDb())).stdout);
-    const inAll = all.find((r: { model: string }) => r.model === "alpaca-7b");
-    const alone = await rlxf(["leaderboard", "--json", file], freshDb());
-    expect(alone.code, alone.stderr).toBe(0);
-    const [row] = JSON.parse(alone.stdout);
-    expect(row.length_controlled_winrate).toBeCloseTo(inAll.length_controlled_winrate, 9);
-    expect(row.lc_standard_error).toBeGreaterThan(0.1);
-    expect(alone.stderr).toMatch(/instruction difficulty shipped with rlxf for AlpacaEval's instructions, fitted on 20 models/);
-    const text = await rlxf(["leaderboard", file, join(alpacaDir, "claude-2.1.json.gz")], freshDb());
-    expect(text.stdout).toMatch(/lc_win_rate/);
-    expect(text.stdout).toMatch(/LC: instruction difficulty shipped with rlxf/);
-    expect(text.stderr).not.toContain("\r"); // no progress bar off a TTY
-    const noLc = await rlxf(["leaderboard", "--no-lc", file, join(alpacaDir, "claude-2.1.json.gz")], freshDb());
-    expect(noLc.code, noLc.stderr).toBe(0);
-    expect(noLc.stdout).not.toMatch(/lc_win_rate|lc_se|instruction difficulty/);
-    expect(noLc.stdout.split("\n")[2]).toMatch(/^claude-2\.1\s+15\.73/); // sorted by win rate
-    const estimated = await rlxf(["leaderboard", "--difficulty", "estimate", file], freshDb());
-    expect(estimated.code, estimated.stderr).toBe(0);
-    expect(estimated.stderr).toMatch(/warning: instruction difficulty estimated from only 1 model/);
-  });
-
-  it.skipIf(!hasData || !existsSync("/usr/bin/script"))("shows progress on a terminal while it reads and fits 20 files", async () => {
-    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
-    // script(1) gives the command a pseudo-terminal; its output is the terminal's
-    const cmd = [process.execPath, bin, "leaderboard", "--json", ...files].map((a) => `'${a}'`).join(" ");
-    const { stdout } = await run("/usr/bin/script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, CI: "", RLXF_DB: freshDb() }, maxBuffer: 64 * 1024 * 1024 });
-    expect(stdout).toMatch(/reading \[#{20}\] 20\/20 100%/);
-    expect(stdout).toMatch(/length-controlled win rates \[#{20}\] 20\/20 100%/);
-  });
-
-  it.skipIf(!hasData || !existsSync("/usr/bin/script"))("shows progress on a terminal for Bradley-Terry over 20 files and for export, and none off it", async () => {
-    const files = readdirSorted(alpacaDir).map((f) => join(alpacaDir, f));
-    const db = freshDb();
-    expect((await rlxf(["import", hh], db)).code).toBe(0);
-    const q = (args: string[]) => args.map((a) => `'${a}'`).join(" ");
-    const cmd = `${q([process.execPath, bin, "leaderboard", "--method", "bt", "--bootstrap", "40", "--json", ...files])} > /dev/null; ${q([process.execPath, bin, "export", "--format", "trl-preference", "--out", join(tmp, "progress.jsonl")])}`;
-    const { stdout } = await run("/usr/bin/script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, CI: "", RLXF_DB: db, RLXF_DATABASE_URL: "" }, maxBuffer: 64 * 1024 * 1024 });
-    expect(stdout).toMatch(/reading \[#{20}\] 20\/20 100%/);
-    expect(stdout).toMatch(/Bradley-Terry bootstrap \[#{20}\] 40\/40 100%/);
-    expect(stdout).toMatch(/exporting trl-preference 2312/);
-    const plain = await rlxf(["export", "--format", "trl-preference", "--out", join(tmp, "plain.jsonl")], db);
-    expect(plain.stderr).toBe("wrote 2312 trl-preference record(s) to " + join(tmp, "plain.jsonl") + "\n");
   });
 
   it("AlpacaEval from the store: the default baseline is the policy compared with every other", async () => {
@@ -259,15 +162,68 @@ describe("rlxf CLI", () => {
   });
 });
 
-function readdirSorted(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith(".json.gz")).sort();
-}
+describe("rlxf loads only the command it runs", () => {
+  it("lists every command of the full program, as the full program's help does", () => {
+    const full = program();
+    expect(listingProgram().helpInformation()).toBe(full.helpInformation());
+    expect(COMMANDS.map((c) => c.name)).toEqual(full.commands.map((c) => c.name()));
+  });
 
-function parseCsv(text: string): Record<string, string>[] {
-  const [head, ...rows] = text.trim().split("\n");
-  const cols = head!.split(",");
-  return rows.map((r) => Object.fromEntries(r.split(",").map((v, i) => [cols[i], v])));
-}
+  it("each command alone has the full program's help, options and subcommands", async () => {
+    const full = program();
+    for (const c of COMMANDS) {
+      const fromFull = full.commands.find((x) => x.name() === c.name)!;
+      const r = await run([c.name, "--help"]);
+      expect(r.code, c.name).toBe(0);
+      expect(r.stdout, c.name).toBe(fromFull.helpInformation());
+    }
+  });
+
+  it("says what an unknown command or option is, with the exit code of a bad argument", async () => {
+    const typo = await run(["leaderbord"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/unknown command 'leaderbord'[\s\S]*Did you mean leaderboard\?/);
+    const option = await run(["stats", "--nope"]);
+    expect(option.code).toBe(1);
+    expect(option.stderr).toMatch(/unknown option '--nope'/);
+    const version = await run(["--version"]);
+    expect(version).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+  });
+});
+
+describe("the built binary", () => {
+  it("starts with the listing of every command, as in-process", async () => {
+    const [bin, inProcess] = await Promise.all([rlxfBinary(["--help"]), run(["--help"])]);
+    expect(bin.code, bin.stderr).toBe(0);
+    expect(bin.stdout).toBe(inProcess.stdout);
+  });
+
+  it("loads every command group from dist: each one's help is the sources' help", async () => {
+    // One process for every group (each a process of its own would only repeat Node's start).
+    const script = `const { program } = await import(${JSON.stringify(join(root, "dist", "cli", "program.js"))});
+      const p = program(); process.stdout.write(JSON.stringify(Object.fromEntries(p.commands.map((c) => [c.name(), c.helpInformation()]))));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    const built = JSON.parse(stdout) as Record<string, string>;
+    const full = program();
+    expect(Object.keys(built)).toEqual(full.commands.map((c) => c.name()));
+    for (const c of full.commands) expect(built[c.name()], c.name()).toBe(c.helpInformation());
+  });
+
+  it("runs a command end to end and exits with the code of its error", async () => {
+    const db = freshDb();
+    const demo = await rlxfBinary(["demo", "--db", db]);
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/feedback:\s+23 new/);
+    const bad = join(tmp, "bad-bin.jsonl");
+    writeFileSync(bad, [{ prompt: "a", chosen: "x", rejected: "y" }, { prompt: "c", chosen: "x" }].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const refused = await rlxfBinary(["import", bad, "--db", db]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/line 2.*rejected/);
+    const unknown = await rlxfBinary(["leaderboard", "--method", "nope", "--db", db]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/--method.*nope/);
+  });
+});
 
 describe.runIf(Boolean(adminUrl) || postgresRequired)("rlxf CLI on PostgreSQL", () => {
   it("imports, counts, ranks and exports through --db postgres://", async () => {

@@ -1,44 +1,25 @@
 /**
- * `rlxf verify` end to end: the built binary, as a user runs it.
+ * `rlxf verify` end to end, in-process as a user runs it (test/support/cli.ts), and once as the built binary.
+ * The checks on the shared data (Math-Verify's cases, HumanEval) are in verify-cli.data.test.ts.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
-import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sharedFiles } from "./support/data.js";
 import { ATTACK_TASKS, JS_ATTACKS, JS_TASK, PYTHON_ATTACKS } from "./support/code-attacks.js";
+import { rlxf, rlxfBinary } from "./support/cli.js";
 import { RewardSpecs, saveRewardSpec } from "../src/rewards/index.js";
 import { openStore } from "../src/store/index.js";
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "dist", "cli", "main.js");
-const found = sharedFiles("rlxf verify", "math-verify/cases.jsonl", "human-eval/HumanEval.jsonl.gz");
-const have = found !== undefined;
-const [cases = "", humaneval = ""] = found ?? [];
-
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-verify-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function rlxf(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, CI: "1" }, maxBuffer: 64 * 1024 * 1024 });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
 
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
 
 describe("rlxf verify", () => {
   it("math --gold --pred says whether they are equivalent and what it read", async () => {
-    const yes = await rlxf(["verify", "math", "--gold", "\\frac{1}{2}", "--pred", "So the answer is $0.5$."]);
+    // The built binary, as a user runs it; in-process below.
+    const yes = await rlxfBinary(["verify", "math", "--gold", "\\frac{1}{2}", "--pred", "So the answer is $0.5$."]);
     expect(yes.code, yes.stderr).toBe(0);
     expect(yes.stdout).toMatch(/^equivalent/);
     expect(yes.stdout).toContain("0.5  [answer-phrase]");
@@ -71,51 +52,6 @@ describe("rlxf verify", () => {
     expect(lines[1]!.error).toBe('line 2 lacks a string "gold"');
     expect(lines[2]!.error).toMatch(/2000001 characters long/);
     expect(r.stderr).toContain("4 pairs, 1 equivalent, 3 not compared");
-  });
-
-  it.skipIf(!have)("math --input --json writes a line out per line in, adding `equivalent`", async () => {
-    const r = await rlxf(["verify", "math", "--input", cases, "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { gold: string; expected: boolean; equivalent: boolean });
-    const input = readFileSync(cases, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { gold: string });
-    expect(lines).toHaveLength(input.length);
-    lines.forEach((l, i) => {
-      expect(l.gold).toBe(input[i]!.gold);
-      expect(typeof l.equivalent).toBe("boolean");
-    });
-    const agree = lines.filter((l) => l.equivalent === l.expected).length;
-    expect(agree / lines.length).toBeGreaterThanOrEqual(0.95);
-    expect(r.stderr).toMatch(/agreement with "expected": \d+\/63/);
-  });
-
-  it.skipIf(!have)("humaneval with completions prints pass@1 and per-task results", async () => {
-    const samples = join(tmp, "samples.jsonl");
-    writeFileSync(
-      samples,
-      jsonl([
-        { task_id: "HumanEval/0", completion: "    return False\n" },
-        { task_id: "HumanEval/2", completion: "    return number % 1.0\n" },
-        { task_id: "HumanEval/2", completion: "    return numbr\n" },
-      ]),
-    );
-    const r = await rlxf(["verify", "humaneval", humaneval, "--completions", samples, "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ tasks: 2, samples: 3, passed: 1, passAt1: 0.25 });
-    expect(report.results[0]).toMatchObject({ task_id: "HumanEval/0", passed: false, status: "failed" });
-    expect(report.results[0].failingLine).toMatch(/^assert candidate/);
-    expect(report.results[2]).toMatchObject({ status: "crashed", error: expect.stringContaining("NameError") });
-    const text = await rlxf(["verify", "humaneval", humaneval, "--completions", samples]);
-    expect(text.stdout).toContain("1/3 samples passed over 2 tasks; pass@1 25.00%");
-  });
-
-  it.skipIf(!have)("humaneval without completions runs the canonical solutions", async () => {
-    const rows = gunzipSync(readFileSync(humaneval)).toString("utf8").trim().split("\n").slice(0, 4);
-    const few = join(tmp, "few.jsonl");
-    writeFileSync(few, rows.join("\n") + "\n");
-    const r = await rlxf(["verify", "humaneval", few, "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ source: "canonical solutions", tasks: 4, samples: 4, passed: 4, passAt1: 1 });
   });
 
   it("check runs any verifier, by name or spec file, over a JSONL", async () => {

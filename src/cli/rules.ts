@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { RlxfError, ValidationError } from "../errors.js";
 import { modelInputOf } from "./jobs.js";
-import { type DbOptions, dbOption, info, int, out, table, withStore } from "./shared.js";
+import { type DbOptions, dbOption, info, int, out, projectOption, table, withStore } from "./shared.js";
 
 /** Loaded when a command runs (it brings the judges and reward specs). */
 const rulesRoom = () => import("../rules/index.js");
@@ -149,7 +149,7 @@ async function runRemove(id: string, opts: DbOptions & { project: string }): Pro
 
 export function register(program: Command): void {
   const rules = program.command("rules").description("judges on live traffic: a judge or verifier on every new generation that matches a filter");
-  const project = (c: Command) => c.option("--project <name>", "the project", "default").addOption(dbOption());
+  const project = (c: Command) => c.addOption(projectOption("the project")).addOption(dbOption());
 
   project(
     rules

@@ -9,7 +9,7 @@ import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sharedFiles } from "../../test/support/data.js";
 import { type AlpacaEvalAnnotation, parsePreference } from "./alpaca-eval.js";
-import { type AlpacaEvalBoard, type LeaderboardRow, alpacaEvalBoard, alpacaEvalLeaderboard } from "./leaderboard.js";
+import { type AlpacaEvalBoard, type LeaderboardRow, alpacaEvalBoard } from "./leaderboard.js";
 import { median, spearman } from "./stats.js";
 
 // RLXF_DATA (the shared data folder) says where the data is; ../shared/data beside the checkout otherwise.
@@ -82,6 +82,16 @@ function readAnnotations(dir: string): AlpacaEvalAnnotation[] {
   return out;
 }
 
+/** The 20 files' annotations and their board (shipped difficulty): read and fitted once, for both suites below. */
+let twenty: { annotations: AlpacaEvalAnnotation[]; board: AlpacaEvalBoard } | undefined;
+function twentyModels(): { annotations: AlpacaEvalAnnotation[]; board: AlpacaEvalBoard } {
+  if (!twenty) {
+    const annotations = readAnnotations(DATA_DIR!);
+    twenty = { annotations, board: alpacaEvalBoard(annotations) };
+  }
+  return twenty;
+}
+
 describe.skipIf(!DATA_DIR)("AlpacaEval 2 published leaderboard", () => {
   let published: PublishedRow[];
   let ours: Map<string, LeaderboardRow>;
@@ -89,8 +99,7 @@ describe.skipIf(!DATA_DIR)("AlpacaEval 2 published leaderboard", () => {
 
   beforeAll(() => {
     published = readPublished(DATA_DIR!);
-    const annotations = readAnnotations(DATA_DIR!);
-    rows = alpacaEvalLeaderboard(annotations);
+    rows = twentyModels().board.rows;
     ours = new Map(rows.map((r) => [r.model, r]));
   });
 
@@ -156,8 +165,7 @@ describe.skipIf(!DATA_DIR)("AlpacaEval 2 length-controlled win rate of a few mod
   const rowsOf = (...names: string[]) => annotations.filter((a) => names.includes(a.generator_2));
 
   beforeAll(() => {
-    annotations = readAnnotations(DATA_DIR!);
-    all = alpacaEvalBoard(annotations);
+    ({ annotations, board: all } = twentyModels());
     lcOf = new Map(all.rows.map((r) => [r.model, r.length_controlled_winrate!]));
   });
 

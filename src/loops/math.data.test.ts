@@ -1,7 +1,8 @@
 /**
  * End to end on real data: the math verifier as feedback on tasks built from the math-verify cases (gold answers as
  * ground truth). A scripted policy answers without a final answer first, then, told by the verifier that its answer
- * could not be checked, gives the case's prediction. Data lives outside the repository; skipped without it.
+ * could not be checked, gives the case's prediction. Data lives outside the repository; skipped without it (a failure
+ * with RLXF_REQUIRE_DATA=1).
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -3,20 +3,20 @@
  * and ends with the result that function gives (a trained reward model, a queue, rewards under a saved spec, a
  * loop run, a lab run, leaderboards), or fails with a clear error.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Jobs, executeTask, openJobs } from "../../src/jobs/index.js";
 import { loadRewardModel } from "../../src/learn/index.js";
 import { type FakeServer, startFakeModelServer } from "../../src/providers/testing/index.js";
 import { type JobRecord, type Store, openStore } from "../../src/store/index.js";
+import { DATA_DIR, dataForTest } from "../support/data.js";
 import { waitForJob } from "./workers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rlxf-kinds-"));
-const ANNOTATIONS = resolve(import.meta.dirname, "..", "..", "..", "shared", "data", "alpaca_eval", "annotations");
-const LAB_FILES = ["alpaca-7b", "claude-2.1", "gpt-3.5-turbo-1106"].map((m) => join(ANNOTATIONS, `${m}.json.gz`));
-const hasLab = LAB_FILES.every((f) => existsSync(f));
+const LAB_FILES = ["alpaca-7b", "claude-2.1", "gpt-3.5-turbo-1106"].map((m) => join(DATA_DIR, "alpaca_eval", "annotations", `${m}.json.gz`));
+const lab = dataForTest("lab-run job", LAB_FILES);
 
 let store: Store;
 let jobs: Jobs;
@@ -144,7 +144,8 @@ describe("each job kind through the runner", () => {
     expect((ae.result as { baseline: string; rows: { win_rate: number }[] }).rows[0]!.win_rate).toBeCloseTo(90, 6);
   });
 
-  it.skipIf(!hasLab)("lab-run: compares methods on real AlpacaEval outputs and saves the result", async () => {
+  it.skipIf(lab.skip)("lab-run: compares methods on real AlpacaEval outputs and saves the result", async () => {
+    lab.check();
     const j = await run("lab-run", { paths: LAB_FILES, methods: "dpo,best-of-n", feedback: "simulated", pFlip: 0.25, labels: 100, instructions: 40, lc: false, settings: { steps: 10, evalEvery: 5 }, save: "from-a-job" });
     expect(j.state, j.error).toBe("succeeded");
     expect((j.result as { methods: { method: string }[] }).methods.map((m) => m.method)).toEqual(expect.arrayContaining(["dpo", "best-of-n"]));

@@ -13,6 +13,7 @@ import { createApp } from "../../src/server/index.js";
 import { configureSandbox, DEFAULT_LIMITS, sandboxConfig } from "../../src/sources/verifiers/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { ATTACK_TASKS, JS_ATTACKS, JS_TASK, PYTHON_ATTACKS } from "../support/code-attacks.js";
+import { rlxf } from "../support/cli.js";
 import { type Caller, caller, expectErrorShape, keyOf, requireBuiltCli } from "./helpers.js";
 import { startServer } from "./process.js";
 
@@ -122,12 +123,15 @@ describe("sandbox ceilings and concurrency over HTTP", () => {
   it("rlxf serve --sandbox-ceilings raises a ceiling for every request; a bad list stops the server with the reason", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rlxf-ceilings-"));
     const db = join(dir, "s.db");
+    // `rlxf serve` as the built binary: its options configure the process's sandbox.
     const cli = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
         execFile(process.execPath, [requireBuiltCli(), ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
       );
     try {
-      const key = (await cli(["keys", "create", "--project", "p", "--role", "ingest", "--db", db, "--create-store"])).stdout.trim();
+      const created = await rlxf(["keys", "create", "--project", "p", "--role", "ingest", "--db", db, "--create-store"]);
+      expect(created.code, created.stderr).toBe(0);
+      const key = created.stdout.trim();
       const server = await startServer(["--db", db, "--no-demo", "--sandbox-ceilings", "memoryBytes=1GiB", "--sandbox-concurrency", "2"]);
       try {
         const post = (memoryBytes: number) =>

@@ -11,12 +11,14 @@ import { Hono } from "hono";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { listen } from "../../src/server/index.js";
 import { openStore } from "../../src/store/index.js";
+import { rlxf } from "../support/cli.js";
 import { ROOT, requireBuiltCli } from "./helpers.js";
 import { startServer } from "./process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rlxf-serve-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `rlxf serve` as the built binary (a server is a process); `rlxf keys` runs in-process (test/support/cli.ts). */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [requireBuiltCli(), ...args], { timeout: 20_000 }, (err, stdout, stderr) =>
@@ -79,7 +81,7 @@ describe("rlxf serve and rlxf keys", () => {
       expect(server.stderr()).toContain('seeded project "default"');
       expect(server.stderr()).toContain(`rlxf keys create --role admin --db ${db}`);
 
-      const created = await cli(["keys", "create", "--role", "admin", "--name", "me", "--db", db]);
+      const created = await rlxf(["keys", "create", "--role", "admin", "--name", "me", "--db", db]);
       expect(created.code, created.stderr).toBe(0);
       const key = created.stdout.trim();
       expect(key).toMatch(/^rlxf_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -123,14 +125,13 @@ describe("rlxf serve and rlxf keys", () => {
 
   it("rlxf keys lists keys without their secrets and revokes them", async () => {
     const db = join(dir, "keys.db");
-    const created = await cli(["keys", "create", "--project", "p", "--role", "read", "--name", "dash", "--db", db, "--create-store"]);
+    const created = await rlxf(["keys", "create", "--project", "p", "--role", "read", "--name", "dash", "--db", db, "--create-store"]);
     expect(created.code, created.stderr).toBe(0);
     const key = created.stdout.trim();
-    // (In parallel where they do not depend on each other: each start of the CLI takes a while.)
     const [listed, unknownKey, badRole] = await Promise.all([
-      cli(["keys", "list", "--json", "--db", db]),
-      cli(["keys", "revoke", "0000000000000000", "--db", db]),
-      cli(["keys", "create", "--project", "p", "--role", "root", "--db", db]),
+      rlxf(["keys", "list", "--json", "--db", db]),
+      rlxf(["keys", "revoke", "0000000000000000", "--db", db]),
+      rlxf(["keys", "create", "--project", "p", "--role", "root", "--db", db]),
     ]);
     expect(unknownKey.code).not.toBe(0);
     expect(unknownKey.stderr).toContain("no key");
@@ -138,7 +139,7 @@ describe("rlxf serve and rlxf keys", () => {
     const keys = JSON.parse(listed.stdout) as { id: string; name: string; role: string }[];
     expect(keys).toEqual([expect.objectContaining({ name: "dash", role: "read", project: "p" })]);
     expect(listed.stdout).not.toContain(key.slice(22));
-    const revoked = await cli(["keys", "revoke", keys[0]!.id, "--db", db]);
+    const revoked = await rlxf(["keys", "revoke", keys[0]!.id, "--db", db]);
     expect(revoked.code, revoked.stderr).toBe(0);
     const store = await openStore({ path: db });
     expect(await store.keys.authenticate(key)).toBeUndefined();

@@ -1,7 +1,7 @@
 /**
  * Real data: 5-fold cross-validated pairwise accuracy of the hashed Bradley-Terry model on Anthropic HH-RLHF
  * (harmless-base test split, 2,312 human preference pairs), beside the length baselines. Skipped when
- * ../shared/data is not there.
+ * ../shared/data is not there (a failure with RLXF_REQUIRE_DATA=1).
  */
 import { describe, expect, it } from "vitest";
 import { sharedData } from "../../../test/support/data.js";
@@ -14,7 +14,7 @@ const hhFile = found ?? "";
 
 describe.skipIf(!found)("HH-RLHF harmless-base: hashed Bradley-Terry", () => {
   it("5-fold cross-validated accuracy beats always-shorter and always-longer", async () => {
-    const pairs = await collectPairs(memorySource(await readImportFile(hhFile)));
+    const pairs = await collectPairs(memorySource(await readImportFile(hhFile!)));
     expect(pairs).toHaveLength(2312);
     const t0 = performance.now();
     const cv = await crossValidateRewardModel(pairs, { folds: 5, seed: 0 });

@@ -1,6 +1,7 @@
 /**
  * HumanEval in the sandbox: all 164 canonical solutions pass their tests; broken variants of
- * every task fail, each the way it is broken.
+ * every task fail, each the way it is broken. The one run of all 164 programs in the suite; other tests take a few
+ * tasks. Skipped without ../shared/data/human-eval (a failure with RLXF_REQUIRE_DATA=1).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { sharedData } from "../../../../test/support/data.js";
@@ -29,7 +30,7 @@ function broken(tasks: HumanEvalTask[], i: number): HumanEvalSample {
 describe.skipIf(!have)("HumanEval", () => {
   let tasks: HumanEvalTask[] = [];
   beforeAll(async () => {
-    tasks = await loadHumanEval(path);
+    tasks = await loadHumanEval(path!);
   });
 
   it("all 164 canonical solutions pass their tests", async () => {

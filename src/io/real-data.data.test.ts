@@ -1,5 +1,5 @@
 /**
- * Checks on the real data in ../shared/data (skipped when it is not there).
+ * Checks on the real data in ../shared/data (skipped when it is not there; a failure with RLXF_REQUIRE_DATA=1).
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";

@@ -1,20 +1,13 @@
 /**
- * Jobs end to end in one process, on SQLite (the task table as queue) and PostgreSQL (pg-boss): a judge job
- * against a real local OpenAI-compatible server, bad input refused, per-project caps, and a provider's
- * Retry-After shared through the database. (Cancel and retry: test/jobs/api.test.ts.)
+ * Jobs end to end in one process, as a contract over the store's engine: SQLite (the task table as queue,
+ * jobs.sqlite.test.ts) and PostgreSQL (pg-boss, jobs.postgres.test.ts): a judge job against a real local
+ * OpenAI-compatible server, bad input refused, per-project caps, and a provider's Retry-After shared through the
+ * database. (Cancel and retry: test/jobs/api.test.ts.)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { postgresForFile } from "../../test/support/postgres.js";
+import { afterEach, describe, expect, it } from "vitest";
 import { type FakeServer, shownFirst, startFakeModelServer } from "../providers/testing/index.js";
-import { type Store, openStore } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { type Jobs, openJobs } from "./index.js";
-
-const pg = postgresForFile("jobs.test");
-const dir = mkdtempSync(join(tmpdir(), "rlxf-jobs-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const pairs = (n: number, tag = "") =>
   Array.from({ length: n }, (_, i) => ({ instruction: `question ${tag}${i}`, output_1: `short ${i}`, output_2: `a longer answer ${i}`, generator_1: "small", generator_2: "big" }));
@@ -38,12 +31,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   }
 }
 
-const engines: [string, () => Promise<Store>, boolean][] = [
-  ["sqlite", async () => openStore({ path: join(dir, `${Math.random().toString(36).slice(2)}.db`) }), false],
-  ["postgres", async () => openStore({ url: await pg.fresh() }), !pg.available],
-];
-
-for (const [name, open, skip] of engines) {
+export function jobsContract(name: string, open: () => Promise<Store>, opts: { skip?: boolean } = {}): void {
+  const skip = opts.skip ?? false;
   describe.skipIf(skip)(`jobs on ${name}`, () => {
     const cleanup: (() => Promise<void>)[] = [];
     afterEach(async () => {

@@ -1,35 +1,25 @@
 /**
- * `rlxf lab run` and `rlxf lab sweep`, run as a user would (the built binary) on a slice of the shared AlpacaEval
- * annotations.
+ * `rlxf lab run` and `rlxf lab sweep`, in-process as a user runs them (and once as the built binary), on a slice of
+ * the shared AlpacaEval annotations: five models, NullModel among them. The lab on every model is checked once, in
+ * src/lab/lab.data.test.ts.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DATA_DIR, sharedFiles } from "./support/data.js";
 import { getLabResult, listLabResults } from "../src/lab/index.js";
 import { openStore } from "../src/store/index.js";
+import { rlxf as run, rlxfBinary } from "./support/cli.js";
+import { alpacaEvalSlice } from "./support/data.js";
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "dist", "cli", "main.js");
-const annotations = join(DATA_DIR, "alpaca_eval", "annotations");
-const hasData = sharedFiles("rlxf lab", "alpaca_eval/annotations/claude-2.1.json.gz") !== undefined;
+const slice = alpacaEvalSlice("rlxf lab", ["alpaca-7b", "claude-2.1", "gpt-3.5-turbo-1106", "falcon-7b-instruct", "NullModel"]);
+const hasData = slice !== undefined;
+const annotations = slice ?? "";
 
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-lab-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function rlxf(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, CI: "1" }, maxBuffer: 64 * 1024 * 1024 });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+const rlxf = (args: string[]) => run(args, { cwd: tmp });
 
 const SMALL = ["--instructions", "150", "--steps", "20", "--eval-every", "5"];
 
@@ -45,7 +35,8 @@ function withoutTimes(json: string): unknown {
 describe.skipIf(!hasData)("rlxf lab", () => {
   it("run: two seeded runs print identical JSON (wall times aside) and write the curves", async () => {
     const args = ["lab", "run", annotations, ...SMALL, "--methods", "dpo,grpo,best-of-n", "--feedback", "simulated", "--p-flip", "0.25", "--labels", "200", "--seed", "3", "--json"];
-    const a = await rlxf([...args, "--curves", join(tmp, "a.csv")]);
+    // The built binary once, in-process once: the same numbers.
+    const a = await rlxfBinary([...args, "--curves", join(tmp, "a.csv")], { cwd: tmp });
     expect(a.code, a.stderr).toBe(0);
     const b = await rlxf([...args, "--curves", join(tmp, "b.json")]);
     expect(b.code, b.stderr).toBe(0);
@@ -72,7 +63,7 @@ describe.skipIf(!hasData)("rlxf lab", () => {
     const head = lines.find((l) => l.startsWith("method"))!;
     for (const col of ["win_rate", "lc_win_rate", "avg_length", "kl", "labels", "time_s"]) expect(head).toContain(col);
     for (const m of ["initial", "ipo", "rloo"]) expect(lines.some((l) => l.startsWith(`${m} `))).toBe(true);
-    expect(r.stdout).toMatch(/150 instructions \(\d+ train, \d+ test\), 20 models \+ the reference/);
+    expect(r.stdout).toMatch(/150 instructions \(\d+ train, \d+ test\), 5 models \+ the reference/);
     expect(r.stdout).toMatch(/feedback gold, 100 labels, seed 0/);
     expect(existsSync(join(tmp, "lab-curves.json"))).toBe(false);
   }, 300_000);
