@@ -42,10 +42,10 @@ describe("data tests", () => {
   const FILES = [
     "src/loops/math.data.test.ts",
     "src/learn/reward/hh.data.test.ts",
-    "src/io/real-data.test.ts",
+    "src/io/real-data.data.test.ts",
     "src/eval/alpaca-eval.data.test.ts",
     "src/lab/lab.data.test.ts",
-    "src/sources/verifiers/code/humaneval.test.ts",
+    "src/sources/verifiers/code/humaneval.data.test.ts",
   ];
   it("look in RLXF_DATA, and with RLXF_REQUIRE_DATA=1 fail naming the missing path", () => {
     const r = spawnSync(process.execPath, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", ...FILES], {
