@@ -1,6 +1,6 @@
 // Send feedback to a running `rlxf serve` with the TypeScript client.
 //
-//   KEY=$(npx rlxf keys create --project demo --role admin)
+//   KEY=$(npx rlxf keys create --role admin)
 //   RLXF_API_KEY=$KEY node examples/send-feedback.mjs
 //
 // RLXF_URL defaults to http://127.0.0.1:8787. Running it twice stores nothing twice:
@@ -15,7 +15,7 @@ function fail(line) {
   process.exit(1);
 }
 if (!process.env.RLXF_API_KEY) {
-  fail(`RLXF_API_KEY is not set: make a key with \`npx rlxf keys create --project demo --role admin\` and run RLXF_API_KEY=<key> RLXF_URL=<server> node examples/send-feedback.mjs`);
+  fail(`RLXF_API_KEY is not set: make a key with \`npx rlxf keys create --role admin\` and run RLXF_API_KEY=<key> RLXF_URL=<server> node examples/send-feedback.mjs`);
 }
 
 const rlxf = new Rlxf({ url }); // the key comes from RLXF_API_KEY
