@@ -10,7 +10,7 @@ import type { Store } from "../store/index.js";
 import { type Env, type Settings, parseQuery, requireRole } from "./context.js";
 import { exportChunks } from "./export-stream.js";
 import { jobView } from "./jobs.js";
-import { analysisWork, exportWork } from "./work.js";
+import { analysisWork, exportWork, jobSlot } from "./work.js";
 
 /** Bootstrap rounds answered at once (more: a job). */
 export const INLINE_ROUNDS = 200;
@@ -42,6 +42,7 @@ export function analysisRoutes(app: Hono<Env>, s: Settings): void {
     // Bounded work is answered now, computed off the event loop; more is a job to follow (202).
     const records = method === "bt" || q.comparisons === "all" ? await feedbackCount(store, key.project, ["pairwise", "ranking", "rating"]) : await feedbackCount(store, key.project, ["pairwise"]);
     if ((method === "bt" && rounds > INLINE_ROUNDS) || records > INLINE_RECORDS) {
+      await jobSlot(c, s, "leaderboard");
       const job = await s.jobs.submit({
         kind: "leaderboard",
         input: { method, bootstrap: Math.max(1, rounds), seed: q.seed ?? 0, ...(q.baseline ? { baseline: q.baseline } : {}), ...(method === "alpaca-eval" ? lcOptions : {}), aggregate: false },

@@ -42,21 +42,27 @@ export async function exportWork(c: Ctx, s: Settings, opts: { filtered?: boolean
   await charge(c, s, limits.costExport + rows * limits.costRow, `an export${rows ? ` of ${rows} records` : ""}`);
 }
 
+/** A project's jobs (of `kind`, when given) queued or running now. */
+async function openJobs(s: Settings, project: string, kind?: string): Promise<JobRecord[]> {
+  const page = (state: "queued" | "running") => s.store.jobs.list({ project, state, limit: 500, ...(kind ? { kind } : {}) });
+  return [...(await page("queued")).jobs, ...(await page("running")).jobs];
+}
+
+const tooMany = (who: string, n: number, what: string, name: string) =>
+  new ApiError("rate_limited", `${who} already has ${n} ${what} queued or running, the server's ceiling ${name}; retry once one finishes (GET /v1/jobs)`, { headers: { "Retry-After": "10" } });
+
 /**
- * At most exportsPerKey / exportsPerProject exports queued or running at once: 429 until one finishes.
+ * Room for one more job of the key: at most jobsPerKey queued or running (any kind), and for an export at most
+ * exportsPerKey / exportsPerProject exports; 429 until one finishes.
  */
-async function exportSlots(c: Ctx, s: Settings): Promise<void> {
+export async function jobSlot(c: Ctx, s: Settings, kind: string): Promise<void> {
   const key = c.get("key");
   const { limits } = s;
-  const open = [
-    ...(await s.store.jobs.list({ project: key.project, kind: "export", state: "queued", limit: 500 })).jobs,
-    ...(await s.store.jobs.list({ project: key.project, kind: "export", state: "running", limit: 500 })).jobs,
-  ];
-  const mine = open.filter((j) => j.createdBy === key.id).length;
-  if (mine >= limits.exportsPerKey || open.length >= limits.exportsPerProject) {
-    const [who, n, name] = mine >= limits.exportsPerKey ? ["this key", limits.exportsPerKey, "exportsPerKey"] : [`project "${key.project}"`, limits.exportsPerProject, "exportsPerProject"];
-    throw new ApiError("rate_limited", `${who} already runs ${n} export(s), the server's ceiling ${name}; retry once one finishes (GET /v1/exports/<id>)`, { headers: { "Retry-After": "10" } });
-  }
+  const mine = (await openJobs(s, key.project)).filter((j) => j.createdBy === key.id);
+  if (mine.length >= limits.jobsPerKey) throw tooMany("this key", limits.jobsPerKey, "job(s)", "jobsPerKey");
+  if (kind !== "export") return;
+  if (mine.filter((j) => j.kind === "export").length >= limits.exportsPerKey) throw tooMany("this key", limits.exportsPerKey, "export(s)", "exportsPerKey");
+  if ((await openJobs(s, key.project, "export")).length >= limits.exportsPerProject) throw tooMany(`project "${key.project}"`, limits.exportsPerProject, "export(s)", "exportsPerProject");
 }
 
 /**
@@ -65,8 +71,8 @@ async function exportSlots(c: Ctx, s: Settings): Promise<void> {
  */
 export async function admitJob(c: Ctx, s: Settings, kind: string, input: unknown): Promise<unknown> {
   const fields = input !== null && typeof input === "object" && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+  await jobSlot(c, s, kind);
   if (kind === "export") {
-    await exportSlots(c, s);
     const filters = fields?.filters;
     await exportWork(c, s, { filtered: filters !== null && typeof filters === "object" && Object.keys(filters).length > 0 });
     const asked = typeof fields?.maxRows === "number" ? fields.maxRows : Infinity;
@@ -77,7 +83,9 @@ export async function admitJob(c: Ctx, s: Settings, kind: string, input: unknown
     await analysisWork(c, s, { kinds: fields?.method === "alpaca-eval" ? ["pairwise"] : ["pairwise", "ranking", "rating"], ...(fields?.method !== "alpaca-eval" ? { rounds } : {}) });
     return input;
   }
-  await charge(c, s, s.limits.costAnalysis, `a ${kind} job`);
+  // Batches weigh their samples, as the reward endpoints do.
+  const samples = Array.isArray(fields?.samples) ? fields.samples.length : 0;
+  await charge(c, s, s.limits.costAnalysis + samples * s.limits.costSample, `a ${kind} job${samples ? ` of ${samples} sample(s)` : ""}`);
   return input;
 }
 

@@ -268,6 +268,48 @@ describe("ceilings", () => {
   });
 });
 
+describe("jobs", () => {
+  it("jobs queued or running at once: at most jobsPerKey per key (429), whatever their kind; another key is unaffected", async () => {
+    // Jobs that wait for the test before reading anything, so "at once" does not depend on timing.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const gated = (s: Store): Store =>
+      new Proxy(s, {
+        get(target, prop, receiver) {
+          if (prop === "iterateResolvedFeedback") {
+            return async function* (...args: Parameters<Store["iterateResolvedFeedback"]>) {
+              await gate;
+              yield* target.iterateResolvedFeedback(...args);
+            };
+          }
+          const v = Reflect.get(target, prop, receiver);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+    const { as } = await setup({ jobsPerKey: 2, exportsPerKey: 5, exportsPerProject: 10 }, 2, gated);
+    const [a, b] = [await as("read"), await as("read")];
+    const exp = { kind: "export", input: { format: "trl-preference" } };
+    expect((await a("POST", "/v1/jobs", exp)).status).toBe(202);
+    expect((await a("POST", "/v1/exports", { format: "trl-preference" })).status).toBe(202);
+    const third = await a("POST", "/v1/jobs", { kind: "leaderboard", input: {} });
+    expectErrorShape(third, 429, "rate_limited");
+    expect(third.body.error.message).toMatch(/jobsPerKey/);
+    // A leaderboard that would become a job counts too.
+    expectErrorShape(await a("GET", "/v1/leaderboard?bootstrap=2000"), 429, "rate_limited");
+    expect((await b("POST", "/v1/jobs", exp)).status).toBe(202);
+    release();
+  });
+
+  it("a batch job weighs its samples as the reward endpoints do", async () => {
+    const { as } = await setup({ keyBurst: 100, keyRate: 1 });
+    const admin = await as("admin");
+    const samples = Array.from({ length: 1000 }, (_, i) => ({ completion: `\\boxed{${i % 7}}`, reference: "3" }));
+    expect((await admin("POST", "/v1/jobs", { kind: "reward", input: { spec: "math", samples } })).status).toBe(202);
+    // 1 + costAnalysis + 1,000 × costSample = 111 units: the bucket is empty now.
+    expectErrorShape(await admin("GET", "/v1/me"), 429, "rate_limited");
+  });
+});
+
 describe("configuration", () => {
   it("parses name=value lists (bytes with units, rates that are off) and JSON files, refusing unknown names and bad values by name", () => {
     expect(parseLimits("bootstrapRounds=5000, maxBodyBytes=2M,keyRate=off")).toEqual({ bootstrapRounds: 5000, maxBodyBytes: 2 * 1024 * 1024, keyRate: Infinity });
