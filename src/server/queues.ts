@@ -38,6 +38,7 @@ import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, chargeAfter, parseQuery, requireRole } from "./context.js";
 import { notFound } from "./errors.js";
 import { chargePage } from "./records.js";
+import { analysisWork } from "./work.js";
 
 /** A path segment as an id (queue and task ids are plain). */
 function segment(c: Ctx, name: string): string {
@@ -72,7 +73,10 @@ export function queueRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/queues/from-route", async (c) => {
     const key = requireRole(c, "queues.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, RouteQueueBody);
+    // The judges' pairwise verdicts are read whole: within analysisRows, charged by rows (src/server/work.ts).
+    await analysisWork(c, s, { kinds: ["pairwise"] });
     const { queue, pairs } = await queueFromRoute(store, key.project, b);
+    chargeAfter(key, s, pairs.length * s.limits.costTask);
     return c.json({ queue: await queueView(store, key.project, queue, Date.now()), pairs }, 201);
   });
 

@@ -197,6 +197,10 @@ describe("ceilings", () => {
       expect((await ann("POST", `/v1/queues/big/tasks/${t.id}/skip`)).status).toBe(204);
     }
     expectErrorShape(await read("GET", "/v1/queues/big/stats"), 400, "over_ceiling");
+    // A queue from the judges' most contested pairs reads every pairwise verdict: refused too, and nothing is made.
+    const routed = await admin("POST", "/v1/queues/from-route", { id: "routed", name: "r", minJudges: 1 });
+    expectErrorShape(routed, 400, "over_ceiling");
+    expect((await admin("GET", "/v1/queues/routed")).status).toBe(404);
     expect((await store.counts("p")).feedback).toBe(4);
   });
 
