@@ -171,10 +171,14 @@ export class JobRunner {
       entry.attempt = { done: Promise.reject(e), abort: () => {} };
     }
     this.#running.set(k, entry);
-    const fin = entry.attempt.done.then(
-      (result) => this.#finish(entry, undefined, result),
-      (error: unknown) => this.#finish(entry, error, undefined),
-    );
+    const fin = entry.attempt.done
+      .then(
+        (result) => this.#finish(entry, undefined, result),
+        (error: unknown) => this.#finish(entry, error, undefined),
+      )
+      // Recording the end can fail too (the store closed under a stopping process): the task's lease then runs
+      // out and another runner takes it up; nothing is left to reject unobserved.
+      .catch((e: unknown) => this.#opts.log(`job ${task.jobId} task ${task.seq}: could not record how it ended: ${describe(e)}`));
     this.#finishing.add(fin);
     void fin.finally(() => this.#finishing.delete(fin));
   }

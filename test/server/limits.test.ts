@@ -290,7 +290,7 @@ describe("jobs", () => {
           return typeof v === "function" ? v.bind(target) : v;
         },
       });
-    const { as } = await setup({ jobsPerKey: 2, exportsPerKey: 5, exportsPerProject: 10 }, 2, gated);
+    const { as, store } = await setup({ jobsPerKey: 2, exportsPerKey: 5, exportsPerProject: 10 }, 2, gated);
     const [a, b] = [await as("read"), await as("read")];
     const exp = { kind: "export", input: { format: "trl-preference" } };
     expect((await a("POST", "/v1/jobs", exp)).status).toBe(202);
@@ -302,15 +302,19 @@ describe("jobs", () => {
     expectErrorShape(await a("GET", "/v1/leaderboard?bootstrap=2000"), 429, "rate_limited");
     expect((await b("POST", "/v1/jobs", exp)).status).toBe(202);
     release();
+    await settled(store);
+    expect((await a("POST", "/v1/jobs", exp)).status).toBe(202);
+    await settled(store);
   });
 
   it("a batch job weighs its samples as the reward endpoints do", async () => {
-    const { as } = await setup({ keyBurst: 100, keyRate: 1 });
+    const { as, store } = await setup({ keyBurst: 100, keyRate: 1 });
     const admin = await as("admin");
     const samples = Array.from({ length: 1000 }, (_, i) => ({ completion: `\\boxed{${i % 7}}`, reference: "3" }));
     expect((await admin("POST", "/v1/jobs", { kind: "reward", input: { spec: "math", samples } })).status).toBe(202);
     // 1 + costAnalysis + 1,000 × costSample = 111 units: the bucket is empty now.
     expectErrorShape(await admin("GET", "/v1/me"), 429, "rate_limited");
+    await settled(store);
   });
 });
 
@@ -353,6 +357,16 @@ describe("configuration", () => {
     expect(doc.info.description).toMatch(/429/);
   });
 });
+
+/** Waits until no job of the store is queued or running. */
+async function settled(store: Store): Promise<void> {
+  for (let i = 0; i < 800; i++) {
+    const open = [...(await store.jobs.list({ state: "queued" })).jobs, ...(await store.jobs.list({ state: "running" })).jobs];
+    if (open.length === 0) return;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  throw new Error("jobs did not finish");
+}
 
 async function waitFor(api: Caller, id: string) {
   for (let i = 0; i < 400; i++) {
