@@ -11,7 +11,7 @@
  * `cgroup.procs` and then execs bubblewrap), and the group is removed after the run. Without a
  * usable cgroup the sandbox falls back to one process (see `seccomp.ts`).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmdirSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { threadId } from "node:worker_threads";
 
@@ -33,6 +33,12 @@ export interface Cgroup {
   stats(): { oomKills: number; peakBytes?: number };
   /** Removes the group (it must be empty). */
   remove(): void;
+  /** Changes the limits of a group in use (a fork server's group, between runs). */
+  setLimits(limits: CgroupLimits): void;
+  /** Memory in use now, in bytes. */
+  usage(): number;
+  /** Starts the peak memory (`stats().peakBytes`) over from now, where the kernel can; false where it cannot. */
+  resetPeak(): boolean;
 }
 
 export interface CgroupBackend {
@@ -164,19 +170,45 @@ function v2Backend(mount: string, own: string): CgroupBackend | undefined {
         rmdirSync(dir);
         throw e;
       }
+      // memory.peak starts over for reads through a file descriptor that wrote to it (Linux 6.12 and later).
+      let peakFd: number | undefined;
       return {
         procsFiles: [join(dir, "cgroup.procs")],
         pids: () => pidsOf(join(dir, "cgroup.procs")),
+        setLimits(l) {
+          writeFileSync(join(dir, "memory.max"), String(l.memoryBytes));
+          writeFileSync(join(dir, "pids.max"), String(l.processes));
+        },
+        usage: () => Number(tryRead(join(dir, "memory.current")).trim()) || 0,
+        resetPeak() {
+          try {
+            peakFd ??= openSync(join(dir, "memory.peak"), "r+");
+            writeSync(peakFd, "reset");
+            return true;
+          } catch {
+            return false;
+          }
+        },
         peakTasks() {
           const text = tryRead(join(dir, "pids.peak")).trim();
           return text === "" ? undefined : Number(text);
         },
         stats() {
           const oom = /^oom_kill (\d+)$/m.exec(tryRead(join(dir, "memory.events")));
-          const peak = Number(tryRead(join(dir, "memory.peak")).trim());
+          let peak = Number(tryRead(join(dir, "memory.peak")).trim());
+          if (peakFd !== undefined) {
+            const buf = Buffer.alloc(32);
+            try {
+              peak = Number(buf.subarray(0, readSync(peakFd, buf, 0, 32, 0)).toString().trim());
+            } catch {
+              /* as read above */
+            }
+          }
           return { oomKills: oom ? Number(oom[1]) : 0, ...(peak > 0 ? { peakBytes: peak } : {}) };
         },
         remove() {
+          if (peakFd !== undefined) closeSync(peakFd);
+          peakFd = undefined;
           if (existsSync(join(dir, "cgroup.kill"))) {
             try {
               writeFileSync(join(dir, "cgroup.kill"), "1");
@@ -232,6 +264,25 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
       }
       return {
         procsFiles: [join(mem, "cgroup.procs"), ...(pids ? [join(pids, "cgroup.procs")] : [])],
+        setLimits(l) {
+          // memsw may not go below the memory limit: lower memory first, raise memsw first.
+          const memsw = join(mem, "memory.memsw.limit_in_bytes");
+          const both = existsSync(memsw);
+          const current = Number(tryRead(join(mem, "memory.limit_in_bytes")).trim());
+          if (both && l.memoryBytes > current) writeFileSync(memsw, String(l.memoryBytes));
+          writeFileSync(join(mem, "memory.limit_in_bytes"), String(l.memoryBytes));
+          if (both && l.memoryBytes <= current) writeFileSync(memsw, String(l.memoryBytes));
+          if (pids) writeFileSync(join(pids, "pids.max"), String(l.processes));
+        },
+        usage: () => Number(tryRead(join(mem, "memory.usage_in_bytes")).trim()) || 0,
+        resetPeak() {
+          try {
+            writeFileSync(join(mem, "memory.max_usage_in_bytes"), "0");
+            return true;
+          } catch {
+            return false;
+          }
+        },
         pids: () => [...new Set([...pidsOf(join(mem, "cgroup.procs")), ...(pids ? pidsOf(join(pids, "cgroup.procs")) : [])])],
         peakTasks() {
           if (!pids) return undefined;

@@ -16,6 +16,7 @@ export * from "./humaneval.js";
 export { deniedSyscalls, seccompFilter } from "./seccomp.js";
 export { type Plan, type PlanResult, type PlanSuite, planPython } from "./separated.js";
 export { planJavaScript } from "./jsplan.js";
+export { forkServerStats } from "./zygote.js";
 
 /** What a code check runs: given when the verifier is built, or per input as `reference`. */
 export interface CodeReference {

@@ -39,6 +39,7 @@ import { MessageChannel, type MessagePort, threadId } from "node:worker_threads"
 import { RlxfError, ValidationError } from "../../../errors.js";
 import { type Cgroup, type CgroupBackend, type CgroupKind, detectCgroups, killThreadSandboxes } from "./cgroup.js";
 import { seccompFilter } from "./seccomp.js";
+import { forkServerEnabled, runForked } from "./zygote.js";
 
 export type Language = "python" | "javascript";
 
@@ -102,6 +103,11 @@ export interface SandboxIsolation {
   seccomp: boolean;
   /** Whether bubblewrap's `--disable-userns` held (the seccomp filter refuses new namespaces either way). */
   nestedUserns: "disabled" | "seccomp-only";
+  /**
+   * `fresh`: a new interpreter in a new bubblewrap sandbox; `forked`: forked, with its own new
+   * namespaces and file systems, from an interpreter that never ran a program (`zygote.ts`).
+   */
+  start: "fresh" | "forked";
 }
 
 export interface SandboxRunResult {
@@ -258,6 +264,50 @@ export function sandboxInfo(): SandboxInfo {
 export function resetSandboxInfo(): void {
   cachedInfo = undefined;
   cgroups = undefined;
+}
+
+/** The control groups sandboxes are made in, if any (after `sandboxInfo`). */
+export function cgroupBackend(): CgroupBackend | undefined {
+  return cgroups;
+}
+
+/**
+ * The argv that enters the control group (its `cgroup.procs` files), closes every file descriptor above
+ * `lastFd`, and starts bubblewrap with `bwrapArgs`.
+ */
+export function launcherArgv(info: SandboxInfo, lastFd: number, procsFiles: string[], bwrapArgs: string[]): string[] {
+  return [info.bash, "--norc", "--noprofile", "-c", LAUNCH, "rlxf-sandbox", String(lastFd), String(procsFiles.length), ...procsFiles, ...launcher(info), ...bwrapArgs];
+}
+
+/** Namespaces, the read-only system, `/proc` and the harmless devices: what every sandbox starts from. */
+export function bwrapBase(info: SandboxInfo): string[] {
+  return [
+    "--unshare-all",
+    "--unshare-user",
+    ...(info.disableUserns ? ["--disable-userns"] : []),
+    "--die-with-parent",
+    "--new-session",
+    "--hostname", "sandbox",
+    ...systemBinds(),
+    ...info.extraBinds.flatMap((d) => ["--ro-bind", d, d]),
+    "--proc", "/proc",
+    ...devices(),
+  ];
+}
+
+/** An exit status as bubblewrap reports it: a child killed by signal N is exit code 128 + N. */
+export function decodeExit(code: number | null, sig: string | null = null): { exitCode: number | null; signal: string | null } {
+  if (code !== null && code > 128 && code < 160) return { exitCode: null, signal: SIGNALS[code - 128] ?? `signal ${code - 128}` };
+  return { exitCode: code, signal: sig };
+}
+
+/** The limit a run hit, read from how it ended when nothing watching it said. */
+export function limitFromOutput(signal: string | null, stderr: string): LimitHit | undefined {
+  if (signal === "SIGXCPU") return "cpu";
+  if (signal === "SIGXFSZ" || /File too large|EFBIG|No space left on device|ENOSPC/.test(stderr)) return "disk";
+  if (/MemoryError|JavaScript heap out of memory|Array buffer allocation failed|Fatal process out of memory|Cannot allocate memory|Fatal process OOM/.test(stderr)) return "memory";
+  if (/Resource temporarily unavailable|EAGAIN|BlockingIOError: \[Errno 11\]/.test(stderr)) return "processes";
+  return undefined;
 }
 
 /** The command that starts bwrap: through setpriv when dropping root, with --uid when bwrap runs as root. */
@@ -583,7 +633,7 @@ function removeLater(group: Cgroup, tries = 0): void {
 const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ", 8: "SIGFPE", 4: "SIGILL", 7: "SIGBUS", 13: "SIGPIPE" };
 
 /** Bytes the result channel may carry (values can be larger than what a program prints). */
-const CHANNEL_BYTES = 16 * 1024 * 1024;
+export const CHANNEL_BYTES = 16 * 1024 * 1024;
 
 /**
  * Enters the control group (writing its own pid into each `cgroup.procs`), closes every file
@@ -601,6 +651,10 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
   for (const name of names) if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new RlxfError("invalid_input", `sandbox input name ${JSON.stringify(name)}`);
   const release = await (parentSlots ? acquireShared(parentSlots, opts.signal) : acquire(opts.signal));
   try {
+    if (opts.language === "python" && forkServerEnabled(info)) {
+      const r = await runForked(info, limits, opts);
+      if (r) return r;
+    }
     return await runOnce(info, limits, opts, interpreter);
   } finally {
     release();
@@ -610,7 +664,7 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
 async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRunOptions, interpreter: string): Promise<SandboxRunResult> {
   const names = Object.keys(opts.inputs);
   const single = info.memory === "single-process";
-  const isolation: SandboxIsolation = { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only" };
+  const isolation: SandboxIsolation = { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only", start: "fresh" };
   const memFlag = opts.language === "python" ? `--as=${limits.memoryBytes}` : `--data=${limits.memoryBytes}`;
   const nproc = opts.language === "javascript" ? Math.max(64, limits.processes) : limits.processes;
   const interpArgs =
@@ -623,17 +677,8 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   const inputArgs = names.flatMap((name, i) => ["--perms", "0444", "--ro-bind-data", String(firstInput + i), `/input/${name}`]);
   const bwrapArgs = [
     "--json-status-fd", "4",
-    "--unshare-all",
-    "--unshare-user",
-    ...(info.disableUserns ? ["--disable-userns"] : []),
-    "--die-with-parent",
-    "--new-session",
     "--cap-drop", "ALL",
-    "--hostname", "sandbox",
-    ...systemBinds(),
-    ...info.extraBinds.flatMap((d) => ["--ro-bind", d, d]),
-    "--proc", "/proc",
-    ...devices(),
+    ...bwrapBase(info),
     "--perms", "01777", "--size", String(limits.diskBytes), "--tmpfs", "/sandbox",
     "--perms", "01777", "--dir", "/sandbox/tmp",
     "--perms", "01777", "--dir", "/sandbox/.shm",
@@ -666,7 +711,7 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   // The group holds the program's memory and its tmpfs; bubblewrap's own two or three processes count too.
   const group = cgroups?.create({ memoryBytes: limits.memoryBytes + limits.diskBytes, processes: nproc + 4 });
   const procs = group?.procsFiles ?? [];
-  const argv = [info.bash, "--norc", "--noprofile", "-c", LAUNCH, "rlxf-sandbox", String(firstInput + names.length - 1), String(procs.length), ...procs, ...launcher(info), ...bwrapArgs];
+  const argv = launcherArgv(info, firstInput + names.length - 1, procs, bwrapArgs);
 
   const started = performance.now();
   const stdio = Array.from({ length: firstInput + names.length }, () => "pipe" as const);
@@ -779,21 +824,10 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   }
   const wallMs = performance.now() - started;
 
-  // bwrap reports a child killed by signal N as exit code 128 + N.
-  let exitCode = exit.code;
-  let signal: string | null = exit.signal;
-  if (exitCode !== null && exitCode > 128 && exitCode < 160) {
-    signal = SIGNALS[exitCode - 128] ?? `signal ${exitCode - 128}`;
-    exitCode = null;
-  }
+  const { exitCode, signal } = decodeExit(exit.code, exit.signal);
   const stdout = Buffer.concat(out).toString("utf8");
   const stderr = Buffer.concat(err).toString("utf8");
-  if (!limit) {
-    if (signal === "SIGXCPU") limit = "cpu";
-    else if (signal === "SIGXFSZ" || /File too large|EFBIG|No space left on device|ENOSPC/.test(stderr)) limit = "disk";
-    else if (/MemoryError|JavaScript heap out of memory|Array buffer allocation failed|Fatal process out of memory|Cannot allocate memory|Fatal process OOM/.test(stderr)) limit = "memory";
-    else if (/Resource temporarily unavailable|EAGAIN|BlockingIOError: \[Errno 11\]/.test(stderr)) limit = "processes";
-  }
+  limit ??= limitFromOutput(signal, stderr);
   const r: SandboxRunResult = { exitCode, signal, stdout, stderr, channel: Buffer.concat(chan).toString("utf8"), outputTruncated, wallMs, isolation };
   if (limit) r.limit = limit;
   if (memoryPeakBytes !== undefined) r.memoryPeakBytes = memoryPeakBytes;
