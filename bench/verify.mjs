@@ -6,14 +6,15 @@
 //     beside spawning the bare interpreter on the same programs in the same run, at the same
 //     concurrency: runs per second and the sandbox's overhead ratio, once with the test suites
 //     planned in the run (the first time a dataset is seen) and once with the plans cached (every
-//     later sample of the same problems, as in RL training); and where the time goes: an empty
-//     program bare and sandboxed, and the planning.
+//     later sample of the same problems, as in RL training), Python forked from the fork server (the
+//     default) and, for comparison, a fresh interpreter in a fresh sandbox per run (RLXF_SANDBOX_FORK=0);
+//     and where the time goes: an empty program bare and sandboxed both ways, and the planning.
 // BENCH_SECONDS (math, default 3), BENCH_CONCURRENCY (code, default 2), BENCH_ROUNDS (code, default 1).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { humanEvalSpec, loadHumanEval, mapLimit, mathEquivalent, planPython, runHumanEval, runSandboxed, sandboxInfo } from "../dist/sources/verifiers/index.js";
+import { forkServerStats, humanEvalSpec, loadHumanEval, mapLimit, mathEquivalent, planPython, runHumanEval, runSandboxed, sandboxInfo } from "../dist/sources/verifiers/index.js";
 import { needData } from "./data.mjs";
 
 const mathCases = needData("math-verify", "cases.jsonl");
@@ -68,10 +69,16 @@ async function timeBare() {
   const rs = await mapLimit(programs.map((_, i) => i), concurrency, bare);
   return { secs: (performance.now() - t) / 1000, ok: rs.filter((r) => r.ok).length, median: median(rs.map((r) => r.ms)) };
 }
-async function timeSandbox() {
-  const t = performance.now();
-  const report = await runHumanEval(tasks, { concurrency });
-  return { secs: (performance.now() - t) / 1000, ok: report.passed, median: median(report.results.map((r) => r.wallMs)), separated: report.results.filter((r) => r.result.isolation === "separated").length };
+/** With fork = false, every run starts a fresh interpreter in a fresh sandbox. */
+async function timeSandbox(fork = true) {
+  if (!fork) process.env.RLXF_SANDBOX_FORK = "0";
+  try {
+    const t = performance.now();
+    const report = await runHumanEval(tasks, { concurrency });
+    return { secs: (performance.now() - t) / 1000, ok: report.passed, median: median(report.results.map((r) => r.wallMs)), separated: report.results.filter((r) => r.result.isolation === "separated").length, forked: report.results.filter((r) => r.result.sandbox.start === "forked").length };
+  } finally {
+    delete process.env.RLXF_SANDBOX_FORK;
+  }
 }
 
 // Where the time goes: a program that does nothing, bare and in the sandbox (one at a time).
@@ -80,6 +87,7 @@ async function emptyRuns(n = 20) {
   writeFileSync(empty, "pass\n");
   const bareMs = [];
   const sandMs = [];
+  const freshMs = [];
   for (let i = 0; i < n; i++) {
     let t = performance.now();
     await new Promise((r) => spawn(python, [empty], { stdio: "ignore" }).on("close", r));
@@ -87,8 +95,13 @@ async function emptyRuns(n = 20) {
     t = performance.now();
     await runSandboxed({ language: "python", inputs: { "p.py": "pass\n" }, args: ["/input/p.py"] });
     sandMs.push(performance.now() - t);
+    process.env.RLXF_SANDBOX_FORK = "0";
+    t = performance.now();
+    await runSandboxed({ language: "python", inputs: { "p.py": "pass\n" }, args: ["/input/p.py"] });
+    freshMs.push(performance.now() - t);
+    delete process.env.RLXF_SANDBOX_FORK;
   }
-  return { bare: median(bareMs), sandbox: median(sandMs) };
+  return { bare: median(bareMs), sandbox: median(sandMs), fresh: median(freshMs) };
 }
 
 // The test suites are planned the first time they are seen: measure that alone, then the runs with plans cached.
@@ -106,18 +119,21 @@ for (let r = 0; r < rounds; r++) {
     cold.secs += planSecs;
   }
   const warm = await timeSandbox();
+  const fresh = await timeSandbox(false);
   const bare2 = await timeBare();
-  rows.push({ bare: { ...bare2, secs: (bare1.secs + bare2.secs) / 2 }, sandbox: warm, cold });
+  rows.push({ bare: { ...bare2, secs: (bare1.secs + bare2.secs) / 2 }, sandbox: warm, fresh, cold });
 }
 const empty = await emptyRuns();
 rmSync(tmp, { recursive: true, force: true });
 const bareSecs = median(rows.map((x) => x.bare.secs));
 const sandSecs = median(rows.map((x) => x.sandbox.secs));
+const freshSecs = median(rows.map((x) => x.fresh.secs));
 const cold = rows[0].cold;
 const last = rows[rows.length - 1];
 console.log(`\ncode: HumanEval, ${programs.length} canonical solutions with their tests, concurrency ${concurrency}, ${rounds} round(s), ${python}; sandbox: ${info.mode}, memory by ${info.memory}, seccomp`);
 console.log(`  bare interpreter:          ${fmt(programs.length / bareSecs)} runs/s (${fmt(bareSecs, 2)} s; median run ${fmt(last.bare.median, 0)} ms; ${last.bare.ok}/${programs.length} exit 0)`);
-console.log(`  sandboxed, plans cached:   ${fmt(programs.length / sandSecs)} runs/s (${fmt(sandSecs, 2)} s; median run ${fmt(last.sandbox.median, 0)} ms; ${last.sandbox.ok}/${programs.length} passed, ${last.sandbox.separated} verified separated)`);
+console.log(`  sandboxed, plans cached:   ${fmt(programs.length / sandSecs)} runs/s (${fmt(sandSecs, 2)} s; median run ${fmt(last.sandbox.median, 0)} ms; ${last.sandbox.ok}/${programs.length} passed, ${last.sandbox.separated} verified separated, ${last.sandbox.forked} forked from ${forkServerStats().started} fork servers)`);
+console.log(`  fresh sandbox per run:     ${fmt(programs.length / freshSecs)} runs/s (${fmt(freshSecs, 2)} s; median run ${fmt(last.fresh.median, 0)} ms; ${last.fresh.ok}/${programs.length} passed; RLXF_SANDBOX_FORK=0: a new interpreter in a new bubblewrap sandbox each run)`);
 console.log(`  sandboxed, first sight:    ${fmt(programs.length / cold.secs)} runs/s (${fmt(cold.secs, 2)} s, of which planning the ${suites.length} test suites ${fmt(planSecs, 2)} s)`);
-console.log(`  sandbox overhead:          ${fmt(sandSecs / bareSecs, 2)}x the bare interpreter's time with plans cached; ${fmt(cold.secs / bareSecs, 2)}x the first time`);
-console.log(`  where the time goes:       an empty program takes ${fmt(empty.bare, 1)} ms bare, ${fmt(empty.sandbox, 1)} ms in the sandbox (bubblewrap, seccomp, control group, limits), one at a time`);
+console.log(`  sandbox overhead:          ${fmt(sandSecs / bareSecs, 2)}x the bare interpreter's time with plans cached; ${fmt(cold.secs / bareSecs, 2)}x the first time; ${fmt(freshSecs / bareSecs, 2)}x with a fresh sandbox per run`);
+console.log(`  where the time goes:       an empty program takes ${fmt(empty.bare, 1)} ms bare, ${fmt(empty.sandbox, 1)} ms forked in the sandbox, ${fmt(empty.fresh, 1)} ms in a fresh sandbox (bubblewrap, seccomp, control group, limits), one at a time`);

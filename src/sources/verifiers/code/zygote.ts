@@ -91,8 +91,8 @@ function push(s: Stream, b: Buffer): void {
   s.keptBytes += part.length;
 }
 
-/** The program's bytes of a stream (the end marker cut off), at most `max`. */
-const programBytes = (s: Stream, max: number) => Buffer.concat(s.kept).subarray(0, Math.max(0, Math.min(max, s.total - MARK_LEN)));
+/** The program's bytes of a stream (the end marker cut off, where the server wrote one), at most `max`. */
+const programBytes = (s: Stream, max: number, marked: boolean) => Buffer.concat(s.kept).subarray(0, Math.max(0, Math.min(max, s.total - (marked ? MARK_LEN : 0))));
 
 interface Current {
   streams: [Stream, Stream, Stream];
@@ -311,7 +311,14 @@ export async function runForked(info: SandboxInfo, limits: SandboxLimits, opts: 
     forkServerProblem = (e as Error).message;
     return undefined;
   }
-  const r = await runOn(server, info, limits, opts);
+  let r: SandboxRunResult;
+  try {
+    r = await runOn(server, info, limits, opts);
+  } catch {
+    // the server's group refused the run's limits: this run starts fresh, the server is replaced
+    server.stop();
+    return undefined;
+  }
   // A run whose namespaces could not be made says so on stderr and exits 125: this kernel does not allow it.
   if (r.exitCode === 125 && r.channel === "" && /^rlxf-sandbox: /m.test(r.stderr) && server.runs === 1) {
     disabled.add(info.python ?? "");
@@ -398,11 +405,12 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
         clearInterval(disk);
         opts.signal?.removeEventListener("abort", onAbort);
         const [out, err, chan] = streams;
-        const outBytes = programBytes(out, limits.outputBytes);
-        const errBytes = programBytes(err, limits.outputBytes - outBytes.length);
-        const outTotal = Math.max(0, out.total - MARK_LEN) + Math.max(0, err.total - MARK_LEN);
+        const mark = lost ? 0 : MARK_LEN;
+        const outBytes = programBytes(out, limits.outputBytes, !lost);
+        const errBytes = programBytes(err, limits.outputBytes - outBytes.length, !lost);
+        const outTotal = Math.max(0, out.total - mark) + Math.max(0, err.total - mark);
         let outputTruncated = outTotal > limits.outputBytes;
-        const chanTotal = Math.max(0, chan.total - MARK_LEN);
+        const chanTotal = Math.max(0, chan.total - mark);
         if (chanTotal > CHANNEL_BYTES) outputTruncated = true;
         if (outputTruncated && !limit) limit = "output";
         let memoryPeakBytes: number | undefined;
@@ -419,7 +427,7 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
           signal,
           stdout: outBytes.toString("utf8"),
           stderr,
-          channel: programBytes(chan, CHANNEL_BYTES).toString("utf8"),
+          channel: programBytes(chan, CHANNEL_BYTES, !lost).toString("utf8"),
           outputTruncated,
           wallMs: performance.now() - started,
           isolation: { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only", start: "forked" },
