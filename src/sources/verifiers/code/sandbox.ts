@@ -301,6 +301,32 @@ export function decodeExit(code: number | null, sig: string | null = null): { ex
   return { exitCode: code, signal: sig };
 }
 
+/**
+ * Watches a run: kills it past its wall-clock time, when its tmpfs holds more than its files (seen through
+ * one of its processes, `pidInside`; the kernel caps the size: a full tmpfs is ENOSPC, not a kill), or when
+ * `signal` aborts. Returns the function that stops watching.
+ */
+export function watchRun(limits: SandboxLimits, signal: AbortSignal | undefined, pidInside: () => number | undefined, kill: (why?: LimitHit) => void): () => void {
+  const wall = setTimeout(() => kill("wall"), limits.wallMs);
+  const disk = setInterval(() => {
+    const pid = pidInside();
+    if (pid === undefined) return;
+    try {
+      const s = statfsSync(`/proc/${pid}/root/sandbox`);
+      if (s.files - s.ffree > limits.diskFiles + 3) kill("disk");
+    } catch {
+      /* not started, or over */
+    }
+  }, 200);
+  const onAbort = () => kill();
+  signal?.addEventListener("abort", onAbort);
+  return () => {
+    clearTimeout(wall);
+    clearInterval(disk);
+    signal?.removeEventListener("abort", onAbort);
+  };
+}
+
 /** The limit a run hit, read from how it ended when nothing watching it said. */
 export function limitFromOutput(signal: string | null, stderr: string): LimitHit | undefined {
   if (signal === "SIGXCPU") return "cpu";
@@ -779,20 +805,10 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   names.forEach((name, i) => pipes[firstInput + i]!.end(opts.inputs[name]!));
   child.stdin!.end(opts.stdin ?? "");
 
-  const wall = setTimeout(() => kill("wall"), limits.wallMs);
-  // Files in the tmpfs (its size the kernel caps: a full tmpfs is ENOSPC, not a kill): seen through the sandbox's first process.
-  const disk = setInterval(() => {
+  const unwatch = watchRun(limits, opts.signal, () => {
     const pid = /"child-pid"\s*:\s*(\d+)/.exec(status)?.[1];
-    if (!pid) return;
-    try {
-      const s = statfsSync(`/proc/${pid}/root/sandbox`);
-      if (s.files - s.ffree > limits.diskFiles + 3) kill("disk");
-    } catch {
-      /* not started, or over */
-    }
-  }, 200);
-  const onAbort = () => kill();
-  opts.signal?.addEventListener("abort", onAbort);
+    return pid ? Number(pid) : undefined;
+  }, kill);
 
   let exit: { code: number | null; signal: NodeJS.Signals | null };
   let memoryPeakBytes: number | undefined;
@@ -802,9 +818,7 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
       child.on("close", (code, signal) => resolve({ code, signal }));
     });
   } finally {
-    clearTimeout(wall);
-    clearInterval(disk);
-    opts.signal?.removeEventListener("abort", onAbort);
+    unwatch();
     let scan = true;
     if (group) {
       // The group lists a task until it has let go of its memory and files: once empty, nothing of the run can act.

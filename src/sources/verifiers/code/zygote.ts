@@ -18,7 +18,7 @@
  * `RLXF_SANDBOX_FORK=0` turns the fork server off (every run starts a fresh interpreter).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, readdirSync, statfsSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import type { Cgroup } from "./cgroup.js";
 import { seccompFilter } from "./seccomp.js";
 import {
@@ -33,6 +33,7 @@ import {
   decodeExit,
   launcherArgv,
   limitFromOutput,
+  watchRun,
 } from "./sandbox.js";
 import { ZYGOTE_PY } from "./zygote-py.js";
 
@@ -373,19 +374,7 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
         /* gone */
       }
     };
-    const wall = setTimeout(() => kill("wall"), limits.wallMs);
-    const disk = setInterval(() => {
-      init ??= server.runInit();
-      if (init === undefined) return;
-      try {
-        const s = statfsSync(`/proc/${init}/root/sandbox`);
-        if (s.files - s.ffree > limits.diskFiles + 3) kill("disk");
-      } catch {
-        /* not started, or over */
-      }
-    }, 200);
-    const onAbort = () => kill();
-    opts.signal?.addEventListener("abort", onAbort);
+    const unwatch = watchRun(limits, opts.signal, () => (init ??= server.runInit()), kill);
     const streams: [Stream, Stream, Stream] = [newStream(limits.outputBytes), newStream(limits.outputBytes), newStream(CHANNEL_BYTES)];
     const current: Current = {
       streams,
@@ -401,9 +390,7 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
         if (server.current !== current) return;
         server.current = undefined;
         lost = serverLost;
-        clearTimeout(wall);
-        clearInterval(disk);
-        opts.signal?.removeEventListener("abort", onAbort);
+        unwatch();
         const [out, err, chan] = streams;
         const mark = lost ? 0 : MARK_LEN;
         const outBytes = programBytes(out, limits.outputBytes, !lost);
