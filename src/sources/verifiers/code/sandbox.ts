@@ -295,6 +295,9 @@ export function bwrapBase(info: SandboxInfo): string[] {
   ];
 }
 
+/** The whole environment a program in the sandbox sees. */
+export const SANDBOX_ENV: Readonly<Record<string, string>> = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/sandbox", TMPDIR: "/tmp", LANG: "C.UTF-8", PYTHONIOENCODING: "utf-8", PYTHONHASHSEED: "0" };
+
 /** An exit status as bubblewrap reports it: a child killed by signal N is exit code 128 + N. */
 export function decodeExit(code: number | null, sig: string | null = null): { exitCode: number | null; signal: string | null } {
   if (code !== null && code > 128 && code < 160) return { exitCode: null, signal: SIGNALS[code - 128] ?? `signal ${code - 128}` };
@@ -716,12 +719,7 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
     "--seccomp", String(SECCOMP_FD),
     "--chdir", "/sandbox",
     "--clearenv",
-    "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
-    "--setenv", "HOME", "/sandbox",
-    "--setenv", "TMPDIR", "/tmp",
-    "--setenv", "LANG", "C.UTF-8",
-    "--setenv", "PYTHONIOENCODING", "utf-8",
-    "--setenv", "PYTHONHASHSEED", "0",
+    ...Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ["--setenv", k, v]),
     "--",
     info.prlimit,
     `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,

@@ -24,6 +24,7 @@ import { seccompFilter } from "./seccomp.js";
 import {
   CHANNEL_BYTES,
   type LimitHit,
+  SANDBOX_ENV,
   type SandboxInfo,
   type SandboxLimits,
   type SandboxRunOptions,
@@ -134,12 +135,7 @@ class ForkServer {
       "--remount-ro", "/",
       "--chdir", "/",
       "--clearenv",
-      "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
-      "--setenv", "HOME", "/sandbox",
-      "--setenv", "TMPDIR", "/tmp",
-      "--setenv", "LANG", "C.UTF-8",
-      "--setenv", "PYTHONIOENCODING", "utf-8",
-      "--setenv", "PYTHONHASHSEED", "0",
+      ...Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ["--setenv", k, v]),
       "--",
       info.python!, "-I", "-B", "-c", ZYGOTE_PY,
     ];
@@ -350,7 +346,7 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
     inputs: opts.inputs,
     args: opts.args,
     stdin: opts.stdin ?? "",
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/sandbox", TMPDIR: "/tmp", LANG: "C.UTF-8", PYTHONIOENCODING: "utf-8", PYTHONHASHSEED: "0" },
+    env: SANDBOX_ENV,
     // the run's processes besides the server's four (server, bubblewrap's init, the run's first process and init)
     limits: { cpu: limits.cpuSeconds, as: limits.memoryBytes, nproc: nproc + 4, fsize: limits.fileBytes, nofile: limits.openFiles, disk: limits.diskBytes, files: limits.diskFiles },
   });
