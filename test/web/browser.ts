@@ -163,7 +163,7 @@ export function requestsSettled(page: Page): () => Promise<void> {
   page.on("requestfailed", done);
   return async () => {
     for (;;) {
-      await expect.poll(() => pending, POLL).toBe(0);
+      await expect.poll(() => pending, { ...POLL, message: "requests of the page still in flight" }).toBe(0);
       const before = started;
       await page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => (globalThis as any).requestAnimationFrame(r))));
       if (pending === 0 && started === before) return;
