@@ -40,7 +40,8 @@ export async function createTestDatabase(prefix = "rlxf_test"): Promise<{ url: s
  * a few pages is truncated (a new empty file, statistics reset as for a new table), with the tables whose
  * foreign keys point at it; the others, that held a few rows, lose them by DELETE, retried while a foreign
  * key holds one back: TRUNCATE makes new files for a table and each of its indexes, so truncating every
- * table costs as much as migrating a new schema.
+ * table costs as much as migrating a new schema. (rlxf's migrations make tables and insert no rows: a
+ * migration that seeded rows would have to keep its tables out of here.)
  */
 function resetSql(schema: string): string {
   return `do $reset$
