@@ -8,7 +8,7 @@ import { sharedData, sharedFiles } from "../../test/support/data.js";
 import { lengthControlledWinRate as alpacaLc } from "../eval/index.js";
 import type { AlpacaEvalAnnotation } from "../eval/index.js";
 import { overoptimisation } from "./checks.js";
-import { type LabEnvironment, loadLabEnvironment, readLabAnnotations, REFERENCE_MODEL } from "./environment.js";
+import { buildLabEnvironment, type LabEnvironment, readLabAnnotations, REFERENCE_MODEL } from "./environment.js";
 import { lengthControlledWinRate } from "./measure.js";
 import { LAB_METHODS } from "./methods.js";
 import { type LabRunResult, runLab } from "./run.js";
@@ -26,7 +26,7 @@ describe.skipIf(!hasData)("lab on real AlpacaEval outputs (every model, the firs
   let gold: LabRunResult;
   beforeAll(async () => {
     rows = await readLabAnnotations(files);
-    env = await loadLabEnvironment(files, { seed: 1, maxInstructions: 300, includeConstant: true });
+    env = await buildLabEnvironment(rows, { seed: 1, maxInstructions: 300, includeConstant: true });
     gold = await runLab(env, { methods: LAB_METHODS, feedback: "gold", labels: 600, seed: 1, settings: SETTINGS, lengthControlled: false });
   }, 300_000);
 

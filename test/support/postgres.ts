@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 export const adminUrl = process.env.RLXF_TEST_DATABASE_URL || undefined;
 export const postgresRequired = process.env.RLXF_REQUIRE_POSTGRES === "1";
@@ -35,8 +35,59 @@ export async function createTestDatabase(prefix = "rlxf_test"): Promise<{ url: s
 }
 
 /**
- * PostgreSQL for this test file: a throwaway database made in beforeAll and
- * dropped in afterAll, and `fresh()` giving a URL to a new empty schema in it.
+ * Empties `schema` and its pg-boss schema (`<schema>_pgboss`) back to how migrations left them: Kysely's
+ * migration tables and pg-boss's version and queues (with their job partitions) stay. A table that grew past
+ * a few pages is truncated (a new empty file, statistics reset as for a new table), with the tables whose
+ * foreign keys point at it; the others, that held a few rows, lose them by DELETE, retried while a foreign
+ * key holds one back: TRUNCATE makes new files for a table and each of its indexes, so truncating every
+ * table costs as much as migrating a new schema. (rlxf's migrations make tables and insert no rows: a
+ * migration that seeded rows would have to keep its tables out of here.)
+ */
+function resetSql(schema: string): string {
+  return `do $reset$
+declare r record; big text; blocked int; passes int := 0;
+begin
+  select string_agg(format('%I.%I', n.nspname, c.relname), ', ') into big
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind = 'r' and pg_relation_size(c.oid) > 4 * current_setting('block_size')::int
+    and ((n.nspname = '${schema}' and c.relname not in ('kysely_migration', 'kysely_migration_lock'))
+      or (n.nspname = '${schema}_pgboss' and c.relname not in ('version', 'queue')));
+  if big is not null then execute 'truncate ' || big || ' cascade'; end if;
+  loop
+    blocked := 0;
+    passes := passes + 1;
+    for r in
+      select n.nspname as s, c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'r' and pg_relation_size(c.oid) > 0
+        and ((n.nspname = '${schema}' and c.relname not in ('kysely_migration', 'kysely_migration_lock'))
+          or (n.nspname = '${schema}_pgboss' and c.relname not in ('version', 'queue')))
+    loop
+      begin
+        execute format('delete from %I.%I', r.s, r.t);
+      exception when foreign_key_violation then
+        blocked := blocked + 1;
+      end;
+    end loop;
+    exit when blocked = 0;
+    if passes > 20 then raise exception 'cannot empty schema ${schema}: foreign keys hold rows back'; end if;
+  end loop;
+  for r in select n.nspname as s, c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind = 'S' and n.nspname in ('${schema}', '${schema}_pgboss')
+  loop
+    execute format('alter sequence %I.%I restart', r.s, r.t);
+  end loop;
+end $reset$`;
+}
+
+/**
+ * PostgreSQL for this test file: a throwaway database made in beforeAll and dropped in afterAll, and
+ * `fresh()` giving a URL to an empty schema in it, where a store migrates on open.
+ *
+ * Migrating a new schema is the slow part (a hundred DDL statements, several hundred ms on a busy
+ * machine), so a schema handed out inside a test goes back to this file's pool when the test has finished
+ * (after its afterEach hooks) and a later `fresh()` reuses it, emptied (resetSql): still migrated, its
+ * pg-boss queues still there. A schema that anything is still connected to (each URL names its schema as
+ * application_name) is never reused, nor is one handed out outside a test (beforeAll): those stay as they are.
  * Without RLXF_TEST_DATABASE_URL it warns (and fails when RLXF_REQUIRE_POSTGRES=1).
  */
 export function postgresForFile(label: string): { available: boolean; fresh: () => Promise<string> } {
@@ -52,6 +103,9 @@ export function postgresForFile(label: string): { available: boolean; fresh: () 
   const dbName = `rlxf_srv_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   let dbUrl = "";
   let seq = 0;
+  /** Schemas whose test has finished, to be emptied and reused. */
+  const returned: string[] = [];
+  let conn: pg.Client | undefined;
   const admin = async (sql: string) => {
     const c = new pg.Client({ connectionString: adminUrl });
     await c.connect();
@@ -66,23 +120,51 @@ export function postgresForFile(label: string): { available: boolean; fresh: () 
     const u = new URL(adminUrl);
     u.pathname = `/${dbName}`;
     dbUrl = u.toString();
+    conn = new pg.Client({ connectionString: dbUrl, application_name: "rlxf-test-schemas" });
+    conn.on("error", () => {});
+    await conn.connect();
   });
   afterAll(async () => {
+    await conn?.end().catch(() => {});
     await admin(`drop database if exists ${dbName} with (force)`);
   });
+  /** Connections to `schema`: those of a store just closed take a moment to leave pg_stat_activity. */
+  const connected = async (schema: string): Promise<number> => {
+    const sql = "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1";
+    for (let i = 0; ; i++) {
+      const n = (await conn!.query(sql, [schema])).rows[0].n as number;
+      if (n === 0 || i >= 50) return n;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const reusable = async (): Promise<string | undefined> => {
+    while (returned.length) {
+      const schema = returned.shift()!;
+      if ((await connected(schema)) > 0) continue;
+      await conn!.query(resetSql(schema));
+      return schema;
+    }
+    return undefined;
+  };
   return {
     available: true,
     async fresh() {
-      const schema = `s${++seq}_${randomBytes(3).toString("hex")}`;
-      const c = new pg.Client({ connectionString: dbUrl });
-      await c.connect();
+      let schema = await reusable();
+      if (!schema) {
+        schema = `s${++seq}_${randomBytes(3).toString("hex")}`;
+        await conn!.query(`create schema ${schema}`);
+      }
+      const handed = schema;
       try {
-        await c.query(`create schema ${schema}`);
-      } finally {
-        await c.end();
+        onTestFinished(() => {
+          returned.push(handed);
+        });
+      } catch {
+        // Outside a test (beforeAll): the schema is this suite's for good.
       }
       const u = new URL(dbUrl);
       u.searchParams.set("options", `-c search_path=${schema}`);
+      u.searchParams.set("application_name", schema);
       return u.toString();
     },
   };

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { expect } from "vitest";
 import { createApp, listen } from "../../src/server/index.js";
 import { type Store, openStore } from "../../src/store/index.js";
 
@@ -141,6 +142,33 @@ export async function axe(page: Page): Promise<AxeViolation[]> {
     const r = await g.axe.run(g.document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }, resultTypes: ["violations"] });
     return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => ({ target: n.target, failureSummary: n.failureSummary })) }));
   });
+}
+
+/**
+ * Waits until `page` has no request in flight and starts none over two animation frames after the last one
+ * ended (a response's handler may fetch what depends on it): the late content (plots, tables) is in. Counts
+ * requests rather than waiting out a quiet period as `networkidle` does (half a second per page).
+ */
+export function requestsSettled(page: Page): () => Promise<void> {
+  let pending = 0;
+  let started = 0;
+  page.on("request", () => {
+    pending++;
+    started++;
+  });
+  const done = () => {
+    pending = Math.max(0, pending - 1);
+  };
+  page.on("requestfinished", done);
+  page.on("requestfailed", done);
+  return async () => {
+    for (;;) {
+      await expect.poll(() => pending, { ...POLL, message: "requests of the page still in flight" }).toBe(0);
+      const before = started;
+      await page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => (globalThis as any).requestAnimationFrame(r))));
+      if (pending === 0 && started === before) return;
+    }
+  };
 }
 
 /** For expect.poll: the page may need a moment on a busy machine (vitest's default is 1 s). */

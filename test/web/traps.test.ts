@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { POLL, type TestServer, browserTestsEnabled, horizontalOverflow, launchChromium, lowContrast, newPage, screenshot, startServer } from "./browser.js";
+import { POLL, type TestServer, browserTestsEnabled, horizontalOverflow, launchChromium, lowContrast, newPage, requestsSettled, screenshot, startServer } from "./browser.js";
 
 const enabled = browserTestsEnabled("web traps");
 
@@ -257,12 +257,13 @@ describe.skipIf(!enabled)("web app traps in Chromium", () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, reducedMotion: "reduce" });
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
+    const settled = requestsSettled(page);
     await loginWithLink(page, server, server.adminKey);
     for (const path of ["/", "/queues/new", "/dashboard", "/browse?item=email", "/queues/pair-q", "/queues/pair-q/annotate", "/lab", "/loops", "/critics"]) {
       await page.goto(server.url + path);
       await page.locator("main h1").first().waitFor();
       // Late content (plots, tables) first.
-      await page.waitForLoadState("networkidle");
+      await settled();
       const { overflow, culprits } = await horizontalOverflow(page);
       expect(overflow, `${path} overflows by ${overflow}px: ${culprits.join(", ")}`).toBe(0);
       expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth <= (globalThis as any).document.documentElement.clientWidth)).toBe(true);

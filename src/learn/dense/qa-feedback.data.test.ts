@@ -16,8 +16,12 @@ const file = sharedData("dense rewards on qa-feedback", "fine-grained-rlhf", "qa
 const LABELS = ["Irrelevant", "Redundant", "Incoherent", "Unverifiable", "Wrong-Grounding"];
 
 describe.skipIf(!file)("dense rewards on Fine-Grained RLHF QA feedback", () => {
+  /** The file, read once for both tests. */
+  let read: ReturnType<typeof readImportFile> | undefined;
+  const qaFeedback = () => (read ??= readImportFile(file!));
+
   it("trains per-type segment detectors on half the questions that beat always-flag on the other half", async () => {
-    const batch = await readImportFile(file!);
+    const batch = await qaFeedback();
     const source = memorySource(batch);
     const { examples, pairs } = await collectSegmentData({ spans: source, pairs: source });
     expect(examples).toHaveLength(500);
@@ -39,7 +43,7 @@ describe.skipIf(!file)("dense rewards on Fine-Grained RLHF QA feedback", () => {
   });
 
   it("aligns critiques made of the annotators' explanations with their spans", async () => {
-    const batch = await readImportFile(file!);
+    const batch = await qaFeedback();
     const gens = new Map(batch.generations.map((g) => [g.id, g]));
     const items = new Map(batch.items.map((i) => [i.id, i]));
     const critiques = new Map(batch.feedback.filter((f) => f.kind === "critique").map((f) => [f.targets[0]!, f as FeedbackOf<"critique">]));
