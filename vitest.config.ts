@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 
 /**
@@ -15,12 +16,19 @@ import { configDefaults, defineConfig } from "vitest/config";
 const DATA = "**/*.data.test.ts";
 const SKIP = configDefaults.exclude;
 const INTEGRATION_ANYWHERE = ["**/*.postgres.test.ts", "**/*.integration.test.ts", "src/sources/verifiers/code/**/*.test.ts"];
+/**
+ * Test files run side by side, twice as many as there are cores (at least three, at most eight; VITEST_MAX_WORKERS
+ * overrides it): most integration files wait on servers, worker processes, PostgreSQL or Chromium rather than
+ * compute, so one file per core would leave the cores idle. No test depends on how fast the machine is.
+ */
+const WORKERS = Math.min(8, Math.max(3, 2 * availableParallelism()));
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    maxWorkers: WORKERS,
     projects: [
       {
         extends: true,
