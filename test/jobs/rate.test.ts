@@ -1,24 +1,25 @@
 /**
- * Three `rlxf worker` processes share one provider limit of 600 requests per minute (a token bucket in
- * PostgreSQL): the rate the local model server sees stays within 2% of the cap while plenty of work is
- * queued, and a 429 with `Retry-After: 2` from the server pauses every worker.
+ * Three `rlxf worker` processes share one provider limit of 1,800 requests per minute (a token bucket in
+ * PostgreSQL): the rate the local model server sees never exceeds the cap (by more than the bucket's burst) and
+ * stays within 2% under it while plenty of work is queued, and a 429 with `Retry-After: 2` from the server
+ * pauses every worker.
  *
  * Robustness on a busy machine: the cap is an upper bound that holds by construction (at most rate x T plus
- * the bucket's burst of half a second in any window of T seconds), so the window is long enough (30 s) for
- * the burst to be under 2%. The lower side needs the bucket never to sit full for long: far more requests
- * wait than the cap lets through (three workers, each with 24 in flight), and a worker waking up to half a
- * second late loses nothing because the bucket holds half a second's worth.
+ * the bucket's burst of half a second in any window of T seconds), so that is what the upper side asserts. The
+ * lower side needs the bucket never to sit full for long: far more requests wait than the cap lets through
+ * (three workers, each with 24 in flight), and a worker waking up to half a second late loses nothing because
+ * the bucket holds half a second's worth. The window (10 s) sees about 300 requests, so 2% is six of them.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { openJobs } from "../../src/jobs/index.js";
+import { burstOf, openJobs } from "../../src/jobs/index.js";
 import { type FakeServer, startFakeModelServer } from "../../src/providers/testing/index.js";
 import { type Store, openStore } from "../../src/store/index.js";
 import { postgresForFile } from "../support/postgres.js";
 import { type WorkerProcess, startWorker, stopWorker, waitForJob } from "./workers.js";
 
 const pg = postgresForFile("jobs-rate");
-const RPM = 600;
-const WINDOW_S = 30;
+const RPM = 1800;
+const WINDOW_S = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!pg.available)("a provider limit shared by three worker processes", () => {
@@ -27,7 +28,7 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     for (const c of closers.reverse()) await c().catch(() => {});
   });
 
-  it("holds 600 requests per minute within 2% over 30 s, and a Retry-After pauses every worker", async () => {
+  it("holds 1,800 requests per minute (at most the burst over, within 2% under) over 10 s, and a Retry-After pauses every worker", async () => {
     const url = await pg.fresh();
     const store: Store = await openStore({ url });
     closers.push(() => store.close());
@@ -71,14 +72,14 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     const to = performance.now();
     const seen = arrivals.filter((t) => t >= from && t < to).length;
     const expected = (RPM / 60) * ((to - from) / 1000);
-    expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeLessThanOrEqual(1.02);
+    expect(seen, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeLessThanOrEqual(expected + burstOf(RPM));
     expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeGreaterThanOrEqual(0.98);
     // All three workers were sending requests under the one limit.
     expect([...busy].sort()).toEqual(workers.map((w) => w.name).sort());
 
     // One 429 with Retry-After: 2, and nobody asks again for two seconds. A worker that had taken its token just
     // before the pause was written, and was then held up by a busy machine, may still send that one request: at
-    // most one per worker, where the cap would have let about 14 through in the same 1.5 s.
+    // most one per worker, where the cap would have let about 45 through in the same 1.5 s.
     pause.at = performance.now();
     await sleep(3500);
     expect(t429).toBeDefined();
