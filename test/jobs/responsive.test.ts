@@ -17,8 +17,9 @@ import { startServer } from "../server/process.js";
 const dir = mkdtempSync(join(tmpdir(), "rlxf-responsive-"));
 const POLICIES = ["p0", "p1", "p2", "p3", "p4", "p5"];
 /**
- * A code reward whose program sleeps past the server's compute timeout (10 s: generous, as a fresh thread's start
- * counts too on a busy machine) but within its sandbox's wall limit.
+ * A code reward whose program sleeps past the server's compute timeout (3 s; the one request that must finish
+ * within it, the regular expression, runs on a thread a first request has already started) but within its
+ * sandbox's wall limit.
  */
 const SLEEPER = { type: "code", tests: [{ code: "assert True" }], extractFence: false, limits: { wallMs: 50_000 } };
 
@@ -37,16 +38,22 @@ describe("a cheap request while heavy ones run", () => {
     await store.write({ items, generations, feedback });
     await store.close();
 
-    const server = await startServer(["--db", db, "--no-demo", "--compute-timeout", "10", "--compute-threads", "1", "--compute-queue", "1", "--sandbox-ceilings", "wallMs=60000"]);
+    const server = await startServer(["--db", db, "--no-demo", "--compute-timeout", "3", "--compute-threads", "1", "--compute-queue", "1", "--sandbox-ceilings", "wallMs=60000"]);
     try {
       const call = (path: string, init: RequestInit = {}) => fetch(server.url + path, { ...init, headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json", ...(init.headers ?? {}) } });
+      const reward = (spec: unknown, completion: string) => call("/v1/reward", { method: "POST", body: JSON.stringify({ spec, samples: [{ completion }] }) });
+      // A first reward request starts the compute thread.
+      const warm = await reward({ type: "regex", pattern: "^a$" }, "a");
+      expect(warm.status, await warm.clone().text()).toBe(200);
+      expect(((await warm.json()) as { results: { score: number }[] }).results.map((x) => x.score)).toEqual([1]);
       // The heavy requests, all at once, none awaited yet.
       const bootstrap = call("/v1/leaderboard?bootstrap=2000");
       const exportJob = call("/v1/exports", { method: "POST", body: JSON.stringify({ format: "rlxf" }) });
       const streamed = call("/v1/export?format=rlxf").then((r) => r.text());
-      const regex = call("/v1/reward", { method: "POST", body: JSON.stringify({ spec: { type: "regex", pattern: "^(a+)+$" }, samples: [{ completion: `${"a".repeat(32)}!` }] }) });
-      const slow = () => call("/v1/reward", { method: "POST", body: JSON.stringify({ spec: SLEEPER, samples: [{ completion: "import time\ntime.sleep(60)\n" }] }) });
-      const sleeping = slow();
+      const regex = reward({ type: "regex", pattern: "^(a+)+$" }, `${"a".repeat(32)}!`);
+      const slow = () => reward(SLEEPER, "import time\ntime.sleep(60)\n");
+      // The sleeper takes the thread once the regular expression is answered.
+      const sleeping = regex.then(() => slow());
 
       const latencies: number[] = [];
       for (let i = 0; i < 15; i++) {
