@@ -10,7 +10,9 @@ import { configDefaults, defineConfig } from "vitest/config";
  * - integration: the rest of `test/**` (the CLI, the HTTP server, processes and signals), and anywhere
  *   `*.postgres.test.ts` (a PostgreSQL database), `*.integration.test.ts` (real processes, workers, servers) and
  *   the code sandbox's tests (src/sources/verifiers/code: every one runs programs in bubblewrap).
- * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server.
+ * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server. Its files
+ *   share their workers' module graphs (`isolate: false`, imports load once per worker rather than once per file),
+ *   so a unit test leaves no global state behind (environment variables, mocks, timers) that another could see.
  * A heavy check on the full data runs once, in one data file; other tests use a slice or a fixture.
  */
 const DATA = "**/*.data.test.ts";
@@ -32,7 +34,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: [...SKIP, DATA, ...INTEGRATION_ANYWHERE] },
+        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: [...SKIP, DATA, ...INTEGRATION_ANYWHERE], isolate: false },
       },
       {
         extends: true,
