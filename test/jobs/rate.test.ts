@@ -11,7 +11,8 @@
  * the bucket holds half a second's worth. The window (10 s) sees about 300 requests, so 2% is six of them.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { burstOf, openJobs } from "../../src/jobs/index.js";
+import { burstOf, limitKey, openJobs } from "../../src/jobs/index.js";
+import { normalizeOpenAIBaseUrl } from "../../src/providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../../src/providers/testing/index.js";
 import { type Store, openStore } from "../../src/store/index.js";
 import { postgresForFile } from "../support/postgres.js";
@@ -77,13 +78,21 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     // All three workers were sending requests under the one limit.
     expect([...busy].sort()).toEqual(workers.map((w) => w.name).sort());
 
-    // One 429 with Retry-After: 2, and nobody asks again for two seconds. A worker that had taken its token just
-    // before the pause was written, and was then held up by a busy machine, may still send that one request: at
-    // most one per worker, where the cap would have let about 45 through in the same 1.5 s.
+    // One 429 with Retry-After: 2, and nobody asks again for two seconds once the pause is in the database (the
+    // worker that got the 429 writes it there; on a busy machine that can take a moment, while the others go on
+    // taking tokens). A worker that had taken its token just before the pause was written, and was then held up
+    // by a busy machine, may still send that one request: at most one per worker, where the cap would have let
+    // about 45 through in 1.5 s.
+    const bucket = `rpm:${limitKey("openai", normalizeOpenAIBaseUrl(server.baseUrl), "fake")}`;
     pause.at = performance.now();
-    await sleep(3500);
+    let written: number | undefined;
+    while (performance.now() - pause.at < 3500) {
+      if (written === undefined && t429 !== undefined && (await store.rateLimits.pausedFor(bucket)) > 0) written = performance.now();
+      await sleep(20);
+    }
     expect(t429).toBeDefined();
-    const during = arrivals.filter((t) => t > t429! + 300 && t < t429! + 1800);
+    expect(written, "the pause was never written to the database").toBeDefined();
+    const during = arrivals.filter((t) => t > written! + 300 && t < t429! + 1800);
     expect(during.length, "requests while paused").toBeLessThanOrEqual(3);
     expect(arrivals.filter((t) => t > t429! + 2000).length).toBeGreaterThan(0);
 
