@@ -1,14 +1,16 @@
 /**
  * Three `rlxf worker` processes share one provider limit of 1,800 requests per minute (a token bucket in
  * PostgreSQL): the rate the local model server sees never exceeds the cap (by more than the bucket's burst) and
- * stays within 2% under it while plenty of work is queued, and a 429 with `Retry-After: 2` from the server
- * pauses every worker.
+ * comes close to it (at least 90%) while plenty of work is queued, and a 429 with `Retry-After: 2` from the
+ * server pauses every worker.
  *
  * Robustness on a busy machine: the cap is an upper bound that holds by construction (at most rate x T plus
  * the bucket's burst of half a second in any window of T seconds), so that is what the upper side asserts. The
  * lower side needs the bucket never to sit full for long: far more requests wait than the cap lets through
  * (three workers, each with 24 in flight), and a worker waking up to half a second late loses nothing because
- * the bucket holds half a second's worth. The window (10 s) sees about 300 requests, so 2% is six of them.
+ * the bucket holds half a second's worth. A machine busy enough to stall every worker for longer does lose
+ * capacity (a second's stall is a tenth of the 10 s window), so the lower side allows for that; a limiter that
+ * split the cap between the workers, or lost its refills, would be far below it.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { burstOf, limitKey, openJobs } from "../../src/jobs/index.js";
@@ -29,7 +31,7 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     for (const c of closers.reverse()) await c().catch(() => {});
   });
 
-  it("holds 1,800 requests per minute (at most the burst over, within 2% under) over 10 s, and a Retry-After pauses every worker", async () => {
+  it("holds 1,800 requests per minute (at most the burst over, at least 90% of it) over 10 s, and a Retry-After pauses every worker", async () => {
     const url = await pg.fresh();
     const store: Store = await openStore({ url });
     closers.push(() => store.close());
@@ -74,7 +76,7 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     const seen = arrivals.filter((t) => t >= from && t < to).length;
     const expected = (RPM / 60) * ((to - from) / 1000);
     expect(seen, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeLessThanOrEqual(expected + burstOf(RPM));
-    expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeGreaterThanOrEqual(0.98);
+    expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeGreaterThanOrEqual(0.9);
     // All three workers were sending requests under the one limit.
     expect([...busy].sort()).toEqual(workers.map((w) => w.name).sort());
 
