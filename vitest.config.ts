@@ -10,9 +10,11 @@ import { configDefaults, defineConfig } from "vitest/config";
  * - integration: the rest of `test/**` (the CLI, the HTTP server, processes and signals), and anywhere
  *   `*.postgres.test.ts` (a PostgreSQL database), `*.integration.test.ts` (real processes, workers, servers) and
  *   the code sandbox's tests (src/sources/verifiers/code: every one runs programs in bubblewrap).
- * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server. Its files
- *   share their workers' module graphs (`isolate: false`, imports load once per worker rather than once per file),
- *   so a unit test leaves no global state behind (environment variables, mocks, timers) that another could see.
+ * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server.
+ * Unit and integration files share their workers' module graphs (`isolate: false`: the library loads once per
+ * worker rather than once per file, which was half the suite's time), so a test leaves no global state behind:
+ * an environment variable, the sandbox's configuration or a mock it changes is restored in `finally`/`afterAll`,
+ * and what it opens (stores, servers, jobs, processes) it closes.
  * A heavy check on the full data runs once, in one data file; other tests use a slice or a fixture.
  */
 const DATA = "**/*.data.test.ts";
@@ -38,7 +40,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "integration", include: ["test/**/*.test.ts", ...INTEGRATION_ANYWHERE], exclude: [...SKIP, DATA, "test/web/**"] },
+        test: { name: "integration", include: ["test/**/*.test.ts", ...INTEGRATION_ANYWHERE], exclude: [...SKIP, DATA, "test/web/**"], isolate: false },
       },
       {
         extends: true,
