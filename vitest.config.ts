@@ -25,7 +25,7 @@ const INTEGRATION_ANYWHERE = ["**/*.postgres.test.ts", "**/*.integration.test.ts
  * overrides it): most integration files wait on servers, worker processes, PostgreSQL or Chromium rather than
  * compute, so one file per core would leave the cores idle. No test depends on how fast the machine is.
  */
-const WORKERS = Math.min(8, Math.max(3, 2 * availableParallelism()));
+const WORKERS = Number.parseInt(process.env.VITEST_MAX_WORKERS ?? "", 10) || Math.min(8, Math.max(3, 2 * availableParallelism()));
 
 export default defineConfig({
   test: {
