@@ -12,9 +12,10 @@ import { configDefaults, defineConfig } from "vitest/config";
  *   the code sandbox's tests (src/sources/verifiers/code: every one runs programs in bubblewrap).
  * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server.
  * Unit and integration files share their workers' module graphs (`isolate: false`: the library loads once per
- * worker rather than once per file: a quarter of those files' CPU time), so a test leaves no global state behind:
- * an environment variable, the sandbox's configuration or a mock it changes is restored in `finally`/`afterAll`,
- * and what it opens (stores, servers, jobs, processes) it closes.
+ * worker rather than once per file, which was half the unit files' CPU time and a quarter of the integration
+ * files'), so a test leaves no global state behind: an environment variable, the sandbox's configuration or a
+ * mock it changes is restored in `finally`/`afterAll`, and what it opens (stores, servers, jobs, processes) it
+ * closes.
  * A heavy check on the full data runs once, in one data file; other tests use a slice or a fixture.
  */
 const DATA = "**/*.data.test.ts";
