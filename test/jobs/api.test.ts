@@ -79,7 +79,7 @@ for (const [name, open, skip] of engines) {
     it("cancels a running job through the API and retries it through the client", async () => {
       const { store, server, admin, client, http } = await setup();
       let slow = true;
-      server.latencyMs = (q) => (slow && q.index >= 3 ? 1500 : 0);
+      server.latencyMs = (q) => (slow && q.index >= 3 ? 500 : 0);
       const rlxf = client(admin);
       const job = await rlxf.submitJob("judge", { judge: "pairwise", rows: rows(30), order: "fixed", chunkSize: 10, concurrency: 1, model: { baseUrl: server.baseUrl, model: "fake", concurrency: 1, cache: false } });
       await rlxf.waitForJob(job.id, { intervalMs: 50, timeoutMs: 1 }).catch(() => undefined);

@@ -1,8 +1,8 @@
 /**
- * A judge job of 2,000 pairs against a real local OpenAI-compatible server, spread over three `rlxf worker`
- * processes on one PostgreSQL, while a worker that is running part of it is killed with SIGKILL every few
- * seconds and started again: every pair ends with exactly one stored judgement (the verdict the server gave
- * for it), none is lost, the job's counts add up, and what killed workers had finished was not asked again.
+ * A judge job of 1,200 pairs against a real local OpenAI-compatible server, spread over three `rlxf worker`
+ * processes on one PostgreSQL, while a worker that is running part of it is killed with SIGKILL about every
+ * second and started again (three kills): every pair ends with exactly one stored judgement (the verdict the
+ * server gave for it), none is lost, the job's counts add up, and what killed workers had finished was not asked again.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { openJobs } from "../../src/jobs/index.js";
@@ -12,7 +12,9 @@ import { postgresForFile } from "../support/postgres.js";
 import { type WorkerProcess, startWorker, stopWorker, waitForJob } from "./workers.js";
 
 const pg = postgresForFile("jobs-kill");
-const PAIRS = 2000;
+const PAIRS = 1200;
+const CHUNK = 40;
+const KILLS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The server's verdict on pair i: the second output for every third pair, else the first. */
 const verdict = (i: number) => (i % 3 === 0 ? "second" : "first");
@@ -42,20 +44,20 @@ describe.skipIf(!pg.available)("judging through worker processes that keep being
       origin: "cli",
       // Kills take attempts: give the tasks room for them.
       maxAttempts: 10,
-      input: { judge: "pairwise", rows, order: "fixed", concurrency: 4, chunkSize: 50, model: { baseUrl: server.baseUrl, model: "fake", concurrency: 4, cache: false } },
+      input: { judge: "pairwise", rows, order: "fixed", concurrency: 4, chunkSize: CHUNK, model: { baseUrl: server.baseUrl, model: "fake", concurrency: 4, cache: false } },
     });
-    expect(job.tasks.total).toBe(PAIRS / 50);
+    expect(job.tasks.total).toBe(PAIRS / CHUNK);
 
     const env = { RLXF_DATABASE_URL: url };
     const args = ["--concurrency", "2", "--lease", "4", "--kinds", "judge"];
     const workers: WorkerProcess[] = await Promise.all([0, 1, 2].map(() => startWorker(args, env)));
     closers.push(() => Promise.all(workers.map((w) => stopWorker(w))));
 
-    // Kill a worker that runs part of the job, every few seconds, and start another in its place.
+    // Kill a worker that runs part of the job, every second or so, and start another in its place.
     let kills = 0;
     const restarts: Promise<void>[] = [];
-    for (let round = 0; kills < 5 && round < 60; round++) {
-      await sleep(2500);
+    for (let round = 0; kills < KILLS && round < 150; round++) {
+      await sleep(1000);
       const j = (await store.jobs.get(job.id))!;
       if (["succeeded", "failed", "cancelled"].includes(j.state)) break;
       const busy = new Set((await store.jobs.tasks(job.id)).filter((t) => t.state === "running").map((t) => t.worker));
@@ -76,7 +78,7 @@ describe.skipIf(!pg.available)("judging through worker processes that keep being
     const done = await waitForJob(store, job.id, 150_000);
     expect(done.state, JSON.stringify(done)).toBe("succeeded");
     expect(done.progress).toMatchObject({ done: PAIRS, total: PAIRS, failed: 0 });
-    expect(done.tasks).toEqual({ total: PAIRS / 50, done: PAIRS / 50, failed: 0 });
+    expect(done.tasks).toEqual({ total: PAIRS / CHUNK, done: PAIRS / CHUNK, failed: 0 });
     expect(done.result).toEqual({ outcomes: { first: PAIRS - Math.ceil(PAIRS / 3), second: Math.ceil(PAIRS / 3) } });
 
     // Exactly one judgement per pair, with the verdict the server gave for that pair.

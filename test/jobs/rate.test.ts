@@ -1,24 +1,28 @@
 /**
- * Three `rlxf worker` processes share one provider limit of 600 requests per minute (a token bucket in
- * PostgreSQL): the rate the local model server sees stays within 2% of the cap while plenty of work is
- * queued, and a 429 with `Retry-After: 2` from the server pauses every worker.
+ * Three `rlxf worker` processes share one provider limit of 1,800 requests per minute (a token bucket in
+ * PostgreSQL): the rate the local model server sees never exceeds the cap (by more than the bucket's burst) and
+ * comes close to it (at least 90%) while plenty of work is queued, and a 429 with `Retry-After: 2` from the
+ * server pauses every worker.
  *
  * Robustness on a busy machine: the cap is an upper bound that holds by construction (at most rate x T plus
- * the bucket's burst of half a second in any window of T seconds), so the window is long enough (30 s) for
- * the burst to be under 2%. The lower side needs the bucket never to sit full for long: far more requests
- * wait than the cap lets through (three workers, each with 24 in flight), and a worker waking up to half a
- * second late loses nothing because the bucket holds half a second's worth.
+ * the bucket's burst of half a second in any window of T seconds), so that is what the upper side asserts. The
+ * lower side needs the bucket never to sit full for long: far more requests wait than the cap lets through
+ * (three workers, each with 24 in flight), and a worker waking up to half a second late loses nothing because
+ * the bucket holds half a second's worth. A machine busy enough to stall every worker for longer does lose
+ * capacity (a second's stall is a tenth of the 10 s window), so the lower side allows for that; a limiter that
+ * split the cap between the workers, or lost its refills, would be far below it.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { openJobs } from "../../src/jobs/index.js";
+import { burstOf, limitKey, openJobs } from "../../src/jobs/index.js";
+import { normalizeOpenAIBaseUrl } from "../../src/providers/index.js";
 import { type FakeServer, startFakeModelServer } from "../../src/providers/testing/index.js";
 import { type Store, openStore } from "../../src/store/index.js";
 import { postgresForFile } from "../support/postgres.js";
 import { type WorkerProcess, startWorker, stopWorker, waitForJob } from "./workers.js";
 
 const pg = postgresForFile("jobs-rate");
-const RPM = 600;
-const WINDOW_S = 30;
+const RPM = 1800;
+const WINDOW_S = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!pg.available)("a provider limit shared by three worker processes", () => {
@@ -27,7 +31,7 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     for (const c of closers.reverse()) await c().catch(() => {});
   });
 
-  it("holds 600 requests per minute within 2% over 30 s, and a Retry-After pauses every worker", async () => {
+  it("holds 1,800 requests per minute (at most the burst over, at least 90% of it) over 10 s, and a Retry-After pauses every worker", async () => {
     const url = await pg.fresh();
     const store: Store = await openStore({ url });
     closers.push(() => store.close());
@@ -71,18 +75,26 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     const to = performance.now();
     const seen = arrivals.filter((t) => t >= from && t < to).length;
     const expected = (RPM / 60) * ((to - from) / 1000);
-    expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeLessThanOrEqual(1.02);
-    expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeGreaterThanOrEqual(0.98);
+    expect(seen, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeLessThanOrEqual(expected + burstOf(RPM));
+    expect(seen / expected, `${seen} requests in ${((to - from) / 1000).toFixed(1)} s (cap ${expected.toFixed(0)})`).toBeGreaterThanOrEqual(0.9);
     // All three workers were sending requests under the one limit.
     expect([...busy].sort()).toEqual(workers.map((w) => w.name).sort());
 
-    // One 429 with Retry-After: 2, and nobody asks again for two seconds. A worker that had taken its token just
-    // before the pause was written, and was then held up by a busy machine, may still send that one request: at
-    // most one per worker, where the cap would have let about 14 through in the same 1.5 s.
+    // One 429 with Retry-After: 2, and nobody asks again for two seconds once the pause is in the database (the
+    // worker that got the 429 writes it there; on a busy machine that can take a moment, while the others go on
+    // taking tokens). A worker that had taken its token just before the pause was written, and was then held up
+    // by a busy machine, may still send that one request: at most one per worker, where the cap would have let
+    // about 45 through in 1.5 s.
+    const bucket = `rpm:${limitKey("openai", normalizeOpenAIBaseUrl(server.baseUrl), "fake")}`;
     pause.at = performance.now();
-    await sleep(3500);
+    let written: number | undefined;
+    while (performance.now() - pause.at < 3500) {
+      if (written === undefined && t429 !== undefined && (await store.rateLimits.pausedFor(bucket)) > 0) written = performance.now();
+      await sleep(20);
+    }
     expect(t429).toBeDefined();
-    const during = arrivals.filter((t) => t > t429! + 300 && t < t429! + 1800);
+    expect(written, "the pause was never written to the database").toBeDefined();
+    const during = arrivals.filter((t) => t > written! + 300 && t < t429! + 1800);
     expect(during.length, "requests while paused").toBeLessThanOrEqual(3);
     expect(arrivals.filter((t) => t > t429! + 2000).length).toBeGreaterThan(0);
 

@@ -15,6 +15,23 @@ export function warnIfNoPostgres(suite: string): void {
   if (!adminUrl) console.warn(`[${suite}] RLXF_TEST_DATABASE_URL is not set: SKIPPING its PostgreSQL tests`);
 }
 
+/**
+ * Drop a database and every connection to it. PostgreSQL 15 refuses `with (force)` while an autovacuum worker is
+ * in that database ("must be a member of the role whose process is being terminated"); the worker is done within
+ * moments, so the drop is tried again.
+ */
+async function dropDatabase(admin: (sql: string) => Promise<void>, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin(`drop database if exists ${name} with (force)`);
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "42501" || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Create an empty database; returns its URL and a function that drops it. */
 export async function createTestDatabase(prefix = "rlxf_test"): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!adminUrl) throw new Error("RLXF_TEST_DATABASE_URL is not set");
@@ -31,7 +48,7 @@ export async function createTestDatabase(prefix = "rlxf_test"): Promise<{ url: s
   await admin(`create database ${name}`);
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
-  return { url: u.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+  return { url: u.toString(), drop: () => dropDatabase(admin, name) };
 }
 
 /**
@@ -126,7 +143,7 @@ export function postgresForFile(label: string): { available: boolean; fresh: () 
   });
   afterAll(async () => {
     await conn?.end().catch(() => {});
-    await admin(`drop database if exists ${dbName} with (force)`);
+    await dropDatabase(admin, dbName);
   });
   /** Connections to `schema`: those of a store just closed take a moment to leave pg_stat_activity. */
   const connected = async (schema: string): Promise<number> => {
