@@ -13,9 +13,9 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  *   `*.postgres.test.ts` (a PostgreSQL database), `*.integration.test.ts` (real processes, workers, servers) and
  *   the code sandbox's tests (src/sources/verifiers/code: every one runs programs in bubblewrap).
  * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server.
- * Unit and integration files share their workers' module graphs (`isolate: false`: the library loads once per
- * worker rather than once per file, which was half the unit files' CPU time and a quarter of the integration
- * files'), so a test leaves no global state behind: an environment variable, the sandbox's configuration or a
+ * Files of every project share their workers' module graphs (`isolate: false`: the library loads once per
+ * worker rather than once per file, which was half the unit files' CPU time, a quarter of the integration
+ * files' and a fifth of the data and browser files'), so a test leaves no global state behind: an environment variable, the sandbox's configuration or a
  * mock it changes is restored in `finally`/`afterAll`, and what it opens (stores, servers, jobs, processes) it
  * closes.
  * A heavy check on the full data runs once, in one data file; other tests use a slice or a fixture.
@@ -67,11 +67,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "data", include: [DATA], exclude: SKIP },
+        test: { name: "data", include: [DATA], exclude: SKIP, isolate: false },
       },
       {
         extends: true,
-        test: { name: "browser", include: ["test/web/**/*.test.ts"], exclude: [...SKIP, DATA] },
+        test: { name: "browser", include: ["test/web/**/*.test.ts"], exclude: [...SKIP, DATA], isolate: false },
       },
     ],
   },
