@@ -5,10 +5,30 @@
  * the host, that nothing of one run reaches another.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { forkServerStats, runCode, runSandboxed, sandboxInfo } from "./index.js";
 
 const forking = sandboxInfo().mode !== "root-userns";
+/** Host pids of this process's fork servers: pid 2 of bubblewrap's namespace, under this process. */
+function ownServers(): number[] {
+  const out: number[] = [];
+  const queue = [process.pid];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    let kids: number[] = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.trim().split(/\s+/);
+      if (nspid?.length === 2 && nspid[1] === "2" && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("rlxf-end")) out.push(pid);
+    } catch {
+      /* gone */
+    }
+    queue.push(...kids);
+  }
+  return out;
+}
+
 const run = (program: string, limits = {}) => runSandboxed({ language: "python", inputs: { "p.py": program }, args: ["/input/p.py"], limits });
 
 describe.runIf(forking)("runs forked from a fork server", () => {
@@ -142,6 +162,29 @@ print("cwd", os.getcwd(), "env", sorted(os.environ))
     expect(memory.limit).toBe("memory");
     const after = await run("print('after')\n");
     expect(after.stdout).toBe("after\n");
+  });
+
+  it("a server that stops answering is replaced: the run on it ends as killed, the next run is served", async () => {
+    await run("pass\n");
+    const servers = ownServers();
+    expect(servers.length).toBeGreaterThan(0);
+    for (const pid of servers) process.kill(pid, "SIGSTOP");
+    const before = forkServerStats();
+    try {
+      const stuck = await run("import time\ntime.sleep(30)\n", { wallMs: 1000 });
+      expect(stuck).toMatchObject({ limit: "wall", signal: "SIGKILL", exitCode: null });
+    } finally {
+      for (const pid of servers) {
+        try {
+          process.kill(pid, "SIGCONT");
+        } catch {
+          /* ended */
+        }
+      }
+    }
+    const next = await run("print('next')\n");
+    expect(next.stdout).toBe("next\n");
+    expect(forkServerStats().started).toBeGreaterThan(before.started);
   });
 
   it("RLXF_SANDBOX_FORK=0 starts a fresh interpreter, with the same verdicts", async () => {

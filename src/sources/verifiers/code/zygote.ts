@@ -223,6 +223,9 @@ class ForkServer {
   stop(): void {
     this.dead = true;
     if (this.idle) clearTimeout(this.idle);
+    // a run still on it ends as killed (its processes die with the server)
+    this.current?.finish(true);
+    for (const w of this.readyWaiters.splice(0)) w(false);
     try {
       if (this.child.pid !== undefined) process.kill(-this.child.pid, "SIGKILL");
     } catch {
@@ -363,13 +366,21 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
       // The run's init: its namespace ends with it, and its parent reports the end only once every process
       // in it is gone. Before the init exists, the run's first process (the init would die with it).
       const target = server.runInit() ?? server.runner();
-      if (target === undefined) return;
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {
-        /* gone */
+      if (target !== undefined) {
+        try {
+          process.kill(target, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       }
+      // A run that is not over soon after (its processes could not be found, or the server does not answer)
+      // ends with its server: the run counts as killed, the next run gets a new server.
+      escalate ??= setTimeout(() => {
+        if (server.current === current) server.stop();
+      }, 3000);
+      escalate.unref();
     };
+    let escalate: NodeJS.Timeout | undefined;
     const unwatch = watchRun(limits, opts.signal, () => (init ??= server.runInit()), kill);
     const streams: [Stream, Stream, Stream] = [newStream(limits.outputBytes), newStream(limits.outputBytes), newStream(CHANNEL_BYTES)];
     const current: Current = {
@@ -385,6 +396,7 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
       finish(serverLost = false) {
         if (server.current !== current) return;
         server.current = undefined;
+        if (escalate) clearTimeout(escalate);
         lost = serverLost;
         unwatch();
         const [out, err, chan] = streams;
