@@ -41,6 +41,8 @@ import { ZYGOTE_PY } from "./zygote-py.js";
 /** A server is replaced after this many runs, and stopped after this long idle. */
 const MAX_RUNS = 5000;
 const IDLE_MS = 30_000;
+/** A server that has not said it is ready after this long is not used. */
+const START_MS = 20_000;
 /** The end marker: `\0rlxf-end:`, 32 hex digits, `\0`. */
 const MARK_LEN = "\0rlxf-end:".length + 32 + 1;
 
@@ -268,7 +270,13 @@ async function take(info: SandboxInfo, noNewProcesses: boolean): Promise<ForkSer
   }
   const s = new ForkServer(info, noNewProcesses);
   counts.started++;
-  if (!(await s.ready())) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), START_MS);
+  });
+  const started = await Promise.race([s.ready(), late]);
+  clearTimeout(timer);
+  if (!started) {
     s.stop();
     throw new Error("the fork server did not start");
   }
