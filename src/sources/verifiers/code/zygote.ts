@@ -52,8 +52,11 @@ export function forkServerEnabled(info: SandboxInfo): boolean {
 
 /** Interpreters whose fork server could not start here: their runs start fresh interpreters. */
 const disabled = new Set<string>();
-/** Why the fork server was turned off in this process (it could not start), if it was. */
-export let forkServerProblem: string | undefined;
+/** Turns the fork server off for this interpreter, saying why in the sandbox's warnings. */
+function disable(info: SandboxInfo, why: string): void {
+  disabled.add(info.python ?? "");
+  info.warnings.push(`Python runs start a fresh sandbox each: the fork server could not run here (${why})`);
+}
 
 /** Host pids of a process's children. */
 function childrenOf(pid: number): number[] {
@@ -101,7 +104,6 @@ const programBytes = (s: Stream, max: number, marked: boolean) => Buffer.concat(
 interface Current {
   streams: [Stream, Stream, Stream];
   end?: { code: number; mark: Buffer };
-  kill: (why?: LimitHit) => void;
   check: () => void;
   finish: (lost?: boolean) => void;
 }
@@ -315,8 +317,7 @@ export async function runForked(info: SandboxInfo, limits: SandboxLimits, opts: 
   try {
     server = await take(info, noNewProcesses);
   } catch (e) {
-    disabled.add(info.python ?? "");
-    forkServerProblem = (e as Error).message;
+    disable(info, (e as Error).message);
     return undefined;
   }
   let r: SandboxRunResult;
@@ -329,8 +330,7 @@ export async function runForked(info: SandboxInfo, limits: SandboxLimits, opts: 
   }
   // A run whose namespaces could not be made says so on stderr and exits 125: this kernel does not allow it.
   if (r.exitCode === 125 && r.channel === "" && /^rlxf-sandbox: /m.test(r.stderr) && server.runs === 1) {
-    disabled.add(info.python ?? "");
-    forkServerProblem = r.stderr.trim().split("\n")[0];
+    disable(info, r.stderr.trim().split("\n")[0] ?? "");
     server.stop();
     return undefined;
   }
@@ -393,7 +393,6 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
     const streams: [Stream, Stream, Stream] = [newStream(limits.outputBytes), newStream(limits.outputBytes), newStream(CHANNEL_BYTES)];
     const current: Current = {
       streams,
-      kill,
       check() {
         const [out, err, chan] = streams;
         if (!killed && out.total + err.total > limits.outputBytes + 2 * MARK_LEN) kill("output");
