@@ -48,7 +48,7 @@ describe("data tests", () => {
     "src/sources/verifiers/code/humaneval.data.test.ts",
   ];
   it("look in RLXF_DATA, and with RLXF_REQUIRE_DATA=1 fail naming the missing path", () => {
-    const r = spawnSync(process.execPath, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", ...FILES], {
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--maxWorkers", "1", ...FILES], {
       cwd: root,
       env: { ...process.env, RLXF_DATA: empty, RLXF_REQUIRE_DATA: "1", CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
       encoding: "utf8",

@@ -49,7 +49,7 @@ describe.skipIf(!pg.available)("judging through worker processes that keep being
     expect(job.tasks.total).toBe(PAIRS / CHUNK);
 
     const env = { RLXF_DATABASE_URL: url };
-    const args = ["--concurrency", "2", "--lease", "4", "--kinds", "judge"];
+    const args = ["--concurrency", "1", "--lease", "4", "--kinds", "judge"];
     const workers: WorkerProcess[] = await Promise.all([0, 1, 2].map(() => startWorker(args, env)));
     closers.push(() => Promise.all(workers.map((w) => stopWorker(w))));
 

@@ -7,7 +7,7 @@
  * Robustness on a busy machine: the cap is an upper bound that holds by construction (at most rate x T plus
  * the bucket's burst of half a second in any window of T seconds: under 2% of 30 s), so that is what the upper side
  * asserts. The lower side needs the bucket never to sit full for long: far more requests wait than the cap lets
- * through (three workers, each with 24 in flight), and a worker waking up to half a second late loses nothing
+ * through (three workers, each running one task with 8 requests in flight), and a worker waking up to half a second late loses nothing
  * because the bucket holds half a second's worth. A machine busy enough to stall every worker for longer does lose
  * capacity (a second's stall is a thirtieth of the 30 s window), so the lower side allows for that; a limiter that
  * split the cap between the workers, or lost its refills, would be far below it.
@@ -53,7 +53,7 @@ describe.skipIf(!pg.available)("a provider limit shared by three worker processe
     };
 
     const env = { RLXF_DATABASE_URL: url };
-    const args = ["--concurrency", "3", "--kinds", "judge", "--rpm", String(RPM)];
+    const args = ["--concurrency", "1", "--kinds", "judge", "--rpm", String(RPM)];
     const workers: WorkerProcess[] = await Promise.all([0, 1, 2].map(() => startWorker(args, env)));
     closers.push(() => Promise.all(workers.map((w) => stopWorker(w))));
 

@@ -6,7 +6,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SeededCritics, seedCriticResults } from "../support/critics.js";
-import { type TestServer, axe, browserTestsEnabled, launchChromium, newPage, screenshot, serious, startServer } from "./browser.js";
+import { POLL, type TestServer, axe, browserTestsEnabled, launchChromium, newPage, screenshot, serious, startServer } from "./browser.js";
 
 const enabled = browserTestsEnabled("web critics");
 
@@ -44,7 +44,8 @@ describe.skipIf(!enabled)("web app: critic evaluations", () => {
     await page.getByRole("link", { name: "Critics", exact: true }).click();
     await page.getByRole("heading", { name: "Critic evaluations" }).waitFor();
     const table = page.getByRole("table", { name: "Saved critic evaluations" });
-    expect(await table.locator("tbody th a").allInnerTexts()).toEqual(["oracle-cross", "iterative"]);
+    // The heading is drawn before the list arrives: wait for its rows.
+    await expect.poll(() => table.locator("tbody th a").allInnerTexts(), POLL).toEqual(["oracle-cross", "iterative"]);
     const first = await table.locator("tbody tr").first().innerText();
     expect(first).toContain("cross-critique");
     expect(first).toContain("46.7% → 100.0%");
