@@ -4,6 +4,7 @@
  * starts a local server and sets it. Each run creates its own throwaway
  * database (dropped afterwards), and each test its own schema in it.
  */
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { postgresForFile } from "../../test/support/postgres.js";
 import { ConflictError } from "../errors.js";
@@ -13,7 +14,8 @@ import { judgingContract } from "./judging.contract.js";
 import { modelsContract } from "./models.contract.js";
 import { loopsContract } from "./loops.contract.js";
 import { configsContract } from "./configs.contract.js";
-import { item, storeContract } from "./store.contract.js";
+import type { FeedbackInput, GenerationInput, ItemInput } from "../feedback/index.js";
+import { gen, item, pairwise, storeContract } from "./store.contract.js";
 import { queuesStoreContract } from "./queues.contract.js";
 import { snapshotContract } from "./snapshot.contract.js";
 
@@ -56,6 +58,56 @@ describe.skipIf(!adminUrl)("postgres specifics", () => {
     await normal.write({ items: [item("d2")] });
     expect((await normal.counts()).items).toBe(2);
     await normal.close();
+  });
+
+  it("a large write after small ones on the same connection checks its foreign keys by key, not by walking the table", async () => {
+    // The connection's foreign-key plans are first made while the tables hold a few rows, when any index (or a
+    // scan) costs the same; the large write must not reuse them, or each of its rows walks the growing parent.
+    const url = await freshSchemaUrl();
+    const schema = new URL(url).searchParams.get("application_name")!;
+    /** n items, each with 11 generations and 10 pairwise feedback on them. */
+    const batch = (prefix: string, n: number) => {
+      const out = { items: [] as ItemInput[], generations: [] as GenerationInput[], feedback: [] as FeedbackInput[] };
+      for (let i = 0; i < n; i++) {
+        const iid = `${prefix}${i}`;
+        out.items.push(item(iid));
+        for (let k = 0; k <= 10; k++) out.generations.push(gen(`${iid}/${k}`, iid, `model-${k}`));
+        for (let k = 1; k <= 10; k++) out.feedback.push(pairwise(`${iid}#${k}`, [`${iid}/0`, `${iid}/${k}`]));
+      }
+      return out;
+    };
+    // A reused schema's counters go on from earlier tests: what this test adds is measured.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const stats = async () => {
+        await c.query("select pg_stat_clear_snapshot()");
+        const q = await c.query<{ relname: string; read: string; inserted: string }>(
+          "select relname, seq_tup_read + coalesce(idx_tup_fetch, 0) as read, n_tup_ins as inserted from pg_stat_user_tables where schemaname = $1 and relname in ('items', 'generations', 'feedback')",
+          [schema],
+        );
+        return new Map(q.rows.map((row) => [row.relname, { read: Number(row.read), inserted: Number(row.inserted) }]));
+      };
+      const before = await stats();
+      const s = await openStore({ url, poolSize: 1 });
+      await s.write(batch("small-", 2));
+      const r = await s.write(batch("big-", 300));
+      expect(r.feedback.inserted).toBe(3000);
+      await s.close();
+      // The closed connection's counters reach the statistics views as its backend exits.
+      const added = (now: Awaited<ReturnType<typeof stats>>, table: string) => ({ read: now.get(table)!.read - (before.get(table)?.read ?? 0), inserted: now.get(table)!.inserted - (before.get(table)?.inserted ?? 0) });
+      let now = await stats();
+      for (let i = 0; i < 100 && added(now, "feedback").inserted < 3020; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        now = await stats();
+      }
+      expect(added(now, "feedback").inserted).toBe(3020);
+      // By key: about one read per row that refers to the table (12,000 rows in all). Walking the table: each of
+      // the 6,000 targets reads up to 3,000 feedback.
+      for (const table of ["items", "generations", "feedback"]) expect(added(now, table).read, `${table}: ${JSON.stringify(added(now, table))}`).toBeLessThan(40_000);
+    } finally {
+      await c.end();
+    }
   });
 
   it("serialises concurrent writers of the same ids", async () => {

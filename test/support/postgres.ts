@@ -58,7 +58,9 @@ export async function createTestDatabase(prefix = "rlxf_test"): Promise<{ url: s
  * DELETE instead leaves dead pages that autovacuum then analyzes as an empty table, and those statistics make
  * the planner check each foreign key of a later bulk insert by scanning: 16,000 rows took 80-110 s instead of 3.
  * (rlxf's migrations make tables and insert no rows: a migration that seeded rows would have to keep its
- * tables out of here.)
+ * tables out of here.) A reused schema's tables are also left alone by autovacuum: the earlier tests' rows would
+ * have it analyze a table while a test's large write is under way, and statistics saying a table that holds the
+ * write's uncommitted rows is empty can make PostgreSQL replan that write's foreign-key checks to walk the table.
  */
 function resetSql(schema: string): string {
   return `do $reset$
@@ -70,6 +72,12 @@ begin
     and ((n.nspname = '${schema}' and c.relname not in ('kysely_migration', 'kysely_migration_lock'))
       or (n.nspname = '${schema}_pgboss' and c.relname not in ('version', 'queue')));
   if used is not null then execute 'truncate ' || used || ' cascade'; end if;
+  for r in select n.nspname as s, c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind = 'r' and n.nspname in ('${schema}', '${schema}_pgboss')
+      and not coalesce('autovacuum_enabled=false' = any(c.reloptions), false)
+  loop
+    execute format('alter table %I.%I set (autovacuum_enabled = false)', r.s, r.t);
+  end loop;
   for r in select n.nspname as s, c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where c.relkind = 'S' and n.nspname in ('${schema}', '${schema}_pgboss')
   loop
