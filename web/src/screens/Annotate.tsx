@@ -125,6 +125,8 @@ export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; tas
   const spanRefs = useRef(new Map<string, SpanHandle>());
   const dirty = useRef(false);
   const draftTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /** Counts draft saves (and submissions): only the latest one's answer may set the status. */
+  const saveSeq = useRef(0);
   const now = useNow(1000);
 
   const list = useMemo(() => (task ? slotsFor(task) : []), [task]);
@@ -170,18 +172,25 @@ export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; tas
     void loadNext();
   }, [queueId, loadNext]);
 
-  // Drafts: kept in this browser at once, and on the server a moment after the last change.
+  // Drafts: kept in this browser at once, and on the server a moment after the last change. "Draft saved" means
+  // the latest change is on the server: a change shows "Saving draft…" until its own save is answered.
   // A submission cancels the pending save; a save that still arrives after it is refused (409) and says nothing.
   useEffect(() => {
     if (!task || !dirty.current || revising) return;
     const prev = readLocal(queueId, task.id);
     writeLocal(queueId, task.id, { slots, savedAt: Date.now(), ...(prev?.submissionId ? { submissionId: prev.submissionId } : {}) });
+    const seq = ++saveSeq.current;
+    setStatus("Saving draft…");
     const t = setTimeout(() => {
       draftTimer.current = undefined;
       request(`/v1/queues/${enc(queueId)}/tasks/${enc(task.id)}/draft`, { method: "PUT", body: { answers: toApiAnswers(task, slots) } }).then(
-        () => dirty.current && setStatus("Draft saved"),
+        () => seq === saveSeq.current && dirty.current && setStatus("Draft saved"),
         (e) => {
-          if (e instanceof ApiError && e.status === 409) return;
+          if (seq !== saveSeq.current) return;
+          if (e instanceof ApiError && e.status === 409) {
+            setStatus("");
+            return;
+          }
           setStatus(e instanceof ApiError ? `Draft kept in this browser (${errorText(e)})` : "Draft kept in this browser (the server could not be reached)");
         },
       );
@@ -216,6 +225,7 @@ export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; tas
     setBusy(true);
     clearTimeout(draftTimer.current);
     draftTimer.current = undefined;
+    saveSeq.current++;
     dirty.current = false;
     if (revising) {
       try {
