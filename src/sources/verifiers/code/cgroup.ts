@@ -39,6 +39,11 @@ export interface Cgroup {
   usage(): number;
   /** Starts the peak memory (`stats().peakBytes`) over from now, where the kernel can; false where it cannot. */
   resetPeak(): boolean;
+  /**
+   * CPU time used by every process the group has held, in microseconds (`cpu.stat`'s usage_usec in v2,
+   * `cpuacct.usage` in v1); undefined where the kernel does not account it for this group.
+   */
+  cpuMicros(): number | undefined;
 }
 
 export interface CgroupBackend {
@@ -180,6 +185,10 @@ function v2Backend(mount: string, own: string): CgroupBackend | undefined {
           writeFileSync(join(dir, "pids.max"), String(l.processes));
         },
         usage: () => Number(tryRead(join(dir, "memory.current")).trim()) || 0,
+        cpuMicros() {
+          const m = /^usage_usec (\d+)$/m.exec(tryRead(join(dir, "cpu.stat")));
+          return m ? Number(m[1]) : undefined;
+        },
         resetPeak() {
           try {
             peakFd ??= openSync(join(dir, "memory.peak"), "r+");
@@ -224,13 +233,19 @@ function v2Backend(mount: string, own: string): CgroupBackend | undefined {
   };
 }
 
-function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefined, pidsOwn: string | undefined): CgroupBackend {
+function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefined, pidsOwn: string | undefined, cpuMount?: string, cpuOwn?: string): CgroupBackend {
   const memBase = baseDir(join(memMount, memOwn));
   let pidsBase: string | undefined;
   try {
     if (pidsMount !== undefined && pidsOwn !== undefined) pidsBase = baseDir(join(pidsMount, pidsOwn));
   } catch {
     /* no pids hierarchy to write to: the process limit stays RLIMIT_NPROC's */
+  }
+  let cpuBase: string | undefined;
+  try {
+    if (cpuMount !== undefined && cpuOwn !== undefined) cpuBase = baseDir(join(cpuMount, cpuOwn));
+  } catch {
+    /* no cpuacct hierarchy to write to: the CPU limit stays RLIMIT_CPU's, per process */
   }
   return {
     kind: "cgroup-v1",
@@ -241,6 +256,7 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
       mkdirSync(mem);
       track(mem);
       let pids: string | undefined;
+      let cpu: string | undefined;
       try {
         writeFileSync(join(mem, "memory.limit_in_bytes"), String(limits.memoryBytes));
         // No swapping out of the limit (memsw exists when swap accounting is on).
@@ -251,8 +267,13 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
           track(pids);
           writeFileSync(join(pids, "pids.max"), String(limits.processes));
         }
+        if (cpuBase) {
+          cpu = join(cpuBase, name);
+          mkdirSync(cpu);
+          track(cpu);
+        }
       } catch (e) {
-        for (const d of [pids, mem]) {
+        for (const d of [cpu, pids, mem]) {
           if (!d) continue;
           try {
             rmdirSync(d);
@@ -263,7 +284,7 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
         throw e;
       }
       return {
-        procsFiles: [join(mem, "cgroup.procs"), ...(pids ? [join(pids, "cgroup.procs")] : [])],
+        procsFiles: [join(mem, "cgroup.procs"), ...(pids ? [join(pids, "cgroup.procs")] : []), ...(cpu ? [join(cpu, "cgroup.procs")] : [])],
         setLimits(l) {
           // memsw may not go below the memory limit: lower memory first, raise memsw first.
           const memsw = join(mem, "memory.memsw.limit_in_bytes");
@@ -275,6 +296,11 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
           if (pids) writeFileSync(join(pids, "pids.max"), String(l.processes));
         },
         usage: () => Number(tryRead(join(mem, "memory.usage_in_bytes")).trim()) || 0,
+        cpuMicros() {
+          if (!cpu) return undefined;
+          const text = tryRead(join(cpu, "cpuacct.usage")).trim();
+          return text === "" ? undefined : Math.floor(Number(text) / 1000);
+        },
         resetPeak() {
           try {
             writeFileSync(join(mem, "memory.max_usage_in_bytes"), "0");
@@ -295,7 +321,7 @@ function v1Backend(memMount: string, memOwn: string, pidsMount: string | undefin
           return { oomKills: oom ? Number(oom[1]) : 0, ...(peak > 0 ? { peakBytes: peak } : {}) };
         },
         remove() {
-          for (const d of [pids, mem]) {
+          for (const d of [cpu, pids, mem]) {
             if (!d) continue;
             rmdirSync(d);
             made.delete(d);
@@ -337,9 +363,11 @@ export function detectCgroups(): { backend?: CgroupBackend; tried: string[] } {
   }
   const mem = ms.find((m) => m.fstype === "cgroup" && m.superOptions.includes("memory"));
   const pids = ms.find((m) => m.fstype === "cgroup" && m.superOptions.includes("pids"));
+  const cpuacct = ms.find((m) => m.fstype === "cgroup" && m.superOptions.includes("cpuacct"));
   if (mem && own.v1.has("memory")) {
     try {
-      return { backend: probe(v1Backend(mem.path, own.v1.get("memory")!, pids?.path, pids ? own.v1.get("pids") : undefined)), tried };
+      const backend = v1Backend(mem.path, own.v1.get("memory")!, pids?.path, pids ? own.v1.get("pids") : undefined, cpuacct?.path, cpuacct ? own.v1.get("cpuacct") : undefined);
+      return { backend: probe(backend), tried };
     } catch (e) {
       tried.push(`cgroup v1 memory at ${mem.path}: ${(e as Error).message}`);
     }
@@ -364,7 +392,7 @@ export function killThreadSandboxes(thread: number): number {
   const bases: string[] = [];
   for (const m of ms) {
     if (m.fstype === "cgroup2" && own.v2 !== undefined) bases.push(join(m.path, own.v2, `rlxf-${process.pid}`));
-    if (m.fstype === "cgroup") for (const c of ["memory", "pids"]) if (m.superOptions.includes(c) && own.v1.has(c)) bases.push(join(m.path, own.v1.get(c)!, `rlxf-${process.pid}`));
+    if (m.fstype === "cgroup") for (const c of ["memory", "pids", "cpuacct"]) if (m.superOptions.includes(c) && own.v1.has(c)) bases.push(join(m.path, own.v1.get(c)!, `rlxf-${process.pid}`));
   }
   const prefix = `s${thread}-`;
   const dirs: string[] = [];

@@ -229,6 +229,15 @@ except OSError as e:
     expect(wall).toMatchObject({ status: "timeout", limit: "wall", passed: false });
   });
 
+  it("the CPU limit is the whole sandbox's where a control group accounts it: spinning children end the run", async () => {
+    // Per process (RLIMIT_CPU alone), each child would die after its own second and the parent would print.
+    const program = "import os\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n        while True:\n            pass\n    kids.append(pid)\nfor k in kids:\n    os.waitpid(k, 0)\nprint('the parent outlived its children')\n";
+    const r = await py(program, { cpuSeconds: 1, wallMs: 10_000, processes: 8 });
+    if (r.sandbox?.cpu !== "sandbox") return; // no control group accounting CPU time: RLIMIT_CPU, per process
+    expect(r, all(r)).toMatchObject({ status: "timeout", limit: "cpu", passed: false });
+    expect(r.stdout).not.toContain("outlived");
+  });
+
   it("a memory bomb hits the memory limit", async () => {
     const at = await py("x = bytearray(8 * 1024 ** 3)\n", { memoryBytes: 256 * 1024 * 1024 });
     expect(at).toMatchObject({ status: "crashed", limit: "memory" });

@@ -46,7 +46,10 @@ export type Language = "python" | "javascript";
 export interface SandboxLimits {
   /** Wall-clock time before the whole sandbox is killed (default 10 s). */
   wallMs: number;
-  /** CPU seconds of each process (default 5). */
+  /**
+   * CPU seconds (default 5): of all the sandbox's processes together where its control group accounts CPU time
+   * (`isolation.cpu: "sandbox"`), and of each process in any case (RLIMIT_CPU).
+   */
   cpuSeconds: number;
   /**
    * Memory (default 512 MiB): of all the sandbox's processes together where a control group can
@@ -108,6 +111,8 @@ export interface SandboxIsolation {
    * namespaces and file systems, from an interpreter that never ran a program (`zygote.ts`).
    */
   start: "fresh" | "forked";
+  /** `sandbox`: `cpuSeconds` held for all the run's processes together (its control group); `process`: per process only. */
+  cpu: "sandbox" | "process";
 }
 
 export interface SandboxRunResult {
@@ -306,12 +311,19 @@ export function decodeExit(code: number | null, sig: string | null = null): { ex
 
 /**
  * Watches a run: kills it past its wall-clock time, when its tmpfs holds more than its files (seen through
- * one of its processes, `pidInside`; the kernel caps the size: a full tmpfs is ENOSPC, not a kill), or when
- * `signal` aborts. Returns the function that stops watching.
+ * one of its processes, `pidInside`; the kernel caps the size: a full tmpfs is ENOSPC, not a kill), when its
+ * processes together have used more than `cpuSeconds` of CPU (`cpuMicros`, the run's control group, where the
+ * kernel accounts it: RLIMIT_CPU is per process, so without this a fork bomb of `processes` processes could
+ * keep every core busy until the wall clock), or when `signal` aborts. Returns the function that stops watching.
  */
-export function watchRun(limits: SandboxLimits, signal: AbortSignal | undefined, pidInside: () => number | undefined, kill: (why?: LimitHit) => void): () => void {
+export function watchRun(limits: SandboxLimits, signal: AbortSignal | undefined, pidInside: () => number | undefined, kill: (why?: LimitHit) => void, cpuMicros?: () => number | undefined): () => void {
   const wall = setTimeout(() => kill("wall"), limits.wallMs);
   const disk = setInterval(() => {
+    const used = cpuMicros?.();
+    if (used !== undefined && used > limits.cpuSeconds * 1e6) {
+      kill("cpu");
+      return;
+    }
     const pid = pidInside();
     if (pid === undefined) return;
     try {
@@ -320,7 +332,7 @@ export function watchRun(limits: SandboxLimits, signal: AbortSignal | undefined,
     } catch {
       /* not started, or over */
     }
-  }, 200);
+  }, 100);
   const onAbort = () => kill();
   signal?.addEventListener("abort", onAbort);
   return () => {
@@ -693,7 +705,7 @@ export async function runSandboxed(opts: SandboxRunOptions): Promise<SandboxRunR
 async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRunOptions, interpreter: string): Promise<SandboxRunResult> {
   const names = Object.keys(opts.inputs);
   const single = info.memory === "single-process";
-  const isolation: SandboxIsolation = { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only", start: "fresh" };
+  const isolation: SandboxIsolation = { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only", start: "fresh", cpu: "process" };
   const memFlag = opts.language === "python" ? `--as=${limits.memoryBytes}` : `--data=${limits.memoryBytes}`;
   const nproc = opts.language === "javascript" ? Math.max(64, limits.processes) : limits.processes;
   const interpArgs =
@@ -735,6 +747,7 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   // The group holds the program's memory and its tmpfs; bubblewrap's own two or three processes count too.
   const group = cgroups?.create({ memoryBytes: limits.memoryBytes + limits.diskBytes, processes: nproc + 4 });
   const procs = group?.procsFiles ?? [];
+  if (group?.cpuMicros() !== undefined) isolation.cpu = "sandbox";
   const argv = launcherArgv(info, firstInput + names.length - 1, procs, bwrapArgs);
 
   const started = performance.now();
@@ -803,10 +816,16 @@ async function runOnce(info: SandboxInfo, limits: SandboxLimits, opts: SandboxRu
   names.forEach((name, i) => pipes[firstInput + i]!.end(opts.inputs[name]!));
   child.stdin!.end(opts.stdin ?? "");
 
-  const unwatch = watchRun(limits, opts.signal, () => {
-    const pid = /"child-pid"\s*:\s*(\d+)/.exec(status)?.[1];
-    return pid ? Number(pid) : undefined;
-  }, kill);
+  const unwatch = watchRun(
+    limits,
+    opts.signal,
+    () => {
+      const pid = /"child-pid"\s*:\s*(\d+)/.exec(status)?.[1];
+      return pid ? Number(pid) : undefined;
+    },
+    kill,
+    group ? () => group.cpuMicros() : undefined,
+  );
 
   let exit: { code: number | null; signal: NodeJS.Signals | null };
   let memoryPeakBytes: number | undefined;

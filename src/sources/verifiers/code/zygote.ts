@@ -346,9 +346,11 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
   let base = 0;
   let peakReset = false;
   let oomBefore = 0;
+  let cpuBefore: number | undefined;
   const nproc = limits.processes;
   if (group) {
     base = group.usage();
+    cpuBefore = group.cpuMicros();
     group.setLimits({ memoryBytes: base + limits.memoryBytes + limits.diskBytes, processes: server.own.size + nproc + 2 });
     peakReset = group.resetPeak();
     oomBefore = group.stats().oomKills;
@@ -389,7 +391,9 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
       escalate.unref();
     };
     let escalate: NodeJS.Timeout | undefined;
-    const unwatch = watchRun(limits, opts.signal, () => (init ??= server.runInit()), kill);
+    // The server is idle during a run: what its group's CPU time grows by is the run's.
+    const cpuUsed = group && cpuBefore !== undefined ? () => (group.cpuMicros() ?? cpuBefore!) - cpuBefore! : undefined;
+    const unwatch = watchRun(limits, opts.signal, () => (init ??= server.runInit()), kill, cpuUsed);
     const streams: [Stream, Stream, Stream] = [newStream(limits.outputBytes), newStream(limits.outputBytes), newStream(CHANNEL_BYTES)];
     const current: Current = {
       streams,
@@ -432,7 +436,7 @@ function runOn(server: ForkServer, info: SandboxInfo, limits: SandboxLimits, opt
           channel: programBytes(chan, CHANNEL_BYTES, !lost).toString("utf8"),
           outputTruncated,
           wallMs: performance.now() - started,
-          isolation: { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only", start: "forked" },
+          isolation: { memory: info.memory, seccomp: true, nestedUserns: info.disableUserns ? "disabled" : "seccomp-only", start: "forked", cpu: cpuUsed ? "sandbox" : "process" },
         };
         if (limit) r.limit = limit;
         if (memoryPeakBytes !== undefined) r.memoryPeakBytes = memoryPeakBytes;
