@@ -31,31 +31,29 @@ const INTEGRATION_ANYWHERE = ["**/*.postgres.test.ts", "**/*.integration.test.ts
 const WORKERS = Number.parseInt(process.env.VITEST_MAX_WORKERS ?? "", 10) || Math.min(8, Math.max(3, 2 * availableParallelism()));
 
 /**
- * The order files start in. A worker runs one project's files and, with `isolate: false`, keeps its loaded modules
- * only while the next file in line is of the same project: a file of another project next ends the worker, and
- * the one after it loads everything again. So the projects go one after another (integration, data, browser,
- * unit); within a project the files that take longest, most of it waiting on worker processes, servers, timers
- * or Chromium, start first (in this order), so that their waiting overlaps the other files' work instead of
- * ending the run alone; the rest in vitest's order (the longest first where it has timed them, else the largest).
+ * The order files start in. The files that take longest, most of it waiting on worker processes, servers, timers
+ * or Chromium, start first (in this order), so that their waiting overlaps the other files' work instead of ending
+ * the run alone. The rest go project by project (integration, data, browser, unit), each in vitest's order (the
+ * longest first where it has timed them, else the largest): a worker runs one project's files and, with
+ * `isolate: false`, keeps its loaded modules only while the next file in line is of the same project, so a
+ * file of another project next ends the worker and the one after it loads everything again.
  */
+const FIRST = [/^test\/jobs\/(rate|responsive|api|kill)\./, /^test\/jobs\//, /^src\/lab\/lab\.data\./, /^test\/web\/(traps|workflow|screens|annotate)\./, /^test\/server\/(reward-code|serve|crash|fuzz)\./, /^test\/web\//];
 const PROJECTS = ["integration", "data", "browser", "unit"];
-const FIRST = [/^test\/jobs\/(rate|responsive|api|kill)\./, /^test\/jobs\//, /^test\/server\/(reward-code|serve|crash|fuzz)\./, /^src\/lab\/lab\.data\./, /^test\/web\/(traps|workflow|screens|annotate)\./];
 
 class LongWaitsFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification) => {
       const path = relative(this.ctx.config.root, f.moduleId);
       const i = FIRST.findIndex((re) => re.test(path));
-      return i < 0 ? FIRST.length : i;
-    };
-    const project = (f: TestSpecification) => {
-      const i = PROJECTS.indexOf(f.project.name);
-      return i < 0 ? PROJECTS.length : i;
+      if (i >= 0) return i;
+      const p = PROJECTS.indexOf(f.project.name);
+      return FIRST.length + (p < 0 ? PROJECTS.length : p);
     };
     const sorted = await super.sort(files);
     return sorted
-      .map((f, i) => ({ f, i, p: project(f), r: rank(f) }))
-      .sort((a, b) => a.p - b.p || a.r - b.r || a.i - b.i)
+      .map((f, i) => ({ f, i, r: rank(f) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
       .map((x) => x.f);
   }
 }
