@@ -17,7 +17,7 @@ const SUITE = "lab on AlpacaEval";
 const hasData = sharedFiles(SUITE, "alpaca_eval/annotations/claude-2.1.json.gz", "alpaca_eval/annotations/alpaca-7b.json.gz") !== undefined;
 const files = hasData ? [sharedData(SUITE, "alpaca_eval", "annotations")!] : [];
 
-const SETTINGS = { steps: 80, evalEvery: 10 };
+const SETTINGS = { steps: 50, evalEvery: 10 };
 const strip = (r: LabRunResult) => JSON.stringify({ ...r, seconds: 0, proxy: r.proxy ? { ...r.proxy, seconds: 0 } : undefined, methods: r.methods.map((m) => ({ ...m, seconds: 0 })) });
 
 describe.skipIf(!hasData)("lab on real AlpacaEval outputs (every model, the first 300 instructions)", () => {
@@ -64,7 +64,7 @@ describe.skipIf(!hasData)("lab on real AlpacaEval outputs (every model, the firs
       pFlip: 0.25,
       labels: 300,
       seed: 1,
-      settings: { klCoef: 0, lr: 0.01, steps: 300, evalEvery: 10 },
+      settings: { klCoef: 0, lr: 0.01, steps: 150, evalEvery: 10 },
       lengthControlled: false,
     });
     const o = overoptimisation(run.methods[1]!.curve);
@@ -76,7 +76,7 @@ describe.skipIf(!hasData)("lab on real AlpacaEval outputs (every model, the firs
       pFlip: 0.25,
       labels: 300,
       seed: 1,
-      settings: { klCoef: 0.3, lr: 0.01, steps: 300, evalEvery: 10 },
+      settings: { klCoef: 0.3, lr: 0.01, steps: 150, evalEvery: 10 },
       lengthControlled: false,
     });
     expect(withKl.methods[1]!.kl).toBeLessThan(run.methods[1]!.kl);
