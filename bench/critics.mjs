@@ -9,17 +9,18 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { evaluateCritic, readSolutions } from "../dist/critics/index.js";
-import { scriptedCriticResponder } from "../dist/critics/testing/index.js";
-import { createModel } from "../dist/providers/index.js";
-import { startFakeModelServer } from "../dist/providers/testing/index.js";
-import { createVerifier } from "../dist/sources/verifiers/registry.js";
 import { needData } from "./data.mjs";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dir = needData("realcritic");
+// rlxf loads after the data check: without the data, the run stops at once, naming what is missing.
+const { evaluateCritic, readSolutions } = await import("../dist/critics/index.js");
+const { scriptedCriticResponder } = await import("../dist/critics/testing/index.js");
+const { createModel } = await import("../dist/providers/index.js");
+const { startFakeModelServer } = await import("../dist/providers/testing/index.js");
+const { createVerifier } = await import("../dist/sources/verifiers/registry.js");
 const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl.gz")).sort().map((f) => join(dir, f));
 
 // The labels straight from the files, per task.

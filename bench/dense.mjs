@@ -15,25 +15,16 @@
 // the answers, against the annotators' spans (span precision, recall, F1); and the time to score all 2,000 answers
 // with the dense model against the holistic one, measured in the same run.
 // Knobs: BENCH_SEEDS (default 1,2,3,4,5), BENCH_RESAMPLES (default 2000).
-import { bootstrapMean } from "../dist/eval/index.js";
-import { explanationPhrase, memorySource, readImportFile } from "../dist/io/index.js";
-import {
-  RewardModel,
-  alignCritique,
-  collectExamples,
-  itemPassages,
-  labelCues,
-  segmentRewardModel,
-  spanScores,
-  trainRewardModel,
-  trainSegmentModel,
-} from "../dist/learn/index.js";
-import { pairMargins } from "../dist/learn/reward/train.js";
 import { needData } from "./data.mjs";
 
 const SEEDS = (process.env.BENCH_SEEDS ?? "1,2,3,4,5").split(",").map(Number);
 const RESAMPLES = Number(process.env.BENCH_RESAMPLES ?? 2000);
 const file = needData("fine-grained-rlhf", "qa-feedback-dev.json.gz");
+// rlxf loads after the data check: without the data, the run stops at once, naming what is missing.
+const { bootstrapMean } = await import("../dist/eval/index.js");
+const { explanationPhrase, memorySource, readImportFile } = await import("../dist/io/index.js");
+const { RewardModel, alignCritique, collectExamples, itemPassages, labelCues, segmentRewardModel, spanScores, trainRewardModel, trainSegmentModel } = await import("../dist/learn/index.js");
+const { pairMargins } = await import("../dist/learn/reward/train.js");
 const LABELS = ["Irrelevant", "Redundant", "Incoherent", "Unverifiable", "Wrong-Grounding"];
 const RELEVANCE = ["Irrelevant", "Redundant", "Incoherent"];
 const FACTUALITY = ["Wrong-Grounding", "Unverifiable"];

@@ -5,11 +5,12 @@ import Database from "better-sqlite3";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mergeBatches, readImportFile } from "../dist/io/index.js";
-import { openStore } from "../dist/store/index.js";
 import { needData } from "./data.mjs";
 
 const dir = needData("alpaca_eval", "annotations");
+// rlxf loads after the data check: without the data, the run stops at once, naming what is missing.
+const { mergeBatches, readImportFile } = await import("../dist/io/index.js");
+const { openStore } = await import("../dist/store/index.js");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json.gz")).sort().map((f) => join(dir, f));
 const tmp = mkdtempSync(join(tmpdir(), "rlxf-bench-"));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

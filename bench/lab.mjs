@@ -6,11 +6,12 @@
 // environment (reading, featurizing, fitting AlpacaEval's instruction difficulty); (3) `runLab` with every method at
 // the default settings on gold feedback (1000 labels), exact measurement and length-controlled win rates included.
 // Prints each method's time and the ratio of the whole comparison to the baseline pass.
-import { LAB_METHODS, loadLabEnvironment, readLabAnnotations, runLab } from "../dist/lab/index.js";
-import { hashedNgramFeaturizer } from "../dist/learn/index.js";
 import { needData } from "./data.mjs";
 
 const DIR = needData("alpaca_eval", "annotations");
+// rlxf loads after the data check: without the data, the run stops at once, naming what is missing.
+const { LAB_METHODS, loadLabEnvironment, readLabAnnotations, runLab } = await import("../dist/lab/index.js");
+const { hashedNgramFeaturizer } = await import("../dist/learn/index.js");
 
 async function featurizationPass() {
   const rows = await readLabAnnotations([DIR]);

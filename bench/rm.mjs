@@ -11,12 +11,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRng } from "../dist/eval/index.js";
-import { memorySource, readImportFile } from "../dist/io/index.js";
-import { collectPairs, csrFromRows, fitLogistic, foldsByItem, hashedNgramFeaturizer, sparseSub } from "../dist/learn/index.js";
 import { needData } from "./data.mjs";
 
 const HH = needData("hh-rlhf", "harmless-base-test.jsonl.gz");
+// rlxf loads after the data check: without the data, the run stops at once, naming what is missing.
+const { createRng } = await import("../dist/eval/index.js");
+const { memorySource, readImportFile } = await import("../dist/io/index.js");
+const { collectPairs, csrFromRows, fitLogistic, foldsByItem, hashedNgramFeaturizer, sparseSub } = await import("../dist/learn/index.js");
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const L2 = Number(process.env.BENCH_L2 ?? 1);
 const FOLDS = 5;

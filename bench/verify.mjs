@@ -14,11 +14,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { forkServerStats, humanEvalSpec, loadHumanEval, mapLimit, mathEquivalent, planPython, runHumanEval, runSandboxed, sandboxInfo } from "../dist/sources/verifiers/index.js";
 import { needData } from "./data.mjs";
 
 const mathCases = needData("math-verify", "cases.jsonl");
 const humanEvalFile = needData("human-eval", "HumanEval.jsonl.gz");
+// rlxf loads after the data check: without the data, the run stops at once, naming what is missing.
+const { forkServerStats, humanEvalSpec, loadHumanEval, mapLimit, mathEquivalent, planPython, runHumanEval, runSandboxed, sandboxInfo } = await import("../dist/sources/verifiers/index.js");
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
