@@ -40,6 +40,15 @@ const WORKERS = Number.parseInt(process.env.VITEST_MAX_WORKERS ?? "", 10) || Mat
  */
 const FIRST = [/^test\/jobs\/(rate|responsive|api|kill)\./, /^test\/jobs\//, /^src\/lab\/lab\.data\./, /^test\/web\/(traps|workflow|screens|annotate)\./, /^test\/server\/(reward-code|serve|crash|fuzz)\./, /^test\/web\//];
 const PROJECTS = ["integration", "data", "browser", "unit"];
+/** The project of a test file (its path relative to the root), by the rules above. */
+function projectOf(path: string): string {
+  if (path.endsWith(".data.test.ts")) return "data";
+  if (path.startsWith("test/web/")) return "browser";
+  if (path.startsWith("test/") || /\.(postgres|integration)\.test\.ts$/.test(path) || path.startsWith("src/sources/verifiers/code/")) return "integration";
+  return "unit";
+}
+/** `npm test` (no --project): every file in one project, so that any worker can take any file next. */
+const ONE_POOL = !process.argv.some((a) => a === "--project" || a.startsWith("--project="));
 
 class LongWaitsFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -47,7 +56,7 @@ class LongWaitsFirst extends BaseSequencer {
       const path = relative(this.ctx.config.root, f.moduleId);
       const i = FIRST.findIndex((re) => re.test(path));
       if (i >= 0) return i;
-      const p = PROJECTS.indexOf(f.project.name);
+      const p = PROJECTS.indexOf(projectOf(path));
       return FIRST.length + (p < 0 ? PROJECTS.length : p);
     };
     const sorted = await super.sort(files);
@@ -65,23 +74,25 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: WORKERS,
     sequence: { sequencer: LongWaitsFirst },
-    projects: [
-      {
-        extends: true,
-        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: [...SKIP, DATA, ...INTEGRATION_ANYWHERE], isolate: false },
-      },
-      {
-        extends: true,
-        test: { name: "integration", include: ["test/**/*.test.ts", ...INTEGRATION_ANYWHERE], exclude: [...SKIP, DATA, "test/web/**"], isolate: false },
-      },
-      {
-        extends: true,
-        test: { name: "data", include: [DATA], exclude: SKIP, isolate: false },
-      },
-      {
-        extends: true,
-        test: { name: "browser", include: ["test/web/**/*.test.ts"], exclude: [...SKIP, DATA], isolate: false },
-      },
-    ],
+    projects: ONE_POOL
+      ? [{ extends: true, test: { name: "all", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: SKIP, isolate: false } }]
+      : [
+          {
+            extends: true,
+            test: { name: "unit", include: ["src/**/*.test.ts"], exclude: [...SKIP, DATA, ...INTEGRATION_ANYWHERE], isolate: false },
+          },
+          {
+            extends: true,
+            test: { name: "integration", include: ["test/**/*.test.ts", ...INTEGRATION_ANYWHERE], exclude: [...SKIP, DATA, "test/web/**"], isolate: false },
+          },
+          {
+            extends: true,
+            test: { name: "data", include: [DATA], exclude: SKIP, isolate: false },
+          },
+          {
+            extends: true,
+            test: { name: "browser", include: ["test/web/**/*.test.ts"], exclude: [...SKIP, DATA], isolate: false },
+          },
+        ],
   },
 });
