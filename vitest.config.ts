@@ -4,8 +4,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * Four projects; a test file's path and name decide which one runs it (`npm run test:<project>`; `npm test` runs
- * them all):
+ * Four projects; a test file's path and name decide which one it belongs to (`npm run test:<project>` runs one):
  * - data: `*.data.test.ts` anywhere: reads the shared data sets (test/support/data.ts; RLXF_DATA says where they
  *   are, RLXF_REQUIRE_DATA=1 turns a missing file into a failure).
  * - browser: `test/web/**`: the web app in Chromium against a real server.
@@ -13,11 +12,14 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  *   `*.postgres.test.ts` (a PostgreSQL database), `*.integration.test.ts` (real processes, workers, servers) and
  *   the code sandbox's tests (src/sources/verifiers/code: every one runs programs in bubblewrap).
  * - unit: the rest of `src/**\/*.test.ts`: fast, in one process, no shared data, no database server.
- * Files of every project share their workers' module graphs (`isolate: false`: the library loads once per
- * worker rather than once per file, which was half the unit files' CPU time, a quarter of the integration
- * files' and a fifth of the data and browser files'), so a test leaves no global state behind: an environment variable, the sandbox's configuration or a
- * mock it changes is restored in `finally`/`afterAll`, and what it opens (stores, servers, jobs, processes) it
- * closes.
+ * `npm test` (vitest without `--project`) runs all of them as one project, "all": vitest gives each project
+ * workers of its own and replaces a worker whose next file belongs to another project, so four projects started
+ * about four times as many workers, each loading the library again (a fifth of the suite's CPU time).
+ * Files share their workers' module graphs (`isolate: false`: the library loads once per worker rather than once
+ * per file, which was half the unit files' CPU time, a quarter of the integration files' and a fifth of the data
+ * and browser files'), so a test leaves no global state behind: an environment variable, the sandbox's
+ * configuration or a mock it changes is restored in `finally`/`afterAll`, and what it opens (stores, servers,
+ * jobs, processes) it closes.
  * A heavy check on the full data runs once, in one data file; other tests use a slice or a fixture.
  */
 const DATA = "**/*.data.test.ts";
@@ -33,21 +35,19 @@ const WORKERS = Number.parseInt(process.env.VITEST_MAX_WORKERS ?? "", 10) || Mat
 /**
  * The order files start in. The files that take longest, most of it waiting on worker processes, servers, timers
  * or Chromium, start first (in this order), so that their waiting overlaps the other files' work instead of ending
- * the run alone. The rest go project by project (integration, data, browser, unit), each in vitest's order (the
- * longest first where it has timed them, else the largest): a worker runs one project's files and, with
- * `isolate: false`, keeps its loaded modules only while the next file in line is of the same project, so a
- * file of another project next ends the worker and the one after it loads everything again.
+ * the run alone. The rest go project by project (integration, data, browser, unit: the waiting kinds before the
+ * computing ones), each in vitest's order (the longest first where it has timed them, else the largest).
  */
 const FIRST = [/^test\/jobs\/(rate|responsive|api|kill)\./, /^test\/jobs\//, /^src\/lab\/lab\.data\./, /^test\/web\/(traps|workflow|screens|annotate)\./, /^test\/server\/(reward-code|serve|crash|fuzz)\./, /^test\/web\//];
 const PROJECTS = ["integration", "data", "browser", "unit"];
-/** The project of a test file (its path relative to the root), by the rules above. */
+/** The project of a test file (its path relative to the root): the same rules as the projects' globs below. */
 function projectOf(path: string): string {
   if (path.endsWith(".data.test.ts")) return "data";
   if (path.startsWith("test/web/")) return "browser";
   if (path.startsWith("test/") || /\.(postgres|integration)\.test\.ts$/.test(path) || path.startsWith("src/sources/verifiers/code/")) return "integration";
   return "unit";
 }
-/** `npm test` (no --project): every file in one project, so that any worker can take any file next. */
+/** Without `--project`, every file in one project, so that any worker can take any file next (above). */
 const ONE_POOL = !process.argv.some((a) => a === "--project" || a.startsWith("--project="));
 
 class LongWaitsFirst extends BaseSequencer {
