@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { RlxfError } from "../errors.js";
 import { openStore, readSnapshot, resolveTarget } from "./index.js";
@@ -41,6 +42,32 @@ describe("sqlite specifics", () => {
     expect((await b.getItem("default", "i1"))?.id).toBe("i1");
     expect((await b.write({ items: [item("i1")] })).items.outcomes).toEqual(["existing"]);
     await b.close();
+  });
+
+  it("runs a new file's migrations as one transaction: a failing one leaves nothing half made", async () => {
+    const path = join(dir, "half.db");
+    // A table in the way of a later migration (0008 creates `jobs`) makes the first open fail part-way.
+    const raw = new BetterSqlite3(path);
+    raw.exec("create table jobs (x integer)");
+    raw.close();
+    await expect(openStore({ path })).rejects.toMatchObject({ code: "migration_failed" });
+    const names = () => {
+      const db = new BetterSqlite3(path, { readonly: true });
+      try {
+        return (db.prepare("select name from sqlite_master where type = 'table' order by name").all() as { name: string }[]).map((r) => r.name);
+      } finally {
+        db.close();
+      }
+    };
+    // Not the tables of the six migrations before it, nor Kysely's own: the whole first open was rolled back.
+    expect(names()).toEqual(["jobs"]);
+    const fix = new BetterSqlite3(path);
+    fix.exec("drop table jobs");
+    fix.close();
+    const store = await openStore({ path });
+    await store.write({ items: [item("after")] });
+    await store.close();
+    expect(names()).toEqual(expect.arrayContaining(["items", "feedback", "jobs", "kysely_migration", "rules"]));
   });
 
   it("syncs every commit (synchronous=FULL) unless durability normal is asked for, read back from SQLite", async () => {

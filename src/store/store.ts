@@ -99,6 +99,33 @@ async function withFileLock<T>(key: string | undefined, fn: () => Promise<T>): P
   }
 }
 
+/** Whether a SQLite store has migrations left to run: no migration table yet, or fewer rows in it than migrations. */
+function sqliteMigrationsPending(raw: BetterSqlite3.Database, count: number): boolean {
+  const table = raw.prepare("select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'").get();
+  if (!table) return true;
+  const done = raw.prepare("select count(*) as n from kysely_migration").get() as { n: number };
+  return done.n < count;
+}
+
+/**
+ * Runs a SQLite store's migrations as one transaction. Kysely runs SQLite's migrations statement by statement
+ * (its SQLite adapter declares no transactional DDL), so a crash in the middle of a first open left a store
+ * half made, and every statement was a commit of its own (a sync of the write-ahead log each, two thirds of a
+ * new store's opening time). SQLite's DDL is transactional and no migration changes a pragma, so all of them
+ * commit together or not at all. BEGIN IMMEDIATE takes the write lock first: a second process opening the same
+ * new file waits for it (busy_timeout), then finds the migrations done.
+ */
+async function sqliteAtomically<T extends { error?: unknown }>(raw: BetterSqlite3.Database, fn: () => Promise<T>): Promise<T> {
+  raw.exec("begin immediate");
+  let result: T | undefined;
+  try {
+    result = await fn();
+  } finally {
+    if (raw.inTransaction) raw.exec(result && result.error === undefined ? "commit" : "rollback");
+  }
+  return result;
+}
+
 type Target = StoreTarget;
 
 const isPostgresUrl = (u: string) => /^postgres(ql)?:\/\//i.test(u);
@@ -159,6 +186,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
   let migrationTableSchema: string | undefined;
   let lockKey: string | undefined;
+  let sqliteRaw: BetterSqlite3.Database | undefined;
 
   if (target.engine === "sqlite") {
     if (target.path !== ":memory:") {
@@ -186,6 +214,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       throw new RlxfError("store_unavailable", `cannot open SQLite database ${target.path}: ${(e as Error).message}`, { cause: e });
     }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+    sqliteRaw = raw;
   } else {
     const pool = new pg.Pool({ connectionString: target.url, max: opts.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process.
@@ -217,12 +246,16 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
     }
   }
 
+  const provider = migrationProvider(target.engine);
   const migrator = new Migrator({
     db,
-    provider: migrationProvider(target.engine),
+    provider,
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
-  const { error } = await withFileLock(lockKey, () => migrator.migrateToLatest());
+  const { error } = await withFileLock(lockKey, async () => {
+    if (!sqliteRaw || !sqliteMigrationsPending(sqliteRaw, Object.keys(await provider.getMigrations()).length)) return migrator.migrateToLatest();
+    return sqliteAtomically(sqliteRaw, () => migrator.migrateToLatest());
+  });
   if (error) {
     await db.destroy().catch(() => {});
     throw new RlxfError("migration_failed", `could not migrate the store: ${(error as Error).message ?? String(error)}`, {
