@@ -82,6 +82,10 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
   });
+  // The runner's own timers do not hold the process open (a program embedding it may exit with it idle); the
+  // command runs until a signal stops it, so it holds the process itself, even on SQLite with nothing queued.
+  const alive = setInterval(() => {}, 1 << 30);
+  void stopped.then(() => clearInterval(alive));
   out(`rlxf worker ${runner.worker} running ${opts.kinds?.join(",") ?? "every kind of"} job(s), ${opts.concurrency} at a time, on ${where} (${jobs.engine.name})\n`);
   await stopped;
 }

@@ -104,12 +104,16 @@ describe("jobs from the command line", () => {
     }
   }, 120_000);
 
-  it("rlxf worker (the built CLI) runs a job and, stopped with SIGTERM, exits cleanly", async () => {
-    const sub = await rlxf(["judge", "pairwise", "--input", pairsFile, "--base-url", server.baseUrl, "--model", "other", "--project", "w", "--db", db, "--submit"]);
-    const id = sub.stdout.trim();
-    const w = await startWorker(["--db", db, "--concurrency", "1", "--kinds", "judge"], {});
+  it("rlxf worker (the built CLI) waits on an empty SQLite queue, runs a job submitted later and, stopped with SIGTERM, exits cleanly", async () => {
+    // Started before there is any work, for every kind: on SQLite nothing but the worker itself keeps the process up.
+    const w = await startWorker(["--db", db, "--concurrency", "1"], {});
     try {
-      const done = await waitForJob(store, id, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(w.proc.exitCode, w.output()).toBe(null);
+      const sub = await rlxf(["judge", "pairwise", "--input", pairsFile, "--base-url", server.baseUrl, "--model", "other", "--project", "w", "--db", db, "--submit"]);
+      const id = sub.stdout.trim();
+      const exited = w.exited.then(({ code, signal }) => Promise.reject(new Error(`the worker exited (${code ?? signal}) with the job waiting:\n${w.output()}`)));
+      const done = await Promise.race([waitForJob(store, id, 60_000), exited]);
       expect(done.state).toBe("succeeded");
     } finally {
       await stopWorker(w);
