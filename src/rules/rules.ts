@@ -17,6 +17,8 @@ export const RULE_MAX_PER_HOUR_CEILING = 10_000;
 export interface RuleCeilings {
   /** The most evaluations per hour a rule may ask for. */
   maxPerHour?: number;
+  /** The most rules one project may hold (a create past it throws the store's RuleCeilingError). */
+  perProject?: number;
 }
 
 /** A shipped judge by name, or a judge config object (never a file: rules come over the API). */
@@ -74,7 +76,7 @@ export async function createRule(store: Store, project: string, body: z.output<t
     ...(body.sampleRate !== undefined ? { sampleRate: body.sampleRate } : {}),
     ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
   };
-  return store.rules.create(input);
+  return store.rules.create(input, ceilings.perProject !== undefined ? { maxPerProject: ceilings.perProject } : {});
 }
 
 /** Change a rule (fields given replace the rule's); undefined when there is none. */

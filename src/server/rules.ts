@@ -6,6 +6,7 @@
  */
 import type { Hono } from "hono";
 import { CreateRuleBody, PatchRuleBody, createRule, ruleView, updateRule } from "../rules/index.js";
+import { RuleCeilingError } from "../store/index.js";
 import { jsonBody } from "./body.js";
 import { type Ctx, type Env, type Settings, idParam, requireRole } from "./context.js";
 import { notFound } from "./errors.js";
@@ -24,11 +25,10 @@ export function ruleRoutes(app: Hono<Env>, s: Settings): void {
   app.post("/v1/rules", async (c) => {
     const key = requireRole(c, "rules.create");
     const b = await jsonBody(c.req.raw, s.maxBodyBytes, CreateRuleBody);
-    const held = (await store.rules.list(key.project)).length;
-    if (held >= s.limits.rulesPerProject) {
-      throw overCeiling("rulesPerProject", s.limits.rulesPerProject, `project "${key.project}" holds ${held} rules`, "delete or change one (DELETE/PATCH /v1/rules/{id}), or ask the operator to raise it");
-    }
-    const r = await createRule(store, key.project, b, ceilings());
+    const r = await createRule(store, key.project, b, { ...ceilings(), perProject: s.limits.rulesPerProject }).catch((e: unknown) => {
+      if (!(e instanceof RuleCeilingError)) throw e;
+      throw overCeiling("rulesPerProject", e.max, `project "${e.project}" holds ${e.held} rules`, "delete or change one (DELETE/PATCH /v1/rules/{id}), or ask the operator to raise it");
+    });
     return c.json({ rule: ruleView(r, undefined) }, 201, { Location: `/v1/rules/${r.id}` });
   });
 

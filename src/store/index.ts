@@ -26,7 +26,7 @@ export { DEFAULT_SCAN, DISAGREEMENTS, MAX_SCAN, MAX_SEARCH_TEXT, VALUE_OPS } fro
 export type { Disagreement, ItemSearch, SearchPage, SearchStore, ValueOp } from "./search.js";
 export type { Adjudication, Supersession, SupersessionReason } from "./queue-review.js";
 export { DURABILITIES } from "./types.js";
-export { EVALUATION_STATES, RULE_CLAIM_LEASE_MS, ruleFeedbackId } from "./rules.js";
+export { EVALUATION_STATES, RULE_CLAIM_LEASE_MS, RuleCeilingError, ruleFeedbackId } from "./rules.js";
 export type { ClaimedEvaluation, CompleteOutcome, EvaluationState, RuleCounts, RuleFilter, RuleInput, RulePatch, RuleRecord, RuleStore } from "./rules.js";
 export { MAX_PAIR_PARTNERS, matchesFilter, sampledIn } from "./rule-match.js";
 export { JOB_STATES, MAX_RESULT_BYTES, backoffMs, isFinalState } from "./jobs.js";

@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { type ColumnType, type Kysely, type Migration, sql } from "kysely";
-import { ValidationError } from "../errors.js";
+import { RlxfError, ValidationError } from "../errors.js";
 import { DEFAULT_PROJECT, type Feedback, Id } from "../feedback/schema.js";
 import { badKeyString, isoOf, num } from "./codec.js";
 import type { Database, Engine } from "./tables.js";
@@ -142,6 +142,18 @@ export interface RuleInput {
   maxPerHour: number;
 }
 
+/** A create that would take a project past the most rules it may hold (`create`'s `maxPerProject`). */
+export class RuleCeilingError extends RlxfError {
+  constructor(
+    readonly project: string,
+    readonly held: number,
+    readonly max: number,
+  ) {
+    super("over_ceiling", `project "${project}" holds ${held} rules, the most it may hold (${max})`);
+    this.name = "RuleCeilingError";
+  }
+}
+
 export type RulePatch = Partial<Pick<RuleInput, "name" | "description" | "enabled" | "pairwise" | "judge" | "verifier" | "model" | "filter" | "sampleRate" | "maxPerHour">>;
 
 export interface RuleCounts {
@@ -172,7 +184,11 @@ export type CompleteOutcome =
   | { error: string; retry?: boolean };
 
 export interface RuleStore {
-  create(input: RuleInput): Promise<RuleRecord>;
+  /**
+   * Store a new rule. With `maxPerProject`, a project already holding that many is refused (RuleCeilingError),
+   * checked in the transaction that writes the rule, so concurrent creates cannot pass the ceiling together.
+   */
+  create(input: RuleInput, opts?: { maxPerProject?: number }): Promise<RuleRecord>;
   get(project: string, id: string): Promise<RuleRecord | undefined>;
   list(project?: string): Promise<RuleRecord[]>;
   update(project: string, id: string, patch: RulePatch): Promise<RuleRecord | undefined>;
@@ -289,7 +305,7 @@ export function ruleStore(engine: Engine, db: () => Kysely<Database>, inTransact
   };
 
   return {
-    async create(input) {
+    async create(input, opts = {}) {
       const project = input.project ?? DEFAULT_PROJECT;
       checkId("project", project);
       const id = input.id ?? `rule_${randomUUID()}`;
@@ -298,7 +314,14 @@ export function ruleStore(engine: Engine, db: () => Kysely<Database>, inTransact
       const t = Date.now();
       const row: RuleRow = { project, id, name: input.name, enabled: input.enabled === false ? 0 : 1, pairwise: input.pairwise ? 1 : 0, body: bodyOf(input), created_at: t, updated_at: t };
       await inTransaction(async (d) => {
+        // PostgreSQL: one create per project at a time, so the count below is the one the insert adds to
+        // (SQLite's writers are serial anyway).
+        if (engine === "postgres") await sql`select pg_advisory_xact_lock(hashtext(${`rlxf-rules:${project}`}))`.execute(d);
         if (await getRow(d, project, id)) throw new ValidationError([{ path: "id", message: `rule "${id}" already exists` }], undefined, "rule");
+        if (opts.maxPerProject !== undefined) {
+          const r = await d.selectFrom("rules").select((eb) => eb.fn.countAll<number | string>().as("n")).where("project", "=", project).executeTakeFirstOrThrow();
+          if (num(r.n) >= opts.maxPerProject) throw new RuleCeilingError(project, num(r.n), opts.maxPerProject);
+        }
         await d.insertInto("rules").values({ ...row, created_at: t, updated_at: t }).execute();
       });
       return ruleFromRow(row);

@@ -150,6 +150,19 @@ for (const [name, open, skip] of engines) {
       expect(over.body.error.message).toContain("rulesPerProject");
     });
 
+    it("holds rulesPerProject under concurrent creates: the ceiling is checked where the rule is written", async () => {
+      const { http } = await setup({ rulesPerProject: 3 });
+      expect((await http("POST", "/v1/rules", { name: "first", judge: "critique" })).status).toBe(201);
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => http("POST", "/v1/rules", { name: `r${i}`, judge: "critique" })));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses, JSON.stringify(answers.map((a) => a.body))).toEqual([201, 201, 400, 400, 400, 400]);
+      for (const a of answers.filter((x) => x.status === 400)) {
+        expect(a.body.error).toMatchObject({ code: "over_ceiling" });
+        expect(a.body.error.message).toContain("rulesPerProject");
+      }
+      expect((await http("GET", "/v1/rules")).body.rules).toHaveLength(3);
+    });
+
     it("is described in the OpenAPI document with its roles", async () => {
       const { http } = await setup();
       const doc = (await http("GET", "/v1/openapi.json")).body;
