@@ -15,6 +15,7 @@ const rulesRoom = () => import("../rules/index.js");
 
 interface AddOptions extends DbOptions {
   project: string;
+  id?: string;
   name: string;
   description?: string;
   judge?: string;
@@ -61,6 +62,7 @@ async function runAdd(opts: AddOptions): Promise<void> {
     ...(Object.keys(opts.meta).length ? { metadata: opts.meta } : {}),
   };
   const parsed = CreateRuleBody.safeParse({
+    ...(opts.id !== undefined ? { id: opts.id } : {}),
     name: opts.name,
     ...(opts.description !== undefined ? { description: opts.description } : {}),
     ...(opts.judge !== undefined ? { judge: judgeRef(opts.judge) } : {}),
@@ -81,7 +83,8 @@ async function runAdd(opts: AddOptions): Promise<void> {
     return;
   }
   out(`${rule.id}\n`);
-  info(`rule "${rule.name}" (${rule.pairwise ? "pairs of new generations" : "new generations"}) in project "${rule.project}"; it runs in \`rlxf serve\` or \`rlxf worker\` on this database\n`);
+  if (!rule.created) info(`rule "${rule.id}" was already there with this definition: nothing changed\n`);
+  else info(`rule "${rule.name}" (${rule.pairwise ? "pairs of new generations" : "new generations"}) in project "${rule.project}"; it runs in \`rlxf serve\` or \`rlxf worker\` on this database\n`);
 }
 
 async function runList(opts: DbOptions & { project: string; json?: boolean }): Promise<void> {
@@ -156,6 +159,7 @@ export function register(program: Command): void {
       .command("add")
       .description("add a rule: new generations (or new pairs, for a pairwise judge) matching the filter get evaluated, once each")
       .requiredOption("--name <name>", "a name people read")
+      .option("--id <id>", "the rule's id (default: a new random one); adding it again with the same definition changes nothing")
       .option("--description <text>", "what the rule is for")
       .option("--judge <name-or-file>", "a shipped judge (critique, rubric, reference, pairwise...) or a judge config file (.json)")
       .option("--verifier <spec>", "a reward spec by name: a saved spec (name or name@N) or a verifier (math, code...)")

@@ -58,13 +58,17 @@ function checkMax(n: number | undefined, c: RuleCeilings): void {
   if (n !== undefined && n > max) throw new ValidationError([{ path: "maxPerHour", message: `must be at most ${max} (the server's ceiling ruleMaxPerHour)` }], undefined, "rule");
 }
 
-/** Create a rule from an API body (already parsed by `CreateRuleBody`). */
-export async function createRule(store: Store, project: string, body: z.output<typeof CreateRuleBody>, ceilings: RuleCeilings = {}): Promise<RuleRecord> {
+/**
+ * Create a rule from an API body (already parsed by `CreateRuleBody`). A body with the id of a rule that exists
+ * answers that rule (`created: false`) when the definitions are the same, and is a ConflictError otherwise.
+ */
+export async function createRule(store: Store, project: string, body: z.output<typeof CreateRuleBody>, ceilings: RuleCeilings = {}): Promise<RuleRecord & { created: boolean }> {
   checkMax(body.maxPerHour, ceilings);
   const pairwise = body.judge !== undefined ? judgeKind(body.judge).pairwise : false;
   if (body.verifier !== undefined) await checkVerifier(store, project, body.verifier);
   const input: RuleInput = {
     project,
+    ...(body.id !== undefined ? { id: body.id } : {}),
     name: body.name,
     pairwise,
     maxPerHour: body.maxPerHour ?? Math.min(DEFAULT_RULE_MAX_PER_HOUR, ceilingOf(ceilings)),

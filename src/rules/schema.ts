@@ -43,7 +43,17 @@ const fields = {
   enabled: z.boolean().optional().describe("default true; a disabled rule marks nothing new and runs nothing"),
 };
 
-export const CreateRuleBody = z.strictObject(fields).refine((b) => (b.judge === undefined) !== (b.verifier === undefined), { message: "give either a judge or a verifier", path: ["judge"] });
+export const CreateRuleBody = z
+  .strictObject({
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("the rule's id (default: a new random one); a create retried with the same id and definition answers the rule it made (200) instead of making another, with another definition a 409"),
+    ...fields,
+  })
+  .refine((b) => (b.judge === undefined) !== (b.verifier === undefined), { message: "give either a judge or a verifier", path: ["judge"] });
 export const PatchRuleBody = z
   .strictObject({ ...fields, name: fields.name.optional() })
   .refine((b) => b.judge === undefined || b.verifier === undefined, { message: "give a judge or a verifier, not both", path: ["judge"] })

@@ -19,11 +19,12 @@ export function ruleOperations(): Op[] {
       description:
         "From then on, every generation written (POST /v1/generations, batches, imports, stored rewards) that matches the filter and falls in the sample (decided from its id) " +
         "gets a pending evaluation in the same transaction; workers run it and store the verdict as feedback (source: the judge or verifier; metadata.rule: the rule id), once. " +
-        "maxPerHour is held under the server's ceiling ruleMaxPerHour; a project holds at most rulesPerProject rules.",
+        "maxPerHour is held under the server's ceiling ruleMaxPerHour; a project holds at most rulesPerProject rules. " +
+        "Give an id to make retries safe: the same id with the same definition again answers that rule (200) rather than making another; with another definition it is a 409.",
       action: "rules.create",
       body: "CreateRuleBody",
-      ok: { status: 201, description: "the rule", schema: "RuleResponse" },
-      errors: [400, 401, 403, 413, 415],
+      ok: { status: 201, also: 200, description: "the rule (201: made now; 200: a rule of that id and definition was there)", schema: "RuleResponse" },
+      errors: [400, 401, 403, 409, 413, 415],
     },
     { method: "get", path: "/v1/rules", summary: "The project's rules with their counts (matched, evaluated, failed, pending)", action: "rules.read", ok: { status: 200, description: "every rule", schema: "RuleList" }, errors: [401, 403] },
     { method: "get", path: "/v1/rules/{id}", summary: "A rule with its counts", action: "rules.read", pathId: "id", ok: { status: 200, description: "the rule", schema: "RuleResponse" }, errors: [400, 401, 403, 404] },

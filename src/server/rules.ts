@@ -29,6 +29,8 @@ export function ruleRoutes(app: Hono<Env>, s: Settings): void {
       if (!(e instanceof RuleCeilingError)) throw e;
       throw overCeiling("rulesPerProject", e.max, `project "${e.project}" holds ${e.held} rules`, "delete or change one (DELETE/PATCH /v1/rules/{id}), or ask the operator to raise it");
     });
+    // A retried create (the same id and definition) answers the rule it made, with its counts by now.
+    if (!r.created) return view(c, key.project, r.id);
     return c.json({ rule: ruleView(r, undefined) }, 201, { Location: `/v1/rules/${r.id}` });
   });
 

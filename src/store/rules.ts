@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { type ColumnType, type Kysely, type Migration, sql } from "kysely";
-import { RlxfError, ValidationError } from "../errors.js";
+import { ConflictError, RlxfError, ValidationError } from "../errors.js";
 import { DEFAULT_PROJECT, type Feedback, Id } from "../feedback/schema.js";
 import { badKeyString, isoOf, num } from "./codec.js";
 import type { Database, Engine } from "./tables.js";
@@ -187,8 +187,10 @@ export interface RuleStore {
   /**
    * Store a new rule. With `maxPerProject`, a project already holding that many is refused (RuleCeilingError),
    * checked in the transaction that writes the rule, so concurrent creates cannot pass the ceiling together.
+   * Idempotent by id: a rule of that id with the same definition is answered as it is (`created: false`: a
+   * retried create), one with another definition is a ConflictError.
    */
-  create(input: RuleInput, opts?: { maxPerProject?: number }): Promise<RuleRecord>;
+  create(input: RuleInput, opts?: { maxPerProject?: number }): Promise<RuleRecord & { created: boolean }>;
   get(project: string, id: string): Promise<RuleRecord | undefined>;
   list(project?: string): Promise<RuleRecord[]>;
   update(project: string, id: string, patch: RulePatch): Promise<RuleRecord | undefined>;
@@ -313,18 +315,25 @@ export function ruleStore(engine: Engine, db: () => Kysely<Database>, inTransact
       checkRule(input);
       const t = Date.now();
       const row: RuleRow = { project, id, name: input.name, enabled: input.enabled === false ? 0 : 1, pairwise: input.pairwise ? 1 : 0, body: bodyOf(input), created_at: t, updated_at: t };
-      await inTransaction(async (d) => {
+      const had = await inTransaction(async (d) => {
         // PostgreSQL: one create per project at a time, so the count below is the one the insert adds to
         // (SQLite's writers are serial anyway).
         if (engine === "postgres") await sql`select pg_advisory_xact_lock(hashtext(${`rlxf-rules:${project}`}))`.execute(d);
-        if (await getRow(d, project, id)) throw new ValidationError([{ path: "id", message: `rule "${id}" already exists` }], undefined, "rule");
+        const had = await getRow(d, project, id);
+        if (had) {
+          if (had.name !== row.name || Number(had.enabled) !== row.enabled || Number(had.pairwise) !== row.pairwise || had.body !== row.body) {
+            throw new ConflictError(`rule "${id}" already exists with another definition: change it with PATCH /v1/rules/${id}, or create it under another id`);
+          }
+          return had;
+        }
         if (opts.maxPerProject !== undefined) {
           const r = await d.selectFrom("rules").select((eb) => eb.fn.countAll<number | string>().as("n")).where("project", "=", project).executeTakeFirstOrThrow();
           if (num(r.n) >= opts.maxPerProject) throw new RuleCeilingError(project, num(r.n), opts.maxPerProject);
         }
         await d.insertInto("rules").values({ ...row, created_at: t, updated_at: t }).execute();
+        return undefined;
       });
-      return ruleFromRow(row);
+      return had ? { ...ruleFromRow(had), created: false } : { ...ruleFromRow(row), created: true };
     },
 
     async get(project, id) {

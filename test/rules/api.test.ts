@@ -163,6 +163,25 @@ for (const [name, open, skip] of engines) {
       expect((await http("GET", "/v1/rules")).body.rules).toHaveLength(3);
     });
 
+    it("makes a create with an id safe to retry: the same definition answers the rule (200), another is a 409", async () => {
+      const { http } = await setup({ rulesPerProject: 1 });
+      const body = { id: "critique-prod", name: "critique prod", judge: "critique", filter: { policy: "prod" }, sampleRate: 0.5 };
+      const first = await http("POST", "/v1/rules", body);
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      expect(first.body.rule).toMatchObject({ id: "critique-prod", sampleRate: 0.5 });
+      // Retried (say its answer was lost): the same rule, not a second one, even at the project's ceiling of one.
+      const again = await http("POST", "/v1/rules", body);
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body.rule).toEqual(first.body.rule);
+      const changed = await http("POST", "/v1/rules", { ...body, sampleRate: 0.25 });
+      expect(changed.status).toBe(409);
+      expect(changed.body.error).toMatchObject({ code: "conflict" });
+      expect(changed.body.error.message).toContain("critique-prod");
+      expect((await http("POST", "/v1/rules", { ...body, id: "" })).status).toBe(400);
+      const rules = (await http("GET", "/v1/rules")).body.rules;
+      expect(rules.map((r: { id: string; sampleRate: number }) => [r.id, r.sampleRate])).toEqual([["critique-prod", 0.5]]);
+    });
+
     it("is described in the OpenAPI document with its roles", async () => {
       const { http } = await setup();
       const doc = (await http("GET", "/v1/openapi.json")).body;
@@ -171,6 +190,8 @@ for (const [name, open, skip] of engines) {
       expect(doc.paths["/v1/rules"].post["x-roles"]).toEqual(["admin"]);
       expect(doc.paths["/v1/rules"].get["x-roles"]).toEqual(["admin", "read"]);
       expect(doc.components.schemas.CreateRuleBody).toBeDefined();
+      expect(doc.components.schemas.CreateRuleBody.properties.id).toBeDefined();
+      expect(Object.keys(doc.paths["/v1/rules"].post.responses)).toEqual(expect.arrayContaining(["200", "201", "409"]));
     });
   });
 }
@@ -230,6 +251,13 @@ describe("rlxf rules", () => {
       const bad = await rlxf(["rules", "add", "--name", "x", "--judge", "no-such-judge", "--project", "c", "--db", db]);
       expect(String((bad.error as Error | undefined)?.message ?? bad.stderr)).toContain("no-such-judge");
       expect((await store.rules.list("c")).length).toBe(1);
+      // With --id, adding the same rule twice (a script run again) leaves one rule.
+      const named = ["rules", "add", "--id", "math-live", "--name", "math", "--verifier", "math", "--project", "c", "--db", db];
+      expect((await rlxf(named)).stdout.trim()).toBe("math-live");
+      const twice = await rlxf(named);
+      expect(twice.error).toBeUndefined();
+      expect(twice.stderr).toContain("already there");
+      expect((await store.rules.list("c")).map((r) => r.id).sort()).toEqual([id, "math-live"].sort());
     } finally {
       await store.close();
     }
