@@ -204,7 +204,7 @@ describe.skipIf(!enabled)("web app: queues and annotation in Chromium", () => {
     await context.close();
   });
 
-  it("Shift+S skips a task: the next one comes, and the skip is counted", async () => {
+  it("Shift+S skips a task: the next one comes, the skip is counted, and a draft save still in flight says nothing", async () => {
     const { status } = await server.api("/v1/queues", {
       body: {
         id: "skip-q",
@@ -218,11 +218,32 @@ describe.skipIf(!enabled)("web app: queues and annotation in Chromium", () => {
     const { page, context } = await newPage(browser);
     await loginWithLink(page, server, key);
     await page.goto(`${server.url}/queues/skip-q/annotate`);
+    // The first task's draft save is held on its way until the task has been skipped.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let sent!: () => void;
+    const draftSent = new Promise<void>((r) => (sent = r));
+    await page.route("**/v1/queues/skip-q/tasks/*/draft", async (route) => {
+      sent();
+      await held;
+      await route.continue();
+    });
     const output = page.locator("article.output");
     await output.waitFor();
     const first = await output.innerText();
+    await page.keyboard.press("n");
+    await draftSent;
+    const line = page.getByTestId("annotate-status");
+    expect(await line.innerText()).toBe("Saving draft…");
     await page.keyboard.press("Shift+S");
     await expect.poll(() => output.innerText(), POLL).not.toBe(first);
+    await expect.poll(() => line.innerText(), POLL).toBe("Skipped.");
+    const answered = page.waitForResponse("**/v1/queues/skip-q/tasks/*/draft");
+    release();
+    await answered;
+    await page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => (globalThis as any).requestAnimationFrame(r))));
+    expect(await line.innerText()).toBe("Skipped.");
+    await page.unroute("**/v1/queues/skip-q/tasks/*/draft");
     await page.keyboard.press("y");
     await page.keyboard.press("Enter");
     await page.getByText("There are no more tasks for you in this queue.").waitFor();

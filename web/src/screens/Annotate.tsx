@@ -174,7 +174,8 @@ export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; tas
 
   // Drafts: kept in this browser at once, and on the server a moment after the last change. "Draft saved" means
   // the latest change is on the server: a change shows "Saving draft…" until its own save is answered.
-  // A submission cancels the pending save; a save that still arrives after it is refused (409) and says nothing.
+  // A submission or a skip cancels the pending save; a save that still arrives after it says nothing (the server
+  // refuses it, 409, once the task is no longer this annotator's).
   useEffect(() => {
     if (!task || !dirty.current || revising) return;
     const prev = readLocal(queueId, task.id);
@@ -270,6 +271,10 @@ export function Annotate({ me, queueId, taskId }: { me: Me; queueId: string; tas
   const skip = useCallback(async () => {
     if (!task || busy) return;
     setBusy(true);
+    clearTimeout(draftTimer.current);
+    draftTimer.current = undefined;
+    saveSeq.current++;
+    dirty.current = false;
     try {
       await requestWithRetry(`/v1/queues/${enc(queueId)}/tasks/${enc(task.id)}/skip`, { method: "POST", body: {} });
       writeLocal(queueId, task.id, undefined);
