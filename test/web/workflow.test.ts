@@ -179,6 +179,15 @@ describe.skipIf(!enabled)("web app: annotation workflow in Chromium", () => {
     await expect.poll(items, POLL).toEqual(["sort"]);
     await search({ Metadata: "batch=spot-check" });
     await expect.poll(items, POLL).toEqual(["prime"]);
+    // The search is in the address: opening an item keeps it, and a reload (or a shared link) shows the same list.
+    expect(new URL(page.url()).searchParams.get("metadata")).toBe("batch=spot-check");
+    await page.getByRole("navigation", { name: "Items" }).getByRole("link").first().click();
+    await expect.poll(() => new URL(page.url()).searchParams.get("item"), POLL).toBe("prime");
+    expect(new URL(page.url()).searchParams.get("metadata")).toBe("batch=spot-check");
+    await page.reload();
+    await expect.poll(items, POLL).toEqual(["prime"]);
+    expect(await page.getByLabel("Metadata", { exact: true }).inputValue()).toBe("batch=spot-check");
+    await page.getByTestId("search-status").waitFor();
     await search({}, { Disagreement: "a human against a judge" });
     await expect.poll(items, POLL).toContain("prime");
     expect(await items()).not.toContain("haiku");

@@ -12,8 +12,17 @@ const SOURCES = ["human", "judge", "critic", "verifier", "simulated", "user"];
 type Filters = Record<"q" | "policy" | "metadata" | "kind" | "sourceType" | "value" | "disagreement", string>;
 const NO_FILTERS: Filters = { q: "", policy: "", metadata: "", kind: "", sourceType: "", value: "", disagreement: "" };
 
-function SearchForm({ onSearch }: { onSearch: (f: Filters) => void }) {
-  const [f, setF] = useState<Filters>(NO_FILTERS);
+/** The search in the page's address (`/browse?q=...&kind=rating`): a reload, a shared link or Back shows the same list. */
+function filtersOf(params: URLSearchParams): Filters {
+  const f = { ...NO_FILTERS };
+  for (const k of Object.keys(NO_FILTERS) as (keyof Filters)[]) f[k] = params.get(k) ?? "";
+  return f;
+}
+
+const queryOf = (f: Filters) => new URLSearchParams(Object.entries(f).filter(([, v]) => v.trim() !== "").map(([k, v]) => [k, v.trim()])).toString();
+
+function SearchForm({ initial, onSearch }: { initial: Filters; onSearch: (f: Filters) => void }) {
+  const [f, setF] = useState<Filters>(initial);
   const field = (k: keyof Filters, label: string, placeholder = "") => (
     <div className="search-field">
       <label htmlFor={`s-${k}`}>{label}</label>
@@ -145,10 +154,13 @@ function ItemDetail({ id }: { id: string }) {
 export function Browse() {
   const url = useLocation();
   const selected = url.searchParams.get("item");
-  const [cursor, setCursor] = useState<string | undefined>();
-  const [history, setHistory] = useState<(string | undefined)[]>([]);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v.trim() !== "").map(([k, v]) => [k, v.trim()])).toString();
+  const filters = filtersOf(url.searchParams);
+  const query = queryOf(filters);
+  // The page of results (a cursor, and the ones before it for Previous) belongs to one search: another starts on its first page.
+  const [paging, setPaging] = useState<{ query: string; cursor?: string; history: (string | undefined)[] }>({ query, history: [] });
+  const { cursor, history } = paging.query === query ? paging : { cursor: undefined, history: [] as (string | undefined)[] };
+  const setPage = (next: string | undefined, before: (string | undefined)[]) => setPaging({ query, ...(next !== undefined ? { cursor: next } : {}), history: before });
+  const browseUrl = (extra = "") => `/browse${query || extra ? `?${[query, extra].filter(Boolean).join("&")}` : ""}`;
   const { data, error } = useLoad(
     (signal) =>
       query
@@ -160,10 +172,15 @@ export function Browse() {
     <section className="browse">
       <h1>Browse</h1>
       <SearchForm
+        key={query}
+        initial={filters}
         onSearch={(f) => {
-          setFilters(f);
-          setCursor(undefined);
-          setHistory([]);
+          // A new search keeps the item that is open.
+          const q = queryOf(f);
+          const params = [q, selected ? `item=${enc(selected)}` : ""].filter(Boolean).join("&");
+          const to = `/browse${params ? `?${params}` : ""}`;
+          setPaging({ query: q, history: [] });
+          navigate(to, to === url.pathname + url.search);
         }}
       />
       {query && data && (
@@ -184,11 +201,11 @@ export function Browse() {
             {(data?.records ?? []).map((i) => (
               <li key={i.id}>
                 <a
-                  href={`/browse?item=${enc(i.id)}`}
+                  href={browseUrl(`item=${enc(i.id)}`)}
                   aria-current={selected === i.id ? "true" : undefined}
                   onClick={(e) => {
                     e.preventDefault();
-                    navigate(`/browse?item=${enc(i.id)}`);
+                    navigate(browseUrl(`item=${enc(i.id)}`));
                   }}
                 >
                   <strong>{i.id}</strong> <span className="muted">{promptText(i.prompt).slice(0, 70)}</span>
@@ -201,10 +218,7 @@ export function Browse() {
               type="button"
               className="secondary"
               disabled={history.length === 0}
-              onClick={() => {
-                setCursor(history[history.length - 1]);
-                setHistory(history.slice(0, -1));
-              }}
+              onClick={() => setPage(history[history.length - 1], history.slice(0, -1))}
             >
               Previous
             </button>
@@ -212,10 +226,7 @@ export function Browse() {
               type="button"
               className="secondary"
               disabled={!data?.nextCursor}
-              onClick={() => {
-                setHistory([...history, cursor]);
-                setCursor(data?.nextCursor);
-              }}
+              onClick={() => setPage(data?.nextCursor, [...history, cursor])}
             >
               Next
             </button>
