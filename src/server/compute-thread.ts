@@ -13,6 +13,11 @@ const ready = (async () => {
   const store = await openStore(options);
   return computeOps(store, judge ? { judge } : {});
 })();
+// Loaded (or failed to open the store, which every call then reports): the pool starts the calls' time limits now.
+void ready.then(
+  () => port.postMessage({ ready: true }),
+  () => port.postMessage({ ready: true }),
+);
 
 port.on("message", (m: { id: number; op: keyof ComputeOps; args: never }) => {
   void (async () => {

@@ -30,6 +30,11 @@ export interface ComputeOptions {
   timeoutMs?: number;
   /** Run in the calling thread even when threads are available. */
   inline?: boolean;
+  /**
+   * The thread's script (default: compute-thread.js beside this module). It posts `{ready: true}` once loaded,
+   * then answers `{id, op, args}` with `{id, ok, value | error}`.
+   */
+  thread?: URL;
 }
 
 export interface SerializedError {
@@ -86,8 +91,13 @@ interface Call {
 
 interface Slot {
   worker: Worker;
-  call?: Call & { id: number; timer: NodeJS.Timeout };
+  /** The thread has loaded its modules and opened its store: a call's time limit runs from here. */
+  ready: boolean;
+  call?: Call & { id: number; timer?: NodeJS.Timeout };
 }
+
+/** How long a new thread may take to load and open its store (a busy machine), apart from its calls' limit. */
+const STARTUP_MS = 60_000;
 
 export class ComputePool {
   readonly threaded: boolean;
@@ -96,6 +106,7 @@ export class ComputePool {
   readonly #size: number;
   readonly #maxQueue: number;
   readonly #timeoutMs: number;
+  readonly #thread: URL;
   readonly #queue: Call[] = [];
   readonly #slots = new Set<Slot>();
   readonly #inline: ComputeOps;
@@ -110,11 +121,12 @@ export class ComputePool {
     this.#size = Math.max(1, opts.threads ?? Math.min(4, Math.max(1, availableParallelism() - 1)));
     this.#maxQueue = opts.maxQueue ?? 32;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#thread = opts.thread ?? THREAD_URL;
     this.#inline = computeOps(store, { ...(opts.judgeModel ? { judgeModel: opts.judgeModel } : opts.judge ? { judge: opts.judge } : {}) });
     const memory = this.#reopen === undefined;
     // A judge model given only as a function cannot reach a thread: such an app scores in this thread.
     const judgeOnlyHere = opts.judgeModel !== undefined && opts.judge === undefined;
-    this.threaded = !opts.inline && !memory && !judgeOnlyHere && THREAD_URL.protocol === "file:" && existsSync(fileURLToPath(THREAD_URL));
+    this.threaded = !opts.inline && !memory && !judgeOnlyHere && this.#thread.protocol === "file:" && existsSync(fileURLToPath(this.#thread));
   }
 
   /** Calls waiting for a thread. */
@@ -139,10 +151,26 @@ export class ComputePool {
   #spawn(): Slot {
     // The thread's code sandboxes take their slots from this process's (and keep its ceilings).
     const sandbox = shareSandboxSlots();
-    const worker = new Worker(THREAD_URL, { workerData: { store: this.#reopen, judge: this.#judge, sandbox }, transferList: [sandbox.port] });
+    const worker = new Worker(this.#thread, { workerData: { store: this.#reopen, judge: this.#judge, sandbox }, transferList: [sandbox.port] });
     worker.unref();
-    const slot: Slot = { worker };
-    worker.on("message", (m: { id: number; ok: boolean; value?: unknown; error?: SerializedError }) => {
+    const slot: Slot = { worker, ready: false };
+    const startup = setTimeout(() => {
+      if (slot.ready) return;
+      this.#slots.delete(slot);
+      const call = slot.call;
+      slot.call = undefined;
+      call?.reject(retryLater("unavailable", `a compute thread did not start within ${STARTUP_MS / 1000} s; retry`));
+      void worker.terminate();
+      this.#pump();
+    }, STARTUP_MS);
+    startup.unref();
+    worker.on("message", (m: { ready?: true; id: number; ok: boolean; value?: unknown; error?: SerializedError }) => {
+      if (m.ready) {
+        clearTimeout(startup);
+        slot.ready = true;
+        if (slot.call && !slot.call.timer) slot.call.timer = this.#limit(slot, slot.call);
+        return;
+      }
       const call = slot.call;
       if (!call || call.id !== m.id) return;
       clearTimeout(call.timer);
@@ -152,6 +180,7 @@ export class ComputePool {
       this.#pump();
     });
     const gone = (e: unknown) => {
+      clearTimeout(startup);
       this.#slots.delete(slot);
       const call = slot.call;
       slot.call = undefined;
@@ -174,19 +203,25 @@ export class ComputePool {
       if (!slot) return;
       const call = this.#queue.shift()!;
       const id = this.#next++;
-      const s = slot;
-      const timer = setTimeout(() => {
-        this.counts.timedOut++;
-        this.#slots.delete(s);
-        s.call = undefined;
-        call.reject(retryLater("timed_out", `the computation ran past the server's limit of ${Math.round(this.#timeoutMs / 1000)} s and was stopped`));
-        void s.worker.terminate();
-        this.#pump();
-      }, this.#timeoutMs);
-      timer.unref();
-      s.call = { ...call, id, timer };
-      s.worker.postMessage({ id, op: call.op, args: call.args });
+      slot.call = { ...call, id };
+      // A new thread's start-up does not count against the call's limit: its timer starts when the thread is ready.
+      if (slot.ready) slot.call.timer = this.#limit(slot, slot.call);
+      slot.worker.postMessage({ id, op: call.op, args: call.args });
     }
+  }
+
+  /** The call's time limit: past it the call is refused (503 timed_out) and its thread stopped. */
+  #limit(s: Slot, call: Call): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.counts.timedOut++;
+      this.#slots.delete(s);
+      s.call = undefined;
+      call.reject(retryLater("timed_out", `the computation ran past the server's limit of ${Math.round(this.#timeoutMs / 1000)} s and was stopped`));
+      void s.worker.terminate();
+      this.#pump();
+    }, this.#timeoutMs);
+    timer.unref();
+    return timer;
   }
 
   async close(): Promise<void> {
