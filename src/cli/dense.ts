@@ -5,8 +5,7 @@
  * - `rlxf dense eval` measures a segment model's detection per error type and its pairwise accuracy;
  * - `rlxf spans from-critiques` turns stored critiques into spans aligned with the outputs they criticise.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { createWriteStream } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { RlxfError } from "../errors.js";
 import { type Feedback, Prompt, SOURCE_TYPES, type SourceType } from "../feedback/index.js";
@@ -49,7 +48,7 @@ import {
 import type { Store } from "../store/index.js";
 import { feedbackSource, num, queryRecord } from "./dataset.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, out, table, withStore, projectOption } from "./shared.js";
+import { type DbOptions, dbOption, info, jsonLines, out, table, withStore, projectOption } from "./shared.js";
 
 // ------------------------------------------------------------------ train ---
 
@@ -244,23 +243,6 @@ interface ScoreCliOptions extends ModelCliOptions {
   out?: string;
   format: SegmentExportFormat;
   policy?: string;
-}
-
-async function* jsonLines(path: string): AsyncGenerator<{ row: Record<string, unknown>; line: number }> {
-  const rl = createInterface({ input: path === "-" ? process.stdin : createReadStream(path, "utf8"), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.trim() === "") continue;
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch (e) {
-      throw new RlxfError("invalid_input", `${path} line ${line}: not JSON (${(e as Error).message})`);
-    }
-    if (!row || typeof row !== "object" || Array.isArray(row)) throw new RlxfError("invalid_input", `${path} line ${line}: expected a JSON object`);
-    yield { row: row as Record<string, unknown>, line };
-  }
 }
 
 class StopScoring extends Error {}

@@ -1,6 +1,5 @@
 /** `rlxf rm ...`: reward models trained on stored feedback, kept as versioned artifacts in the store. */
-import { createReadStream, createWriteStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { createWriteStream } from "node:fs";
 import { type Command, Option } from "commander";
 import { RlxfError } from "../errors.js";
 import { FEEDBACK_KINDS, type FeedbackKind, Prompt, SOURCE_TYPES, type SourceType } from "../feedback/index.js";
@@ -43,7 +42,7 @@ import { type FeedbackQuery, feedbackSource, listOf, num, queryRecord, sourceTyp
 import { type SegmentTrainCliOptions, runTrainSegments, segmentTrainOptions } from "./dense.js";
 import { submitRmTrain } from "./jobs.js";
 import { progress } from "./progress.js";
-import { type DbOptions, dbOption, info, otherProjectsHint, out, table, withStore, projectOption } from "./shared.js";
+import { type DbOptions, dbOption, info, jsonLines, otherProjectsHint, out, table, withStore, projectOption } from "./shared.js";
 
 interface QueryOptions extends DbOptions {
   project: string;
@@ -332,23 +331,6 @@ interface ScoreCliOptions extends EmbedOptions, DbOptions {
   in?: string;
   out?: string;
   policy?: string;
-}
-
-async function* jsonLines(path: string): AsyncGenerator<{ row: Record<string, unknown>; line: number }> {
-  const rl = createInterface({ input: path === "-" ? process.stdin : createReadStream(path, "utf8"), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.trim() === "") continue;
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch (e) {
-      throw new RlxfError("invalid_input", `${path} line ${line}: not JSON (${(e as Error).message})`);
-    }
-    if (!row || typeof row !== "object" || Array.isArray(row)) throw new RlxfError("invalid_input", `${path} line ${line}: expected a JSON object`);
-    yield { row: row as Record<string, unknown>, line };
-  }
 }
 
 function promptOf(row: Record<string, unknown>, where: string): Prompt {

@@ -1,4 +1,6 @@
+import { createReadStream } from "node:fs";
 import { resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { InvalidArgumentError, Option } from "commander";
 import { RlxfError, typedError } from "../errors.js";
 import { DEFAULT_PROJECT, Name } from "../feedback/schema.js";
@@ -147,3 +149,21 @@ export const int = (name: string) => (v: string) => {
 
 /** The `--db` option every command that touches the store takes. */
 export const dbOption = () => new Option("--db <path-or-url>", "SQLite file or postgres:// URL (default: $RLXF_DATABASE_URL, $RLXF_DB, ./.rlxf/rlxf.db)");
+
+/** The JSON objects of a JSONL file (`-`: stdin), each with its line number; blank lines are skipped. */
+export async function* jsonLines(path: string): AsyncGenerator<{ row: Record<string, unknown>; line: number }> {
+  const rl = createInterface({ input: path === "-" ? process.stdin : createReadStream(path, "utf8"), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of rl) {
+    line++;
+    if (text.trim() === "") continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (e) {
+      throw new RlxfError("invalid_input", `${path} line ${line}: not JSON (${(e as Error).message})`);
+    }
+    if (!row || typeof row !== "object" || Array.isArray(row)) throw new RlxfError("invalid_input", `${path} line ${line}: expected a JSON object`);
+    yield { row: row as Record<string, unknown>, line };
+  }
+}

@@ -17,6 +17,7 @@ import { headScorer } from "../reward/linear.js";
 import { sigmoid } from "../reward/logistic.js";
 import { type SegmentFeatureSpec, type SegmentInput, SegmentFeaturizer } from "./features.js";
 import { SEGMENT_LEVELS, type TextSegment } from "./segment.js";
+import { base64Of, float64FromBase64, int32FromBase64 } from "../features/base64.js";
 
 export const COMBINE_MODES = ["sign", "prob"] as const;
 export type CombineMode = (typeof COMBINE_MODES)[number];
@@ -156,7 +157,7 @@ export class SegmentRewardModel {
         threshold: t.threshold,
         weight: t.weight,
         l2: t.l2,
-        head: { index: b64(t.head.index), weight: b64(t.head.weight) },
+        head: { index: base64Of(t.head.index), weight: base64Of(t.head.weight) },
         ...(t.metrics ? { metrics: t.metrics } : {}),
       })),
     };
@@ -170,8 +171,8 @@ export class SegmentRewardModel {
     }
     const b = r.data;
     const types = b.types.map((t) => {
-      const index = unb64Int(t.head.index);
-      const weight = unb64Float(t.head.weight);
+      const index = int32FromBase64(t.head.index);
+      const weight = float64FromBase64(t.head.weight);
       if (index.length !== weight.length) throw new RlxfError("invalid_artifact", `segment type "${t.name}": head index and weight lengths differ`);
       const out: SegmentTypeHead = { name: t.name, labels: t.labels, head: { index, weight }, threshold: t.threshold, weight: t.weight, l2: t.l2 };
       if (t.metrics) out.metrics = t.metrics as SegmentTypeHead["metrics"];
@@ -199,24 +200,6 @@ export interface SegmentModelBody {
     head: { index: string; weight: string };
     metrics?: SegmentTypeHead["metrics"];
   }>;
-}
-
-const b64 = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-
-function unb64Int(s: string): Int32Array {
-  const buf = Buffer.from(s, "base64");
-  if (buf.length % 4) throw new RlxfError("invalid_artifact", "an int32 array's base64 has a length not divisible by 4");
-  const out = new Int32Array(buf.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readInt32LE(i * 4);
-  return out;
-}
-
-function unb64Float(s: string): Float64Array {
-  const buf = Buffer.from(s, "base64");
-  if (buf.length % 8) throw new RlxfError("invalid_artifact", "a float64 array's base64 has a length not divisible by 8");
-  const out = new Float64Array(buf.length / 8);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readDoubleLE(i * 8);
-  return out;
 }
 
 const HashedSpec = z

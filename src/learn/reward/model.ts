@@ -14,6 +14,7 @@ import { type GpmHead, gpmEmbedder, gpmScore } from "./gpm.js";
 import { type LinearHead, headScorer } from "./linear.js";
 import { sigmoid } from "./logistic.js";
 import type { PairMetrics } from "./metrics.js";
+import { base64Of, float64FromBase64, int32FromBase64 } from "../features/base64.js";
 
 export const REWARD_MODEL_TYPES = ["bradley-terry", "ensemble", "gpm", "segments"] as const;
 export type RewardModelType = (typeof REWARD_MODEL_TYPES)[number];
@@ -224,7 +225,7 @@ export class RewardModel {
     return {
       ...base,
       featurizer: p.featurizer.spec,
-      gpm: { dims: p.head.dims, biasIndex: p.head.biasIndex, index: b64(p.head.index), weight: b64(p.head.weight) },
+      gpm: { dims: p.head.dims, biasIndex: p.head.biasIndex, index: base64Of(p.head.index), weight: base64Of(p.head.weight) },
     };
   }
 
@@ -252,8 +253,8 @@ export class RewardModel {
       params = { type: a.type, segments: SegmentRewardModel.fromJSON(a.segments) };
     } else {
       if (!a.featurizer || !a.gpm) throw new RlxfError("invalid_artifact", "a gpm artifact needs featurizer and gpm");
-      const index = unb64Int(a.gpm.index);
-      const weight = unb64Float(a.gpm.weight);
+      const index = int32FromBase64(a.gpm.index);
+      const weight = float64FromBase64(a.gpm.weight);
       if (weight.length !== index.length * a.gpm.dims) throw new RlxfError("invalid_artifact", "gpm weights do not match index × dims");
       params = { type: a.type, featurizer: fz(a.featurizer), head: { dims: a.gpm.dims, biasIndex: a.gpm.biasIndex, index, weight } };
     }
@@ -292,29 +293,11 @@ export interface RewardModelArtifact {
   metrics?: ModelMetadata["metrics"];
 }
 
-const b64 = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-
-function unb64Int(s: string): Int32Array {
-  const buf = Buffer.from(s, "base64");
-  if (buf.length % 4) throw new RlxfError("invalid_artifact", "an int32 array's base64 has a length not divisible by 4");
-  const out = new Int32Array(buf.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readInt32LE(i * 4);
-  return out;
-}
-
-function unb64Float(s: string): Float64Array {
-  const buf = Buffer.from(s, "base64");
-  if (buf.length % 8) throw new RlxfError("invalid_artifact", "a float64 array's base64 has a length not divisible by 8");
-  const out = new Float64Array(buf.length / 8);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readDoubleLE(i * 8);
-  return out;
-}
-
-const encodeHead = (h: LinearHead): EncodedHead => ({ index: b64(h.index), weight: b64(h.weight) });
+const encodeHead = (h: LinearHead): EncodedHead => ({ index: base64Of(h.index), weight: base64Of(h.weight) });
 
 function decodeHead(h: EncodedHead): LinearHead {
-  const index = unb64Int(h.index);
-  const weight = unb64Float(h.weight);
+  const index = int32FromBase64(h.index);
+  const weight = float64FromBase64(h.weight);
   if (index.length !== weight.length) throw new RlxfError("invalid_artifact", "head index and weight lengths differ");
   return { index, weight };
 }
